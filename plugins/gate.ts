@@ -1,0 +1,84 @@
+import websocket from '@fastify/websocket'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import type { AddressInfo } from 'node:net'
+import { GateError } from '../src/errors.js'
+import { Gate, type DirectoryFactory } from '../src/gate.js'
+import type { CoreOptions } from '../src/options.js'
+import { TcpListener } from '../src/transport/tcp.js'
+import { attachWebSocket } from '../src/transport/ws.js'
+
+/** Options of `app.register(gatePlugin, opts)`. */
+export interface GatePluginOptions extends CoreOptions {
+  /** @internal Replaces the directory (where agents live); the cluster plugin sets it. */
+  directory?: DirectoryFactory
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The gate: messages, handlers, hooks, lookups, pushes, kicks and stats. */
+    gate: Gate
+    /** The companion TCP listener's address, once ready (undefined when TCP is off). */
+    gateTcpAddress: () => AddressInfo | undefined
+  }
+}
+
+/**
+ * Adds the gate to a Fastify app: `app.gate`, the WebSocket route (through
+ * @fastify/websocket, so the app's hooks run before the upgrade) and, with
+ * `tcp`, a companion TCP server that starts on `onReady` and closes with the app.
+ */
+async function gate (app: FastifyInstance, opts: GatePluginOptions): Promise<void> {
+  if (app.hasDecorator('gate')) throw new GateError.ALREADY_REGISTERED()
+  const { directory, ...core } = opts
+  const instance = new Gate(core, app.log.child({ component: 'gate' }), directory)
+  const options = instance.options
+  app.decorate('gate', instance)
+
+  if (!app.hasDecorator('websocketServer')) {
+    // The gate closes its own sockets with 1001 in preClose (below), so the
+    // plugin's default preClose (close with no code) is replaced.
+    await app.register(websocket, {
+      options: { maxPayload: options.maxMsgLen },
+      preClose: (done) => { done() }
+    })
+  }
+
+  let tcp: TcpListener | undefined
+  if (options.tcp !== false) tcp = new TcpListener(instance, options.tcp)
+  app.decorate('gateTcpAddress', () => tcp?.address() ?? undefined)
+
+  app.addHook('onReady', async () => {
+    await instance.ready()
+    if (tcp !== undefined) {
+      const address = await tcp.listen()
+      app.log.info({ address: address.address, port: address.port }, 'gate tcp listening')
+    }
+  })
+
+  app.addHook('preClose', async () => {
+    const tcpClosed = tcp?.close()
+    await instance.close()
+    await tcpClosed
+  })
+
+  // Over maxConnNum, the upgrade is refused with 503 before it happens.
+  const refuseWhenFull = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    if (!instance.isReady || instance.isFull) {
+      instance.counters.refused++
+      request.log.warn({ connections: instance.connectionCount }, 'websocket upgrade refused: gate full or not serving')
+      await reply.code(503).send({ statusCode: 503, code: 'FST_GATE_FULL', error: 'Service Unavailable', message: 'The gateway is full or shutting down' })
+    }
+  }
+
+  app.get(options.path, { websocket: true, onRequest: refuseWhenFull }, (socket, request) => {
+    attachWebSocket(instance, socket, request.ip)
+  })
+}
+
+export const gatePlugin = fp(gate, {
+  fastify: '5.x',
+  name: 'fastify-gate'
+})
+
+export default gatePlugin

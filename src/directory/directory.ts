@@ -1,0 +1,77 @@
+import type { Agent } from '../agent.js'
+import type { OutboundMessage } from '../codec/outbound.js'
+import type { ConnectionInfo, KickTarget } from '../local-agents.js'
+
+/**
+ * Set on a cluster answer when some node did not answer in time, or the cluster
+ * store was unreachable and only this node's part is included.
+ */
+export interface ClusterAnswer {
+  partial?: boolean
+  /** Nodes whose part is missing. */
+  missingNodes?: string[]
+}
+
+export interface Delivery extends ClusterAnswer {
+  /** Connections written, over every node that answered. */
+  delivered: number
+}
+
+export interface KickResult extends ClusterAnswer {
+  /** Connections closed, over every node that answered. */
+  kicked: number
+}
+
+export interface GateStats extends ClusterAnswer {
+  onlineUsers: number
+  connections: number
+  nodes: number
+  transports: { ws: number, tcp: number }
+  /** The id of the node that answered. */
+  node: string
+  mode: 'local' | 'cluster'
+}
+
+export interface UsersPage extends ClusterAnswer {
+  total: number
+  offset: number
+  limit: number
+  items: Array<{ uid: string, connections: number }>
+}
+
+export interface UserConnections extends ClusterAnswer {
+  uid: string
+  connections: ConnectionInfo[]
+}
+
+/**
+ * Where agents live. The gate tells the directory about its own connections as
+ * they change, and asks it every cluster-wide question. `LocalDirectory` answers
+ * from this node's memory; the Redis directory answers for the whole cluster.
+ * `app.gate` and the admin routes only ever talk to this interface.
+ */
+export interface AgentDirectory {
+  readonly mode: 'local' | 'cluster'
+  start (): Promise<void>
+  /** Removes this node's presence and releases resources. */
+  stop (): Promise<void>
+
+  // Local changes, reported synchronously by the gate (after its index changed).
+  added (agent: Agent): void
+  removed (agent: Agent, uid: string | undefined, lastOfUid: boolean): void
+  bound (agent: Agent, uid: string, firstOfUid: boolean): void
+  unbound (agent: Agent, uid: string, lastOfUid: boolean): void
+  joined (agent: Agent, room: string): void
+  left (agent: Agent, room: string): void
+
+  // Cluster-wide questions and operations.
+  isOnline (uid: string): Promise<boolean>
+  stats (): Promise<GateStats>
+  users (offset: number, limit: number): Promise<UsersPage>
+  /** `null` when the uid has no connection anywhere. */
+  user (uid: string): Promise<UserConnections | null>
+  pushToUids (uids: readonly string[], msg: OutboundMessage): Promise<Delivery>
+  pushToRoom (room: string, msg: OutboundMessage): Promise<Delivery>
+  broadcast (msg: OutboundMessage, loggedInOnly: boolean): Promise<Delivery>
+  kick (target: KickTarget, code: number, reason: string): Promise<KickResult>
+}

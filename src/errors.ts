@@ -1,0 +1,22 @@
+import createError from '@fastify/error'
+
+/**
+ * Every error the gate raises, with a stable `code`. HTTP-facing errors carry the
+ * status the admin API answers with. The list is repeated in the README.
+ */
+export const GateError = {
+  INVALID_OPTION: createError('FST_GATE_INVALID_OPTION', 'Invalid gate option "%s": %s', 500),
+  ALREADY_REGISTERED: createError('FST_GATE_ALREADY_REGISTERED', 'fastify-gate is already registered on this instance', 500),
+  DUPLICATE_MESSAGE: createError('FST_GATE_DUPLICATE_MESSAGE', 'Message "%s" is already registered', 500),
+  INVALID_MESSAGE: createError('FST_GATE_INVALID_MESSAGE', 'Cannot register message "%s": %s', 500),
+  REGISTRY_FROZEN: createError('FST_GATE_REGISTRY_FROZEN', 'Cannot register message "%s" after the gate is ready', 500),
+  UNKNOWN_MESSAGE: createError('FST_GATE_UNKNOWN_MESSAGE', 'Message "%s" is not registered', 400),
+  INVALID_BODY: createError('FST_GATE_INVALID_BODY', 'Body of message "%s" is invalid: %s', 400),
+  MESSAGE_TOO_LARGE: createError('FST_GATE_MESSAGE_TOO_LARGE', 'Message "%s" encodes to %d bytes, over maxMsgLen %d', 400),
+  UID_IN_USE: createError('FST_GATE_UID_IN_USE', 'uid "%s" is already logged in and the multiLogin policy is "reject"', 409),
+  INVALID_UID: createError('FST_GATE_INVALID_UID', 'uid must be a non-empty string of at most 256 characters', 400),
+  NOT_CONNECTED: createError('FST_GATE_NOT_CONNECTED', 'Connection %s is closed', 409),
+  USER_OFFLINE: createError('FST_GATE_USER_OFFLINE', 'uid "%s" is not online', 404),
+  UNAUTHORIZED: createError('FST_GATE_UNAUTHORIZED', 'Missing or invalid admin token', 401),
+  CLUSTER_UNAVAILABLE: createError('FST_GATE_CLUSTER_UNAVAILABLE', 'The cluster store is unreachable: %s', 503)
+} as const

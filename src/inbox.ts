@@ -1,0 +1,91 @@
+import type { MessageDef } from './messages.js'
+
+/** What the inbox needs from its connection: flow control only. */
+export interface FlowControl {
+  pause (): void
+  resume (): void
+}
+
+type Exec = (def: MessageDef, body: unknown) => void | Promise<void>
+type OnError = (err: unknown, def: MessageDef) => void
+
+/**
+ * One connection's handler queue. Messages run one at a time in arrival order; a
+ * handler that returns a promise holds the queue until it settles, whether it
+ * resolves or rejects. Once `limit` messages wait, reading from the socket pauses
+ * until the queue has drained (inbound backpressure).
+ */
+export class Inbox {
+  /** Flat pairs (def, body) from `head` on: no object per queued message. */
+  private queue: unknown[] = []
+  private head = 0
+  private running = false
+  private paused = false
+  private readonly limit: number
+  private readonly exec: Exec
+  private readonly onError: OnError
+  private readonly flow: FlowControl
+
+  constructor (limit: number, exec: Exec, onError: OnError, flow: FlowControl) {
+    this.limit = limit
+    this.exec = exec
+    this.onError = onError
+    this.flow = flow
+  }
+
+  /** Messages waiting (not counting the one running). */
+  get size (): number {
+    return (this.queue.length - this.head) >> 1
+  }
+
+  push (def: MessageDef, body: unknown): void {
+    this.queue.push(def, body)
+    if (!this.running) {
+      this.drain()
+    } else if (!this.paused && this.size >= this.limit) {
+      this.paused = true
+      this.flow.pause()
+    }
+  }
+
+  /** Drops every waiting message (the connection is gone). */
+  clear (): void {
+    this.queue = []
+    this.head = 0
+  }
+
+  private readonly resumeDrain = (): void => {
+    this.drain()
+  }
+
+  private drain (): void {
+    this.running = true
+    while (this.head < this.queue.length) {
+      const def = this.queue[this.head] as MessageDef
+      const body = this.queue[this.head + 1]
+      this.queue[this.head] = this.queue[this.head + 1] = undefined
+      this.head += 2
+      let result: void | Promise<void>
+      try {
+        result = this.exec(def, body)
+      } catch (err) {
+        this.onError(err, def)
+        continue
+      }
+      if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
+        (result as Promise<void>).then(this.resumeDrain, (err: unknown) => {
+          this.onError(err, def)
+          this.drain()
+        })
+        return
+      }
+    }
+    this.queue.length = 0
+    this.head = 0
+    this.running = false
+    if (this.paused) {
+      this.paused = false
+      this.flow.resume()
+    }
+  }
+}

@@ -1,0 +1,203 @@
+import type { Agent } from './agent.js'
+import type { OutboundMessage } from './codec/outbound.js'
+
+/** One connection as presence reports it. */
+export interface ConnectionInfo {
+  id: string
+  node: string
+  transport: 'ws' | 'tcp'
+  remoteAddress: string
+  /** ISO 8601. */
+  connectedAt: string
+}
+
+/** Who to kick. */
+export interface KickTarget {
+  uids?: readonly string[]
+  agents?: readonly string[]
+  /** Spare this connection (the one that just logged in under `replace`). */
+  except?: string
+}
+
+/**
+ * This node's connections, indexed by id, uid and room. Everything here is
+ * synchronous and local; the directories build cluster answers on top of it.
+ */
+export class LocalAgents {
+  readonly nodeId: string
+  private readonly byId = new Map<string, Agent>()
+  private readonly byUid = new Map<string, Set<Agent>>()
+  private readonly byRoom = new Map<string, Set<Agent>>()
+  private sortedUids: string[] | undefined
+  private tcp = 0
+
+  constructor (nodeId: string) {
+    this.nodeId = nodeId
+  }
+
+  get connections (): number {
+    return this.byId.size
+  }
+
+  get onlineUsers (): number {
+    return this.byUid.size
+  }
+
+  get transports (): { ws: number, tcp: number } {
+    return { ws: this.byId.size - this.tcp, tcp: this.tcp }
+  }
+
+  add (agent: Agent): void {
+    this.byId.set(agent.id, agent)
+    if (agent.transport === 'tcp') this.tcp++
+  }
+
+  /** Forgets the agent everywhere: rooms, uid and id. */
+  remove (agent: Agent): void {
+    if (!this.byId.delete(agent.id)) return
+    if (agent.transport === 'tcp') this.tcp--
+    if (agent.roomSet) for (const room of agent.roomSet) this.leave(agent, room)
+    if (agent.uidValue !== undefined) this.unbind(agent)
+  }
+
+  get (id: string): Agent | undefined {
+    return this.byId.get(id)
+  }
+
+  all (): IterableIterator<Agent> {
+    return this.byId.values()
+  }
+
+  agentsOf (uid: string): ReadonlySet<Agent> | undefined {
+    return this.byUid.get(uid)
+  }
+
+  members (room: string): ReadonlySet<Agent> | undefined {
+    return this.byRoom.get(room)
+  }
+
+  roomNames (): IterableIterator<string> {
+    return this.byRoom.keys()
+  }
+
+  /** Indexes `agent` under `uid`; returns true when it is the uid's first connection here. */
+  bind (agent: Agent, uid: string): boolean {
+    agent.uidValue = uid
+    let set = this.byUid.get(uid)
+    const first = set === undefined
+    if (set === undefined) {
+      set = new Set()
+      this.byUid.set(uid, set)
+      this.sortedUids = undefined
+    }
+    set.add(agent)
+    return first
+  }
+
+  /** Removes `agent`'s uid; returns the uid and whether it was the last connection of it here. */
+  unbind (agent: Agent): { uid: string, last: boolean } | undefined {
+    const uid = agent.uidValue
+    if (uid === undefined) return undefined
+    agent.uidValue = undefined
+    const set = this.byUid.get(uid)
+    set?.delete(agent)
+    const last = set === undefined || set.size === 0
+    if (last) {
+      this.byUid.delete(uid)
+      this.sortedUids = undefined
+    }
+    return { uid, last }
+  }
+
+  /** Returns true when the agent was not in the room yet. */
+  join (agent: Agent, room: string): boolean {
+    const rooms = (agent.roomSet ??= new Set())
+    if (rooms.has(room)) return false
+    rooms.add(room)
+    let set = this.byRoom.get(room)
+    if (set === undefined) {
+      set = new Set()
+      this.byRoom.set(room, set)
+    }
+    set.add(agent)
+    return true
+  }
+
+  /** Returns true when the agent was in the room. */
+  leave (agent: Agent, room: string): boolean {
+    if (agent.roomSet?.delete(room) !== true) return false
+    if (agent.roomSet.size === 0) agent.roomSet = undefined
+    const set = this.byRoom.get(room)
+    if (set !== undefined) {
+      set.delete(agent)
+      if (set.size === 0) this.byRoom.delete(room)
+    }
+    return true
+  }
+
+  /** Local uids in a stable order (cached until a uid comes or goes). */
+  uids (): readonly string[] {
+    return (this.sortedUids ??= [...this.byUid.keys()].sort(compareStrings))
+  }
+
+  info (agent: Agent): ConnectionInfo {
+    return {
+      id: agent.id,
+      node: this.nodeId,
+      transport: agent.transport,
+      remoteAddress: agent.remoteAddress,
+      connectedAt: new Date(agent.connectedAt).toISOString()
+    }
+  }
+
+  /** Writes `msg` to every connection of these uids; returns how many took it. */
+  pushToUids (uids: Iterable<string>, msg: OutboundMessage): number {
+    let n = 0
+    for (const uid of uids) {
+      const set = this.byUid.get(uid)
+      if (set !== undefined) for (const agent of set) if (agent.write(msg)) n++
+    }
+    return n
+  }
+
+  pushToRoom (room: string, msg: OutboundMessage): number {
+    let n = 0
+    const set = this.byRoom.get(room)
+    if (set !== undefined) for (const agent of set) if (agent.write(msg)) n++
+    return n
+  }
+
+  broadcast (msg: OutboundMessage, loggedInOnly: boolean): number {
+    let n = 0
+    for (const agent of this.byId.values()) {
+      if (loggedInOnly && agent.uidValue === undefined) continue
+      if (agent.write(msg)) n++
+    }
+    return n
+  }
+
+  /** Closes the targeted open connections; returns how many were closed. */
+  kick (target: KickTarget, code: number, reason: string): number {
+    const victims = new Set<Agent>()
+    for (const uid of target.uids ?? []) {
+      const set = this.byUid.get(uid)
+      if (set !== undefined) for (const agent of set) victims.add(agent)
+    }
+    for (const id of target.agents ?? []) {
+      const agent = this.byId.get(id)
+      if (agent !== undefined) victims.add(agent)
+    }
+    let n = 0
+    for (const agent of victims) {
+      if (agent.id === target.except || !agent.isOpen) continue
+      agent.close(code, reason)
+      n++
+    }
+    return n
+  }
+}
+
+/** Orders strings by UTF-16 code unit: stable, locale-independent. */
+export function compareStrings (a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}

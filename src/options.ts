@@ -1,0 +1,166 @@
+import { randomBytes } from 'node:crypto'
+import type { TlsOptions } from 'node:tls'
+import type { Processor } from './codec/processor.js'
+import type { ProtobufOptions } from './codec/protobuf.js'
+import { GateError } from './errors.js'
+import { maxLenFor } from './framing/length-prefix.js'
+
+export type MultiLoginPolicy = 'allow' | 'replace' | 'reject'
+
+/** The companion TCP server. */
+export interface TcpOptions {
+  port: number
+  /** Default `127.0.0.1`. */
+  host?: string
+  /** Serve TLS instead of plain TCP. */
+  tls?: TlsOptions
+}
+
+/** Core options: transports, framing, limits, encoding. Every one has a default; see `defaults`. */
+export interface CoreOptions {
+  /** WebSocket route. */
+  path?: string
+  /** Start the companion TCP server; off unless given. */
+  tcp?: TcpOptions | false
+  /** Open connections allowed, WebSocket and TCP together. */
+  maxConnNum?: number
+  /** Outbound messages a connection may have queued before it is closed as a slow consumer (4004). */
+  pendingWriteNum?: number
+  /** Inbound messages a connection may have waiting for its handler before reading pauses. */
+  pendingReadNum?: number
+  /** Largest payload in bytes, inbound and outbound (1009 / `FST_GATE_MESSAGE_TOO_LARGE`). */
+  maxMsgLen?: number
+  /** Smallest TCP payload in bytes (1002). */
+  minMsgLen?: number
+  /** Bytes of the TCP length prefix: 1, 2 or 4. */
+  lenMsgLen?: 1 | 2 | 4
+  /** Little-endian TCP length prefix and protobuf id. */
+  littleEndian?: boolean
+  /** Close connections silent this long, in ms (4000); 0 disables. */
+  idleTimeout?: number
+  /** How long a closing connection may take to finish its close handshake before it is destroyed, in ms. */
+  closeTimeout?: number
+  /** `json`, `protobuf`, or a custom processor. */
+  encoding?: 'json' | 'protobuf' | Processor
+  /** The protobuf schema; required when `encoding` is `protobuf`. */
+  protobuf?: ProtobufOptions
+  /** Explicit protobuf ids, name -> id. Default: registration order from 0. */
+  ids?: Record<string, number>
+  /** What `agent.bind(uid)` does when the uid is already online. */
+  multiLogin?: MultiLoginPolicy
+  /** Send JSON payloads to WebSocket clients as text frames instead of binary. */
+  textFrames?: boolean
+  /** This node's id; agent ids start with it. Default: 8 random hex digits. */
+  nodeId?: string
+}
+
+export type NormalizedCoreOptions = Required<Omit<CoreOptions, 'tcp' | 'protobuf' | 'ids' | 'encoding'>> & {
+  tcp: (TcpOptions & { host: string }) | false
+  protobuf: ProtobufOptions | undefined
+  ids: Record<string, number> | undefined
+  encoding: 'json' | 'protobuf' | Processor
+}
+
+/** Every default, in one place. */
+export const defaults = {
+  path: '/ws',
+  tcp: false,
+  maxConnNum: 10000,
+  pendingWriteNum: 1024,
+  pendingReadNum: 64,
+  maxMsgLen: 4096,
+  minMsgLen: 1,
+  lenMsgLen: 2,
+  littleEndian: false,
+  idleTimeout: 60000,
+  closeTimeout: 2000,
+  encoding: 'json',
+  multiLogin: 'allow',
+  textFrames: false
+} as const
+
+const fail = (option: string, why: string): never => {
+  throw new GateError.INVALID_OPTION(option, why)
+}
+
+function int (option: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isInteger(value)) fail(option, `must be an integer, got ${JSON.stringify(value)}`)
+  if ((value as number) < min || (value as number) > max) fail(option, `must be between ${min} and ${max}, got ${value as number}`)
+  return value as number
+}
+
+function bool (option: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') fail(option, `must be a boolean, got ${JSON.stringify(value)}`)
+  return value as boolean
+}
+
+function isProcessor (value: unknown): value is Processor {
+  const p = value as Processor
+  return typeof p === 'object' && p !== null && typeof p.decode === 'function' && typeof p.encode === 'function' &&
+    typeof p.init === 'function' && typeof p.encoding === 'string'
+}
+
+/** Validates and fills in the core options once, at register time. Throws `FST_GATE_INVALID_OPTION`. */
+export function normalizeCoreOptions (opts: CoreOptions = {}): NormalizedCoreOptions {
+  const o = { ...defaults, ...stripUndefined(opts) } as Record<string, unknown>
+
+  if (typeof o.path !== 'string' || !o.path.startsWith('/')) fail('path', 'must be a string starting with "/"')
+  const lenMsgLen = o.lenMsgLen
+  if (lenMsgLen !== 1 && lenMsgLen !== 2 && lenMsgLen !== 4) fail('lenMsgLen', `must be 1, 2 or 4, got ${JSON.stringify(lenMsgLen)}`)
+  const lenMax = maxLenFor(lenMsgLen as 1 | 2 | 4)
+  // The default maxMsgLen shrinks to what a 1-byte header can carry; an explicit one must fit.
+  if (opts.maxMsgLen === undefined && (o.maxMsgLen as number) > lenMax) o.maxMsgLen = lenMax
+  const maxMsgLen = int('maxMsgLen', o.maxMsgLen, 1, Math.min(lenMax, 0x7fffffff))
+  const minMsgLen = int('minMsgLen', o.minMsgLen, 0, maxMsgLen)
+  const encoding = o.encoding
+  if (encoding !== 'json' && encoding !== 'protobuf' && !isProcessor(encoding)) {
+    fail('encoding', 'must be "json", "protobuf" or a processor object with init, decode and encode')
+  }
+  if (encoding === 'protobuf') {
+    if (opts.protobuf === undefined || opts.protobuf.root === undefined) fail('protobuf', 'encoding "protobuf" needs protobuf.root: a protobufjs Root or .proto path(s)')
+    if (maxMsgLen < 2) fail('maxMsgLen', 'must be at least 2 with protobuf (the id takes 2 bytes)')
+  }
+  if (opts.ids !== undefined && (typeof opts.ids !== 'object' || opts.ids === null)) fail('ids', 'must be an object of message name -> id')
+  const multiLogin = o.multiLogin
+  if (multiLogin !== 'allow' && multiLogin !== 'replace' && multiLogin !== 'reject') {
+    fail('multiLogin', `must be "allow", "replace" or "reject", got ${JSON.stringify(multiLogin)}`)
+  }
+  const nodeId = opts.nodeId ?? randomBytes(4).toString('hex')
+  if (typeof nodeId !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(nodeId)) fail('nodeId', 'must be 1-64 characters of A-Z a-z 0-9 _ . : -')
+
+  let tcp: NormalizedCoreOptions['tcp'] = false
+  if (opts.tcp) {
+    if (typeof opts.tcp !== 'object') fail('tcp', 'must be an object { port, host?, tls? } or false')
+    int('tcp.port', opts.tcp.port, 0, 65535)
+    const host = opts.tcp.host ?? '127.0.0.1'
+    if (typeof host !== 'string' || host.length === 0) fail('tcp.host', 'must be a non-empty string')
+    if (opts.tcp.tls !== undefined && (typeof opts.tcp.tls !== 'object' || opts.tcp.tls === null)) fail('tcp.tls', 'must be node:tls server options')
+    tcp = { ...opts.tcp, host }
+  }
+
+  return {
+    path: o.path as string,
+    tcp,
+    maxConnNum: int('maxConnNum', o.maxConnNum, 1),
+    pendingWriteNum: int('pendingWriteNum', o.pendingWriteNum, 1),
+    pendingReadNum: int('pendingReadNum', o.pendingReadNum, 1),
+    maxMsgLen,
+    minMsgLen,
+    lenMsgLen: lenMsgLen as 1 | 2 | 4,
+    littleEndian: bool('littleEndian', o.littleEndian),
+    idleTimeout: int('idleTimeout', o.idleTimeout, 0, 2 ** 31 - 1),
+    closeTimeout: int('closeTimeout', o.closeTimeout, 1, 2 ** 31 - 1),
+    encoding: encoding as NormalizedCoreOptions['encoding'],
+    protobuf: opts.protobuf,
+    ids: opts.ids,
+    multiLogin: multiLogin as MultiLoginPolicy,
+    textFrames: bool('textFrames', o.textFrames),
+    nodeId
+  }
+}
+
+function stripUndefined<T extends object> (obj: T): Partial<T> {
+  const out: Partial<T> = {}
+  for (const [k, v] of Object.entries(obj)) if (v !== undefined) (out as Record<string, unknown>)[k] = v
+  return out
+}
