@@ -1,0 +1,24 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import { fileURLToPath } from 'node:url'
+import gatePlugin from '../../plugins/gate.js'
+import type { ChatConfig } from './config.js'
+import { registerChat } from './handlers.js'
+import { tokenVerifier } from './tokens.js'
+
+export const PROTO_PATH = fileURLToPath(new URL('./chat.proto', import.meta.url))
+
+/** Builds the example chat gateway (not yet listening). */
+export async function buildChatApp (config: ChatConfig, fastifyOptions: FastifyServerOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'info' }, ...fastifyOptions })
+  if (config.tokenSecretDefaulted) app.log.warn('GATE_TOKEN_SECRET is not set: login tokens use the insecure default secret "dev-secret"')
+  await app.register(gatePlugin, {
+    tcp: config.tcpPort === false ? false : { port: config.tcpPort, host: config.host },
+    encoding: config.encoding,
+    protobuf: config.encoding === 'protobuf' ? { root: PROTO_PATH } : undefined,
+    maxConnNum: config.maxConn,
+    idleTimeout: config.idleTimeout,
+    nodeId: config.nodeId
+  })
+  registerChat(app.gate, tokenVerifier(config.tokenSecret))
+  return app
+}

@@ -1,0 +1,59 @@
+import { randomBytes } from 'node:crypto'
+
+/** The example app's configuration, from the environment (PROTOCOL.md section 6). */
+export interface ChatConfig {
+  host: string
+  port: number
+  /** `false` when GATE_TCP_PORT=off. */
+  tcpPort: number | false
+  encoding: 'json' | 'protobuf'
+  adminToken: string
+  /** True when GATE_ADMIN_TOKEN was not set and a random one was made. */
+  adminTokenGenerated: boolean
+  tokenSecret: string
+  /** True when GATE_TOKEN_SECRET was not set (the insecure default is in use). */
+  tokenSecretDefaulted: boolean
+  redisUrl: string | undefined
+  nodeId: string | undefined
+  maxConn: number
+  idleTimeout: number
+}
+
+export const DEFAULT_TOKEN_SECRET = 'dev-secret'
+
+function port (name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${name} must be a port number 0-65535, got "${value}"`)
+  return n
+}
+
+function nonNegativeInt (name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${value}"`)
+  return n
+}
+
+/** Reads and checks the environment; throws a readable error on a bad value. */
+export function loadConfig (env: NodeJS.ProcessEnv = process.env): ChatConfig {
+  const encoding = env.GATE_ENCODING ?? 'json'
+  if (encoding !== 'json' && encoding !== 'protobuf') throw new Error(`GATE_ENCODING must be "json" or "protobuf", got "${encoding}"`)
+  const tcp = env.GATE_TCP_PORT
+  const maxConn = nonNegativeInt('GATE_MAX_CONN', env.GATE_MAX_CONN, 10000)
+  if (maxConn === 0) throw new Error('GATE_MAX_CONN must be at least 1')
+  return {
+    host: env.HOST || '127.0.0.1',
+    port: port('PORT', env.PORT, 3000),
+    tcpPort: tcp === 'off' ? false : port('GATE_TCP_PORT', tcp, 3001),
+    encoding,
+    adminToken: env.GATE_ADMIN_TOKEN || randomBytes(18).toString('base64url'),
+    adminTokenGenerated: !env.GATE_ADMIN_TOKEN,
+    tokenSecret: env.GATE_TOKEN_SECRET || DEFAULT_TOKEN_SECRET,
+    tokenSecretDefaulted: !env.GATE_TOKEN_SECRET,
+    redisUrl: env.REDIS_URL || undefined,
+    nodeId: env.GATE_NODE_ID || undefined,
+    maxConn,
+    idleTimeout: nonNegativeInt('GATE_IDLE_TIMEOUT', env.GATE_IDLE_TIMEOUT, 60000)
+  }
+}

@@ -1,0 +1,61 @@
+import type { Gate } from '../../src/gate.js'
+import { CloseCode } from '../../src/close-codes.js'
+import * as M from './messages.js'
+
+/**
+ * The chat protocol of PROTOCOL.md section 6. Registration order is the protobuf
+ * id order (chat.proto declares the messages in the same order).
+ */
+export function registerChat (gate: Gate, verifyToken: (token: string) => string): void {
+  gate.message('C2S_UserHeartBeat', { schema: M.C2S_UserHeartBeat, needsLogin: false }, (_msg, agent) => {
+    agent.send('C2S_UserHeartBeat', { ptime: Math.floor(Date.now() / 1000) })
+  })
+
+  gate.message('C2S_UserLogin', { schema: M.C2S_UserLogin, login: true }, async (msg, agent) => {
+    let uid: string
+    try {
+      uid = verifyToken(msg.token)
+    } catch (err) {
+      agent.log.info({ reason: (err as Error).message }, 'login refused')
+      agent.send('S2C_UserLogin', { ret: 0, msg: 'invalid token', uid: '' })
+      agent.close(CloseCode.UNAUTHORIZED, 'invalid token')
+      return
+    }
+    try {
+      await agent.bind(uid)
+    } catch (err) {
+      // e.g. FST_GATE_UID_IN_USE under the "reject" multi-login policy
+      agent.send('S2C_UserLogin', { ret: 0, msg: (err as Error).message, uid })
+      agent.close(CloseCode.UNAUTHORIZED, 'login refused')
+      return
+    }
+    agent.data.loginPlat = msg.login_plat ?? 0
+    agent.send('S2C_UserLogin', { ret: 1, msg: 'ok', uid })
+  })
+
+  gate.message('S2C_UserLogin', { schema: M.S2C_UserLogin })
+
+  gate.message('C2S_Message', { schema: M.C2S_Message }, async (msg, agent) => {
+    const from = agent.uid!
+    const ts = Date.now()
+    const toUid = msg.to_uid || undefined
+    const room = msg.room || undefined
+    if (toUid === undefined && room === undefined) {
+      agent.log.debug('C2S_Message with neither to_uid nor room; nothing sent')
+      return
+    }
+    if (toUid !== undefined) await gate.pushToUids([toUid], 'S2C_Message', { from_uid: from, to_uid: toUid, content: msg.content, ts })
+    if (room !== undefined) await gate.pushToRoom(room, 'S2C_Message', { from_uid: from, room, content: msg.content, ts })
+  })
+
+  gate.message('S2C_Message', { schema: M.S2C_Message })
+
+  gate.message('C2S_UpdateWatchRoom', { schema: M.C2S_UpdateWatchRoom }, (msg, agent) => {
+    const wanted = new Set(msg.rooms)
+    for (const room of [...agent.rooms]) if (!wanted.has(room)) agent.leave(room)
+    for (const room of wanted) agent.join(room)
+    agent.send('S2C_UpdateWatchRoom', { rooms: [...agent.rooms] })
+  })
+
+  gate.message('S2C_UpdateWatchRoom', { schema: M.S2C_UpdateWatchRoom })
+}

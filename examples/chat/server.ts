@@ -1,0 +1,46 @@
+/**
+ * The example chat gateway (`npm start`). Configuration by environment: see
+ * config.ts and the README.
+ */
+import { buildChatApp } from './app.js'
+import { loadConfig } from './config.js'
+
+let config
+try {
+  config = loadConfig()
+} catch (err) {
+  process.stderr.write(`configuration error: ${(err as Error).message}\n`)
+  process.exit(2)
+}
+
+const app = await buildChatApp(config)
+try {
+  await app.listen({ port: config.port, host: config.host })
+} catch (err) {
+  app.log.error({ err }, 'could not start')
+  process.exit(1)
+}
+
+const tcp = app.gateTcpAddress()
+app.log.info({
+  websocket: `ws://${config.host}:${config.port}${app.gate.options.path}`,
+  tcp: tcp ? `${tcp.address}:${tcp.port}` : 'off',
+  encoding: config.encoding,
+  node: app.gate.nodeId
+}, 'chat gateway ready')
+if (config.adminTokenGenerated) {
+  process.stdout.write(`\nAdmin API token (set GATE_ADMIN_TOKEN to choose your own): ${config.adminToken}\n\n`)
+}
+
+let stopping = false
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return
+    stopping = true
+    app.log.info({ signal }, 'shutting down')
+    app.close().then(() => process.exit(0), (err: unknown) => {
+      app.log.error({ err }, 'error during shutdown')
+      process.exit(1)
+    })
+  })
+}

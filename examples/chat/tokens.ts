@@ -1,0 +1,19 @@
+import { createSigner, createVerifier } from 'fast-jwt'
+
+/** Login tokens: JWTs signed HS256; `sub` is the uid; `exp`, when present, is honoured. */
+export function tokenSigner (secret: string, expiresInSeconds?: number): (uid: string) => string {
+  const sign = createSigner({ key: secret, algorithm: 'HS256', ...(expiresInSeconds ? { expiresIn: expiresInSeconds * 1000 } : {}) })
+  return uid => sign({ sub: uid })
+}
+
+/** Returns the uid of a valid token, or throws (bad signature, expired, no `sub`). */
+export function tokenVerifier (secret: string): (token: string) => string {
+  const verify = createVerifier({ key: secret, algorithms: ['HS256'], cache: true })
+  return token => {
+    const claims = verify(token) as { sub?: unknown }
+    if (typeof claims.sub !== 'string' || claims.sub.length === 0 || claims.sub.length > 256) {
+      throw new Error('the token has no valid "sub" (uid)')
+    }
+    return claims.sub
+  }
+}
