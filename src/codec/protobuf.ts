@@ -6,7 +6,10 @@ import type { Decoded, Processor } from './processor.js'
 
 /** Where the protobuf types come from. */
 export interface ProtobufOptions {
-  /** A loaded protobufjs Root, or the path(s) of `.proto` files to load synchronously. */
+  /**
+   * A loaded protobufjs Root, or the path(s) of `.proto` files to load synchronously.
+   * Files are loaded with `keepCase: true`, so field names stay as written (snake_case).
+   */
   root: protobuf.Root | string | string[]
 }
 
@@ -29,7 +32,7 @@ export class ProtobufProcessor implements Processor {
   private types: protobuf.Type[] = []
 
   constructor (opts: ProtobufOptions, littleEndian: boolean) {
-    this.root = opts.root instanceof protobuf.Root ? opts.root : protobuf.loadSync(opts.root)
+    this.root = opts.root instanceof protobuf.Root ? opts.root : new protobuf.Root().loadSync(opts.root, { keepCase: true })
     this.root.resolveAll()
     this.littleEndian = littleEndian
   }
