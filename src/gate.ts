@@ -140,7 +140,16 @@ export class Gate implements AgentHost {
     if (this.local.connections > 0) {
       const drained = new Promise<void>(resolve => { this.drained = resolve })
       for (const agent of [...this.local.all()]) agent.close(CloseCode.GOING_AWAY, 'server shutting down')
-      await drained
+      // The sweeper destroys connections stuck in their close handshake after
+      // closeTimeout; this bound only guards against a transport that never reports.
+      let timer: NodeJS.Timeout | undefined
+      const bound = new Promise<void>(resolve => { timer = setTimeout(resolve, this.options.closeTimeout * 2 + 1000) })
+      await Promise.race([drained, bound])
+      clearTimeout(timer)
+      for (const agent of [...this.local.all()]) {
+        agent.conn.destroy()
+        agent.transportClosed({ code: CloseCode.GOING_AWAY, reason: 'server shutting down' })
+      }
     }
     this.sweeper.stop()
     await Promise.allSettled([...this.hookRuns])

@@ -65,6 +65,9 @@ export class FrameDecoder {
   private body: Buffer | null = null
   private bodyFill = 0
   private stopped = false
+  private paused = false
+  /** The unread rest of a chunk, kept while paused. */
+  private rest: Buffer | undefined
 
   constructor (opts: FramingOptions, onFrame: (payload: Buffer) => void, onError: (err: ProtocolError) => void) {
     this.opts = opts
@@ -77,17 +80,42 @@ export class FrameDecoder {
   stop (): void {
     this.stopped = true
     this.body = null
+    this.rest = undefined
   }
 
-  /** Bytes held for an incomplete frame. */
+  /** Bytes held for an incomplete frame or an unread rest. */
   get buffered (): number {
-    return this.headerFill + this.bodyFill
+    return this.headerFill + this.bodyFill + (this.rest?.length ?? 0)
+  }
+
+  /**
+   * Stops emitting frames, even from the chunk being decoded: the unread rest is
+   * kept (at most one chunk) until `resume()`. Used for inbound backpressure.
+   */
+  pause (): void {
+    this.paused = true
+  }
+
+  resume (): void {
+    if (!this.paused) return
+    this.paused = false
+    const rest = this.rest
+    this.rest = undefined
+    if (rest !== undefined) this.push(rest)
   }
 
   push (chunk: Buffer): void {
+    if (this.rest !== undefined) {
+      this.rest = Buffer.concat([this.rest, chunk])
+      return
+    }
     const { lenMsgLen, littleEndian } = this.opts
     let off = 0
     while (off < chunk.length && !this.stopped) {
+      if (this.paused) {
+        this.rest = chunk.subarray(off)
+        return
+      }
       if (this.body === null) {
         let len: number
         if (this.headerFill === 0 && chunk.length - off >= lenMsgLen) {

@@ -36,9 +36,11 @@ class TcpConnection implements Connection {
 
   pause (): void {
     this.socket.pause()
+    this.decoder?.pause()
   }
 
   resume (): void {
+    this.decoder?.resume()
     this.socket.resume()
   }
 }
