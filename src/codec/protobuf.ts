@@ -59,7 +59,9 @@ export class ProtobufProcessor implements Processor {
     const type = this.types[id]
     let body: unknown
     try {
-      body = type.toObject(type.decode(payload.subarray(2)), toObjectOptions)
+      // A plain Reader, not the BufferReader protobufjs picks for a Buffer: that one
+      // cuts a string field short at the end of the input instead of failing.
+      body = type.toObject(type.decode(new protobuf.Reader(payload.subarray(2))), toObjectOptions)
     } catch (err) {
       throw badBody(`the body of "${def.name}" does not decode: ${(err as Error).message}`)
     }
