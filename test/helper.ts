@@ -1,7 +1,13 @@
+import { Type } from '@sinclair/typebox'
 import Fastify, { type FastifyInstance } from 'fastify'
+import assert from 'node:assert/strict'
 import type { TestContext } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import protobuf from 'protobufjs'
 import gatePlugin, { type GatePluginOptions } from '../plugins/gate.js'
-import { TcpClient, Wire, WsClient } from './clients.js'
+import type { Agent } from '../src/agent.js'
+import type { CloseReason } from '../src/close-codes.js'
+import { TcpClient, Wire, WsClient, type WireOptions } from './clients.js'
 
 export interface Started {
   app: FastifyInstance
@@ -45,4 +51,134 @@ export async function until (check: () => boolean | Promise<boolean>, ms = 5000,
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise(resolve => setTimeout(resolve, 10))
   }
+}
+
+// ---- shared by the core tests ------------------------------------------------
+
+export type TransportName = 'ws' | 'tcp'
+export type Encoding = 'json' | 'protobuf'
+export type Client = WsClient | TcpClient
+export const transports: readonly TransportName[] = ['ws', 'tcp']
+export const encodings: readonly Encoding[] = ['json', 'protobuf']
+
+/** The core tests' protobuf schema; its messages are those of `registerTestMessages`, in the same order. */
+export const testProto = fileURLToPath(new URL('./fixtures/gate-test.proto', import.meta.url))
+/** The messages of `registerTestMessages`, in registration order (the default protobuf ids). */
+export const testMessageNames = ['Echo', 'Login', 'Secret'] as const
+let testRoot: protobuf.Root | undefined
+
+/** Plugin options selecting `encoding`, with the test schema for protobuf. */
+export function encodingOptions (encoding: Encoding): GatePluginOptions {
+  return encoding === 'json' ? {} : { encoding: 'protobuf', protobuf: { root: testProto } }
+}
+
+/**
+ * A client `Wire` for `encoding`. The protobuf ids are registration order, as
+ * PROTOCOL.md says, worked out here rather than read from the server.
+ */
+export function testWire (encoding: Encoding, opts: WireOptions = {}): Wire {
+  if (encoding === 'json') return new Wire(opts)
+  const ids = Object.fromEntries(testMessageNames.map((name, i) => [name, i]))
+  return new Wire({ encoding, root: (testRoot ??= protobuf.loadSync(testProto)), ids, ...opts })
+}
+
+/**
+ * Registers the test messages: `Echo` (public, answered with itself), `Login`
+ * (the login message: binds `uid`, answers `Echo { text: "welcome <uid>" }`) and
+ * `Secret` (needs login, answered with `Echo { text: "secret <text>" }`).
+ */
+export function registerTestMessages (app: FastifyInstance): void {
+  app.gate
+    .message('Echo', { schema: Type.Object({ text: Type.String(), n: Type.Optional(Type.Integer()) }), needsLogin: false },
+      (msg, agent) => { agent.send('Echo', msg) })
+    .message('Login', { schema: Type.Object({ uid: Type.String() }), login: true }, async (msg, agent) => {
+      await agent.bind(msg.uid)
+      agent.send('Echo', { text: `welcome ${msg.uid}` })
+    })
+    .message('Secret', { schema: Type.Object({ text: Type.String() }) },
+      (msg, agent) => { agent.send('Echo', { text: `secret ${msg.text}` }) })
+}
+
+/** A connection the gate closed, as its disconnect hook saw it. */
+export interface ClosedAgent extends CloseReason {
+  id: string
+  transport: TransportName
+}
+
+/** Records every disconnect (agent id, transport, close code and reason) in the returned array. */
+export function recordCloses (app: FastifyInstance): ClosedAgent[] {
+  const closes: ClosedAgent[] = []
+  app.gate.onDisconnect((agent, reason) => { closes.push({ id: agent.id, transport: agent.transport, ...reason }) })
+  return closes
+}
+
+/** Waits for `agent`'s disconnect in `closes` and returns it. */
+export async function closeOf (closes: ClosedAgent[], agent: Agent, ms = 5000): Promise<ClosedAgent> {
+  await until(() => closes.some(c => c.id === agent.id), ms, `the disconnect of ${agent.id}`)
+  return closes.find(c => c.id === agent.id)!
+}
+
+/** Connects a client (one at a time: the new agent is the one the server did not have before). */
+export async function connectAgent (s: Started, transport: TransportName, wire?: Wire): Promise<{ client: Client, agent: Agent }> {
+  const known = new Set([...s.app.gate.local.all()].map(a => a.id))
+  const client = transport === 'ws' ? await s.ws(wire) : await s.tcp(wire)
+  let agent: Agent | undefined
+  await until(() => (agent = [...s.app.gate.local.all()].find(a => !known.has(a.id))) !== undefined, 5000, 'the server-side agent')
+  return { client, agent: agent! }
+}
+
+/** Sends one raw payload: as one WebSocket message, or length-prefixed on TCP. */
+export function sendPayload (client: Client, payload: Buffer): void {
+  client.sendRaw(client instanceof TcpClient ? client.wire.frame(payload) : payload)
+}
+
+/** Sends `Echo` and asserts the answer comes back (the connection is served). */
+export async function assertEchoes (client: Client, text = 'still here'): Promise<void> {
+  client.send('Echo', { text })
+  const answer = await client.next()
+  assert.equal(answer.name, 'Echo')
+  assert.equal(answer.body.text, text)
+}
+
+export interface BadInputCase {
+  transport: TransportName
+  encoding?: Encoding
+  opts?: GatePluginOptions
+  /** Sends the bad input on the offending connection. */
+  send: (client: Client) => void | Promise<void>
+  /** The close code it must cause. */
+  code: number
+}
+
+/**
+ * Starts a gate with the test messages and a bystander on each transport, sends
+ * the bad input from a third connection, and asserts that exactly that connection
+ * is closed with `code` (seen by the disconnect hook, and in the close frame on
+ * WebSocket) while both bystanders are still answered.
+ */
+export async function expectOnlyOffenderClosed (t: TestContext, c: BadInputCase): Promise<void> {
+  const encoding = c.encoding ?? 'json'
+  const wireOpts: WireOptions = { lenMsgLen: c.opts?.lenMsgLen, littleEndian: c.opts?.littleEndian }
+  const wire = (): Wire => testWire(encoding, stripUndefined(wireOpts))
+  const s = await startGate(t, { ...encodingOptions(encoding), ...c.opts }, registerTestMessages)
+  const closes = recordCloses(s.app)
+  const bystanders = [await s.ws(wire()), await s.tcp(wire())]
+  const offender = await connectAgent(s, c.transport, wire())
+  await c.send(offender.client)
+  assert.equal((await closeOf(closes, offender.agent)).code, c.code, 'close code seen by the disconnect hook')
+  const seen = await offender.client.closed
+  if (offender.client instanceof WsClient) assert.equal(seen.code, c.code, 'close code in the WebSocket close frame')
+  for (const bystander of bystanders) await assertEchoes(bystander)
+  assert.deepEqual(closes.map(closed => closed.id), [offender.agent.id], 'only the offender was closed')
+}
+
+function stripUndefined<T extends object> (obj: T): T {
+  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as T
+}
+
+/** A promise with its resolve function, for handlers that must wait on the test. */
+export function deferred<T = void> (): { promise: Promise<T>, resolve: (value: T) => void } {
+  let resolve!: (value: T) => void
+  const promise = new Promise<T>(r => { resolve = r })
+  return { promise, resolve }
 }
