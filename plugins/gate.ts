@@ -2,6 +2,8 @@ import websocket from '@fastify/websocket'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { AddressInfo } from 'node:net'
+import { RedisDirectory } from '../src/cluster/directory.js'
+import { normalizeClusterOptions, type ClusterOptions, type RedisOption } from '../src/cluster/options.js'
 import { GateError } from '../src/errors.js'
 import { Gate, type DirectoryFactory } from '../src/gate.js'
 import type { CoreOptions } from '../src/options.js'
@@ -12,6 +14,13 @@ import { attachWebSocket } from '../src/transport/ws.js'
 export interface GatePluginOptions extends CoreOptions {
   /** @internal Replaces the directory (where agents live); the cluster plugin sets it. */
   directory?: DirectoryFactory
+  /**
+   * Cluster mode: a Redis URL, ioredis options, or an ioredis client (yours to
+   * close). Unset: single node, in memory.
+   */
+  redis?: RedisOption
+  /** Cluster tunables; only with `redis`. */
+  cluster?: ClusterOptions
 }
 
 declare module 'fastify' {
@@ -30,8 +39,12 @@ declare module 'fastify' {
  */
 async function gate (app: FastifyInstance, opts: GatePluginOptions): Promise<void> {
   if (app.hasDecorator('gate')) throw new GateError.ALREADY_REGISTERED()
-  const { directory, ...core } = opts
-  const instance = new Gate(core, app.log.child({ component: 'gate' }), directory)
+  const { directory, redis, cluster, ...core } = opts
+  if (cluster !== undefined && redis === undefined) throw new GateError.INVALID_OPTION('cluster', 'needs the redis option')
+  const clustered = redis !== undefined ? normalizeClusterOptions(redis, cluster) : undefined
+  const factory: DirectoryFactory | undefined = directory ??
+    (clustered !== undefined ? (local, gate) => new RedisDirectory(local, gate, clustered) : undefined)
+  const instance = new Gate(core, app.log.child({ component: 'gate' }), factory)
   const options = instance.options
   app.decorate('gate', instance)
 

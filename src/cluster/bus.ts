@@ -1,0 +1,120 @@
+import type { Redis } from 'ioredis'
+import type { GateLogger } from '../logger.js'
+import { decodeEnvelope, encodeEnvelope, type Request } from './envelope.js'
+
+/** What the asked nodes answered: the sum of their counts, and who did not answer. */
+export interface Outcome {
+  n: number
+  /** Nodes that nobody was subscribed for, or that did not answer in time. Sorted. */
+  missing: string[]
+}
+
+/** Does a request to this node with its own connections; returns the count. */
+export type RequestHandler = (req: Request, payload: Buffer) => number
+
+export interface Target { req: Request, payload?: Buffer }
+
+interface Pending {
+  answer (from: string, n: number): void
+  unreachable (node: string): void
+  finish (): void
+}
+
+/**
+ * Request/reply between nodes over Redis pub/sub. Each node subscribes to one
+ * channel of its own; a request names the asking node, and the answer is
+ * published to that node's channel. PUBLISH says how many subscribers got the
+ * message, so a node with no subscriber (dead, or cut off) is known missing at
+ * once instead of after the timeout.
+ */
+export class ClusterBus {
+  private readonly pub: Redis
+  private readonly sub: Redis
+  private readonly nodeId: string
+  private readonly channelOf: (node: string) => string
+  private readonly handle: RequestHandler
+  private readonly log: GateLogger
+  private readonly pending = new Map<number, Pending>()
+  private seq = 0
+
+  constructor (pub: Redis, sub: Redis, nodeId: string, channelOf: (node: string) => string, handle: RequestHandler, log: GateLogger) {
+    this.pub = pub
+    this.sub = sub
+    this.nodeId = nodeId
+    this.channelOf = channelOf
+    this.handle = handle
+    this.log = log
+  }
+
+  /** Subscribes to this node's channel; ioredis subscribes again after every reconnect. */
+  async start (): Promise<void> {
+    this.sub.on('messageBuffer', this.onMessage)
+    await this.sub.subscribe(this.channelOf(this.nodeId))
+  }
+
+  stop (): void {
+    this.sub.off('messageBuffer', this.onMessage)
+    for (const call of [...this.pending.values()]) call.finish()
+  }
+
+  /** Sends each target its request and sums the answers that arrive within `ms`. */
+  async request (targets: ReadonlyMap<string, Target>, ms: number): Promise<Outcome> {
+    if (targets.size === 0) return { n: 0, missing: [] }
+    const id = ++this.seq
+    return await new Promise<Outcome>(resolve => {
+      const waiting = new Set(targets.keys())
+      const missing: string[] = []
+      let n = 0
+      const call: Pending = {
+        answer: (from, count) => {
+          if (!waiting.delete(from)) return
+          n += count
+          if (waiting.size === 0) call.finish()
+        },
+        unreachable: (node) => {
+          if (!waiting.delete(node)) return
+          missing.push(node)
+          if (waiting.size === 0) call.finish()
+        },
+        finish: () => {
+          clearTimeout(timer)
+          this.pending.delete(id)
+          resolve({ n, missing: [...missing, ...waiting].sort() })
+        }
+      }
+      const timer = setTimeout(call.finish, Math.max(1, ms))
+      this.pending.set(id, call)
+      for (const [node, { req, payload }] of targets) {
+        this.pub.publish(this.channelOf(node), encodeEnvelope({ t: 'req', id, from: this.nodeId, req }, payload)).then(
+          receivers => { if (receivers === 0) call.unreachable(node) },
+          () => call.unreachable(node)
+        )
+      }
+    })
+  }
+
+  private readonly onMessage = (_channel: Buffer, bytes: Buffer): void => {
+    const envelope = decodeEnvelope(bytes)
+    if (envelope === undefined) {
+      this.log.warn({ bytes: bytes.length }, 'dropped a cluster bus message that is not an envelope')
+      return
+    }
+    const { header, payload } = envelope
+    if (header.t === 'res') {
+      this.pending.get(header.id)?.answer(header.from, header.n)
+      return
+    }
+    let n: number
+    try {
+      n = this.handle(header.req, payload)
+    } catch (err) {
+      // No answer: the asking node reports this node as missing.
+      this.log.error({ err, op: header.req.op, from: header.from }, 'cluster request failed')
+      return
+    }
+    const answer = encodeEnvelope({ t: 'res', id: header.id, from: this.nodeId, n })
+    this.pub.publish(this.channelOf(header.from), answer).catch((err: Error) => {
+      this.log.warn({ err, to: header.from }, 'could not answer a cluster request')
+    })
+  }
+}

@@ -1,0 +1,244 @@
+import type { Agent } from '../agent.js'
+import { OutboundMessage } from '../codec/outbound.js'
+import type { AgentDirectory, ClusterAnswer, Delivery, GateStats, KickResult, UserConnections, UsersPage } from '../directory/directory.js'
+import type { Gate } from '../gate.js'
+import type { KickTarget, LocalAgents } from '../local-agents.js'
+import type { GateLogger } from '../logger.js'
+import { ClusterBus, type Target } from './bus.js'
+import { ClusterConnections } from './connections.js'
+import { Deadline } from './deadline.js'
+import type { Request } from './envelope.js'
+import { clusterKeys } from './keys.js'
+import { NodePresence } from './node-presence.js'
+import type { NormalizedClusterOptions } from './options.js'
+import { PresenceStore, type RouteRead } from './presence.js'
+import { agentsByNode, uidsByNode } from './routing.js'
+import { defineScripts } from './scripts.js'
+
+/**
+ * The cluster directory: presence in Redis, cross-node operations over Redis
+ * pub/sub. This node's own share of every operation is done directly.
+ *
+ * Failure policy, when Redis cannot be reached or is too slow:
+ * - questions (`stats`, `users`, `user`) reject with `FST_GATE_CLUSTER_UNAVAILABLE`
+ *   (503): a local answer would look complete and be wrong;
+ * - operations (pushes, broadcasts, kicks) do this node's share, and answer it
+ *   with `partial: true`: it was done, and cannot be undone;
+ * - `isOnline` (the `reject` login policy) answers from this node alone, so
+ *   logins keep working.
+ * Nodes that do not answer an operation within `requestTimeout` are listed in
+ * `missingNodes`, with `partial: true`.
+ */
+export class RedisDirectory implements AgentDirectory {
+  readonly mode = 'cluster' as const
+  private readonly local: LocalAgents
+  private readonly gate: Gate
+  private readonly opts: NormalizedClusterOptions
+  private readonly nodeId: string
+  private readonly log: GateLogger
+  private readonly conns: ClusterConnections
+  private readonly store: PresenceStore
+  private readonly presence: NodePresence
+  private readonly bus: ClusterBus
+  private connected = false
+
+  constructor (local: LocalAgents, gate: Gate, opts: NormalizedClusterOptions) {
+    this.local = local
+    this.gate = gate
+    this.opts = opts
+    this.nodeId = local.nodeId
+    this.log = gate.log.child({ component: 'cluster', node: local.nodeId })
+    const keys = clusterKeys(opts.keyPrefix)
+    this.conns = new ClusterConnections(opts, this.log)
+    this.store = new PresenceStore(defineScripts(this.conns.client), keys.nodes, this.nodeId, opts.nodeTtl)
+    this.presence = new NodePresence(this.store, local, opts.heartbeat, opts.requestTimeout, this.log)
+    this.bus = new ClusterBus(this.conns.client, this.conns.sub, this.nodeId, keys.channel, (req, payload) => this.serve(req, payload), this.log)
+  }
+
+  /**
+   * Connects, subscribes and publishes this node. When Redis cannot be reached
+   * within `nodeTtl`, it logs an error and serves this node's connections;
+   * everything is retried, and published as soon as Redis answers.
+   */
+  async start (): Promise<void> {
+    const client = this.conns.client
+    client.on('ready', this.onReady)
+    client.on('close', this.onClose)
+    if (!(await this.conns.open(this.opts.nodeTtl))) {
+      this.log.error('redis is unreachable; serving this node\'s connections only until it answers')
+    }
+    // Not awaited past the timeout: the subscription is queued until connected.
+    const subscribed = this.bus.start()
+    subscribed.catch((err: Error) => this.log.error({ err }, 'cluster subscription failed'))
+    await Promise.race([subscribed, new Promise(resolve => setTimeout(resolve, this.opts.requestTimeout).unref())])
+    await this.presence.start()
+  }
+
+  async stop (): Promise<void> {
+    this.conns.client.off('ready', this.onReady)
+    this.conns.client.off('close', this.onClose)
+    await this.presence.stop()
+    this.bus.stop()
+    await this.conns.close(this.opts.requestTimeout)
+  }
+
+  // ---- this node's changes ----------------------------------------------------
+
+  added (): void {
+    this.presence.counted()
+  }
+
+  removed (agent: Agent, uid: string | undefined): void {
+    this.presence.counted()
+    if (uid !== undefined) this.presence.unbound(agent, uid)
+  }
+
+  bound (agent: Agent, uid: string): void {
+    this.presence.bound(agent, uid)
+  }
+
+  unbound (agent: Agent, uid: string): void {
+    this.presence.unbound(agent, uid)
+  }
+
+  // Room pushes go to every live node, so rooms are not published.
+  joined (): void {}
+  left (): void {}
+
+  // ---- questions ----------------------------------------------------------------
+
+  async isOnline (uid: string): Promise<boolean> {
+    try {
+      return (await this.store.user(uid, this.opts.requestTimeout)).connections.length > 0
+    } catch (err) {
+      this.log.warn({ err, uid }, 'cluster unreachable; uid checked on this node only')
+      return this.local.agentsOf(uid) !== undefined
+    }
+  }
+
+  async stats (): Promise<GateStats> {
+    const r = await this.store.stats(this.opts.requestTimeout)
+    return {
+      onlineUsers: r.onlineUsers,
+      connections: r.ws + r.tcp,
+      nodes: r.nodes,
+      transports: { ws: r.ws, tcp: r.tcp },
+      node: this.nodeId,
+      mode: this.mode,
+      ...this.unpublished(r.registered)
+    }
+  }
+
+  async users (offset: number, limit: number): Promise<UsersPage> {
+    const r = await this.store.users(offset, limit, this.opts.requestTimeout)
+    return { total: r.total, offset, limit, items: r.items, ...this.unpublished(r.registered) }
+  }
+
+  async user (uid: string): Promise<UserConnections | null> {
+    const r = await this.store.user(uid, this.opts.requestTimeout)
+    if (r.connections.length === 0) return null
+    return { uid, connections: r.connections, ...this.unpublished(r.registered) }
+  }
+
+  // ---- operations -------------------------------------------------------------
+
+  async pushToUids (uids: readonly string[], msg: OutboundMessage): Promise<Delivery> {
+    const local = this.local.pushToUids(uids, msg)
+    const { n, ...answer } = await this.fanOut(local, uids, route => {
+      const targets = new Map<string, Target>()
+      for (const [node, its] of uidsByNode(uids, route.agents)) {
+        targets.set(node, { req: { op: 'push', uids: its, name: msg.name, text: msg.text }, payload: msg.payload })
+      }
+      return targets
+    })
+    return { delivered: n, ...answer }
+  }
+
+  async pushToRoom (room: string, msg: OutboundMessage): Promise<Delivery> {
+    const local = this.local.pushToRoom(room, msg)
+    const req: Request = { op: 'room', room, name: msg.name, text: msg.text }
+    const { n, ...answer } = await this.fanOut(local, [], route => everyNode(route, { req, payload: msg.payload }))
+    return { delivered: n, ...answer }
+  }
+
+  async broadcast (msg: OutboundMessage, loggedInOnly: boolean): Promise<Delivery> {
+    const local = this.local.broadcast(msg, loggedInOnly)
+    const req: Request = { op: 'broadcast', loggedInOnly, name: msg.name, text: msg.text }
+    const { n, ...answer } = await this.fanOut(local, [], route => everyNode(route, { req, payload: msg.payload }))
+    return { delivered: n, ...answer }
+  }
+
+  async kick (target: KickTarget, code: number, reason: string): Promise<KickResult> {
+    const local = this.local.kick(target, code, reason)
+    const uids = target.uids ?? []
+    const { n, ...answer } = await this.fanOut(local, uids, route => {
+      const byUid = uidsByNode(uids, route.agents)
+      const byAgent = agentsByNode(target.agents ?? [])
+      const targets = new Map<string, Target>()
+      for (const node of new Set([...byUid.keys(), ...byAgent.keys()])) {
+        const req: Request = { op: 'kick', uids: byUid.get(node) ?? [], agents: byAgent.get(node) ?? [], code, reason }
+        if (target.except !== undefined) req.except = target.except
+        targets.set(node, { req })
+      }
+      return targets
+    })
+    return { kicked: n, ...answer }
+  }
+
+  // ---- internals ----------------------------------------------------------------
+
+  /**
+   * Looks up where `uids` live (and which nodes are live), asks the other live
+   * nodes `targets(route)` names, and adds their counts to this node's `local`
+   * one, all within one `requestTimeout`.
+   */
+  private async fanOut (local: number, uids: readonly string[], targets: (route: RouteRead) => Map<string, Target>): Promise<ClusterAnswer & { n: number }> {
+    const deadline = new Deadline(this.opts.requestTimeout)
+    let route: RouteRead
+    try {
+      route = await this.store.route(uids, deadline.left)
+    } catch (err) {
+      this.log.warn({ err }, 'cluster unreachable; operation done on this node only')
+      return { n: local, partial: true }
+    }
+    const live = new Set(route.nodes)
+    const asked = new Map<string, Target>()
+    for (const [node, target] of targets(route)) if (node !== this.nodeId && live.has(node)) asked.set(node, target)
+    const outcome = await this.bus.request(asked, deadline.left)
+    if (outcome.missing.length === 0) return { n: local + outcome.n }
+    return { n: local + outcome.n, partial: true, missingNodes: outcome.missing }
+  }
+
+  /** A cluster answer read while this node's own presence is not in Redis is partial. */
+  private unpublished (registered: boolean): ClusterAnswer {
+    if (registered && this.presence.published) return {}
+    void this.presence.wake()
+    return { partial: true, missingNodes: [this.nodeId] }
+  }
+
+  /** Does a request from another node with this node's connections. */
+  private serve (req: Request, payload: Buffer): number {
+    if (req.op === 'kick') return this.local.kick(req, req.code, req.reason)
+    const msg = new OutboundMessage(req.name, payload, req.text, this.gate.options)
+    switch (req.op) {
+      case 'push': return this.local.pushToUids(req.uids, msg)
+      case 'room': return this.local.pushToRoom(req.room, msg)
+      case 'broadcast': return this.local.broadcast(msg, req.loggedInOnly)
+    }
+  }
+
+  private readonly onReady = (): void => {
+    if (!this.connected) this.log.info('redis connected')
+    this.connected = true
+    void this.presence.wake()
+  }
+
+  private readonly onClose = (): void => {
+    if (this.connected) this.log.warn('redis connection lost; serving this node\'s connections, retrying')
+    this.connected = false
+  }
+}
+
+function everyNode (route: RouteRead, target: Target): Map<string, Target> {
+  return new Map(route.nodes.map(node => [node, target]))
+}

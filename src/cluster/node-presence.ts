@@ -1,0 +1,160 @@
+import type { Agent } from '../agent.js'
+import type { LocalAgents } from '../local-agents.js'
+import type { GateLogger } from '../logger.js'
+import type { PresenceStore, Snapshot } from './presence.js'
+
+/**
+ * Keeps this node's presence in Redis equal to its `LocalAgents`:
+ * - changes are batched per tick into one script call;
+ * - a heartbeat extends the node's deadline every `heartbeat` ms;
+ * - when Redis refuses a write or a heartbeat (it restarted empty, or a
+ *   survivor reaped this node) or cannot be reached, the node is `stale`: it
+ *   stops writing changes and the next tick republishes a full snapshot.
+ *
+ * Ordering contract: the snapshot is taken, and the queue emptied, in the same
+ * tick as the sync command is sent; later changes are sent after it on the same
+ * connection, so Redis applies them on top of the snapshot.
+ */
+export class NodePresence {
+  private readonly store: PresenceStore
+  private readonly local: LocalAgents
+  private readonly heartbeat: number
+  private readonly timeout: number
+  private readonly log: GateLogger
+  private ops: string[] = []
+  private countsChanged = false
+  private flushScheduled = false
+  private stale = true
+  /** Bumped by every republish; refusals of older writes are ignored. */
+  private generation = 0
+  private ticking: Promise<void> | undefined
+  private timer: NodeJS.Timeout | undefined
+
+  constructor (store: PresenceStore, local: LocalAgents, heartbeat: number, timeout: number, log: GateLogger) {
+    this.store = store
+    this.local = local
+    this.heartbeat = heartbeat
+    this.timeout = timeout
+    this.log = log
+  }
+
+  /** Whether Redis holds this node's presence, as far as this node knows. */
+  get published (): boolean {
+    return !this.stale
+  }
+
+  /** Publishes now, then heartbeats; resolves after the first attempt, successful or not. */
+  async start (): Promise<void> {
+    this.timer = setInterval(() => { void this.wake() }, this.heartbeat)
+    this.timer.unref()
+    await this.wake()
+  }
+
+  /** Stops writing and removes this node's presence from Redis. */
+  async stop (): Promise<void> {
+    clearInterval(this.timer)
+    this.timer = undefined
+    await this.ticking
+    this.stale = true
+    this.ops = []
+    try {
+      await this.store.leave(this.timeout)
+    } catch (err) {
+      this.log.warn({ err }, 'could not remove this node\'s presence; survivors will purge it')
+    }
+  }
+
+  /** Runs a heartbeat (or a republish when stale) now, unless one is running. */
+  async wake (): Promise<void> {
+    if (this.timer === undefined) return
+    this.ticking ??= this.tick().finally(() => { this.ticking = undefined })
+    await this.ticking
+  }
+
+  /** The node's connection counts changed. */
+  counted (): void {
+    this.countsChanged = true
+    this.schedule()
+  }
+
+  bound (agent: Agent, uid: string): void {
+    this.ops.push('b', agent.id, uid, JSON.stringify(this.local.info(agent)))
+    this.schedule()
+  }
+
+  unbound (agent: Agent, uid: string): void {
+    this.ops.push('u', agent.id, uid)
+    this.schedule()
+  }
+
+  private schedule (): void {
+    if (this.stale) {
+      this.ops = []
+      return
+    }
+    if (this.flushScheduled) return
+    this.flushScheduled = true
+    queueMicrotask(() => this.flush())
+  }
+
+  private flush (): void {
+    this.flushScheduled = false
+    const ops = this.ops
+    this.ops = []
+    if (this.countsChanged) {
+      const { ws, tcp } = this.local.transports
+      ops.push('n', String(ws), String(tcp))
+      this.countsChanged = false
+    }
+    if (this.stale || ops.length === 0) return
+    const generation = this.generation
+    this.store.apply(ops, this.timeout).then(
+      ok => { if (!ok) this.lost(generation, 'this node is not registered') },
+      (err: Error) => this.lost(generation, err.message)
+    )
+  }
+
+  private lost (generation: number, why: string): void {
+    if (generation !== this.generation || this.stale) return
+    this.log.warn({ why }, 'cluster presence write failed; republishing')
+    this.stale = true
+    void this.wake()
+  }
+
+  private async tick (): Promise<void> {
+    try {
+      if (this.stale) {
+        await this.republish()
+      } else if (!(await this.store.heartbeat(this.timeout))) {
+        this.log.warn('this node\'s record is gone from Redis; republishing')
+        await this.republish()
+      }
+    } catch (err) {
+      if (!this.stale) this.log.warn({ err }, 'cluster heartbeat failed')
+      this.stale = true
+    }
+  }
+
+  private async republish (): Promise<void> {
+    this.generation++
+    this.stale = false
+    this.ops = []
+    this.countsChanged = false
+    const snapshot = this.snapshot()
+    try {
+      await this.store.sync(snapshot, this.timeout)
+    } catch (err) {
+      this.stale = true
+      throw err
+    }
+    this.log.info({ connections: snapshot.ws + snapshot.tcp, bound: snapshot.bound.length }, 'cluster presence published')
+  }
+
+  private snapshot (): Snapshot {
+    const bound: Snapshot['bound'] = []
+    for (const agent of this.local.all()) {
+      if (agent.uidValue !== undefined) bound.push([agent.id, agent.uidValue, JSON.stringify(this.local.info(agent))])
+    }
+    return { ...this.local.transports, bound }
+  }
+}
