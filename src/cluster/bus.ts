@@ -46,10 +46,16 @@ export class ClusterBus {
     this.log = log
   }
 
-  /** Subscribes to this node's channel; ioredis subscribes again after every reconnect. */
+  /**
+   * Subscribes to this node's channel once the connection is ready; ioredis
+   * subscribes again after every reconnect. (SUBSCRIBE sent before ioredis's
+   * ready check would make that check fail on a subscriber connection.)
+   */
   async start (): Promise<void> {
     this.sub.on('messageBuffer', this.onMessage)
-    await this.sub.subscribe(this.channelOf(this.nodeId))
+    const sub = this.sub
+    if (sub.status !== 'ready') await new Promise(resolve => sub.once('ready', resolve))
+    await sub.subscribe(this.channelOf(this.nodeId))
   }
 
   stop (): void {
