@@ -210,14 +210,12 @@ export class Gate implements AgentHost {
       this.reject(agent, badBody(`the body of "${def.name}" fails its schema${first ? `: ${first.path || '/'} ${first.message}` : ''}`))
       return
     }
-    if (def.needsLogin && agent.uidValue === undefined) {
-      this.reject(agent, new ProtocolError('GATE_LOGIN_REQUIRED', CloseCode.UNAUTHORIZED, `"${def.name}" needs login`))
-      return
-    }
-    if (def.handler === undefined) {
+    if (def.handler === undefined && !def.needsLogin) {
       agent.log.debug({ msgName: def.name }, 'no handler for message; ignored')
       return
     }
+    // The login check runs in the queue (see `run`), so that a message sent right
+    // behind a login sees the login, whose handler may still be running now.
     (agent.inbox ??= this.createInbox(agent)).push(def, body)
   }
 
@@ -351,6 +349,14 @@ export class Gate implements AgentHost {
 
   private run (agent: Agent, def: MessageDef, body: unknown): void | Promise<void> {
     if (!agent.isOpen) return
+    if (def.needsLogin && agent.uidValue === undefined) {
+      this.reject(agent, new ProtocolError('GATE_LOGIN_REQUIRED', CloseCode.UNAUTHORIZED, `"${def.name}" needs login`))
+      return
+    }
+    if (def.handler === undefined) {
+      agent.log.debug({ msgName: def.name }, 'no handler for message; ignored')
+      return
+    }
     const observer = this.observer
     if (observer?.handled === undefined) return def.handler!(body, agent)
     const start = performance.now()
