@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { login, startNode } from '../fixtures/cluster-app.js'
+import { assertEchoes, until } from '../helper.js'
+import { startRedis } from '../redis-helper.js'
+
+/** PROTOCOL.md: after Redis restarts empty, every live node's users are listed again within 10 s. */
+const RECOVERY_BOUND = 10000
+
+/**
+ * Fails the test instead of letting it hang: `promise` must settle (either way)
+ * before a deadline far above any bound, so this checks "does not hang", not a timing.
+ */
+async function settles<T> (t: { diagnostic: (msg: string) => void }, what: string, promise: Promise<T>): Promise<PromiseSettledResult<T>> {
+  const start = Date.now()
+  let timer: NodeJS.Timeout | undefined
+  const hung = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(new Error(`${what} hangs`)), 30000) })
+  try {
+    const [result] = await Promise.race([Promise.allSettled([promise]), hung])
+    t.diagnostic(`${what} settled after ${Date.now() - start} ms`)
+    return result
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+test('while Redis is down the nodes serve their own connections; when it comes back empty, presence and routing return', async (t) => {
+  const redis = await startRedis(t)
+  const a = await startNode(t, redis.url, 'a')
+  const b = await startNode(t, redis.url, 'b')
+  const alice = await login(a.wsUrl, 'alice')
+  const amy = await login(a.wsUrl, 'amy')
+  const bob = await login(b.wsUrl, 'bob')
+  const clients = [alice, amy, bob]
+  t.after(() => Promise.all(clients.map(async client => await client.close())))
+  await until(async () => (await a.app.gate.stats()).onlineUsers === 3, 5000, 'every user to be listed')
+
+  await redis.stop()
+
+  // Local service: messages are handled, uid-to-uid on the same node is delivered.
+  await assertEchoes(alice)
+  alice.send('Tell', { to: 'amy', text: 'same node' })
+  assert.deepEqual((await alice.nextOf('Told')).body, { delivered: 1, partial: true })
+  assert.equal((await amy.nextOf('Echo')).body.text, 'alice: same node')
+  alice.send('Tell', { to: 'bob', text: 'other node' })
+  assert.deepEqual((await alice.nextOf('Told')).body, { delivered: 0, partial: true })
+  // Logins and disconnects still work, and are published once Redis is back.
+  const carol = await login(b.wsUrl, 'carol')
+  clients.push(carol)
+  await amy.close()
+
+  // Questions fail with a stable code; operations answer this node's share, marked partial.
+  for (const [what, call] of [['stats', a.app.gate.stats()], ['users', a.app.gate.users(0, 10)], ['user', a.app.gate.user('bob')]] as const) {
+    const result = await settles(t, what, call as Promise<unknown>)
+    assert.equal(result.status, 'rejected', `${what} rejects`)
+    assert.equal((result as PromiseRejectedResult).reason.code, 'FST_GATE_CLUSTER_UNAVAILABLE')
+    assert.equal((result as PromiseRejectedResult).reason.statusCode, 503)
+  }
+  const pushed = await settles(t, 'push', a.app.gate.pushToUids(['alice', 'bob'], 'Echo', { text: 'down' }))
+  assert.deepEqual(pushed, { status: 'fulfilled', value: { delivered: 1, partial: true } })
+  assert.equal((await alice.nextOf('Echo')).body.text, 'down')
+  const broadcast = await settles(t, 'broadcast', b.app.gate.broadcast('Echo', { text: 'down' }))
+  assert.deepEqual(broadcast, { status: 'fulfilled', value: { delivered: 2, partial: true } })
+  for (const client of [bob, carol]) assert.equal((await client.nextOf('Echo')).body.text, 'down')
+  const kicked = await settles(t, 'kick', a.app.gate.kick({ uids: ['bob'] }))
+  assert.deepEqual(kicked, { status: 'fulfilled', value: { kicked: 0, partial: true } })
+  assert.equal(await a.app.gate.directory.isOnline('bob'), false, 'isOnline answers from this node alone')
+
+  const restartedAt = Date.now()
+  await redis.restart()
+  await until(async () => {
+    try {
+      const stats = await a.app.gate.stats()
+      return stats.onlineUsers === 3 && stats.nodes === 2 && stats.partial === undefined
+    } catch {
+      return false
+    }
+  }, RECOVERY_BOUND, 'the presence of both nodes to be back')
+  t.diagnostic(`presence back ${Date.now() - restartedAt} ms after Redis restarted empty`)
+
+  assert.deepEqual(await b.app.gate.stats(), { onlineUsers: 3, connections: 3, nodes: 2, transports: { ws: 3, tcp: 0 }, node: 'b', mode: 'cluster' })
+  assert.deepEqual((await a.app.gate.users(0, 10)).items.map(i => i.uid), ['alice', 'bob', 'carol'])
+  // The subscriptions are back: uid-to-uid across nodes, both ways.
+  await until(async () => (await b.app.gate.pushToUids(['alice'], 'Echo', { text: 'probe' })).partial === undefined, RECOVERY_BOUND, 'node a to answer again')
+  alice.send('Tell', { to: 'bob', text: 'back' })
+  assert.deepEqual((await alice.nextOf('Told')).body, { delivered: 1, partial: false })
+  assert.equal((await bob.nextOf('Echo')).body.text, 'alice: back')
+})
