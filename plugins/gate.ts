@@ -9,11 +9,14 @@ import { Gate, type DirectoryFactory } from '../src/gate.js'
 import type { CoreOptions } from '../src/options.js'
 import { TcpListener } from '../src/transport/tcp.js'
 import { attachWebSocket } from '../src/transport/ws.js'
+import { adminPlugin, type AdminOptions } from './admin.js'
 
 /** Options of `app.register(gatePlugin, opts)`. */
 export interface GatePluginOptions extends CoreOptions {
   /** @internal Replaces the directory (where agents live); the cluster plugin sets it. */
   directory?: DirectoryFactory
+  /** The admin HTTP API (PROTOCOL.md section 5); `false` switches it off. See `AdminOptions`. */
+  admin?: AdminOptions | false
   /**
    * Cluster mode: a Redis URL, ioredis options, or an ioredis client (yours to
    * close). Unset: single node, in memory.
@@ -87,6 +90,8 @@ async function gate (app: FastifyInstance, opts: GatePluginOptions): Promise<voi
   app.get(options.path, { websocket: true, onRequest: refuseWhenFull }, (socket, request) => {
     attachWebSocket(instance, socket, request.ip)
   })
+
+  if (opts.admin !== false) await app.register(adminPlugin, opts.admin ?? {})
 }
 
 export const gatePlugin = fp(gate, {

@@ -17,7 +17,8 @@ export async function buildChatApp (config: ChatConfig, fastifyOptions: FastifyS
     protobuf: config.encoding === 'protobuf' ? { root: PROTO_PATH } : undefined,
     maxConnNum: config.maxConn,
     idleTimeout: config.idleTimeout,
-    nodeId: config.nodeId
+    nodeId: config.nodeId,
+    admin: { tokens: [config.adminToken] }
   })
   registerChat(app.gate, tokenVerifier(config.tokenSecret))
   return app

@@ -1,0 +1,128 @@
+import swagger from '@fastify/swagger'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { STATUS_CODES } from 'node:http'
+import broadcastRoutes from '../routes/admin/broadcast.js'
+import kickRoutes from '../routes/admin/kick.js'
+import protocolRoutes from '../routes/admin/protocol.js'
+import pushRoutes from '../routes/admin/push.js'
+import roomRoutes from '../routes/admin/rooms.js'
+import { ADMIN_TAG, errors } from '../routes/admin/schemas.js'
+import statsRoutes from '../routes/admin/stats.js'
+import userRoutes from '../routes/admin/users.js'
+import { GateError } from '../src/errors.js'
+import { bearerAuth } from './admin-auth.js'
+import { metricsPlugin } from './metrics.js'
+
+/** The `admin` option of the gate plugin (`admin: false` switches the admin API off). */
+export interface AdminOptions {
+  /**
+   * Bearer token(s) of the admin API; a list allows rotation (any of them works).
+   * Without one, every route but the public `GET <prefix>/protocol` answers 401
+   * (and a warning is logged at start): the admin API never runs open.
+   */
+  tokens?: string | readonly string[]
+  /** Prefix of the admin routes. Default `/gate`. */
+  prefix?: string
+  /** Serve `GET <prefix>/protocol` without a token (clients need it). Default `true`. */
+  publicProtocol?: boolean
+  /** Serve Prometheus metrics at `GET <prefix>/metrics`, behind the token. Default `true`. */
+  metrics?: boolean
+}
+
+export interface NormalizedAdminOptions {
+  tokens: readonly string[]
+  prefix: string
+  publicProtocol: boolean
+  metrics: boolean
+}
+
+const fail = (option: string, why: string): never => {
+  throw new GateError.INVALID_OPTION(option, why)
+}
+
+const flag = (option: string, value: unknown): boolean => {
+  if (value === undefined) return true
+  if (typeof value !== 'boolean') fail(`admin.${option}`, `must be a boolean, got ${JSON.stringify(value)}`)
+  return value as boolean
+}
+
+/** Validates the admin options once, at register time. Throws `FST_GATE_INVALID_OPTION`. */
+export function normalizeAdminOptions (opts: AdminOptions = {}): NormalizedAdminOptions {
+  if (typeof opts !== 'object' || opts === null) fail('admin', 'must be an object or false')
+  const tokens = opts.tokens === undefined ? [] : typeof opts.tokens === 'string' ? [opts.tokens] : opts.tokens
+  if (!Array.isArray(tokens) || !tokens.every(t => typeof t === 'string' && t.length > 0)) fail('admin.tokens', 'must be a non-empty string or an array of them')
+  const prefix = opts.prefix ?? '/gate'
+  if (typeof prefix !== 'string' || !/^\/[^\s?#]*$/.test(prefix)) fail('admin.prefix', 'must be a path starting with "/"')
+  return {
+    tokens,
+    prefix: prefix.replace(/\/+$/, ''),
+    publicProtocol: flag('publicProtocol', opts.publicProtocol),
+    metrics: flag('metrics', opts.metrics)
+  }
+}
+
+/**
+ * Every admin error in Fastify's shape, `{ statusCode, code, error, message }`,
+ * whatever error handler the host app sets. Unexpected errors answer 500 without
+ * their message (it is logged).
+ */
+function adminErrorHandler (err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500
+  const expose = status < 500 || err.code?.startsWith('FST_GATE_') === true
+  if (status >= 500) request.log.error({ err }, 'admin request failed')
+  else request.log.info({ code: err.code, statusCode: status }, err.message)
+  void reply.code(status).send({
+    statusCode: status,
+    code: (expose ? err.code : undefined) ?? 'FST_GATE_INTERNAL',
+    error: STATUS_CODES[status] ?? 'Error',
+    message: expose ? err.message : 'Internal Server Error'
+  })
+}
+
+/**
+ * The admin HTTP API of PROTOCOL.md section 5, under `prefix`, in a context of
+ * its own: its token check, error handler and OpenAPI document (its own
+ * @fastify/swagger instance, `GET <prefix>/openapi.json`) do not touch the host
+ * app's routes, and a host's own @fastify/swagger is left alone.
+ */
+async function admin (app: FastifyInstance, opts: AdminOptions): Promise<void> {
+  const o = normalizeAdminOptions(opts)
+  if (o.tokens.length === 0) {
+    app.log.warn(`fastify-gate admin API: no admin.tokens given, so every admin route but ${o.prefix}/protocol answers 401; give tokens, or set admin: false`)
+  }
+
+  await app.register(async function gateAdmin (scope) {
+    scope.setErrorHandler(adminErrorHandler)
+    await scope.register(swagger, {
+      openapi: {
+        info: { title: 'fastify-gate admin API', version: '1.0.0', description: 'PROTOCOL.md section 5' },
+        components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
+        security: [{ bearerAuth: [] }],
+        tags: [{ name: ADMIN_TAG, description: 'fastify-gate admin API' }]
+      }
+    })
+    if (o.publicProtocol) await scope.register(protocolRoutes, { public: true })
+
+    await scope.register(async function authenticated (secured) {
+      secured.addHook('onRequest', bearerAuth(o.tokens))
+      if (!o.publicProtocol) await secured.register(protocolRoutes, { public: false })
+      await secured.register(statsRoutes)
+      await secured.register(userRoutes)
+      await secured.register(kickRoutes)
+      await secured.register(pushRoutes)
+      await secured.register(roomRoutes)
+      await secured.register(broadcastRoutes)
+      if (o.metrics) await secured.register(metricsPlugin, { schema: { tags: [ADMIN_TAG], response: errors(401) } })
+      secured.get('/openapi.json', { schema: { hide: true } }, async () => scope.swagger())
+    })
+  }, { prefix: o.prefix })
+}
+
+export const adminPlugin = fp(admin, {
+  fastify: '5.x',
+  name: 'fastify-gate-admin',
+  dependencies: ['fastify-gate']
+})
+
+export default adminPlugin

@@ -1,0 +1,116 @@
+import { Type, type FastifyPluginAsyncTypebox, type TSchema } from '@fastify/type-provider-typebox'
+import fp from 'fastify-plugin'
+import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { Gate } from '../src/gate.js'
+
+/** Handler latency buckets, in seconds: handlers are usually well under a millisecond. */
+const HANDLER_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+
+/** A counter that reports a monotonic total kept elsewhere (the gate's counters). */
+function totalCounter (registry: Registry, name: string, help: string, total: () => number): Counter {
+  return new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect () {
+      this.reset()
+      this.inc(total())
+    }
+  })
+}
+
+/**
+ * This node's gate metrics, in a registry of their own (not prom-client's global
+ * one, so two apps in one process do not clash). Gauges and counters are read from
+ * the gate when scraped; the handler latency histogram is fed through
+ * `gate.observer` (an observer already set is still called).
+ */
+export function gateMetrics (gate: Gate): Registry {
+  const registry = new Registry()
+  const { counters } = gate
+
+  new Gauge({
+    name: 'gate_connections',
+    help: 'Open connections on this node, by transport',
+    labelNames: ['transport'] as const,
+    registers: [registry],
+    collect () {
+      const { ws, tcp } = gate.local.transports
+      this.set({ transport: 'ws' }, ws)
+      this.set({ transport: 'tcp' }, tcp)
+    }
+  })
+  new Gauge({
+    name: 'gate_online_users',
+    help: 'Distinct uids logged in on this node',
+    registers: [registry],
+    collect () { this.set(gate.local.onlineUsers) }
+  })
+  totalCounter(registry, 'gate_received_messages_total', 'Messages received from clients', () => counters.msgsIn)
+  totalCounter(registry, 'gate_sent_messages_total', 'Messages written to clients', () => counters.msgsOut)
+  totalCounter(registry, 'gate_received_bytes_total', 'Bytes received from clients (TCP: with the length prefix)', () => counters.bytesIn)
+  totalCounter(registry, 'gate_sent_bytes_total', 'Bytes written to clients (TCP: with the length prefix)', () => counters.bytesOut)
+  totalCounter(registry, 'gate_handler_errors_total', 'Message handlers that threw or rejected', () => counters.handlerErrors)
+  totalCounter(registry, 'gate_refused_connections_total', 'Connections refused because the gate was full or not serving', () => counters.refused)
+  new Counter({
+    name: 'gate_closes_total',
+    help: 'Closed connections, by close code',
+    labelNames: ['code'] as const,
+    registers: [registry],
+    collect () {
+      this.reset()
+      for (const [code, n] of counters.closes) this.inc({ code: String(code) }, n)
+    }
+  })
+
+  const latency = new Histogram({
+    name: 'gate_handler_duration_seconds',
+    help: 'Message handler run time, by message name and result',
+    labelNames: ['message', 'result'] as const,
+    buckets: HANDLER_BUCKETS,
+    registers: [registry]
+  })
+  const previous = gate.observer
+  gate.observer = {
+    handled (name, seconds, failed) {
+      latency.observe({ message: name, result: failed ? 'error' : 'ok' }, seconds)
+      previous?.handled?.(name, seconds, failed)
+    }
+  }
+  return registry
+}
+
+export interface MetricsPluginOptions {
+  /** Where the Prometheus text is served, relative to the context's prefix. Default `/metrics`. */
+  path?: string
+  /** More of the route's schema (OpenAPI tags, error responses), merged in. */
+  schema?: { tags?: string[], response?: Record<number, TSchema> }
+}
+
+/**
+ * `GET /metrics`: this node's gate metrics in the Prometheus text format. The
+ * admin plugin registers it behind the admin token (`/gate/metrics`); register it
+ * yourself, with `admin.metrics: false`, to serve it elsewhere or in the open.
+ */
+const metrics: FastifyPluginAsyncTypebox<MetricsPluginOptions> = async (app, opts) => {
+  const registry = gateMetrics(app.gate)
+  app.get(opts.path ?? '/metrics', {
+    schema: {
+      summary: 'Prometheus metrics of this node',
+      produces: ['text/plain'],
+      tags: opts.schema?.tags,
+      response: { ...opts.schema?.response, 200: Type.String({ description: 'Prometheus text exposition format' }) }
+    }
+  }, async (_request, reply) => {
+    void reply.type(registry.contentType)
+    return await registry.metrics()
+  })
+}
+
+export const metricsPlugin = fp(metrics, {
+  fastify: '5.x',
+  name: 'fastify-gate-metrics',
+  dependencies: ['fastify-gate']
+})
+
+export default metricsPlugin

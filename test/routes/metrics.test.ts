@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { register as globalRegistry } from 'prom-client'
+import { closeOf, connectAgent, recordCloses, registerTestMessages, startGate, until, type Started } from '../helper.js'
+import { TOKENS, call, login, ok } from './helper.js'
+
+/** Scrapes `/gate/metrics`: sample (`name{labels}`) -> value. */
+async function scrape (s: Started): Promise<Map<string, number>> {
+  const res = await call(s, { url: '/gate/metrics' })
+  assert.equal(res.statusCode, 200)
+  assert.match(res.headers['content-type'] as string, /^text\/plain; version=0\.0\.4/)
+  const samples = new Map<string, number>()
+  for (const line of res.body.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue
+    const at = line.lastIndexOf(' ')
+    samples.set(line.slice(0, at), Number(line.slice(at + 1)))
+  }
+  return samples
+}
+
+async function startWithBoom (t: Parameters<typeof startGate>[0]): Promise<Started> {
+  return await startGate(t, { admin: { tokens: [...TOKENS] } }, app => {
+    registerTestMessages(app)
+    app.gate.message('Boom', { needsLogin: false }, () => { throw new Error('handler failure on purpose') })
+  })
+}
+
+test('GET /gate/metrics moves with the traffic', async (t) => {
+  const s = await startWithBoom(t)
+  const closes = recordCloses(s.app)
+  const before = await scrape(s)
+  for (const name of ['gate_received_messages_total', 'gate_sent_messages_total', 'gate_received_bytes_total', 'gate_sent_bytes_total', 'gate_handler_errors_total']) {
+    assert.equal(before.get(name), 0, name)
+  }
+  assert.equal(before.get('gate_connections{transport="ws"}'), 0)
+  assert.equal(before.get('gate_online_users'), 0)
+
+  const ws = await login(s, 'ws', 'alice')
+  const tcp = await login(s, 'tcp', 'bob')
+  const anonymous = await connectAgent(s, 'tcp')
+  ws.client.send('Echo', { text: 'one' })
+  await ws.client.next()
+  anonymous.client.send('Boom', {})
+  await until(() => s.app.gate.counters.handlerErrors === 1, 5000, 'the failed handler')
+
+  const during = await scrape(s)
+  assert.equal(during.get('gate_connections{transport="ws"}'), 1)
+  assert.equal(during.get('gate_connections{transport="tcp"}'), 2)
+  assert.equal(during.get('gate_online_users'), 2)
+  assert.equal(during.get('gate_received_messages_total'), 4, '2 logins, 1 echo, 1 boom')
+  assert.equal(during.get('gate_sent_messages_total'), 3, '2 welcomes, 1 echo')
+  assert.ok(during.get('gate_received_bytes_total')! > 0)
+  assert.ok(during.get('gate_sent_bytes_total')! > 0)
+  assert.equal(during.get('gate_handler_errors_total'), 1)
+  assert.equal(during.get('gate_handler_duration_seconds_count{message="Echo",result="ok"}'), 1)
+  assert.equal(during.get('gate_handler_duration_seconds_count{message="Login",result="ok"}'), 2)
+  assert.equal(during.get('gate_handler_duration_seconds_count{message="Boom",result="error"}'), 1)
+  assert.equal(during.get('gate_handler_duration_seconds_bucket{le="+Inf",message="Echo",result="ok"}'), 1)
+
+  await ok(s, { url: '/gate/push', body: { uids: ['alice', 'bob'], name: 'Echo', body: { text: 'pushed' } } })
+  await ok(s, { url: '/gate/kick', body: { uids: ['bob'] } })
+  await closeOf(closes, tcp.agent)
+  await ws.client.close()
+  await closeOf(closes, ws.agent)
+
+  const after = await scrape(s)
+  assert.equal(after.get('gate_sent_messages_total'), 5, 'plus the two pushed')
+  assert.ok(after.get('gate_sent_bytes_total')! > during.get('gate_sent_bytes_total')!)
+  assert.equal(after.get('gate_closes_total{code="4001"}'), 1)
+  assert.equal(after.get('gate_closes_total{code="1000"}'), 1)
+  assert.equal(after.get('gate_connections{transport="ws"}'), 0)
+  assert.equal(after.get('gate_connections{transport="tcp"}'), 1)
+  assert.equal(after.get('gate_online_users'), 0)
+  assert.equal((await scrape(s)).get('gate_sent_messages_total'), 5, 'a scrape does not count twice')
+})
+
+test('each app has its own registry: two gates in one process do not clash, nor touch the global one', async (t) => {
+  const a = await startWithBoom(t)
+  const b = await startWithBoom(t)
+  await login(a, 'ws', 'alice')
+  assert.equal((await scrape(a)).get('gate_online_users'), 1)
+  assert.equal((await scrape(b)).get('gate_online_users'), 0)
+  assert.equal(await globalRegistry.getSingleMetric('gate_online_users'), undefined)
+})
