@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox'
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import assert from 'node:assert/strict'
 import type { TestContext } from 'node:test'
 import { fileURLToPath } from 'node:url'
@@ -21,13 +21,15 @@ export interface Started {
 /**
  * Builds a Fastify app with the gate on 127.0.0.1, port 0 (TCP on port 0 too),
  * lets `setup` register messages, listens, and closes it after the test.
+ * `appOptions` go to `Fastify()` (e.g. a logger writing to a stream the test reads).
  */
 export async function startGate (
   t: TestContext,
   opts: GatePluginOptions = {},
-  setup?: (app: FastifyInstance) => void | Promise<void>
+  setup?: (app: FastifyInstance) => void | Promise<void>,
+  appOptions: FastifyServerOptions = {}
 ): Promise<Started> {
-  const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'silent' } })
+  const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'silent' }, ...appOptions })
   await app.register(gatePlugin, { tcp: { port: 0 }, ...opts })
   await setup?.(app)
   await app.listen({ port: 0, host: '127.0.0.1' })
@@ -181,4 +183,11 @@ export function deferred<T = void> (): { promise: Promise<T>, resolve: (value: T
   let resolve!: (value: T) => void
   const promise = new Promise<T>(r => { resolve = r })
   return { promise, resolve }
+}
+
+/** A Fastify logger option whose lines (parsed JSON) land in `lines`. */
+export function captureLogs (level = 'warn'): { logger: FastifyServerOptions['logger'], lines: Array<Record<string, any>> } {
+  const lines: Array<Record<string, any>> = []
+  const stream = { write: (line: string) => { lines.push(JSON.parse(line)) } }
+  return { logger: { level, stream }, lines }
 }

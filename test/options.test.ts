@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import Fastify from 'fastify'
+import gatePlugin, { type GatePluginOptions } from '../plugins/gate.js'
+import { JsonProcessor } from '../src/codec/json.js'
+import { defaults, normalizeCoreOptions } from '../src/options.js'
+import { WsClient } from './clients.js'
+import { assertEchoes, registerTestMessages, startGate, testProto } from './helper.js'
+
+/** Options that must be refused, and the option the error must name. */
+const invalid: Array<[string, GatePluginOptions, string]> = [
+  ['maxConnNum 0', { maxConnNum: 0 }, 'maxConnNum'],
+  ['maxConnNum not an integer', { maxConnNum: 1.5 }, 'maxConnNum'],
+  ['maxConnNum a string', { maxConnNum: '10' as unknown as number }, 'maxConnNum'],
+  ['pendingWriteNum 0', { pendingWriteNum: 0 }, 'pendingWriteNum'],
+  ['pendingReadNum negative', { pendingReadNum: -1 }, 'pendingReadNum'],
+  ['lenMsgLen 3', { lenMsgLen: 3 as 2 }, 'lenMsgLen'],
+  ['maxMsgLen over what lenMsgLen 1 can carry', { lenMsgLen: 1, maxMsgLen: 256 }, 'maxMsgLen'],
+  ['maxMsgLen over what lenMsgLen 2 can carry', { maxMsgLen: 65536 }, 'maxMsgLen'],
+  ['maxMsgLen 0', { maxMsgLen: 0 }, 'maxMsgLen'],
+  ['minMsgLen over maxMsgLen', { maxMsgLen: 10, minMsgLen: 11 }, 'minMsgLen'],
+  ['minMsgLen negative', { minMsgLen: -1 }, 'minMsgLen'],
+  ['littleEndian not a boolean', { littleEndian: 'yes' as unknown as boolean }, 'littleEndian'],
+  ['idleTimeout negative', { idleTimeout: -1 }, 'idleTimeout'],
+  ['idleTimeout over a timer\'s range', { idleTimeout: 2 ** 31 }, 'idleTimeout'],
+  ['closeTimeout 0', { closeTimeout: 0 }, 'closeTimeout'],
+  ['an unknown encoding', { encoding: 'xml' as 'json' }, 'encoding'],
+  ['a processor missing decode', { encoding: { encoding: 'x', text: true, init () {}, encode: () => Buffer.alloc(0) } as never }, 'encoding'],
+  ['protobuf without a schema', { encoding: 'protobuf' }, 'protobuf'],
+  ['protobuf with maxMsgLen 1', { encoding: 'protobuf', protobuf: { root: testProto }, maxMsgLen: 1 }, 'maxMsgLen'],
+  ['ids not an object', { ids: 5 as unknown as Record<string, number> }, 'ids'],
+  ['an unknown multiLogin policy', { multiLogin: 'maybe' as 'allow' }, 'multiLogin'],
+  ['a path without a leading slash', { path: 'ws' }, 'path'],
+  ['a tcp port out of range', { tcp: { port: 70000 } }, 'tcp.port'],
+  ['a tcp port missing', { tcp: {} as { port: number } }, 'tcp.port'],
+  ['an empty tcp host', { tcp: { port: 0, host: '' } }, 'tcp.host'],
+  ['textFrames not a boolean', { textFrames: 1 as unknown as boolean }, 'textFrames'],
+  ['a nodeId with spaces', { nodeId: 'node a' }, 'nodeId']
+]
+
+describe('normalizeCoreOptions', () => {
+  test('fills every default', () => {
+    const o = normalizeCoreOptions({})
+    for (const [key, value] of Object.entries(defaults)) assert.deepEqual(o[key as keyof typeof o], value, key)
+    assert.match(o.nodeId, /^[0-9a-f]{8}$/)
+  })
+
+  test('the default maxMsgLen shrinks to what a 1-byte header can carry', () => {
+    assert.equal(normalizeCoreOptions({ lenMsgLen: 1 }).maxMsgLen, 255)
+    assert.equal(normalizeCoreOptions({ lenMsgLen: 4 }).maxMsgLen, defaults.maxMsgLen)
+  })
+
+  test('undefined values take the default; tcp gets host 127.0.0.1', () => {
+    const o = normalizeCoreOptions({ maxConnNum: undefined, tcp: { port: 0 } })
+    assert.equal(o.maxConnNum, defaults.maxConnNum)
+    assert.deepEqual(o.tcp, { port: 0, host: '127.0.0.1' })
+  })
+
+  test('a custom processor is accepted', () => {
+    const processor = new JsonProcessor()
+    assert.equal(normalizeCoreOptions({ encoding: processor }).encoding, processor)
+  })
+
+  for (const [what, opts, option] of invalid) {
+    test(`refuses ${what}`, () => {
+      assert.throws(() => normalizeCoreOptions(opts), (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'FST_GATE_INVALID_OPTION')
+        assert.ok(err.message.includes(`"${option}"`), `names ${option}: ${err.message}`)
+        return true
+      })
+    })
+  }
+})
+
+describe('plugin registration', () => {
+  for (const [what, opts] of invalid.slice(0, 8)) {
+    test(`app.register fails at register time for ${what}`, async (t) => {
+      const app = Fastify()
+      t.after(() => app.close())
+      await assert.rejects(async () => { await app.register(gatePlugin, opts) }, { code: 'FST_GATE_INVALID_OPTION' })
+    })
+  }
+
+  test('registering twice on one instance is refused', async (t) => {
+    const app = Fastify()
+    t.after(() => app.close())
+    await app.register(gatePlugin)
+    await assert.rejects(async () => { await app.register(gatePlugin) }, { code: 'FST_GATE_ALREADY_REGISTERED' })
+  })
+
+  test('registering a message after ready throws FST_GATE_REGISTRY_FROZEN', async (t) => {
+    const s = await startGate(t, {}, registerTestMessages)
+    assert.throws(() => s.app.gate.message('Late'), { code: 'FST_GATE_REGISTRY_FROZEN' })
+    const client = await s.ws()
+    await assertEchoes(client)
+  })
+
+  test('explicit ids that do not cover every message fail at ready', async (t) => {
+    const app = Fastify()
+    t.after(() => app.close())
+    await app.register(gatePlugin, { ids: { Echo: 1 } })
+    registerTestMessages(app)
+    await assert.rejects(async () => { await app.ready() }, { code: 'FST_GATE_INVALID_OPTION' })
+  })
+
+  test('TCP is off unless asked for; the WebSocket path is configurable', async (t) => {
+    const app = Fastify()
+    t.after(() => app.close())
+    await app.register(gatePlugin, { path: '/gateway' })
+    registerTestMessages(app)
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    assert.equal(app.gateTcpAddress(), undefined)
+    const { port } = app.server.address() as { port: number }
+    const client = await WsClient.connect(`ws://127.0.0.1:${port}/gateway`)
+    await assertEchoes(client)
+    await client.close()
+  })
+})

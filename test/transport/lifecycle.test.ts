@@ -1,0 +1,174 @@
+import assert from 'node:assert/strict'
+import { once } from 'node:events'
+import net from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { describe, test } from 'node:test'
+import { CloseCode } from '../../src/close-codes.js'
+import { TcpClient, WsClient } from '../clients.js'
+import {
+  assertEchoes, captureLogs, closeOf, connectAgent, recordCloses, registerTestMessages, startGate, transports, until
+} from '../helper.js'
+
+for (const transport of transports) {
+  describe(`idle timeout (${transport})`, () => {
+    test('a silent connection is closed with 4000', async (t) => {
+      const s = await startGate(t, { idleTimeout: 200 }, registerTestMessages)
+      const closes = recordCloses(s.app)
+      const { client, agent } = await connectAgent(s, transport)
+      assert.equal((await closeOf(closes, agent)).code, CloseCode.IDLE_TIMEOUT)
+      const seen = await client.closed
+      if (transport === 'ws') assert.equal(seen.code, CloseCode.IDLE_TIMEOUT)
+    })
+
+    test('traffic keeps a connection alive; silence then closes it', async (t) => {
+      const idleTimeout = 400
+      const s = await startGate(t, { idleTimeout }, registerTestMessages)
+      const closes = recordCloses(s.app)
+      const { client, agent } = await connectAgent(s, transport)
+      const start = Date.now()
+      // Talk for several idle periods, a message every tenth of one.
+      while (Date.now() - start < idleTimeout * 3) {
+        await assertEchoes(client, 'keepalive')
+        await sleep(idleTimeout / 10)
+      }
+      assert.equal(agent.isOpen, true)
+      assert.deepEqual(closes, [])
+      assert.equal((await closeOf(closes, agent)).code, CloseCode.IDLE_TIMEOUT)
+    })
+
+    test('idleTimeout 0 disables it', async (t) => {
+      // A reference gate with a short timeout shows how long is long enough.
+      const reference = await startGate(t, { idleTimeout: 150 }, registerTestMessages)
+      const referenceCloses = recordCloses(reference.app)
+      const s = await startGate(t, { idleTimeout: 0 }, registerTestMessages)
+      const closes = recordCloses(s.app)
+      const { client } = await connectAgent(s, transport)
+      const since = Date.now()
+      const ref = await connectAgent(reference, transport)
+      assert.equal((await closeOf(referenceCloses, ref.agent)).code, CloseCode.IDLE_TIMEOUT)
+      await until(() => Date.now() - since > 150 * 4, 5000)
+      assert.deepEqual(closes, [])
+      await assertEchoes(client)
+    })
+  })
+}
+
+describe('idle timeout (WebSocket pings)', () => {
+  test('pings alone keep a WebSocket alive', async (t) => {
+    const idleTimeout = 400
+    const s = await startGate(t, { idleTimeout }, registerTestMessages)
+    const closes = recordCloses(s.app)
+    const { client, agent } = await connectAgent(s, 'ws')
+    const ws = (client as WsClient).ws
+    const start = Date.now()
+    while (Date.now() - start < idleTimeout * 3) {
+      ws.ping()
+      await once(ws, 'pong')
+      await sleep(idleTimeout / 10)
+    }
+    assert.equal(agent.isOpen, true)
+    assert.deepEqual(closes, [])
+  })
+})
+
+describe('graceful shutdown', () => {
+  test('app.close() closes WebSocket clients with 1001 and ends TCP clients', async (t) => {
+    const s = await startGate(t, {}, registerTestMessages)
+    const closes = recordCloses(s.app)
+    const ws = await s.ws()
+    const tcp = await s.tcp()
+    await until(() => s.app.gate.connectionCount === 2)
+    await s.app.close()
+    assert.equal((await ws.closed).code, CloseCode.GOING_AWAY)
+    await tcp.closed
+    assert.deepEqual(closes.map(c => [c.transport, c.code]).sort(), [['tcp', CloseCode.GOING_AWAY], ['ws', CloseCode.GOING_AWAY]])
+    assert.equal(s.app.gate.connectionCount, 0)
+    // Nothing listens any more, on either port.
+    await assert.rejects(WsClient.connect(s.wsUrl))
+    await assert.rejects(TcpClient.connect(s.tcpPort))
+  })
+
+  test('app.close() resolves even when clients never answer the close handshake', { timeout: 15000 }, async (t) => {
+    // ws would wait 30 s for a silent peer; closeTimeout bounds it.
+    const s = await startGate(t, { closeTimeout: 200 }, registerTestMessages)
+    const closes = recordCloses(s.app)
+    const ws = await s.ws()
+    const tcp = await s.tcp()
+    await until(() => s.app.gate.connectionCount === 2)
+    ws.ws.pause() // reads nothing: never sees the close frame, never answers it
+    tcp.socket.pause() // never reads the end, so never ends its side
+    await s.app.close()
+    assert.equal(s.app.gate.connectionCount, 0)
+    assert.deepEqual(closes.map(c => c.code), [CloseCode.GOING_AWAY, CloseCode.GOING_AWAY])
+  })
+
+  test('app.close() resolves with a raw socket that upgraded and then went silent', { timeout: 15000 }, async (t) => {
+    const s = await startGate(t, { closeTimeout: 200 }, registerTestMessages)
+    const { port } = s.app.server.address() as net.AddressInfo
+    const socket = net.connect(port, '127.0.0.1')
+    socket.on('error', () => {})
+    t.after(() => socket.destroy())
+    await once(socket, 'connect')
+    socket.write(`GET ${s.app.gate.options.path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n')
+    const [head] = await once(socket, 'data') as [Buffer]
+    assert.match(head.toString(), /^HTTP\/1\.1 101/)
+    socket.pause()
+    await until(() => s.app.gate.connectionCount === 1)
+    await s.app.close()
+    assert.equal(s.app.gate.connectionCount, 0)
+  })
+
+  test('app.close() with no connections resolves', async (t) => {
+    const s = await startGate(t, {}, registerTestMessages)
+    await s.app.close()
+    assert.equal(s.app.gate.connectionCount, 0)
+  })
+})
+
+for (const transport of transports) {
+  describe(`connect and disconnect hooks (${transport})`, () => {
+    test('onConnect runs before the first message; onDisconnect runs once with the reason', async (t) => {
+      const s = await startGate(t, {}, (app) => {
+        registerTestMessages(app)
+        app.gate.onConnect((agent) => { agent.data.greeting = `hello ${agent.transport}` })
+        app.gate.handle<{ text: string }>('Echo', (msg, agent) => { agent.send('Echo', { text: agent.data.greeting as string }) })
+      })
+      const closes = recordCloses(s.app)
+      const { client, agent } = await connectAgent(s, transport)
+      await assertEchoes(client, `hello ${transport}`)
+      await client.close()
+      assert.deepEqual(await closeOf(closes, agent), { id: agent.id, transport, code: CloseCode.NORMAL, reason: transport === 'ws' ? '' : 'client closed' })
+      await sleep(50)
+      assert.equal(closes.length, 1, 'once')
+    })
+
+    test('the disconnect hook gets the code and reason the server closed with', async (t) => {
+      const s = await startGate(t, {}, registerTestMessages)
+      const closes = recordCloses(s.app)
+      const { client, agent } = await connectAgent(s, transport)
+      agent.close(4321, 'app says bye')
+      assert.deepEqual(await closeOf(closes, agent), { id: agent.id, transport, code: 4321, reason: 'app says bye' })
+      const seen = await client.closed
+      if (transport === 'ws') assert.deepEqual(seen, { code: 4321, reason: 'app says bye' })
+    })
+
+    test('hooks that throw or reject are logged and change nothing', async (t) => {
+      const logs = captureLogs('error')
+      const s = await startGate(t, {}, (app) => {
+        registerTestMessages(app)
+        app.gate.onConnect(() => { throw new Error('connect hook fails') })
+        app.gate.onConnect(async () => { throw new Error('async connect hook fails') })
+        app.gate.onDisconnect(() => { throw new Error('disconnect hook fails') })
+      }, { logger: logs.logger })
+      const closes = recordCloses(s.app)
+      const { client, agent } = await connectAgent(s, transport)
+      await assertEchoes(client)
+      await client.close()
+      await closeOf(closes, agent)
+      await until(() => logs.lines.filter(l => l.level === 50 && l.agent === agent.id).length === 3)
+      const other = await s.ws()
+      await assertEchoes(other)
+    })
+  })
+}
