@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { Redis } from 'ioredis'
 import { login, startNode } from '../fixtures/cluster-app.js'
 import { assertEchoes, until } from '../helper.js'
 import { startRedis } from '../redis-helper.js'
@@ -85,4 +86,26 @@ test('while Redis is down the nodes serve their own connections; when it comes b
   alice.send('Tell', { to: 'bob', text: 'back' })
   assert.deepEqual((await alice.nextOf('Told')).body, { delivered: 1, partial: false })
   assert.equal((await bob.nextOf('Echo')).body.text, 'alice: back')
+})
+
+test('when Redis loses its data without dropping a connection, the heartbeat notices and every node republishes', async (t) => {
+  const redis = await startRedis(t)
+  const a = await startNode(t, redis.url, 'a')
+  const b = await startNode(t, redis.url, 'b')
+  const clients = [await login(a.wsUrl, 'alice'), await login(b.wsUrl, 'bob')]
+  t.after(() => Promise.all(clients.map(async client => await client.close())))
+  await until(async () => (await a.app.gate.stats()).onlineUsers === 2, 5000, 'both users to be listed')
+
+  const raw = new Redis(redis.url)
+  t.after(() => raw.disconnect())
+  const flushedAt = Date.now()
+  await raw.flushall()
+  await raw.script('FLUSH')
+  await until(async () => {
+    const stats = await b.app.gate.stats()
+    return stats.onlineUsers === 2 && stats.nodes === 2 && stats.partial === undefined
+  }, RECOVERY_BOUND, 'the presence of both nodes to be back')
+  t.diagnostic(`presence back ${Date.now() - flushedAt} ms after FLUSHALL`)
+  assert.deepEqual((await a.app.gate.user('bob'))?.connections.map(conn => conn.node), ['b'])
+  assert.deepEqual(await a.app.gate.pushToUids(['bob'], 'Echo', { text: 'still routed' }), { delivered: 1 })
 })

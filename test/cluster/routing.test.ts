@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { Agent } from '../../src/agent.js'
 import { CloseCode } from '../../src/close-codes.js'
+import { agentsByNode, nodeOfAgent, uidsByNode } from '../../src/cluster/routing.js'
 import { WsClient } from '../clients.js'
 import { login, startNode } from '../fixtures/cluster-app.js'
 import { until, type Started } from '../helper.js'
@@ -22,6 +23,15 @@ async function expectNothing (client: WsClient): Promise<void> {
 async function online (node: Started, uid: string, connections: number): Promise<void> {
   await until(async () => (await node.app.gate.user(uid))?.connections.length === connections, 5000, `${uid} to have ${connections} connection(s)`)
 }
+
+test('agent ids route to everything before their last "-"; uids to the nodes of their connections', () => {
+  assert.equal(nodeOfAgent('a-1'), 'a')
+  assert.equal(nodeOfAgent('eu-west-1-2z'), 'eu-west-1')
+  assert.equal(nodeOfAgent('nodash'), undefined)
+  assert.equal(nodeOfAgent('-1'), undefined)
+  assert.deepEqual(agentsByNode(['a-1', 'b-2', 'a-3', 'junk']), new Map([['a', ['a-1', 'a-3']], ['b', ['b-2']]]))
+  assert.deepEqual(uidsByNode(['u', 'v', 'w'], [['a-1', 'a-2', 'b-1'], [], ['b-2']]), new Map([['a', ['u']], ['b', ['u', 'w']]]))
+})
 
 test('push, uid-to-uid, room, broadcast and kick across nodes count every node exactly', async (t) => {
   const redis = await startRedis(t)
