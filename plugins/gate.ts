@@ -100,3 +100,5 @@ export const gatePlugin = fp(gate, {
 })
 
 export default gatePlugin
+export type { AdminOptions } from './admin.js'
+export { gateMetrics, metricsPlugin, type MetricsPluginOptions } from './metrics.js'

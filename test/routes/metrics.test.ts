@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { register as globalRegistry } from 'prom-client'
 import { closeOf, connectAgent, recordCloses, registerTestMessages, startGate, until, type Started } from '../helper.js'
+import { metricsPlugin } from '../../plugins/gate.js'
 import { TOKENS, call, login, ok } from './helper.js'
 
 /** Scrapes `/gate/metrics`: sample (`name{labels}`) -> value. */
@@ -81,4 +82,18 @@ test('each app has its own registry: two gates in one process do not clash, nor 
   assert.equal((await scrape(a)).get('gate_online_users'), 1)
   assert.equal((await scrape(b)).get('gate_online_users'), 0)
   assert.equal(await globalRegistry.getSingleMetric('gate_online_users'), undefined)
+})
+
+test('metricsPlugin serves the same metrics wherever the app registers it; both observers see handlers', async (t) => {
+  const s = await startGate(t, { admin: { tokens: [...TOKENS] } }, async app => {
+    registerTestMessages(app)
+    await app.register(metricsPlugin, { path: '/metrics' })
+  })
+  const ws = await login(s, 'ws', 'alice')
+  ws.client.send('Echo', { text: 'one' })
+  await ws.client.next()
+  const open = await s.app.inject({ url: '/metrics' })
+  assert.equal(open.statusCode, 200, 'served without a token where the app put it')
+  assert.match(open.body, /^gate_handler_duration_seconds_count\{message="Echo",result="ok"\} 1$/m)
+  assert.equal((await scrape(s)).get('gate_handler_duration_seconds_count{message="Echo",result="ok"}'), 1)
 })

@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import type { OutboundMessage } from '../../src/codec/outbound.js'
+import type { Delivery, GateStats, KickResult, UserConnections, UsersPage } from '../../src/directory/directory.js'
+import { LocalDirectory } from '../../src/directory/local.js'
+import { GateError } from '../../src/errors.js'
+import type { KickTarget } from '../../src/local-agents.js'
+import { assertError, call, login, ok, startAdmin } from './helper.js'
+
+const missing = { partial: true, missingNodes: ['node-b'] }
+
+/** A directory answering like a cluster that lost node-b: every answer is this node's, marked partial. */
+class PartialDirectory extends LocalDirectory {
+  override async stats (): Promise<GateStats> { return { ...await super.stats(), nodes: 2, ...missing } }
+  override async users (offset: number, limit: number): Promise<UsersPage> { return { ...await super.users(offset, limit), ...missing } }
+  override async user (uid: string): Promise<UserConnections | null> {
+    const user = await super.user(uid)
+    return user === null ? null : { ...user, ...missing }
+  }
+
+  override async pushToUids (uids: readonly string[], msg: OutboundMessage): Promise<Delivery> { return { ...await super.pushToUids(uids, msg), ...missing } }
+  override async pushToRoom (room: string, msg: OutboundMessage): Promise<Delivery> { return { ...await super.pushToRoom(room, msg), ...missing } }
+  override async broadcast (msg: OutboundMessage, loggedInOnly: boolean): Promise<Delivery> { return { ...await super.broadcast(msg, loggedInOnly), ...missing } }
+  override async kick (target: KickTarget, code: number, reason: string): Promise<KickResult> { return { ...await super.kick(target, code, reason), ...missing } }
+}
+
+/** A directory whose cluster store is down: every question rejects. */
+class DownDirectory extends LocalDirectory {
+  override async stats (): Promise<GateStats> { throw new GateError.CLUSTER_UNAVAILABLE('connection refused') }
+  override async users (): Promise<UsersPage> { throw new GateError.CLUSTER_UNAVAILABLE('connection refused') }
+  override async user (): Promise<UserConnections | null> { throw new GateError.CLUSTER_UNAVAILABLE('connection refused') }
+}
+
+test('partial cluster answers pass through every route with partial and missingNodes', async (t) => {
+  const s = await startAdmin(t, { directory: local => new PartialDirectory(local) })
+  const alice = await login(s, 'ws', 'alice')
+  alice.agent.join('lobby')
+  const sent = { name: 'Echo', body: { text: 'x' } }
+
+  assert.deepEqual((await ok(s, { url: '/gate/stats' })).missingNodes, ['node-b'])
+  assert.deepEqual(await ok(s, { url: '/gate/users' }), { total: 1, offset: 0, limit: 100, items: [{ uid: 'alice', connections: 1 }], ...missing })
+  assert.equal((await ok(s, { url: '/gate/users/alice' })).partial, true)
+  assert.deepEqual(await ok(s, { url: '/gate/push', body: { uids: ['alice'], ...sent } }), { delivered: 1, ...missing })
+  assert.deepEqual(await ok(s, { url: '/gate/rooms/lobby/push', body: sent }), { delivered: 1, ...missing })
+  assert.deepEqual(await ok(s, { url: '/gate/broadcast', body: sent }), { delivered: 1, ...missing })
+  assert.deepEqual(await ok(s, { url: '/gate/kick', body: { uids: ['alice'] } }), { kicked: 1, ...missing })
+})
+
+test('FST_GATE_CLUSTER_UNAVAILABLE answers 503 in Fastify\'s error shape', async (t) => {
+  const s = await startAdmin(t, { directory: local => new DownDirectory(local) })
+  for (const url of ['/gate/stats', '/gate/users', '/gate/users/alice']) {
+    const res = await call(s, { url })
+    assertError(res, 503, 'FST_GATE_CLUSTER_UNAVAILABLE')
+    assert.equal(res.json().error, 'Service Unavailable')
+  }
+})
+
+test('an unexpected failure answers 500 without its message', async (t) => {
+  const s = await startAdmin(t)
+  s.app.gate.stats = async () => { throw new Error('secret internals') }
+  const res = await call(s, { url: '/gate/stats' })
+  assertError(res, 500, 'FST_GATE_INTERNAL')
+  assert.equal(res.json().message, 'Internal Server Error')
+})
