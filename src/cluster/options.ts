@@ -66,6 +66,9 @@ export function isRedisClient (value: unknown): value is Redis {
 /** Validates `redis` and `cluster` once, at register time. Throws `FST_GATE_INVALID_OPTION`. */
 export function normalizeClusterOptions (redis: unknown, cluster: ClusterOptions = {}): NormalizedClusterOptions {
   const userClient = isRedisClient(redis)
+  if (userClient && (redis as { isCluster?: boolean }).isCluster === true) {
+    fail('redis', 'an ioredis Cluster client is not supported yet; pass a Redis client, URL or options (single Redis or Sentinel)')
+  }
   if (!userClient && !(typeof redis === 'string' && redis.length > 0) && (typeof redis !== 'object' || redis === null || Array.isArray(redis))) {
     fail('redis', 'must be a Redis URL, ioredis options or an ioredis client')
   }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import Fastify from 'fastify'
-import { Redis } from 'ioredis'
+import { Cluster, Redis } from 'ioredis'
 import gatePlugin from '../../plugins/gate.js'
 import { normalizeClusterOptions } from '../../src/cluster/options.js'
 import { fastCluster, login, startNode } from '../fixtures/cluster-app.js'
@@ -27,11 +27,12 @@ test('invalid redis and cluster options are refused with FST_GATE_INVALID_OPTION
     ['redis://x', { requestTimeout: 1.5 }],
     ['redis://x', { keyPrefix: '{x}' }],
     ['redis://x', { ttl: 1000 }],
-    ['redis://x', 'fast']
+    ['redis://x', 'fast'],
+    [new Cluster([{ host: '127.0.0.1', port: 1 }], { lazyConnect: true }), undefined]
   ]
-  for (const [redis, cluster] of bad) {
-    assert.throws(() => normalizeClusterOptions(redis, cluster as never), { code: 'FST_GATE_INVALID_OPTION' }, JSON.stringify([redis, cluster]))
-  }
+  bad.forEach(([redis, cluster], i) => {
+    assert.throws(() => normalizeClusterOptions(redis, cluster as never), { code: 'FST_GATE_INVALID_OPTION' }, `case ${i}`)
+  })
   for (const opts of [{ cluster: fastCluster }, { redis: 42 as never }]) {
     const app = Fastify()
     await assert.rejects(async () => { await app.register(gatePlugin, opts) }, { code: 'FST_GATE_INVALID_OPTION' }, JSON.stringify(opts))

@@ -109,3 +109,29 @@ test('when Redis loses its data without dropping a connection, the heartbeat not
   assert.deepEqual((await a.app.gate.user('bob'))?.connections.map(conn => conn.node), ['b'])
   assert.deepEqual(await a.app.gate.pushToUids(['bob'], 'Echo', { text: 'still routed' }), { delivered: 1 })
 })
+
+test('a node that starts while Redis is down serves locally and joins once Redis is up', async (t) => {
+  const redis = await startRedis(t)
+  await redis.stop()
+  const a = await startNode(t, redis.url, 'a')
+  const alice = await login(a.wsUrl, 'alice')
+  const amy = await login(a.wsUrl, 'amy')
+  t.after(() => Promise.all([alice.close(), amy.close()]))
+  alice.send('Tell', { to: 'amy', text: 'local' })
+  assert.deepEqual((await alice.nextOf('Told')).body, { delivered: 1, partial: true })
+  assert.equal((await amy.nextOf('Echo')).body.text, 'alice: local')
+
+  const startedAt = Date.now()
+  await redis.restart()
+  const b = await startNode(t, redis.url, 'b')
+  await until(async () => {
+    try {
+      return (await b.app.gate.stats()).onlineUsers === 2
+    } catch {
+      return false
+    }
+  }, RECOVERY_BOUND, 'node a to publish its users')
+  t.diagnostic(`node a published ${Date.now() - startedAt} ms after Redis started`)
+  await until(async () => (await b.app.gate.pushToUids(['amy'], 'Echo', { text: 'joined' })).delivered === 1, RECOVERY_BOUND, 'node a to be subscribed')
+  assert.equal((await amy.nextOf('Echo')).body.text, 'joined')
+})
