@@ -230,7 +230,7 @@ export class RedisDirectory implements AgentDirectory {
   private readonly onReady = (): void => {
     if (!this.connected) this.log.info('redis connected')
     this.connected = true
-    void this.presence.wake()
+    void this.presence.resync()
   }
 
   private readonly onClose = (): void => {

@@ -64,6 +64,16 @@ export class NodePresence {
     }
   }
 
+  /**
+   * Republishes the whole presence now. Called on every (re)connect: a Redis
+   * that restarted, or a replica promoted by Sentinel, may still hold this
+   * node's record and yet miss its latest writes.
+   */
+  async resync (): Promise<void> {
+    this.stale = true
+    await this.wake()
+  }
+
   /** Runs a heartbeat (or a republish when stale) now, unless one is running. */
   async wake (): Promise<void> {
     if (this.timer === undefined) return

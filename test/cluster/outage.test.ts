@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { Redis } from 'ioredis'
-import { login, startNode } from '../fixtures/cluster-app.js'
+import { fastCluster, login, startNode } from '../fixtures/cluster-app.js'
 import { assertEchoes, until } from '../helper.js'
 import { startRedis } from '../redis-helper.js'
 
@@ -134,4 +134,28 @@ test('a node that starts while Redis is down serves locally and joins once Redis
   t.diagnostic(`node a published ${Date.now() - startedAt} ms after Redis started`)
   await until(async () => (await b.app.gate.pushToUids(['amy'], 'Echo', { text: 'joined' })).delivered === 1, RECOVERY_BOUND, 'node a to be subscribed')
   assert.equal((await amy.nextOf('Echo')).body.text, 'joined')
+})
+
+test('after a reconnect a node republishes everything, even writes lost by a Redis that kept its record', async (t) => {
+  const redis = await startRedis(t)
+  // No heartbeat falls into the reconnect: only the reconnect itself can bring alice back.
+  const a = await startNode(t, redis.url, 'a', { cluster: { ...fastCluster, nodeTtl: 120000, heartbeat: 60000 } })
+  const alice = await login(a.wsUrl, 'alice')
+  t.after(() => alice.close())
+  await until(async () => (await a.app.gate.stats()).onlineUsers === 1, 5000, 'alice to be listed')
+
+  // As after a failover to a replica that missed the latest writes: the node's record stays, alice is gone.
+  const raw = new Redis(redis.url)
+  t.after(() => raw.disconnect())
+  await raw.multi().del('{gate}:uid:alice', '{gate}:node:a:agents').zrem('{gate}:uids', 'alice').exec()
+  assert.equal((await a.app.gate.stats()).onlineUsers, 0)
+  await raw.client('KILL', 'TYPE', 'normal', 'SKIPME', 'yes')
+  await until(async () => {
+    try {
+      return (await a.app.gate.stats()).onlineUsers === 1
+    } catch {
+      return false
+    }
+  }, RECOVERY_BOUND, 'alice to be republished')
+  assert.deepEqual((await a.app.gate.user('alice'))?.connections.map(conn => conn.node), ['a'])
 })
