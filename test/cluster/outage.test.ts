@@ -159,3 +159,24 @@ test('after a reconnect a node republishes everything, even writes lost by a Red
   }, RECOVERY_BOUND, 'alice to be republished')
   assert.deepEqual((await a.app.gate.user('alice'))?.connections.map(conn => conn.node), ['a'])
 })
+
+test('with a user\'s client that queues commands while Redis is down, cluster calls still settle', async (t) => {
+  const redis = await startRedis(t)
+  // ioredis defaults: offline queue on, 20 retries per command; only the gate's deadline bounds the wait.
+  const client = new Redis(redis.url)
+  client.on('error', () => {})
+  t.after(() => client.disconnect())
+  const a = await startNode(t, redis.url, 'a', { redis: client })
+  const alice = await login(a.wsUrl, 'alice')
+  t.after(() => alice.close())
+  await until(async () => (await a.app.gate.stats()).onlineUsers === 1, 5000, 'alice to be listed')
+
+  await redis.stop()
+  const stats = await settles(t, 'stats (queueing client)', a.app.gate.stats())
+  assert.equal(stats.status, 'rejected')
+  assert.equal((stats as PromiseRejectedResult).reason.code, 'FST_GATE_CLUSTER_UNAVAILABLE')
+  const pushed = await settles(t, 'push (queueing client)', a.app.gate.pushToUids(['alice'], 'Echo', { text: 'queued' }))
+  assert.deepEqual(pushed, { status: 'fulfilled', value: { delivered: 1, partial: true } })
+  const closed = await settles(t, 'app.close (queueing client)', a.app.close())
+  assert.equal(closed.status, 'fulfilled')
+})
