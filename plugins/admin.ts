@@ -51,7 +51,10 @@ const flag = (option: string, value: unknown): boolean => {
 export function normalizeAdminOptions (opts: AdminOptions = {}): NormalizedAdminOptions {
   if (typeof opts !== 'object' || opts === null) fail('admin', 'must be an object or false')
   const tokens = opts.tokens === undefined ? [] : typeof opts.tokens === 'string' ? [opts.tokens] : opts.tokens
-  if (!Array.isArray(tokens) || !tokens.every(t => typeof t === 'string' && t.length > 0)) fail('admin.tokens', 'must be a non-empty string or an array of them')
+  // A token with whitespace could never be sent as `Bearer <token>`.
+  if (!Array.isArray(tokens) || !tokens.every(t => typeof t === 'string' && /^\S+$/.test(t))) {
+    fail('admin.tokens', 'must be a non-empty string without whitespace, or an array of them')
+  }
   const prefix = opts.prefix ?? '/gate'
   if (typeof prefix !== 'string' || !/^\/[^\s?#]*$/.test(prefix)) fail('admin.prefix', 'must be a path starting with "/"')
   return {
@@ -89,7 +92,8 @@ function adminErrorHandler (err: FastifyError, request: FastifyRequest, reply: F
 async function admin (app: FastifyInstance, opts: AdminOptions): Promise<void> {
   const o = normalizeAdminOptions(opts)
   if (o.tokens.length === 0) {
-    app.log.warn(`fastify-gate admin API: no admin.tokens given, so every admin route but ${o.prefix}/protocol answers 401; give tokens, or set admin: false`)
+    const open = o.publicProtocol ? ` but ${o.prefix}/protocol` : ''
+    app.log.warn(`fastify-gate admin API: no admin.tokens given, so every admin route${open} answers 401; give tokens, or set admin: false`)
   }
 
   await app.register(async function gateAdmin (scope) {

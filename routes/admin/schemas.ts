@@ -53,10 +53,10 @@ export const DeliveryAnswer = Type.Object({
 /** The responses of a push: delivered, bad message or body, no token, cluster store down. */
 export const deliveryResponses = { 200: DeliveryAnswer, ...errors(400, 401, 503) }
 
+/** The OpenAPI tag of every admin route (a host's own @fastify/swagger can hide it with `hiddenTag`). */
+export const ADMIN_TAG = 'gate-admin'
+
 /** Route options every admin route shares. */
 export function adminSchema<S extends FastifySchema> (summary: string, schema: S): S & { tags: string[], summary: string } {
   return { tags: [ADMIN_TAG], summary, ...schema }
 }
-
-/** The OpenAPI tag of every admin route (a host's own @fastify/swagger can hide it with `hiddenTag`). */
-export const ADMIN_TAG = 'gate-admin'

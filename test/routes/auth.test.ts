@@ -102,6 +102,8 @@ test('bad admin options fail at register time with FST_GATE_INVALID_OPTION', asy
   const bad: unknown[] = [
     { tokens: '' },
     { tokens: ['ok', ''] },
+    { tokens: 'secret\n' },
+    { tokens: ['two words'] },
     { tokens: 42 },
     { tokens: [42] },
     { prefix: 'gate' },
