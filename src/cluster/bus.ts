@@ -36,6 +36,8 @@ export class ClusterBus {
   private readonly log: GateLogger
   private readonly pending = new Map<number, Pending>()
   private seq = 0
+  /** Set until the subscription succeeded. */
+  private resolveSubscribed: (() => void) | undefined
 
   constructor (pub: Redis, sub: Redis, nodeId: string, channelOf: (node: string) => string, handle: RequestHandler, log: GateLogger) {
     this.pub = pub
@@ -47,19 +49,23 @@ export class ClusterBus {
   }
 
   /**
-   * Subscribes to this node's channel once the connection is ready; ioredis
-   * subscribes again after every reconnect. (SUBSCRIBE sent before ioredis's
-   * ready check would make that check fail on a subscriber connection.)
+   * Subscribes to this node's channel; resolves once subscribed. The SUBSCRIBE
+   * waits for the connection to be ready (sent earlier, it makes ioredis's
+   * ready check fail on a subscriber connection) and is tried again on every
+   * ready until it succeeds; after that, ioredis renews it on each reconnect.
    */
   async start (): Promise<void> {
     this.sub.on('messageBuffer', this.onMessage)
-    const sub = this.sub
-    if (sub.status !== 'ready') await new Promise(resolve => sub.once('ready', resolve))
-    await sub.subscribe(this.channelOf(this.nodeId))
+    this.sub.on('ready', this.subscribe)
+    await new Promise<void>(resolve => {
+      this.resolveSubscribed = resolve
+      if (this.sub.status === 'ready') void this.subscribe()
+    })
   }
 
   stop (): void {
     this.sub.off('messageBuffer', this.onMessage)
+    this.sub.off('ready', this.subscribe)
     for (const call of [...this.pending.values()]) call.finish()
   }
 
@@ -97,6 +103,18 @@ export class ClusterBus {
         )
       }
     })
+  }
+
+  private readonly subscribe = async (): Promise<void> => {
+    if (this.resolveSubscribed === undefined) return
+    try {
+      await this.sub.subscribe(this.channelOf(this.nodeId))
+    } catch (err) {
+      this.log.warn({ err }, 'cluster subscription failed; retrying on reconnect')
+      return
+    }
+    this.resolveSubscribed?.()
+    this.resolveSubscribed = undefined
   }
 
   private readonly onMessage = (_channel: Buffer, bytes: Buffer): void => {

@@ -6,7 +6,7 @@ import type { KickTarget, LocalAgents } from '../local-agents.js'
 import type { GateLogger } from '../logger.js'
 import { ClusterBus, type Target } from './bus.js'
 import { ClusterConnections } from './connections.js'
-import { Deadline } from './deadline.js'
+import { Deadline, within } from './deadline.js'
 import type { Request } from './envelope.js'
 import { clusterKeys } from './keys.js'
 import { NodePresence } from './node-presence.js'
@@ -67,10 +67,9 @@ export class RedisDirectory implements AgentDirectory {
     if (!(await this.conns.open(this.opts.nodeTtl))) {
       this.log.error('redis is unreachable; serving this node\'s connections only until it answers')
     }
-    // Not awaited past the timeout: the subscription is queued until connected.
-    const subscribed = this.bus.start()
-    subscribed.catch((err: Error) => this.log.error({ err }, 'cluster subscription failed'))
-    await Promise.race([subscribed, new Promise(resolve => setTimeout(resolve, this.opts.requestTimeout).unref())])
+    // Subscribed before publishing, so that no request to this node is missed;
+    // not waited on past requestTimeout: the bus keeps trying on every reconnect.
+    await within(this.bus.start(), this.opts.requestTimeout).catch(() => {})
     await this.presence.start()
   }
 
