@@ -1,6 +1,8 @@
 /** The transport-neutral core of fastify-gate. Nothing here imports Fastify. */
 export { Agent, type Connection, type Transport, type GateCounters } from './agent.js'
 export { CloseCode, clampCloseReason, type CloseReason } from './close-codes.js'
+export { RedisDirectory } from './cluster/directory.js'
+export { clusterDefaults, normalizeClusterOptions, type ClusterOptions, type NormalizedClusterOptions, type RedisOption } from './cluster/options.js'
 export { JsonProcessor } from './codec/json.js'
 export { OutboundMessage } from './codec/outbound.js'
 export type { Decoded, Processor } from './codec/processor.js'
