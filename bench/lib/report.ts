@@ -1,0 +1,223 @@
+/**
+ * BENCHMARKS.md and the chart, from the saved results of each scenario
+ * (bench/results/<scenario>.json), so running one scenario keeps the others'
+ * latest figures.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import type { ClusterSample } from '../scenarios/cluster.js'
+import type { EchoSample } from '../scenarios/echo.js'
+import type { FanoutSample } from '../scenarios/fanout.js'
+import type { IdleSample, ProbeResult } from '../scenarios/idle.js'
+import { barChart, type Panel } from './chart.js'
+import { describe, type Machine } from './machine.js'
+import type { ScenarioResult } from './params.js'
+import { fixed, int, kib, medians, ratio } from './stats.js'
+
+export type SavedResult = ScenarioResult & { machine: Machine, seconds: number }
+
+const root = new URL('../../', import.meta.url)
+export const resultFile = (scenario: string): URL => new URL(`bench/results/${scenario}.json`, root)
+export const CHART = 'bench/chart.svg'
+
+const LABELS: Record<string, string> = { 'gate-ws': 'fastify-gate', 'gate-tcp': 'fastify-gate', 'bare-ws': 'bare ws', 'bare-net': 'bare net', 'socket.io': 'socket.io' }
+const label = (id: string): string => LABELS[id] ?? id
+const series = (id: string): string => id.startsWith('bare') ? 'bare' : label(id)
+
+function load (scenario: string): SavedResult | undefined {
+  const file = resultFile(scenario)
+  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) as SavedResult : undefined
+}
+
+function table (head: string[], rows: string[][]): string {
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map(r => `| ${r.join(' | ')} |`)].join('\n')
+}
+
+const measured = (r: SavedResult): string => `_Measured ${r.machine.date}, commit ${r.machine.commit}, ${String(r.params.rounds)} alternating rounds (medians), ${Math.round(r.seconds)} s._`
+
+interface Target { what: string, value: number, goal: number, atLeast: boolean, detail: string }
+
+export function writeReport (): { file: string, chart: string } {
+  const echo = load('echo')
+  const idle = load('idle')
+  const fanout = load('fanout')
+  const cluster = load('cluster')
+  const latest = [echo, idle, fanout, cluster].filter((r): r is SavedResult => r !== undefined).sort((a, b) => b.machine.date.localeCompare(a.machine.date))[0]
+  const targets: Target[] = []
+  const panels: Panel[] = []
+  const parts: string[] = []
+
+  if (echo !== undefined && echo.skipped === undefined) {
+    const m = medians(echo.data.samples as EchoSample[], s => `${s.contender}/${s.conns}`)
+    const get = (id: string, n: number): EchoSample | undefined => m.get(`${id}/${n}`)
+    const conns = [...new Set([...m.values()].map(s => s.conns))].sort((a, b) => a - b)
+    const rows: string[][] = []
+    for (const [transport, ids, base] of [['ws', ['gate-ws', 'bare-ws', 'socket.io'], 'bare-ws'], ['tcp', ['gate-tcp', 'bare-net'], 'bare-net']] as const) {
+      for (const n of conns) {
+        const b = get(base, n)
+        for (const id of ids) {
+          const s = get(id, n)
+          if (s === undefined) continue
+          rows.push([transport.toUpperCase(), int(n), label(id), int(s.msgsPerSec), fixed(s.p50), fixed(s.p99), fixed(s.serverUsPerMsg, 1), int(s.serverCpuPct) + '%', b === undefined || id === base ? '' : ratio(s.msgsPerSec, b.msgsPerSec)])
+        }
+        const gate = get(ids[0], n)
+        if (gate !== undefined && b !== undefined) {
+          targets.push({ what: `${transport.toUpperCase()} echo vs ${label(base)}, ${int(n)} connections`, value: gate.msgsPerSec / b.msgsPerSec, goal: 0.9, atLeast: true, detail: `${int(gate.msgsPerSec)} vs ${int(b.msgsPerSec)} msg/s; server CPU ${fixed(gate.serverUsPerMsg, 1)} vs ${fixed(b.serverUsPerMsg, 1)} µs/msg` })
+        }
+        const sio = get('socket.io', n)
+        if (transport === 'ws' && gate !== undefined && sio !== undefined) {
+          targets.push({ what: `WS echo vs socket.io, ${int(n)} connections`, value: gate.msgsPerSec / sio.msgsPerSec, goal: 2, atLeast: true, detail: `${int(gate.msgsPerSec)} vs ${int(sio.msgsPerSec)} msg/s; server CPU ${fixed(gate.serverUsPerMsg, 1)} vs ${fixed(sio.serverUsPerMsg, 1)} µs/msg` })
+        }
+      }
+    }
+    panels.push({
+      title: 'Echo throughput (higher is better)',
+      unit: 'msg/s',
+      groups: conns.flatMap(n => [
+        { label: `WS ${int(n)}`, bars: ['gate-ws', 'bare-ws', 'socket.io'].map(id => ({ series: series(id), value: get(id, n)?.msgsPerSec ?? NaN })) },
+        { label: `TCP ${int(n)}`, bars: ['gate-tcp', 'bare-net'].map(id => ({ series: series(id), value: get(id, n)?.msgsPerSec ?? NaN })) }
+      ])
+    })
+    parts.push(`## 1. Echo: throughput and latency
+
+Each connection is logged in and keeps one \`C2S_UserHeartBeat\` outstanding: the
+client sends the next as soon as the answer arrives, for ${Number(echo.params.durationMs) / 1000} s after a ${Number(echo.params.warmupMs) / 1000} s warm-up.
+The baselines do the same JSON work (parse, check the envelope and the body's
+shape, answer). Latency is client-measured round trip. "server CPU" is the
+server process's CPU time per answered message (lower is better), and its share
+of one core.
+
+${measured(echo)}
+
+${table(['transport', 'connections', 'server', 'msg/s', 'p50 ms', 'p99 ms', 'server CPU µs/msg', 'server CPU', 'vs bare'], rows)}`)
+  }
+
+  if (idle !== undefined && idle.skipped === undefined) {
+    const m = medians(idle.data.samples as IdleSample[], s => s.contender)
+    const rows = [...m.values()].map(s => {
+      const base = m.get(s.transport === 'ws' ? 'bare-ws' : 'bare-net')
+      return [s.transport.toUpperCase(), label(s.contender), int(s.conns), kib(s.rssPerConn), kib(s.heapPerConn), int(s.connectPerSec), base === undefined || base === s ? '' : `${ratio(s.rssPerConn, base.rssPerConn)} / ${ratio(s.heapPerConn, base.heapPerConn)}`]
+    })
+    const gate = m.get('gate-ws')
+    const bare = m.get('bare-ws')
+    if (gate !== undefined && bare !== undefined) {
+      targets.push({ what: 'idle WebSocket memory per connection vs bare ws (RSS)', value: gate.rssPerConn / bare.rssPerConn, goal: 1.3, atLeast: false, detail: `${kib(gate.rssPerConn)} vs ${kib(bare.rssPerConn)} RSS; heap ${kib(gate.heapPerConn)} vs ${kib(bare.heapPerConn)} (${ratio(gate.heapPerConn, bare.heapPerConn)})` })
+    }
+    panels.push({
+      title: 'Idle memory per connection (lower is better)',
+      unit: 'KiB RSS',
+      groups: [
+        { label: 'WebSocket', bars: ['gate-ws', 'bare-ws', 'socket.io'].map(id => ({ series: series(id), value: (m.get(id)?.rssPerConn ?? NaN) / 1024 })) },
+        { label: 'TCP', bars: ['gate-tcp', 'bare-net'].map(id => ({ series: series(id), value: (m.get(id)?.rssPerConn ?? NaN) / 1024 })) }
+      ]
+    })
+    const probe = idle.data.probe as ProbeResult | undefined
+    const probeText = probe === undefined
+      ? 'The probe for the most connections was not run (`BENCH_IDLE_MAX=0`).'
+      : `**How far it goes.** Asked for ${int(probe.asked)} WebSocket connections to one gate process, from ${probe.loadProcesses} load processes bound to ${probe.sourceAddresses.join(', ')} (one source address per process, so no source port range runs out): **${int(probe.reached)} were logged in** in ${Math.round(probe.seconds)} s, at ${kib(probe.rssPerConn)} RSS each. The server then had ${probe.serverFds < 0 ? 'no descriptor left (it could not even list /proc/self/fd: EMFILE)' : `${int(probe.serverFds)} descriptors open`}, against a limit of ${probe.serverFdLimit} (soft/hard)${probe.errors.length > 0 ? `; clients saw: ${probe.errors.slice(0, 4).join('; ')}` : ''}. ${probe.reached < probe.asked ? 'It stops at the per-process descriptor limit, one per socket: the hard limit here is fixed by the container (raising it with `ulimit -n` needs CAP_SYS_RESOURCE, which this machine refuses), not by memory.' : ''}`
+    parts.push(`## 2. Idle connections: memory per connection
+
+${int(Number(idle.params.conns))} connections opened and logged in (${'`C2S_UserLogin`'} with a JWT), then left idle.
+Server RSS and V8 heap after a full GC, minus the same server's figures before the
+first connection, divided by the connections. "logins/s" is the connect rate
+(WebSocket or TCP connect + login answer, 128 in flight).
+
+${measured(idle)}
+
+${table(['transport', 'server', 'connections', 'RSS / conn', 'heap / conn', 'logins/s', 'vs bare (RSS / heap)'], rows)}
+
+${probeText}`)
+  }
+
+  if (fanout !== undefined && fanout.skipped === undefined) {
+    const m = medians(fanout.data.samples as FanoutSample[], s => s.contender)
+    const rows = [...m.values()].map(s => [label(s.contender), int(s.conns), fixed(s.uidsMs, 1), fixed(s.roomMs, 1), fixed(s.broadcastMs, 1), int(s.singlePerSec)])
+    panels.push({
+      title: `Fan-out to ${int(Number(fanout.params.conns))} (lower is better)`,
+      unit: 'ms until last received',
+      groups: [
+        { label: `${int(Number(fanout.params.pushUids))} uids`, bars: fanout.data.samples.length > 0 ? ['gate-ws', 'bare-ws', 'socket.io'].map(id => ({ series: series(id), value: m.get(id)?.uidsMs ?? NaN })) : [] },
+        { label: 'room', bars: ['gate-ws', 'bare-ws', 'socket.io'].map(id => ({ series: series(id), value: m.get(id)?.roomMs ?? NaN })) },
+        { label: 'broadcast', bars: ['gate-ws', 'bare-ws', 'socket.io'].map(id => ({ series: series(id), value: m.get(id)?.broadcastMs ?? NaN })) }
+      ]
+    })
+    parts.push(`## 3. Fan-out
+
+${int(Number(fanout.params.conns))} logged-in WebSocket connections, all in room \`bench\`. Each push goes
+through the admin HTTP API (\`POST /gate/push\`, \`/gate/rooms/bench/push\`,
+\`/gate/broadcast\`; the baselines serve the same routes on \`node:http\`) and is
+timed from the request until the last client has received it (median of
+${String(fanout.params.reps)} per round). Single-uid pushes: ${String(fanout.params.singleConcurrency)} requests in flight for ${String(fanout.params.singleSeconds)} s.
+
+${measured(fanout)}
+
+${table(['server', 'connections', `push to ${int(Number(fanout.params.pushUids))} uids, ms`, 'room push, ms', 'broadcast, ms', 'single-uid pushes/s'], rows)}`)
+  }
+
+  if (cluster !== undefined) {
+    if (cluster.skipped !== undefined) {
+      parts.push(`## 4. Cluster\n\nSkipped: ${cluster.skipped}.`)
+    } else {
+      const m = medians(cluster.data.samples as ClusterSample[], s => s.path)
+      const rows = [...m.values()].map(s => [s.path, fixed(s.pushP50), fixed(s.pushP99), int(s.msgsPerSec), fixed(s.msgP50), fixed(s.msgP99)])
+      parts.push(`## 4. Cluster (two nodes on Redis)
+
+Two gate nodes and a private \`redis-server\` (its own free port) on the same
+machine, ${String(cluster.params.clients)} clients on each node. Push: single-uid
+\`POST /gate/push\` on node A, one at a time, to a client on A (local) or on B
+(cross-node: A publishes to B over Redis), until the client has it.
+uid-to-uid: ${Number(cluster.params.clients) / 2} clients on A each keep one \`C2S_Message { to_uid }\` in flight to a
+client on A (local) or on B (cross-node).
+
+${measured(cluster)}
+
+${table(['path', 'push p50 ms', 'push p99 ms', 'uid-to-uid msg/s', 'msg p50 ms', 'msg p99 ms'], rows)}`)
+    }
+  }
+
+  const targetRows = targets.map(t => [t.what, `**${t.value.toFixed(2)}x**`, `${t.atLeast ? '≥' : '≤'} ${t.goal}x`, (t.atLeast ? t.value >= t.goal : t.value <= t.goal) ? 'yes' : 'no', t.detail])
+  const notesFile = new URL('bench/notes.md', root)
+  const notes = existsSync(notesFile) ? readFileSync(notesFile, 'utf8').trim() : ''
+  const md = `# Benchmarks
+
+Written by \`npm run bench\` (see [How to run](#how-to-run)); do not edit by hand.
+
+**Machine:** ${latest === undefined ? 'no results yet' : describe(latest.machine)}.
+**Everything runs on 127.0.0.1, and the server and the load generator share these
+${latest?.machine.cores ?? '?'} cores**: absolute figures are low and noisy, and the load generator takes
+CPU the server would otherwise have. The point is the ratios, measured in
+alternating rounds (gate, baseline, gate, baseline, ...) on the same machine in the same run.
+
+![throughput and memory beside the baselines](${CHART})
+
+## Targets
+
+${table(['target', 'measured', 'goal', 'met', 'detail'], targetRows)}
+
+${parts.join('\n\n')}
+
+${notes}
+
+## How to run
+
+\`\`\`sh
+npm run bench           # every scenario, then BENCHMARKS.md and ${CHART} (about 10 minutes)
+npm run bench:echo      # or one scenario: bench:echo, bench:idle, bench:fanout, bench:cluster
+\`\`\`
+
+The runner compiles the project with \`tsc\` into \`.bench-tmp/build\` and runs each
+server and load generator as its own process (\`node --expose-gc\`), talking to
+them over IPC. Knobs (environment): \`BENCH_ROUNDS\` (3), \`BENCH_DURATION_MS\`
+(4000), \`BENCH_WARMUP_MS\` (1000), \`BENCH_ECHO_CONNS\` (100,1000),
+\`BENCH_IDLE_CONNS\` (10000), \`BENCH_IDLE_MAX\` (50000; 0 skips the probe),
+\`BENCH_FANOUT_CONNS\` (10000), \`BENCH_FANOUT_ROUNDS\` (2), \`BENCH_FANOUT_REPS\` (5),
+\`BENCH_CLUSTER_CLIENTS\` (100), \`BENCH_ONLY=gate-ws,bare-ws\` (some contenders only),
+\`BENCH_CPU_PROF=1\` (CPU profile of each measured window into \`.bench-tmp/prof\`;
+summarise with \`npx tsx bench/tools/cpuprofile-top.ts <file>\`),
+\`BENCH_HEAP_SNAPSHOT=1\` (heap snapshots of the idle servers into \`.bench-tmp/heap\`;
+\`npx tsx bench/tools/heap-top.ts <file>\`), \`BENCH_TSX=1\` (run the sources through tsx, no build).
+`
+  writeFileSync(new URL('BENCHMARKS.md', root), md)
+  writeFileSync(new URL(CHART, root), barChart(panels, latest === undefined ? '' : `${latest.machine.date}, ${latest.machine.cores} cores shared by server and load, Node ${latest.machine.node}`))
+  return { file: fileURLToPath(new URL('BENCHMARKS.md', root)), chart: fileURLToPath(new URL(CHART, root)) }
+}
