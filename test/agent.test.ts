@@ -4,7 +4,7 @@ import type { Agent } from '../src/agent.js'
 import { CloseCode } from '../src/close-codes.js'
 import type { MultiLoginPolicy } from '../src/options.js'
 import {
-  assertEchoes, closeOf, connectAgent, encodingOptions, encodings, recordCloses, registerTestMessages, startGate,
+  assertEchoes, closeOf, connectAgent, encodingOptions, encodings, recordCloses, registerTestMessages, startCore,
   testWire, transports, until, type Client, type Started
 } from './helper.js'
 
@@ -21,7 +21,7 @@ async function login (s: Started, transport: 'ws' | 'tcp', uid?: string): Promis
 for (const transport of transports) {
   describe(`agent over ${transport}`, () => {
     test('identity: id, transport, remoteAddress, connectedAt, data', async (t) => {
-      const s = await startGate(t, { nodeId: 'node-a' }, registerTestMessages)
+      const s = await startCore(t, { nodeId: 'node-a' }, registerTestMessages)
       const before = Date.now()
       const a = await connectAgent(s, transport)
       const b = await connectAgent(s, transport)
@@ -37,7 +37,7 @@ for (const transport of transports) {
     })
 
     test('send returns false once the connection is closed', async (t) => {
-      const s = await startGate(t, {}, registerTestMessages)
+      const s = await startCore(t, {}, registerTestMessages)
       const { client, agent } = await connectAgent(s, transport)
       assert.equal(agent.send('Echo', { text: 'one' }), true)
       assert.equal((await client.next()).body.text, 'one')
@@ -49,7 +49,7 @@ for (const transport of transports) {
 
     for (const encoding of encodings) {
       test(`send: unknown name, invalid body and too large are thrown, and the connection stays open (${encoding})`, async (t) => {
-        const s = await startGate(t, { ...encodingOptions(encoding), maxMsgLen: 200 }, registerTestMessages)
+        const s = await startCore(t, { ...encodingOptions(encoding), maxMsgLen: 200 }, registerTestMessages)
         const { client, agent } = await connectAgent(s, transport, testWire(encoding))
         assert.throws(() => agent.send('Nope', {}), { code: 'FST_GATE_UNKNOWN_MESSAGE' })
         assert.throws(() => agent.send('Echo', { text: 5 }), { code: 'FST_GATE_INVALID_BODY' })
@@ -61,7 +61,7 @@ for (const transport of transports) {
     }
 
     test('counters of messages and bytes, per agent and gate-wide', async (t) => {
-      const s = await startGate(t, {}, registerTestMessages)
+      const s = await startCore(t, {}, registerTestMessages)
       const { client, agent } = await connectAgent(s, transport)
       const payload = client.wire.encode('Echo', { text: 'count me' })
       const wireBytes = payload.length + (transport === 'tcp' ? 2 : 0)
@@ -73,7 +73,7 @@ for (const transport of transports) {
     })
 
     test('bind and unbind', async (t) => {
-      const s = await startGate(t, {}, registerTestMessages)
+      const s = await startCore(t, {}, registerTestMessages)
       const { agent } = await connectAgent(s, transport)
       await agent.bind('u1')
       assert.equal(agent.uid, 'u1')
@@ -92,7 +92,7 @@ for (const transport of transports) {
     })
 
     test('a closed agent cannot bind, and closing forgets its uid and rooms', async (t) => {
-      const s = await startGate(t, {}, registerTestMessages)
+      const s = await startCore(t, {}, registerTestMessages)
       const closes = recordCloses(s.app)
       const { client, agent } = await login(s, transport, 'u1')
       agent.join('r1')
@@ -105,7 +105,7 @@ for (const transport of transports) {
     })
 
     test('join, leave and rooms', async (t) => {
-      const s = await startGate(t, {}, registerTestMessages)
+      const s = await startCore(t, {}, registerTestMessages)
       const { client, agent } = await connectAgent(s, transport)
       agent.join('r1')
       agent.join('r2')
@@ -122,7 +122,7 @@ for (const transport of transports) {
     })
 
     test('kick: 4001 with the reason; by uid and by agent id; the default reason is "kicked"', async (t) => {
-      const s = await startGate(t, {}, registerTestMessages)
+      const s = await startCore(t, {}, registerTestMessages)
       const closes = recordCloses(s.app)
       const a = await login(s, transport, 'u1')
       const b = await login(s, transport, 'u1')
@@ -141,7 +141,7 @@ for (const transport of transports) {
     })
 
     test('a kick reason is cut to the 123 bytes a close frame holds, on a character boundary', async (t) => {
-      const s = await startGate(t, {}, registerTestMessages)
+      const s = await startCore(t, {}, registerTestMessages)
       const closes = recordCloses(s.app)
       const { client, agent } = await login(s, transport, 'u1')
       const reason = 'é'.repeat(100) // 200 bytes
@@ -158,7 +158,7 @@ describe('multiLogin policies', () => {
   for (const multiLogin of policies) {
     for (const [first, second] of [['ws', 'tcp'], ['tcp', 'ws'], ['tcp', 'tcp']] as const) {
       test(`${multiLogin}: ${first} logged in, then ${second} logs in as the same uid`, async (t) => {
-        const s = await startGate(t, { multiLogin }, registerTestMessages)
+        const s = await startCore(t, { multiLogin }, registerTestMessages)
         const closes = recordCloses(s.app)
         const old = await login(s, first, 'u1')
         const next = await connectAgent(s, second)
@@ -194,7 +194,7 @@ describe('multiLogin policies', () => {
   }
 
   test('replace: binding the uid the agent already has changes nothing', async (t) => {
-    const s = await startGate(t, { multiLogin: 'replace' }, registerTestMessages)
+    const s = await startCore(t, { multiLogin: 'replace' }, registerTestMessages)
     const closes = recordCloses(s.app)
     const { client, agent } = await login(s, 'ws', 'u1')
     await agent.bind('u1')
@@ -204,7 +204,7 @@ describe('multiLogin policies', () => {
   })
 
   test('reject, through the login message: the handler error is counted and the connection stays', async (t) => {
-    const s = await startGate(t, { multiLogin: 'reject' }, registerTestMessages)
+    const s = await startCore(t, { multiLogin: 'reject' }, registerTestMessages)
     await login(s, 'tcp', 'u1')
     const { client } = await connectAgent(s, 'ws')
     client.send('Login', { uid: 'u1' })
@@ -216,7 +216,7 @@ describe('multiLogin policies', () => {
 describe('pushes and broadcast across both transports', () => {
   /** u1 on ws and tcp, u2 on tcp, an anonymous ws; u1(ws) and u2 in room r. */
   async function population (t: import('node:test').TestContext): Promise<{ s: Started, clients: Record<string, Client> }> {
-    const s = await startGate(t, {}, registerTestMessages)
+    const s = await startCore(t, {}, registerTestMessages)
     const u1ws = await login(s, 'ws', 'u1')
     const u1tcp = await login(s, 'tcp', 'u1')
     const u2tcp = await login(s, 'tcp', 'u2')

@@ -4,7 +4,7 @@ import { describe, test } from 'node:test'
 import { Inbox } from '../src/inbox.js'
 import type { MessageDef } from '../src/messages.js'
 import {
-  captureLogs, connectAgent, deferred, encodingOptions, encodings, registerTestMessages, startGate, testWire,
+  captureLogs, connectAgent, deferred, encodingOptions, encodings, registerTestMessages, startCore, testWire,
   transports, until, type Client
 } from './helper.js'
 
@@ -107,7 +107,7 @@ for (const transport of transports) {
       test('one connection runs strictly in order; another connection is served meanwhile', async (t) => {
         const log: string[] = []
         const release = deferred()
-        const s = await startGate(t, encodingOptions(encoding), (app) => {
+        const s = await startCore(t, encodingOptions(encoding), (app) => {
           registerTestMessages(app)
           app.gate.handle<{ text: string, n: number }>('Echo', async (msg, agent) => {
             if (msg.text === 'A') {
@@ -141,7 +141,7 @@ for (const transport of transports) {
           process.off('unhandledRejection', onUnhandled)
           process.off('uncaughtException', onUnhandled)
         })
-        const s = await startGate(t, encodingOptions(encoding), (app) => {
+        const s = await startCore(t, encodingOptions(encoding), (app) => {
           registerTestMessages(app)
           app.gate.handle<{ text: string }>('Echo', async (msg, agent) => {
             if (msg.text === 'reject') {
@@ -174,7 +174,7 @@ for (const transport of transports) {
       const pendingReadNum = 2
       const release = deferred()
       const handled: number[] = []
-      const s = await startGate(t, { pendingReadNum }, (app) => {
+      const s = await startCore(t, { pendingReadNum }, (app) => {
         registerTestMessages(app)
         app.gate.handle<{ text: string, n: number }>('Echo', async (msg, agent) => {
           if (msg.text !== 'load') { agent.send('Echo', msg); return }

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox'
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { MessageRegistry } from '../src/messages.js'
-import { assertEchoes, connectAgent, recordCloses, startGate, transports } from './helper.js'
+import { assertEchoes, connectAgent, recordCloses, startCore, transports } from './helper.js'
 
 const ids = (r: MessageRegistry): Record<string, number> => Object.fromEntries(r.list().map(d => [d.name, d.id]))
 const needsLogin = (r: MessageRegistry): Record<string, boolean> => Object.fromEntries(r.list().map(d => [d.name, d.needsLogin]))
@@ -81,7 +81,7 @@ describe('MessageRegistry', () => {
 for (const transport of transports) {
   describe(`message dispatch over ${transport}`, () => {
     test('a registered message with no handler is ignored; the connection stays', async (t) => {
-      const s = await startGate(t, {}, (app) => {
+      const s = await startCore(t, {}, (app) => {
         app.gate.message('Silent')
         app.gate.message('Echo', { schema: Type.Object({ text: Type.String() }) }, (msg, agent) => { agent.send('Echo', msg) })
       })
@@ -94,7 +94,7 @@ for (const transport of transports) {
     })
 
     test('a handler set with handle() after registration is used, and gets the agent', async (t) => {
-      const s = await startGate(t, {}, (app) => {
+      const s = await startCore(t, {}, (app) => {
         app.gate.message('Echo', { schema: Type.Object({ text: Type.String() }) })
         app.gate.handle<{ text: string }>('Echo', (msg, agent) => { agent.send('Echo', { text: `${msg.text} via ${agent.transport}` }) })
       })

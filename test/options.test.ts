@@ -5,7 +5,7 @@ import gatePlugin, { type GatePluginOptions } from '../plugins/gate.js'
 import { JsonProcessor } from '../src/codec/json.js'
 import { defaults, normalizeCoreOptions } from '../src/options.js'
 import { WsClient } from './clients.js'
-import { assertEchoes, registerTestMessages, startGate, testProto } from './helper.js'
+import { assertEchoes, registerTestMessages, startCore, testProto } from './helper.js'
 
 /** Options that must be refused, and the option the error must name. */
 const invalid: Array<[string, GatePluginOptions, string]> = [
@@ -89,7 +89,7 @@ describe('plugin registration', () => {
   })
 
   test('registering a message after ready throws FST_GATE_REGISTRY_FROZEN', async (t) => {
-    const s = await startGate(t, {}, registerTestMessages)
+    const s = await startCore(t, {}, registerTestMessages)
     assert.throws(() => s.app.gate.message('Late'), { code: 'FST_GATE_REGISTRY_FROZEN' })
     const client = await s.ws()
     await assertEchoes(client)

@@ -5,7 +5,7 @@ import { CloseCode } from '../../src/close-codes.js'
 import { JsonProcessor } from '../../src/codec/json.js'
 import { MessageRegistry } from '../../src/messages.js'
 import { ProtocolError } from '../../src/protocol-error.js'
-import { assertEchoes, connectAgent, expectOnlyOffenderClosed, registerTestMessages, sendPayload, startGate, transports } from '../helper.js'
+import { assertEchoes, connectAgent, expectOnlyOffenderClosed, registerTestMessages, sendPayload, startCore, transports } from '../helper.js'
 
 const registry = new MessageRegistry()
 registry.register('Echo', { schema: Type.Object({ text: Type.String() }) })
@@ -112,7 +112,7 @@ for (const transport of transports) {
     })
 
     test('a valid envelope is decoded and answered', async (t) => {
-      const s = await startGate(t, {}, registerTestMessages)
+      const s = await startCore(t, {}, registerTestMessages)
       const { client, agent } = await connectAgent(s, transport)
       sendPayload(client, Buffer.from('{"Echo":{"text":"héllo","n":3}}'))
       assert.deepEqual(await client.next(), { name: 'Echo', body: { text: 'héllo', n: 3 } })
@@ -123,7 +123,7 @@ for (const transport of transports) {
 
 describe('JSON over WebSocket frames', () => {
   test('text and binary messages are both accepted; replies are binary by default', async (t) => {
-    const s = await startGate(t, {}, registerTestMessages)
+    const s = await startCore(t, {}, registerTestMessages)
     const client = await s.ws()
     const kinds: boolean[] = []
     client.ws.on('message', (_data, isBinary) => kinds.push(isBinary))
@@ -135,7 +135,7 @@ describe('JSON over WebSocket frames', () => {
   })
 
   test('textFrames sends JSON payloads as text frames', async (t) => {
-    const s = await startGate(t, { textFrames: true }, registerTestMessages)
+    const s = await startCore(t, { textFrames: true }, registerTestMessages)
     const client = await s.ws()
     const kinds: boolean[] = []
     client.ws.on('message', (_data, isBinary) => kinds.push(isBinary))

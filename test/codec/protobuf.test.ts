@@ -11,7 +11,7 @@ import { ProtocolError } from '../../src/protocol-error.js'
 import { Wire } from '../clients.js'
 import {
   assertEchoes, connectAgent, encodingOptions, expectOnlyOffenderClosed, registerTestMessages, sendPayload,
-  startGate, testProto, testWire, transports
+  startCore, testProto, testWire, transports
 } from '../helper.js'
 
 const protobufOpts = encodingOptions('protobuf')
@@ -86,7 +86,7 @@ for (const transport of transports) {
   describe(`protobuf over ${transport}`, () => {
     for (const littleEndian of [false, true]) {
       test(`round trip with default ids, ${littleEndian ? 'little' : 'big'}-endian`, async (t) => {
-        const s = await startGate(t, { ...protobufOpts, littleEndian }, registerTestMessages)
+        const s = await startCore(t, { ...protobufOpts, littleEndian }, registerTestMessages)
         const { client } = await connectAgent(s, transport, testWire('protobuf', { littleEndian }))
         client.send('Echo', { text: 'hé', n: -7 })
         assert.deepEqual(await client.next(), { name: 'Echo', body: { text: 'hé', n: -7 } })
@@ -98,7 +98,7 @@ for (const transport of transports) {
     }
 
     test('the id on the wire is the registration index (hand-built bytes)', async (t) => {
-      const s = await startGate(t, protobufOpts, registerTestMessages)
+      const s = await startCore(t, protobufOpts, registerTestMessages)
       const { client } = await connectAgent(s, transport, testWire('protobuf'))
       // Echo is id 0; field 1 (text) = "ab".
       sendPayload(client, payload(0, [0x0a, 0x02, 0x61, 0x62]))
@@ -107,7 +107,7 @@ for (const transport of transports) {
 
     test('explicit ids (the ids option and per-message ids) are used on the wire', async (t) => {
       const ids = { Echo: 300, Login: 7, Secret: 0xffff }
-      const s = await startGate(t, { ...protobufOpts, ids }, registerTestMessages)
+      const s = await startCore(t, { ...protobufOpts, ids }, registerTestMessages)
       assert.deepEqual(s.app.gate.protocol().messages, [
         { id: 7, name: 'Login', needsLogin: false },
         { id: 300, name: 'Echo', needsLogin: false },
@@ -126,7 +126,7 @@ for (const transport of transports) {
     })
 
     test('per-message explicit ids', async (t) => {
-      const s = await startGate(t, protobufOpts, (app) => {
+      const s = await startCore(t, protobufOpts, (app) => {
         app.gate.message('Login', { id: 10, login: true, schema: Type.Object({ uid: Type.String() }) }, async (msg, agent) => { await agent.bind(msg.uid) })
         app.gate.message('Echo', { id: 20, needsLogin: false }, (msg, agent) => { agent.send('Echo', msg) })
       })
@@ -168,7 +168,7 @@ for (const transport of transports) {
 
 describe('protobuf protocol description', () => {
   test('protocol() serves the id table and the schema descriptor', async (t) => {
-    const s = await startGate(t, protobufOpts, registerTestMessages)
+    const s = await startCore(t, protobufOpts, registerTestMessages)
     const p = s.app.gate.protocol()
     assert.equal(p.encoding, 'protobuf')
     assert.deepEqual((p.messages as Array<{ id: number, name: string }>).map(m => [m.id, m.name]), [[0, 'Echo'], [1, 'Login'], [2, 'Secret']])

@@ -6,13 +6,13 @@ import { describe, test } from 'node:test'
 import { CloseCode } from '../../src/close-codes.js'
 import { TcpClient, WsClient } from '../clients.js'
 import {
-  assertEchoes, captureLogs, closeOf, connectAgent, recordCloses, registerTestMessages, startGate, transports, until
+  assertEchoes, captureLogs, closeOf, connectAgent, recordCloses, registerTestMessages, startCore, transports, until
 } from '../helper.js'
 
 for (const transport of transports) {
   describe(`idle timeout (${transport})`, () => {
     test('a silent connection is closed with 4000', async (t) => {
-      const s = await startGate(t, { idleTimeout: 200 }, registerTestMessages)
+      const s = await startCore(t, { idleTimeout: 200 }, registerTestMessages)
       const closes = recordCloses(s.app)
       const { client, agent } = await connectAgent(s, transport)
       assert.equal((await closeOf(closes, agent)).code, CloseCode.IDLE_TIMEOUT)
@@ -21,13 +21,13 @@ for (const transport of transports) {
     })
 
     test('traffic keeps a connection alive; silence then closes it', async (t) => {
-      const idleTimeout = 400
-      const s = await startGate(t, { idleTimeout }, registerTestMessages)
+      const idleTimeout = 300
+      const s = await startCore(t, { idleTimeout }, registerTestMessages)
       const closes = recordCloses(s.app)
       const { client, agent } = await connectAgent(s, transport)
       const start = Date.now()
       // Talk for several idle periods, a message every tenth of one.
-      while (Date.now() - start < idleTimeout * 3) {
+      while (Date.now() - start < idleTimeout * 2.5) {
         await assertEchoes(client, 'keepalive')
         await sleep(idleTimeout / 10)
       }
@@ -38,9 +38,9 @@ for (const transport of transports) {
 
     test('idleTimeout 0 disables it', async (t) => {
       // A reference gate with a short timeout shows how long is long enough.
-      const reference = await startGate(t, { idleTimeout: 150 }, registerTestMessages)
+      const reference = await startCore(t, { idleTimeout: 150 }, registerTestMessages)
       const referenceCloses = recordCloses(reference.app)
-      const s = await startGate(t, { idleTimeout: 0 }, registerTestMessages)
+      const s = await startCore(t, { idleTimeout: 0 }, registerTestMessages)
       const closes = recordCloses(s.app)
       const { client } = await connectAgent(s, transport)
       const since = Date.now()
@@ -55,13 +55,13 @@ for (const transport of transports) {
 
 describe('idle timeout (WebSocket pings)', () => {
   test('pings alone keep a WebSocket alive', async (t) => {
-    const idleTimeout = 400
-    const s = await startGate(t, { idleTimeout }, registerTestMessages)
+    const idleTimeout = 300
+    const s = await startCore(t, { idleTimeout }, registerTestMessages)
     const closes = recordCloses(s.app)
     const { client, agent } = await connectAgent(s, 'ws')
     const ws = (client as WsClient).ws
     const start = Date.now()
-    while (Date.now() - start < idleTimeout * 3) {
+    while (Date.now() - start < idleTimeout * 2.5) {
       ws.ping()
       await once(ws, 'pong')
       await sleep(idleTimeout / 10)
@@ -71,9 +71,23 @@ describe('idle timeout (WebSocket pings)', () => {
   })
 })
 
+for (const transport of transports) {
+  test(`a server-side close that the client never answers is finished after closeTimeout (${transport})`, async (t) => {
+    // Without closeTimeout, ws would wait 30 s for the close frame and a TCP half-close forever.
+    const s = await startCore(t, { closeTimeout: 200 }, registerTestMessages)
+    const closes = recordCloses(s.app)
+    const { client, agent } = await connectAgent(s, transport)
+    if (client instanceof WsClient) client.ws.pause(); else client.socket.pause()
+    agent.close(CloseCode.KICKED, 'gone')
+    assert.equal(agent.isOpen, false)
+    assert.deepEqual(await closeOf(closes, agent, 10000), { id: agent.id, transport, code: CloseCode.KICKED, reason: 'gone' })
+    assert.equal(s.app.gate.connectionCount, 0)
+  })
+}
+
 describe('graceful shutdown', () => {
   test('app.close() closes WebSocket clients with 1001 and ends TCP clients', async (t) => {
-    const s = await startGate(t, {}, registerTestMessages)
+    const s = await startCore(t, {}, registerTestMessages)
     const closes = recordCloses(s.app)
     const ws = await s.ws()
     const tcp = await s.tcp()
@@ -90,7 +104,7 @@ describe('graceful shutdown', () => {
 
   test('app.close() resolves even when clients never answer the close handshake', { timeout: 15000 }, async (t) => {
     // ws would wait 30 s for a silent peer; closeTimeout bounds it.
-    const s = await startGate(t, { closeTimeout: 200 }, registerTestMessages)
+    const s = await startCore(t, { closeTimeout: 200 }, registerTestMessages)
     const closes = recordCloses(s.app)
     const ws = await s.ws()
     const tcp = await s.tcp()
@@ -103,7 +117,7 @@ describe('graceful shutdown', () => {
   })
 
   test('app.close() resolves with a raw socket that upgraded and then went silent', { timeout: 15000 }, async (t) => {
-    const s = await startGate(t, { closeTimeout: 200 }, registerTestMessages)
+    const s = await startCore(t, { closeTimeout: 200 }, registerTestMessages)
     const { port } = s.app.server.address() as net.AddressInfo
     const socket = net.connect(port, '127.0.0.1')
     socket.on('error', () => {})
@@ -120,7 +134,7 @@ describe('graceful shutdown', () => {
   })
 
   test('app.close() with no connections resolves', async (t) => {
-    const s = await startGate(t, {}, registerTestMessages)
+    const s = await startCore(t, {}, registerTestMessages)
     await s.app.close()
     assert.equal(s.app.gate.connectionCount, 0)
   })
@@ -129,7 +143,7 @@ describe('graceful shutdown', () => {
 for (const transport of transports) {
   describe(`connect and disconnect hooks (${transport})`, () => {
     test('onConnect runs before the first message; onDisconnect runs once with the reason', async (t) => {
-      const s = await startGate(t, {}, (app) => {
+      const s = await startCore(t, {}, (app) => {
         registerTestMessages(app)
         app.gate.onConnect((agent) => { agent.data.greeting = `hello ${agent.transport}` })
         app.gate.handle<{ text: string }>('Echo', (msg, agent) => { agent.send('Echo', { text: agent.data.greeting as string }) })
@@ -144,7 +158,7 @@ for (const transport of transports) {
     })
 
     test('the disconnect hook gets the code and reason the server closed with', async (t) => {
-      const s = await startGate(t, {}, registerTestMessages)
+      const s = await startCore(t, {}, registerTestMessages)
       const closes = recordCloses(s.app)
       const { client, agent } = await connectAgent(s, transport)
       agent.close(4321, 'app says bye')
@@ -155,7 +169,7 @@ for (const transport of transports) {
 
     test('hooks that throw or reject are logged and change nothing', async (t) => {
       const logs = captureLogs('error')
-      const s = await startGate(t, {}, (app) => {
+      const s = await startCore(t, {}, (app) => {
         registerTestMessages(app)
         app.gate.onConnect(() => { throw new Error('connect hook fails') })
         app.gate.onConnect(async () => { throw new Error('async connect hook fails') })

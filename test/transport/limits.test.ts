@@ -4,7 +4,7 @@ import { describe, test } from 'node:test'
 import { CloseCode } from '../../src/close-codes.js'
 import type { WsClient } from '../clients.js'
 import {
-  assertEchoes, closeOf, connectAgent, expectOnlyOffenderClosed, recordCloses, registerTestMessages, startGate,
+  assertEchoes, closeOf, connectAgent, expectOnlyOffenderClosed, recordCloses, registerTestMessages, startCore,
   transports, until, type Client
 } from '../helper.js'
 
@@ -31,7 +31,7 @@ describe('TCP frame limits', () => {
   })
 
   test('a frame of maxMsgLen bytes exactly is accepted', async (t) => {
-    const s = await startGate(t, { maxMsgLen: 100 }, registerTestMessages)
+    const s = await startCore(t, { maxMsgLen: 100 }, registerTestMessages)
     const client = await s.tcp()
     const text = 'x'.repeat(100 - '{"Echo":{"text":""}}'.length)
     await assertEchoes(client, text)
@@ -46,7 +46,7 @@ describe('TCP frame limits', () => {
   })
 
   test('frames split at every byte on a real socket are all answered, in order', async (t) => {
-    const s = await startGate(t, {}, registerTestMessages)
+    const s = await startCore(t, {}, registerTestMessages)
     const client = await s.tcp()
     const bytes = Buffer.concat(['a', 'bb', 'ccc'].map(text => client.wire.frame(client.wire.encode('Echo', { text }))))
     for (let i = 0; i < bytes.length; i++) {
@@ -57,7 +57,7 @@ describe('TCP frame limits', () => {
   })
 
   test('many frames coalesced in one write are all answered, in order', async (t) => {
-    const s = await startGate(t, {}, registerTestMessages)
+    const s = await startCore(t, {}, registerTestMessages)
     const client = await s.tcp()
     const texts = Array.from({ length: 200 }, (_, i) => `m${i}`)
     client.sendRaw(Buffer.concat(texts.map(text => client.wire.frame(client.wire.encode('Echo', { text })))))
@@ -77,7 +77,7 @@ describe('WebSocket message limits', () => {
   })
 
   test('a message of maxMsgLen bytes exactly is accepted', async (t) => {
-    const s = await startGate(t, { maxMsgLen: 100 }, registerTestMessages)
+    const s = await startCore(t, { maxMsgLen: 100 }, registerTestMessages)
     const client = await s.ws()
     await assertEchoes(client, 'x'.repeat(100 - '{"Echo":{"text":""}}'.length))
   })
@@ -90,7 +90,7 @@ for (const transport of transports) {
     })
 
     test('public messages are served before login, and the same message after login', async (t) => {
-      const s = await startGate(t, {}, registerTestMessages)
+      const s = await startCore(t, {}, registerTestMessages)
       const { client, agent } = await connectAgent(s, transport)
       await assertEchoes(client)
       client.send('Login', { uid: 'u1' })
@@ -103,7 +103,7 @@ for (const transport of transports) {
     test('a message sent right behind the login, without waiting for its answer, sees the login', async (t) => {
       // Messages are handled in arrival order, so the login check of the second
       // message must come after the (async) login handler of the first.
-      const s = await startGate(t, {}, (app) => {
+      const s = await startCore(t, {}, (app) => {
         registerTestMessages(app)
         app.gate.handle<{ uid: string }>('Login', async (msg, agent) => {
           await tick() // e.g. verifying a token
@@ -119,7 +119,7 @@ for (const transport of transports) {
     })
 
     test('after a failed login, a pipelined message that needs login → 4003', async (t) => {
-      const s = await startGate(t, {}, (app) => {
+      const s = await startCore(t, {}, (app) => {
         registerTestMessages(app)
         app.gate.handle('Login', async () => { await tick() })
       })
@@ -132,7 +132,7 @@ for (const transport of transports) {
     })
 
     test('with no login message configured, nothing needs login', async (t) => {
-      const s = await startGate(t, {}, app => {
+      const s = await startCore(t, {}, app => {
         app.gate.message('Secret', {}, (msg, agent) => { agent.send('Secret', msg) })
       })
       const { client } = await connectAgent(s, transport)
@@ -143,7 +143,7 @@ for (const transport of transports) {
 
   describe(`slow consumer (${transport})`, () => {
     test('a client that stops reading is closed with 4004; others are unaffected', async (t) => {
-      const s = await startGate(t, { pendingWriteNum: 8, closeTimeout: 300 }, registerTestMessages)
+      const s = await startCore(t, { pendingWriteNum: 8, closeTimeout: 300 }, registerTestMessages)
       const closes = recordCloses(s.app)
       const bystanders = [await s.ws(), await s.tcp()]
       const { client, agent } = await connectAgent(s, transport)
@@ -163,7 +163,7 @@ for (const transport of transports) {
     })
 
     test('a client that reads keeps receiving a long stream paced by the event loop', async (t) => {
-      const s = await startGate(t, { pendingWriteNum: 8 }, registerTestMessages)
+      const s = await startCore(t, { pendingWriteNum: 8 }, registerTestMessages)
       const { client, agent } = await connectAgent(s, transport)
       for (let i = 0; i < 500; i++) {
         assert.equal(agent.send('Echo', { text: `n${i}` }), true)
@@ -179,7 +179,7 @@ for (const transport of transports) {
 
 describe('maxConnNum (both transports together)', () => {
   test('over the limit: WS upgrade refused with 503, TCP closed at once; a slot frees after a close', async (t) => {
-    const s = await startGate(t, { maxConnNum: 2 }, registerTestMessages)
+    const s = await startCore(t, { maxConnNum: 2 }, registerTestMessages)
     const ws = await s.ws()
     const tcp = await s.tcp()
     await until(() => s.app.gate.connectionCount === 2)
@@ -205,7 +205,7 @@ describe('maxConnNum (both transports together)', () => {
   })
 
   test('the limit counts TCP connections against WebSocket upgrades', async (t) => {
-    const s = await startGate(t, { maxConnNum: 1 }, registerTestMessages)
+    const s = await startCore(t, { maxConnNum: 1 }, registerTestMessages)
     const tcp = await s.tcp()
     await until(() => s.app.gate.connectionCount === 1)
     await assert.rejects(s.ws(), { statusCode: 503 })
