@@ -87,29 +87,23 @@ for (const transport of transports) {
       })
     }
 
-    test('an unregistered name after login → 1002', async (t) => {
-      await expectOnlyOffenderClosed(t, {
-        transport,
-        code: CloseCode.PROTOCOL_ERROR,
-        send: async (client) => {
-          client.send('Login', { uid: 'u1' })
-          assert.equal((await client.next()).body.text, 'welcome u1')
-          sendPayload(client, Buffer.from('{"Nope":{}}'))
-        }
+    const afterLogin: Array<[string, string, number]> = [
+      ['an unregistered name', '{"Nope":{}}', CloseCode.PROTOCOL_ERROR],
+      ['a schema failure', '{"Secret":{"text":["not","a","string"]}}', CloseCode.INVALID_PAYLOAD]
+    ]
+    for (const [what, payload, code] of afterLogin) {
+      test(`${what} after login → ${code}`, async (t) => {
+        await expectOnlyOffenderClosed(t, {
+          transport,
+          code,
+          send: async (client) => {
+            client.send('Login', { uid: 'u1' })
+            assert.equal((await client.next()).body.text, 'welcome u1')
+            sendPayload(client, Buffer.from(payload))
+          }
+        })
       })
-    })
-
-    test('a schema failure after login → 1007', async (t) => {
-      await expectOnlyOffenderClosed(t, {
-        transport,
-        code: CloseCode.INVALID_PAYLOAD,
-        send: async (client) => {
-          client.send('Login', { uid: 'u1' })
-          await client.next()
-          sendPayload(client, Buffer.from('{"Secret":{"text":["not","a","string"]}}'))
-        }
-      })
-    })
+    }
 
     test('a valid envelope is decoded and answered', async (t) => {
       const s = await startCore(t, {}, registerTestMessages)

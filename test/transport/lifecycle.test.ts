@@ -9,6 +9,15 @@ import {
   assertEchoes, captureLogs, closeOf, connectAgent, recordCloses, registerTestMessages, startCore, transports, until
 } from '../helper.js'
 
+/** Runs `act` every tenth of `idleTimeout`, for several idle periods. */
+async function keepBusy (idleTimeout: number, act: () => Promise<void>): Promise<void> {
+  const start = Date.now()
+  while (Date.now() - start < idleTimeout * 2.5) {
+    await act()
+    await sleep(idleTimeout / 10)
+  }
+}
+
 for (const transport of transports) {
   describe(`idle timeout (${transport})`, () => {
     test('a silent connection is closed with 4000', async (t) => {
@@ -25,12 +34,7 @@ for (const transport of transports) {
       const s = await startCore(t, { idleTimeout }, registerTestMessages)
       const closes = recordCloses(s.app)
       const { client, agent } = await connectAgent(s, transport)
-      const start = Date.now()
-      // Talk for several idle periods, a message every tenth of one.
-      while (Date.now() - start < idleTimeout * 2.5) {
-        await assertEchoes(client, 'keepalive')
-        await sleep(idleTimeout / 10)
-      }
+      await keepBusy(idleTimeout, async () => { await assertEchoes(client, 'keepalive') })
       assert.equal(agent.isOpen, true)
       assert.deepEqual(closes, [])
       assert.equal((await closeOf(closes, agent)).code, CloseCode.IDLE_TIMEOUT)
@@ -60,12 +64,10 @@ describe('idle timeout (WebSocket pings)', () => {
     const closes = recordCloses(s.app)
     const { client, agent } = await connectAgent(s, 'ws')
     const ws = (client as WsClient).ws
-    const start = Date.now()
-    while (Date.now() - start < idleTimeout * 2.5) {
+    await keepBusy(idleTimeout, async () => {
       ws.ping()
       await once(ws, 'pong')
-      await sleep(idleTimeout / 10)
-    }
+    })
     assert.equal(agent.isOpen, true)
     assert.deepEqual(closes, [])
   })
