@@ -2,11 +2,17 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { Redis } from 'ioredis'
 import { fastCluster, login, startNode } from '../fixtures/cluster-app.js'
-import { assertEchoes, until } from '../helper.js'
+import type { GateStats } from '../../src/directory/directory.js'
+import { assertEchoes, until, type Started } from '../helper.js'
 import { startRedis } from '../redis-helper.js'
 
 /** PROTOCOL.md: after Redis restarts empty, every live node's users are listed again within 10 s. */
 const RECOVERY_BOUND = 10000
+
+/** Polls `node`'s cluster stats until `check` holds (while Redis is unreachable, stats reject: not yet). */
+async function untilStats (node: Started, check: (stats: GateStats) => boolean, what: string): Promise<void> {
+  await until(async () => await node.app.gate.stats().then(check, () => false), RECOVERY_BOUND, what)
+}
 
 /**
  * Fails the test instead of letting it hang: `promise` must settle (either way)
@@ -69,14 +75,7 @@ test('while Redis is down the nodes serve their own connections; when it comes b
 
   const restartedAt = Date.now()
   await redis.restart()
-  await until(async () => {
-    try {
-      const stats = await a.app.gate.stats()
-      return stats.onlineUsers === 3 && stats.nodes === 2 && stats.partial === undefined
-    } catch {
-      return false
-    }
-  }, RECOVERY_BOUND, 'the presence of both nodes to be back')
+  await untilStats(a, stats => stats.onlineUsers === 3 && stats.nodes === 2 && stats.partial === undefined, 'the presence of both nodes to be back')
   t.diagnostic(`presence back ${Date.now() - restartedAt} ms after Redis restarted empty`)
 
   assert.deepEqual(await b.app.gate.stats(), { onlineUsers: 3, connections: 3, nodes: 2, transports: { ws: 3, tcp: 0 }, node: 'b', mode: 'cluster' })
@@ -101,10 +100,7 @@ test('when Redis loses its data without dropping a connection, the heartbeat not
   const flushedAt = Date.now()
   await raw.flushall()
   await raw.script('FLUSH')
-  await until(async () => {
-    const stats = await b.app.gate.stats()
-    return stats.onlineUsers === 2 && stats.nodes === 2 && stats.partial === undefined
-  }, RECOVERY_BOUND, 'the presence of both nodes to be back')
+  await untilStats(b, stats => stats.onlineUsers === 2 && stats.nodes === 2 && stats.partial === undefined, 'the presence of both nodes to be back')
   t.diagnostic(`presence back ${Date.now() - flushedAt} ms after FLUSHALL`)
   assert.deepEqual((await a.app.gate.user('bob'))?.connections.map(conn => conn.node), ['b'])
   assert.deepEqual(await a.app.gate.pushToUids(['bob'], 'Echo', { text: 'still routed' }), { delivered: 1 })
@@ -124,13 +120,7 @@ test('a node that starts while Redis is down serves locally and joins once Redis
   const startedAt = Date.now()
   await redis.restart()
   const b = await startNode(t, redis.url, 'b')
-  await until(async () => {
-    try {
-      return (await b.app.gate.stats()).onlineUsers === 2
-    } catch {
-      return false
-    }
-  }, RECOVERY_BOUND, 'node a to publish its users')
+  await untilStats(b, stats => stats.onlineUsers === 2, 'node a to publish its users')
   t.diagnostic(`node a published ${Date.now() - startedAt} ms after Redis started`)
   await until(async () => (await b.app.gate.pushToUids(['amy'], 'Echo', { text: 'joined' })).delivered === 1, RECOVERY_BOUND, 'node a to be subscribed')
   assert.equal((await amy.nextOf('Echo')).body.text, 'joined')
@@ -150,13 +140,7 @@ test('after a reconnect a node republishes everything, even writes lost by a Red
   await raw.multi().del('{gate}:uid:alice', '{gate}:node:a:agents').zrem('{gate}:uids', 'alice').exec()
   assert.equal((await a.app.gate.stats()).onlineUsers, 0)
   await raw.client('KILL', 'TYPE', 'normal', 'SKIPME', 'yes')
-  await until(async () => {
-    try {
-      return (await a.app.gate.stats()).onlineUsers === 1
-    } catch {
-      return false
-    }
-  }, RECOVERY_BOUND, 'alice to be republished')
+  await untilStats(a, stats => stats.onlineUsers === 1, 'alice to be republished')
   assert.deepEqual((await a.app.gate.user('alice'))?.connections.map(conn => conn.node), ['a'])
 })
 
