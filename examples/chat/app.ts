@@ -18,6 +18,7 @@ export async function buildChatApp (config: ChatConfig, fastifyOptions: FastifyS
     maxConnNum: config.maxConn,
     idleTimeout: config.idleTimeout,
     nodeId: config.nodeId,
+    redis: config.redisUrl,
     admin: { tokens: [config.adminToken] }
   })
   registerChat(app.gate, tokenVerifier(config.tokenSecret))

@@ -26,7 +26,8 @@ app.log.info({
   websocket: `ws://${config.host}:${config.port}${app.gate.options.path}`,
   tcp: tcp ? `${tcp.address}:${tcp.port}` : 'off',
   encoding: config.encoding,
-  node: app.gate.nodeId
+  node: app.gate.nodeId,
+  mode: app.gate.directory.mode
 }, 'chat gateway ready')
 if (config.adminTokenGenerated) {
   process.stdout.write(`\nAdmin API token (set GATE_ADMIN_TOKEN to choose your own): ${config.adminToken}\n\n`)
