@@ -391,7 +391,8 @@ export class Gate implements AgentHost {
     const idle = this.options.idleTimeout
     if (idle > 0) {
       for (const agent of this.local.all()) {
-        if (agent.isOpen && now - agent.lastSeen > idle) agent.close(CloseCode.IDLE_TIMEOUT, 'idle timeout')
+        // A connection whose handlers are still working is not idle: its reading may be paused by us.
+        if (agent.isOpen && now - agent.lastSeen > idle && agent.inbox?.busy !== true) agent.close(CloseCode.IDLE_TIMEOUT, 'idle timeout')
       }
     }
     for (const agent of this.closingAgents) {

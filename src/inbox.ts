@@ -33,6 +33,11 @@ export class Inbox {
     this.flow = flow
   }
 
+  /** Whether a handler is running or messages wait (reading may then be paused by us). */
+  get busy (): boolean {
+    return this.running
+  }
+
   /** Messages waiting (not counting the one running). */
   get size (): number {
     return (this.queue.length - this.head) >> 1

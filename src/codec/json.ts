@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer'
 import sjson from 'secure-json-parse'
 import type { MessageDef, MessageRegistry } from '../messages.js'
 import { badBody, badEnvelope } from '../protocol-error.js'
@@ -9,7 +10,8 @@ import type { Decoded, Processor } from './processor.js'
  *
  *     {"C2S_UserLogin":{"token":"...","login_plat":1}}
  *
- * Parsing rejects `__proto__` and `constructor.prototype` keys anywhere (1002).
+ * Parsing rejects `__proto__` and `constructor.prototype` keys anywhere (1002);
+ * a payload that is not valid UTF-8 is 1007, whatever the transport.
  */
 export class JsonProcessor implements Processor {
   readonly encoding = 'json'
@@ -24,6 +26,8 @@ export class JsonProcessor implements Processor {
   }
 
   decode (payload: Buffer): Decoded {
+    // Invalid UTF-8 would otherwise turn into U+FFFD silently (ws checks text frames, not binary ones or TCP).
+    if (!isUtf8(payload)) throw badBody('the payload is not valid UTF-8')
     let doc: unknown
     try {
       doc = sjson.parse(payload.toString('utf8'), undefined, { protoAction: 'error', constructorAction: 'error' })

@@ -105,6 +105,11 @@ for (const transport of transports) {
       })
     }
 
+    test('invalid UTF-8 inside a binary frame or TCP payload → 1007', async (t) => {
+      const payload = Buffer.concat([Buffer.from('{"Echo":{"text":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}}')])
+      await expectOnlyOffenderClosed(t, { transport, code: CloseCode.INVALID_PAYLOAD, send: client => sendPayload(client, payload) })
+    })
+
     test('a valid envelope is decoded and answered', async (t) => {
       const s = await startCore(t, {}, registerTestMessages)
       const { client, agent } = await connectAgent(s, transport)

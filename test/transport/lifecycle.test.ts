@@ -6,7 +6,7 @@ import { describe, test } from 'node:test'
 import { CloseCode } from '../../src/close-codes.js'
 import { TcpClient, WsClient } from '../clients.js'
 import {
-  assertEchoes, captureLogs, closeOf, connectAgent, recordCloses, registerTestMessages, startCore, transports, until
+  assertEchoes, deferred, captureLogs, closeOf, connectAgent, recordCloses, registerTestMessages, startCore, transports, until
 } from '../helper.js'
 
 /** Runs `act` every tenth of `idleTimeout`, for several idle periods. */
@@ -56,6 +56,31 @@ for (const transport of transports) {
     })
   })
 }
+
+describe('idle timeout while the handler is busy', () => {
+  for (const transport of transports) {
+    test(`a connection whose handler still works is not idle (${transport})`, async (t) => {
+      const gate = deferred()
+      const s = await startCore(t, { idleTimeout: 150 }, app => {
+        registerTestMessages(app)
+        app.gate.message('Slow', { needsLogin: false }, async (_msg, agent) => {
+          await gate.promise
+          agent.send('Echo', { text: 'done' })
+        })
+      })
+      const closes = recordCloses(s.app)
+      const busy = await connectAgent(s, transport)
+      busy.client.send('Slow', {})
+      await until(() => busy.agent.inbox?.busy === true, 5000, 'the slow handler to start')
+      // A silent connection on the same gate shows an idle period has passed.
+      const silent = await connectAgent(s, transport)
+      assert.equal((await closeOf(closes, silent.agent)).code, CloseCode.IDLE_TIMEOUT)
+      assert.equal(busy.agent.isOpen, true, 'not closed while its handler runs')
+      gate.resolve()
+      assert.deepEqual(await busy.client.next(), { name: 'Echo', body: { text: 'done' } })
+    })
+  }
+})
 
 describe('idle timeout (WebSocket pings)', () => {
   test('pings alone keep a WebSocket alive', async (t) => {
