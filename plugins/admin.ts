@@ -73,7 +73,9 @@ export function normalizeAdminOptions (opts: AdminOptions = {}): NormalizedAdmin
 function adminErrorHandler (err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500
   const expose = status < 500 || err.code?.startsWith('FST_GATE_') === true
-  if (status >= 500) request.log.error({ err }, 'admin request failed')
+  // A coded 5xx (e.g. 503 while Redis is unreachable) is an expected state, not a bug.
+  if (status >= 500 && !expose) request.log.error({ err }, 'admin request failed')
+  else if (status >= 500) request.log.warn({ code: err.code, statusCode: status }, err.message)
   else request.log.info({ code: err.code, statusCode: status }, err.message)
   void reply.code(status).send({
     statusCode: status,
