@@ -1,7 +1,9 @@
 import websocket from '@fastify/websocket'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import type { AddressInfo } from 'node:net'
+import type { ServerResponse } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import type { WebSocket } from 'ws'
 import { RedisDirectory } from '../src/cluster/directory.js'
 import { normalizeClusterOptions, type ClusterOptions, type RedisOption } from '../src/cluster/options.js'
 import { GateError } from '../src/errors.js'
@@ -51,7 +53,8 @@ async function gate (app: FastifyInstance, opts: GatePluginOptions): Promise<voi
   const options = instance.options
   app.decorate('gate', instance)
 
-  if (!app.hasDecorator('websocketServer')) {
+  const ownWebsocket = !app.hasDecorator('websocketServer')
+  if (ownWebsocket) {
     // The gate closes its own sockets with 1001 in preClose (below), so the
     // plugin's default preClose (close with no code) is replaced.
     await app.register(websocket, {
@@ -88,10 +91,30 @@ async function gate (app: FastifyInstance, opts: GatePluginOptions): Promise<voi
   }
 
   app.get(options.path, { websocket: true, onRequest: refuseWhenFull }, (socket, request) => {
+    if (ownWebsocket) releaseUpgrade(socket, request.raw.socket)
     attachWebSocket(instance, socket, request.ip)
   })
 
   if (opts.admin !== false) await app.register(adminPlugin, opts.admin ?? {})
+}
+
+/**
+ * Lets the upgrade's HTTP objects go once the WebSocket is open. @fastify/websocket
+ * leaves the ServerResponse assigned to the socket, and its 'error' listener holds
+ * the request and the reply: without this, every connection keeps its upgrade
+ * request (headers, a child logger, the response) for its whole life, about 4 KiB.
+ * That listener (the default error handler of the @fastify/websocket the gate
+ * registered) only logged the error and terminated the socket; the gate's own
+ * listener logs it, and the replacement terminates.
+ */
+function releaseUpgrade (ws: WebSocket, socket: Socket): void {
+  (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage?.detachSocket(socket)
+  ws.removeAllListeners('error')
+  ws.on('error', terminate)
+}
+
+function terminate (this: WebSocket): void {
+  this.terminate()
 }
 
 export const gatePlugin = fp(gate, {
