@@ -1,7 +1,8 @@
 import { Type, type FastifyPluginAsyncTypebox, type TSchema } from '@fastify/type-provider-typebox'
 import fp from 'fastify-plugin'
-import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { Counter, Gauge, Registry } from 'prom-client'
 import type { Gate } from '../src/gate.js'
+import { LatencyHistogram } from './latency-histogram.js'
 
 /** Handler latency buckets, in seconds: handlers are usually well under a millisecond. */
 const HANDLER_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
@@ -63,17 +64,16 @@ export function gateMetrics (gate: Gate): Registry {
     }
   })
 
-  const latency = new Histogram({
+  const latency = new LatencyHistogram({
     name: 'gate_handler_duration_seconds',
     help: 'Message handler run time, by message name and result',
-    labelNames: ['message', 'result'] as const,
     buckets: HANDLER_BUCKETS,
     registers: [registry]
   })
   const previous = gate.observer
   gate.observer = {
     handled (name, seconds, failed) {
-      latency.observe({ message: name, result: failed ? 'error' : 'ok' }, seconds)
+      latency.observe(name, failed, seconds)
       previous?.handled?.(name, seconds, failed)
     }
   }
