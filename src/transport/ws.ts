@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net'
 import type { WebSocket } from 'ws'
 import type { Agent, Connection } from '../agent.js'
 import { CloseCode } from '../close-codes.js'
@@ -5,19 +6,35 @@ import type { OutboundMessage } from '../codec/outbound.js'
 import type { Gate } from '../gate.js'
 import { ProtocolError } from '../protocol-error.js'
 
-/** A ws WebSocket as a gate `Connection`: one payload per message, close frames carry the code. */
+const BINARY = { binary: true }
+const TEXT = { binary: false }
+
+/**
+ * A ws WebSocket as a gate `Connection`: one payload per message, close frames carry the code.
+ *
+ * Data frames are written straight to the socket, prebuilt once per message
+ * (`OutboundMessage.wsFrame`): one write per send instead of ws's header and
+ * payload writes, and one frame for every receiver of a broadcast. ws itself
+ * still writes its control frames (close, ping, pong) to the same socket, in
+ * call order. When permessage-deflate was negotiated, or the socket is no
+ * longer open, `ws.send` does the work (compression, errors after close).
+ */
 class WsConnection implements Connection {
   readonly transport = 'ws' as const
   readonly remoteAddress: string
   private readonly ws: WebSocket
+  /** The socket under `ws` (ws keeps it in `_socket`); undefined when frames must go through `ws.send`. */
+  private readonly socket: Socket | undefined
 
   constructor (ws: WebSocket, remoteAddress: string) {
     this.ws = ws
     this.remoteAddress = remoteAddress
+    this.socket = ws.extensions === '' ? (ws as unknown as { _socket?: Socket })._socket : undefined
   }
 
   write (msg: OutboundMessage, done: () => void): void {
-    this.ws.send(msg.payload, { binary: !msg.text }, done)
+    if (this.socket !== undefined && this.ws.readyState === OPEN) this.socket.write(msg.wsFrame, done)
+    else this.ws.send(msg.payload, msg.text ? TEXT : BINARY, done)
   }
 
   close (code: number, reason: string): void {
@@ -36,6 +53,9 @@ class WsConnection implements Connection {
     this.ws.resume()
   }
 }
+
+/** ws's `WebSocket.OPEN`. */
+const OPEN = 1
 
 /** Close codes for the errors ws raises on bad frames (it closes the socket itself). */
 function wsErrorCloseCode (code: string | undefined): number {
