@@ -44,13 +44,17 @@ export class Inbox {
   }
 
   push (def: MessageDef, body: unknown): void {
-    this.queue.push(def, body)
-    if (!this.running) {
-      this.drain()
-    } else if (!this.paused && this.size >= this.limit) {
-      this.paused = true
-      this.flow.pause()
+    if (this.running) {
+      this.queue.push(def, body)
+      if (!this.paused && this.size >= this.limit) {
+        this.paused = true
+        this.flow.pause()
+      }
+      return
     }
+    // Nothing running, so nothing waits either: run it at once, without queueing it.
+    this.running = true
+    if (this.run(def, body)) this.drain()
   }
 
   /** Drops every waiting message (the connection is gone). */
@@ -59,34 +63,38 @@ export class Inbox {
     this.head = 0
   }
 
-  private readonly resumeDrain = (): void => {
-    this.drain()
+  /** Runs one message; false when its handler returned a promise, which holds the queue until it settles. */
+  private run (def: MessageDef, body: unknown): boolean {
+    let result: void | Promise<void>
+    try {
+      result = this.exec(def, body)
+    } catch (err) {
+      this.onError(err, def)
+      return true
+    }
+    if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
+      (result as Promise<void>).then(() => this.drain(), (err: unknown) => {
+        this.onError(err, def)
+        this.drain()
+      })
+      return false
+    }
+    return true
   }
 
+  /** Runs the waiting messages in order, until one is asynchronous or none is left. */
   private drain (): void {
-    this.running = true
     while (this.head < this.queue.length) {
       const def = this.queue[this.head] as MessageDef
       const body = this.queue[this.head + 1]
       this.queue[this.head] = this.queue[this.head + 1] = undefined
       this.head += 2
-      let result: void | Promise<void>
-      try {
-        result = this.exec(def, body)
-      } catch (err) {
-        this.onError(err, def)
-        continue
-      }
-      if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
-        (result as Promise<void>).then(this.resumeDrain, (err: unknown) => {
-          this.onError(err, def)
-          this.drain()
-        })
-        return
-      }
+      if (!this.run(def, body)) return
     }
-    this.queue.length = 0
-    this.head = 0
+    if (this.head > 0) {
+      this.queue.length = 0
+      this.head = 0
+    }
     this.running = false
     if (this.paused) {
       this.paused = false
