@@ -29,6 +29,10 @@ log(`machine: ${describe(m)}`)
 log(`note: server and load generators share these ${m.cores} cores; all traffic on 127.0.0.1`)
 build()
 
+// A run limited to some contenders is for experiments: it does not replace the saved figures.
+const partial = (process.env.BENCH_ONLY ?? '') !== '' || (process.env.BENCH_BEFORE ?? '') !== ''
+if (partial) log('BENCH_ONLY or BENCH_BEFORE is set: results are printed, not saved, and BENCHMARKS.md is left alone')
+
 let failed = false
 for (const name of names) {
   log(`== ${name}`)
@@ -36,12 +40,14 @@ for (const name of names) {
   try {
     const result = await scenarios[name]()
     const saved: SavedResult = { ...result, machine: machine(), seconds: (Date.now() - start) / 1000 }
-    writeFileSync(resultFile(name), JSON.stringify(saved, null, 1) + '\n')
+    if (!partial) writeFileSync(resultFile(name), JSON.stringify(saved, null, 1) + '\n')
   } catch (err) {
     failed = true
     log(`${name} failed: ${(err as Error).stack ?? String(err)}`)
   }
 }
-const out = writeReport()
-log(`wrote ${out.file} and ${out.chart}`)
+if (!partial) {
+  const out = writeReport()
+  log(`wrote ${out.file} and ${out.chart}`)
+}
 process.exit(failed ? 1 : 0)

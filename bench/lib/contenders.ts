@@ -1,8 +1,10 @@
 /**
  * What is compared: a server process and the client kind that talks to it.
  * `withServer` starts the server and one load generator for a measurement and
- * always stops both; `rounds` alternates the contenders (A/B/C, A/B/C, ...).
+ * always stops both, `withServers` does so for several contenders at once;
+ * `rounds` alternates the contenders (A/B/C, A/B/C, ...).
  */
+import os from 'node:os'
 import path from 'node:path'
 import type { Kind, Target } from '../load/conns.js'
 import type { ServerStats } from '../servers/control.js'
@@ -14,6 +16,9 @@ export interface Contender {
   label: string
   entry: string
   kind: Kind
+  /** Another checkout whose server to run (`BENCH_BEFORE`). */
+  root?: string
+  env?: Record<string, string>
 }
 
 export const gateWs: Contender = { id: 'gate-ws', label: 'fastify-gate', entry: 'servers/gate.ts', kind: 'ws' }
@@ -39,6 +44,15 @@ export interface Session {
 
 const PROF_DIR = '.bench-tmp/prof'
 
+/**
+ * Servers run on CPU 0 and load generators on CPU 1 (`BENCH_PIN=0` leaves the
+ * placement to the scheduler). Unpinned, the scheduler now and then puts a
+ * client on its server's CPU, and that window's throughput halves.
+ */
+export const pinning = process.env.BENCH_PIN !== '0' && os.availableParallelism() >= 2
+export const SERVER_CPU = pinning ? '0' : undefined
+export const LOAD_CPU = pinning ? '1' : undefined
+
 export function targetOf (c: Contender, info: { port: number, tcpPort?: number, path?: string }): Target {
   return { kind: c.kind, host: '127.0.0.1', port: c.kind === 'tcp' ? info.tcpPort! : info.port, path: info.path ?? '/' }
 }
@@ -52,35 +66,71 @@ export interface SessionOptions {
   loads?: number
 }
 
-/** Starts `c`'s server and its load generator(s), runs `fn`, stops them all. */
-export async function withServer<T> (c: Contender, fn: (s: Session) => Promise<T>, opts: SessionOptions = {}): Promise<T> {
-  const server = await Child.start(c.id, c.entry, { env: { LOG_LEVEL: 'warn', ...opts.env }, fdLimit: opts.fdLimit })
+/** Starts `c`'s server and its load generator(s); `stop()` ends them all. */
+async function startSession (c: Contender, opts: SessionOptions): Promise<Session & { stop: () => Promise<void> }> {
+  const nodeFlags = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean)
+  const server = await Child.start(c.id, c.entry, { env: { LOG_LEVEL: 'warn', ...c.env, ...opts.env }, fdLimit: opts.fdLimit, root: c.root, nodeFlags, cpu: SERVER_CPU })
   const loads: Child[] = []
-  try {
-    for (let i = 0; i < (opts.loads ?? 1); i++) {
-      const name = `load${i + 1}`
-      loads.push(await Child.start(name, 'load/main.ts', { fdLimit: opts.fdLimit, onProgress: line => note(`${c.label} ${c.kind} ${name}: ${line}`) }))
-    }
-    const target = targetOf(c, server.info)
-    const profiled = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
-      if (process.env.BENCH_CPU_PROF !== '1') return await run()
-      await server.call('profile', { start: true })
-      const result = await run()
-      note(`profile: ${String(await server.call('profile', { file: path.resolve(PROF_DIR, `${name}.cpuprofile`) }))}`)
-      return result
-    }
-    const stats = async (gc = false): Promise<ServerStats> => await server.call('stats', { gc })
-    return await fn({ server, load: loads[0], loads, target, stats, profiled })
-  } finally {
+  const stop = async (): Promise<void> => {
     for (const load of loads) await load.stop()
     await server.stop()
   }
+  try {
+    for (let i = 0; i < (opts.loads ?? 1); i++) {
+      const name = `load${i + 1}`
+      loads.push(await Child.start(name, 'load/main.ts', { fdLimit: opts.fdLimit, cpu: LOAD_CPU, onProgress: line => note(`${c.label} ${c.kind} ${name}: ${line}`) }))
+    }
+  } catch (err) {
+    await stop()
+    throw err
+  }
+  const profiled = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
+    if (process.env.BENCH_CPU_PROF !== '1') return await run()
+    await server.call('profile', { start: true })
+    const result = await run()
+    note(`profile: ${String(await server.call('profile', { file: path.resolve(PROF_DIR, `${name}.cpuprofile`) }))}`)
+    return result
+  }
+  const stats = async (gc = false): Promise<ServerStats> => await server.call('stats', { gc })
+  return { server, load: loads[0], loads, target: targetOf(c, server.info), stats, profiled, stop }
 }
 
-/** `BENCH_ONLY=gate-ws,bare-ws` limits a run to those contenders. */
-function selected (contenders: readonly Contender[]): Contender[] {
+/** Starts `c`'s server and its load generator(s), runs `fn`, stops them all. */
+export async function withServer<T> (c: Contender, fn: (s: Session) => Promise<T>, opts: SessionOptions = {}): Promise<T> {
+  const session = await startSession(c, opts)
+  try {
+    return await fn(session)
+  } finally {
+    await session.stop()
+  }
+}
+
+/**
+ * Starts every contender's server and load generator at once, runs `fn`, stops
+ * them all: measurements can then alternate between contenders every second,
+ * so that a change in the machine's background load hits all of them alike.
+ */
+export async function withServers<T> (contenders: readonly Contender[], fn: (s: Session[]) => Promise<T>, opts: SessionOptions = {}): Promise<T> {
+  const sessions: Array<Session & { stop: () => Promise<void> }> = []
+  try {
+    for (const c of contenders) sessions.push(await startSession(c, opts))
+    return await fn(sessions)
+  } finally {
+    for (const s of sessions) await s.stop()
+  }
+}
+
+/**
+ * `BENCH_ONLY=gate-ws,bare-ws` limits a run to those contenders;
+ * `BENCH_BEFORE=<checkout>` adds that checkout's gate (`gate-ws@before`, ...).
+ */
+export function selected (contenders: readonly Contender[]): Contender[] {
+  const before = process.env.BENCH_BEFORE
+  const all = before === undefined || before === ''
+    ? [...contenders]
+    : contenders.flatMap(c => c.id.startsWith('gate-') ? [c, { ...c, id: `${c.id}@before`, label: `${c.label}@before`, root: path.resolve(before) }] : [c])
   const only = process.env.BENCH_ONLY?.split(',').filter(Boolean)
-  return only === undefined || only.length === 0 ? [...contenders] : contenders.filter(c => only.includes(c.id))
+  return only === undefined || only.length === 0 ? all : all.filter(c => only.includes(c.id))
 }
 
 /** Runs `fn` for every contender, `n` rounds, each round in a rotated order. */

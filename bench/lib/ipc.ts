@@ -21,6 +21,10 @@ export interface SpawnOptions {
   nodeFlags?: string[]
   /** Start through `sh -c 'ulimit -n <fdLimit>'` (the limit is kept only if the system allows it). */
   fdLimit?: number
+  /** Run the entry compiled from another checkout (see build.ts). */
+  root?: string
+  /** Pin the process to these CPUs (`taskset -c`). */
+  cpu?: string
   onProgress?: (line: string) => void
 }
 
@@ -55,12 +59,13 @@ export class Child {
 
   /** Forks `entry` (relative to bench/) and waits for its `ready()` message, at most `timeoutMs`. */
   static async start (name: string, entry: string, opts: SpawnOptions = {}, timeoutMs = 30_000): Promise<Child> {
-    const args = [...(useTsx ? ['--import', tsx] : []), '--expose-gc', ...(opts.nodeFlags ?? []), entryFile(entry)]
+    const args = [...(useTsx ? ['--import', tsx] : []), '--expose-gc', ...(opts.nodeFlags ?? []), entryFile(entry, opts.root)]
     const env = { ...process.env, ...opts.env }
     const stdio: ['ignore', 'inherit', 'inherit', 'ipc'] = ['ignore', 'inherit', 'inherit', 'ipc']
-    const proc = opts.fdLimit === undefined
+    const pin = opts.cpu === undefined ? [] : ['taskset', '-c', opts.cpu]
+    const proc = opts.fdLimit === undefined && pin.length === 0
       ? fork(args.at(-1)!, [], { execArgv: args.slice(0, -1), env, stdio })
-      : spawn('sh', ['-c', `ulimit -n ${opts.fdLimit} 2>/dev/null; exec "$0" "$@"`, process.execPath, ...args], { env, stdio })
+      : spawn('sh', ['-c', `${opts.fdLimit === undefined ? '' : `ulimit -n ${opts.fdLimit} 2>/dev/null; `}exec "$@"`, 'sh', ...pin, process.execPath, ...args], { env, stdio })
     const child = new Child(name, proc, opts.onProgress)
     child.info = await new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${name} not ready within ${timeoutMs} ms`)), timeoutMs)

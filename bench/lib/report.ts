@@ -12,7 +12,7 @@ import type { IdleSample, ProbeResult } from '../scenarios/idle.js'
 import { barChart, type Panel } from './chart.js'
 import { describe, type Machine } from './machine.js'
 import type { ScenarioResult } from './params.js'
-import { fixed, int, kib, medians, ratio } from './stats.js'
+import { fixed, int, kib, median, medians, ratio } from './stats.js'
 
 export type SavedResult = ScenarioResult & { machine: Machine, seconds: number }
 
@@ -33,7 +33,22 @@ function table (head: string[], rows: string[][]): string {
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map(r => `| ${r.join(' | ')} |`)].join('\n')
 }
 
-const measured = (r: SavedResult): string => `_Measured ${r.machine.date}, commit ${r.machine.commit}, ${String(r.params.rounds)} alternating rounds (medians), ${Math.round(r.seconds)} s._`
+const measured = (r: SavedResult, how = `${String(r.params.rounds)} alternating rounds, medians`): string => `_Measured ${r.machine.date}, commit ${r.machine.commit}, ${how}, ${Math.round(r.seconds)} s._`
+
+/**
+ * The median over rounds of `contender / base` throughput, each ratio taken
+ * between windows of the same round (seconds apart), so that a change in the
+ * machine's background load between rounds cancels out.
+ */
+function pairedRatio (samples: readonly EchoSample[], contender: string, base: string, conns: number): number {
+  const ratios: number[] = []
+  for (const s of samples) {
+    if (s.contender !== contender || s.conns !== conns) continue
+    const b = samples.find(x => x.contender === base && x.conns === conns && x.round === s.round)
+    if (b !== undefined) ratios.push(s.msgsPerSec / b.msgsPerSec)
+  }
+  return median(ratios)
+}
 
 interface Target { what: string, value: number, goal: number, atLeast: boolean, detail: string }
 
@@ -48,7 +63,8 @@ export function writeReport (): { file: string, chart: string } {
   const parts: string[] = []
 
   if (echo !== undefined && echo.skipped === undefined) {
-    const m = medians(echo.data.samples as EchoSample[], s => `${s.contender}/${s.conns}`)
+    const all = echo.data.samples as EchoSample[]
+    const m = medians(all, s => `${s.contender}/${s.conns}`)
     const get = (id: string, n: number): EchoSample | undefined => m.get(`${id}/${n}`)
     const conns = [...new Set([...m.values()].map(s => s.conns))].sort((a, b) => a - b)
     const rows: string[][] = []
@@ -58,15 +74,15 @@ export function writeReport (): { file: string, chart: string } {
         for (const id of ids) {
           const s = get(id, n)
           if (s === undefined) continue
-          rows.push([transport.toUpperCase(), int(n), label(id), int(s.msgsPerSec), fixed(s.p50), fixed(s.p99), fixed(s.serverUsPerMsg, 1), int(s.serverCpuPct) + '%', b === undefined || id === base ? '' : ratio(s.msgsPerSec, b.msgsPerSec)])
+          rows.push([transport.toUpperCase(), int(n), label(id), int(s.msgsPerSec), fixed(s.p50), fixed(s.p99), fixed(s.serverUsPerMsg, 1), b === undefined || id === base ? '' : `${pairedRatio(all, id, base, n).toFixed(2)}x`])
         }
         const gate = get(ids[0], n)
         if (gate !== undefined && b !== undefined) {
-          targets.push({ what: `${transport.toUpperCase()} echo vs ${label(base)}, ${int(n)} connections`, value: gate.msgsPerSec / b.msgsPerSec, goal: 0.9, atLeast: true, detail: `${int(gate.msgsPerSec)} vs ${int(b.msgsPerSec)} msg/s; server CPU ${fixed(gate.serverUsPerMsg, 1)} vs ${fixed(b.serverUsPerMsg, 1)} µs/msg` })
+          targets.push({ what: `${transport.toUpperCase()} echo vs ${label(base)}, ${int(n)} connections`, value: pairedRatio(all, ids[0], base, n), goal: 0.9, atLeast: true, detail: `${int(gate.msgsPerSec)} vs ${int(b.msgsPerSec)} msg/s; server CPU ${fixed(gate.serverUsPerMsg, 1)} vs ${fixed(b.serverUsPerMsg, 1)} µs/msg` })
         }
         const sio = get('socket.io', n)
         if (transport === 'ws' && gate !== undefined && sio !== undefined) {
-          targets.push({ what: `WS echo vs socket.io, ${int(n)} connections`, value: gate.msgsPerSec / sio.msgsPerSec, goal: 2, atLeast: true, detail: `${int(gate.msgsPerSec)} vs ${int(sio.msgsPerSec)} msg/s; server CPU ${fixed(gate.serverUsPerMsg, 1)} vs ${fixed(sio.serverUsPerMsg, 1)} µs/msg` })
+          targets.push({ what: `WS echo vs socket.io, ${int(n)} connections`, value: pairedRatio(all, ids[0], 'socket.io', n), goal: 2, atLeast: true, detail: `${int(gate.msgsPerSec)} vs ${int(sio.msgsPerSec)} msg/s; server CPU ${fixed(gate.serverUsPerMsg, 1)} vs ${fixed(sio.serverUsPerMsg, 1)} µs/msg` })
         }
       }
     }
@@ -81,15 +97,19 @@ export function writeReport (): { file: string, chart: string } {
     parts.push(`## 1. Echo: throughput and latency
 
 Each connection is logged in and keeps one \`C2S_UserHeartBeat\` outstanding: the
-client sends the next as soon as the answer arrives, for ${Number(echo.params.durationMs) / 1000} s after a ${Number(echo.params.warmupMs) / 1000} s warm-up.
-The baselines do the same JSON work (parse, check the envelope and the body's
-shape, answer). Latency is client-measured round trip. "server CPU" is the
-server process's CPU time per answered message (lower is better), and its share
-of one core.
+client sends the next as soon as the answer arrives. The baselines do the same
+JSON work (parse, check the envelope and the body's shape, answer). All the
+servers of a transport run at once, each with its own load generator (servers
+pinned to CPU 0, load generators to CPU 1), and the measurement windows
+(${Number(echo.params.durationMs) / 1000} s each, after ${Number(echo.params.warmupMs) / 1000} s of warm-up) alternate between them, ${String(echo.params.rounds)}
+windows each. Figures are medians over the windows; "vs bare" is the median of
+the per-round ratios, each taken between windows seconds apart. Latency is the
+client-measured round trip; "server CPU" is the server process's CPU time per
+answered message (lower is better).
 
-${measured(echo)}
+${measured(echo, `${String(echo.params.rounds)} alternating windows per server`)}
 
-${table(['transport', 'connections', 'server', 'msg/s', 'p50 ms', 'p99 ms', 'server CPU µs/msg', 'server CPU', 'vs bare'], rows)}`)
+${table(['transport', 'connections', 'server', 'msg/s', 'p50 ms', 'p99 ms', 'server CPU µs/msg', 'vs bare'], rows)}`)
   }
 
   if (idle !== undefined && idle.skipped === undefined) {
@@ -183,10 +203,11 @@ ${table(['path', 'push p50 ms', 'push p99 ms', 'uid-to-uid msg/s', 'msg p50 ms',
 Written by \`npm run bench\` (see [How to run](#how-to-run)); do not edit by hand.
 
 **Machine:** ${latest === undefined ? 'no results yet' : describe(latest.machine)}.
-**Everything runs on 127.0.0.1, and the server and the load generator share these
-${latest?.machine.cores ?? '?'} cores**: absolute figures are low and noisy, and the load generator takes
-CPU the server would otherwise have. The point is the ratios, measured in
-alternating rounds (gate, baseline, gate, baseline, ...) on the same machine in the same run.
+**Everything runs on 127.0.0.1, and the servers and the load generators share these
+${latest?.machine.cores ?? '?'} cores** (servers pinned to CPU 0, load generators to CPU 1, where there are
+two): absolute figures are low and noisy, and the machine runs other work too. The
+point is the ratios, measured in alternating windows or rounds (gate, baseline,
+gate, baseline, ...) on the same machine in the same run.
 
 ![throughput and memory beside the baselines](${CHART})
 
@@ -207,15 +228,21 @@ npm run bench:echo      # or one scenario: bench:echo, bench:idle, bench:fanout,
 
 The runner compiles the project with \`tsc\` into \`.bench-tmp/build\` and runs each
 server and load generator as its own process (\`node --expose-gc\`), talking to
-them over IPC. Knobs (environment): \`BENCH_ROUNDS\` (3), \`BENCH_DURATION_MS\`
-(4000), \`BENCH_WARMUP_MS\` (1000), \`BENCH_ECHO_CONNS\` (100,1000),
+them over IPC. Knobs (environment): \`BENCH_ECHO_WINDOWS\` (per server, 8),
+\`BENCH_DURATION_MS\` (echo window, 1000), \`BENCH_WARMUP_MS\` (300), \`BENCH_ECHO_CONNS\` (100,1000),
+\`BENCH_IDLE_ROUNDS\` (3),
 \`BENCH_IDLE_CONNS\` (10000), \`BENCH_IDLE_MAX\` (50000; 0 skips the probe),
 \`BENCH_FANOUT_CONNS\` (10000), \`BENCH_FANOUT_ROUNDS\` (2), \`BENCH_FANOUT_REPS\` (5),
-\`BENCH_CLUSTER_CLIENTS\` (100), \`BENCH_ONLY=gate-ws,bare-ws\` (some contenders only),
+\`BENCH_CLUSTER_ROUNDS\` (3), \`BENCH_CLUSTER_CLIENTS\` (100), \`BENCH_CLUSTER_DURATION_MS\` (3000), \`BENCH_ONLY=gate-ws,bare-ws\` (some contenders only),
 \`BENCH_CPU_PROF=1\` (CPU profile of each measured window into \`.bench-tmp/prof\`;
 summarise with \`npx tsx bench/tools/cpuprofile-top.ts <file>\`),
 \`BENCH_HEAP_SNAPSHOT=1\` (heap snapshots of the idle servers into \`.bench-tmp/heap\`;
-\`npx tsx bench/tools/heap-top.ts <file>\`), \`BENCH_TSX=1\` (run the sources through tsx, no build).
+\`npx tsx bench/tools/heap-top.ts <file>\`), \`BENCH_TSX=1\` (run the sources through tsx, no build),
+\`BENCH_PIN=0\` (no CPU pinning), \`BENCH_NODE_FLAGS\` (extra flags for the servers),
+\`BENCH_BEFORE=<another checkout>\` (adds that tree's gate as \`gate-ws@before\`, ... for
+before/after comparisons; such runs, and \`BENCH_ONLY\` runs, are printed, not saved).
+\`node .bench-tmp/build/bench/tools/hotpath.js\` times the gate's per-message JavaScript
+without sockets, beside the baseline's.
 `
   writeFileSync(new URL('BENCHMARKS.md', root), md)
   writeFileSync(new URL(CHART, root), barChart(panels, latest === undefined ? '' : `${latest.machine.date}, ${latest.machine.cores} cores shared by server and load, Node ${latest.machine.node}`))

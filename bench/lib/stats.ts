@@ -48,3 +48,10 @@ export function medians<T extends object> (samples: readonly T[], key: (s: T) =>
   }
   return out
 }
+
+/** Merges error counts (message -> count) and lists them as `message (xN)`, most frequent first. */
+export function errorList (...counts: Array<Record<string, number>>): string[] {
+  const all = new Map<string, number>()
+  for (const c of counts) for (const [msg, n] of Object.entries(c)) all.set(msg, (all.get(msg) ?? 0) + n)
+  return [...all].sort((a, b) => b[1] - a[1]).map(([msg, n]) => `${msg} (x${n})`)
+}

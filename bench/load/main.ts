@@ -50,7 +50,7 @@ export interface OpenArgs {
   timeoutMs: number
 }
 
-export interface OpenResult { opened: number, failed: number, seconds: number, errors: string[] }
+export interface OpenResult { opened: number, failed: number, seconds: number, /** Error message -> count. */ errors: Record<string, number> }
 
 async function open (a: OpenArgs): Promise<OpenResult> {
   target = a.target
@@ -89,7 +89,7 @@ async function open (a: OpenArgs): Promise<OpenResult> {
     opened,
     failed,
     seconds: (performance.now() - start) / 1000,
-    errors: [...errors].map(([msg, n]) => `${msg} (x${n})`)
+    errors: Object.fromEntries(errors)
   }
 }
 
@@ -124,9 +124,9 @@ async function echo (a: { warmupMs: number, durationMs: number }): Promise<EchoR
   measuring = true
   const t0 = performance.now()
   const cpu0 = process.cpuUsage()
-  for (let left = a.durationMs; left > 0; left -= 1000) {
-    await sleep(Math.min(1000, left))
-    progress(`${Math.round(count / ((performance.now() - t0) / 1000))} msg/s`)
+  for (let left = a.durationMs; left > 0; left -= 5000) {
+    await sleep(Math.min(5000, left))
+    if (left > 5000) progress(`${Math.round(count / ((performance.now() - t0) / 1000))} msg/s`)
   }
   measuring = false
   const seconds = (performance.now() - t0) / 1000

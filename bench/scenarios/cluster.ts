@@ -9,11 +9,11 @@ import { existsSync } from 'node:fs'
 import net from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
-import { gateWs, targetOf } from '../lib/contenders.js'
+import { LOAD_CPU, SERVER_CPU, gateWs, targetOf } from '../lib/contenders.js'
 import { Child } from '../lib/ipc.js'
 import { log, note } from '../lib/log.js'
 import { envInt, type ScenarioResult } from '../lib/params.js'
-import { fixed, int } from '../lib/stats.js'
+import { errorList, fixed, int } from '../lib/stats.js'
 import type { EchoResult, LatencyResult, OpenResult } from '../load/main.js'
 
 export interface ClusterSample {
@@ -60,11 +60,11 @@ async function startRedis (port: number): Promise<ChildProcess> {
 
 export async function run (): Promise<ScenarioResult> {
   const params = {
-    rounds: envInt('BENCH_ROUNDS', 3),
+    rounds: envInt('BENCH_CLUSTER_ROUNDS', 3),
     clients: envInt('BENCH_CLUSTER_CLIENTS', 100),
     pushes: envInt('BENCH_CLUSTER_PUSHES', 300),
-    durationMs: envInt('BENCH_DURATION_MS', 4000),
-    warmupMs: envInt('BENCH_WARMUP_MS', 1000)
+    durationMs: envInt('BENCH_CLUSTER_DURATION_MS', 3000),
+    warmupMs: 500
   }
   const why = unavailable()
   if (why !== undefined) {
@@ -82,13 +82,13 @@ export async function run (): Promise<ScenarioResult> {
       let load: Child | undefined
       try {
         for (const id of ['a', 'b']) {
-          nodes.push(await Child.start(`node-${id}`, 'servers/gate.ts', { env: { LOG_LEVEL: 'warn', REDIS_URL: `redis://127.0.0.1:${port}`, GATE_NODE_ID: `bench-${id}${round}` } }))
+          nodes.push(await Child.start(`node-${id}`, 'servers/gate.ts', { cpu: SERVER_CPU, env: { LOG_LEVEL: 'warn', REDIS_URL: `redis://127.0.0.1:${port}`, GATE_NODE_ID: `bench-${id}${round}` } }))
         }
-        load = await Child.start('load', 'load/main.ts', { onProgress: line => note(line) })
+        load = await Child.start('load', 'load/main.ts', { cpu: LOAD_CPU, onProgress: line => note(line) })
         // connections 0..n-1 on node A, n..2n-1 on node B
         for (const [i, node] of nodes.entries()) {
           const open = await load.call<OpenResult>('open', { target: targetOf(gateWs, node.info), count: n, uidPrefix: `c${round}${'ab'[i]}`, concurrency: 32, maxFailures: 10, timeoutMs: 60_000 })
-          if (open.opened < n) throw new Error(`node ${'ab'[i]}: only ${open.opened}/${n} connections: ${open.errors.join('; ')}`)
+          if (open.opened < n) throw new Error(`node ${'ab'[i]}: only ${open.opened}/${n} connections: ${errorList(open.errors).join('; ')}`)
         }
         await sleep(500) // presence reaches Redis asynchronously
         const admin = { port: nodes[0].info.port, headers: nodes[0].info.adminHeaders }

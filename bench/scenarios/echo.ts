@@ -1,11 +1,16 @@
 /**
  * Scenario 1, echo: N logged-in connections, each with one heartbeat
  * outstanding, for a fixed time. msgs/s, p50 and p99 latency, server CPU.
+ *
+ * Every contender of a transport runs at once (each server with its own load
+ * generator), and the measurement windows alternate between them (A, B, C, A,
+ * B, C, ...), so that the rest of the machine's load falls on all of them alike.
  */
-import { bareNet, bareWs, gateTcp, gateWs, rounds, socketIo, withServer, type Contender } from '../lib/contenders.js'
+import { bareNet, bareWs, gateTcp, gateWs, selected, socketIo, withServers, type Contender } from '../lib/contenders.js'
 import { log } from '../lib/log.js'
 import { envInt, envList, type ScenarioResult } from '../lib/params.js'
-import { fixed, int } from '../lib/stats.js'
+import { errorList, fixed, int } from '../lib/stats.js'
+import type { EchoResult, OpenResult } from '../load/main.js'
 
 export interface EchoSample {
   contender: string
@@ -15,6 +20,7 @@ export interface EchoSample {
   msgsPerSec: number
   p50: number
   p99: number
+  /** Server CPU over the window, in % of one core. */
   serverCpuPct: number
   loadCpuPct: number
   /** Server CPU time per message answered, microseconds. */
@@ -28,42 +34,51 @@ export const groups: ReadonlyArray<{ transport: 'ws' | 'tcp', contenders: Conten
 
 export async function run (): Promise<ScenarioResult> {
   const params = {
-    rounds: envInt('BENCH_ROUNDS', 3),
+    rounds: envInt('BENCH_ECHO_WINDOWS', 8),
     conns: envList('BENCH_ECHO_CONNS', [100, 1000]),
-    warmupMs: envInt('BENCH_WARMUP_MS', 1000),
-    durationMs: envInt('BENCH_DURATION_MS', 4000)
+    warmupMs: envInt('BENCH_WARMUP_MS', 300),
+    durationMs: envInt('BENCH_DURATION_MS', 1000)
   }
   const samples: EchoSample[] = []
   for (const group of groups) {
-    await rounds(params.rounds, group.contenders, async (c, round) => {
-      await withServer(c, async s => {
-        let open = 0
-        for (const conns of params.conns) {
-          const opened = await s.load.call('open', { target: s.target, count: conns - open, uidPrefix: `e${open}-`, concurrency: 64, maxFailures: 10, timeoutMs: 120_000 })
-          open += opened.opened as number
-          if (open < conns) throw new Error(`${c.id}: only ${open}/${conns} connections opened: ${String(opened.errors)}`)
-          const before = await s.stats()
-          const r = await s.profiled(`echo-${c.id}-${conns}-r${round + 1}`, async () => await s.load.call('echo', { warmupMs: params.warmupMs, durationMs: params.durationMs }))
-          const after = await s.stats()
-          const cpuUs = after.cpuUser + after.cpuSystem - before.cpuUser - before.cpuSystem
-          const totalSeconds = (params.warmupMs + params.durationMs) / 1000
-          const sample: EchoSample = {
-            contender: c.id,
-            transport: group.transport,
-            conns,
-            round,
-            msgsPerSec: r.msgs / r.seconds,
-            p50: r.p50,
-            p99: r.p99,
-            // the CPU window includes the warm-up, so it is an upper bound
-            serverCpuPct: cpuUs / 1e4 / totalSeconds,
-            loadCpuPct: r.loadCpuPct,
-            serverUsPerMsg: cpuUs / (r.msgs / r.seconds * totalSeconds)
-          }
-          samples.push(sample)
-          log(`  ${c.label} ${group.transport} N=${conns}: ${int(sample.msgsPerSec)} msg/s, p50 ${fixed(sample.p50)} ms, p99 ${fixed(sample.p99)} ms, server CPU ${int(sample.serverCpuPct)}% (${fixed(sample.serverUsPerMsg, 1)} µs/msg), load CPU ${int(sample.loadCpuPct)}%`)
+    const contenders = selected(group.contenders)
+    if (contenders.length === 0) continue
+    log(`${group.transport.toUpperCase()}: ${contenders.map(c => c.label).join(', ')}, ${params.rounds} alternating windows of ${params.durationMs} ms each`)
+    await withServers(contenders, async sessions => {
+      let open = 0
+      for (const conns of params.conns) {
+        for (const s of sessions) {
+          const opened = await s.load.call<OpenResult>('open', { target: s.target, count: conns - open, uidPrefix: `e${open}-`, concurrency: 64, maxFailures: 10, timeoutMs: 120_000 })
+          if (opened.opened < conns - open) throw new Error(`${s.server.name}: only ${open + opened.opened}/${conns} connections opened: ${errorList(opened.errors).join('; ')}`)
         }
-      })
+        open = conns
+        for (let round = 0; round < params.rounds; round++) {
+          for (let i = 0; i < sessions.length; i++) {
+            const s = sessions[(i + round) % sessions.length]
+            const c = contenders[sessions.indexOf(s)]
+            const before = await s.stats()
+            const r = await s.profiled(`echo-${c.id}-${conns}-w${round + 1}`, async () => await s.load.call<EchoResult>('echo', { warmupMs: params.warmupMs, durationMs: params.durationMs }))
+            const after = await s.stats()
+            // The CPU window spans the warm-up and the drain too: per message it is an upper bound.
+            const cpuUs = after.cpuUser + after.cpuSystem - before.cpuUser - before.cpuSystem
+            const answered = r.msgs / r.seconds * ((params.warmupMs + params.durationMs) / 1000)
+            const sample: EchoSample = {
+              contender: c.id,
+              transport: group.transport,
+              conns,
+              round,
+              msgsPerSec: r.msgs / r.seconds,
+              p50: r.p50,
+              p99: r.p99,
+              serverCpuPct: cpuUs / 1e4 / ((params.warmupMs + params.durationMs) / 1000),
+              loadCpuPct: r.loadCpuPct,
+              serverUsPerMsg: cpuUs / answered
+            }
+            samples.push(sample)
+            log(`  ${c.label} ${group.transport} N=${conns} w${round + 1}: ${int(sample.msgsPerSec)} msg/s, p50 ${fixed(sample.p50)} ms, p99 ${fixed(sample.p99)} ms, server ${fixed(sample.serverUsPerMsg, 1)} µs/msg`)
+          }
+        }
+      }
     })
   }
   return { scenario: 'echo', params, data: { samples } }

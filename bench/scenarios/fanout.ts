@@ -7,7 +7,7 @@
 import { bareWs, gateWs, rounds, socketIo, withServer } from '../lib/contenders.js'
 import { log } from '../lib/log.js'
 import { envInt, type ScenarioResult } from '../lib/params.js'
-import { fixed, int, median } from '../lib/stats.js'
+import { errorList, fixed, int, median } from '../lib/stats.js'
 import type { FanoutOp, FanoutResult, OpenResult } from '../load/main.js'
 
 export interface FanoutSample {
@@ -36,7 +36,7 @@ export async function run (): Promise<ScenarioResult> {
   await rounds(params.rounds, contenders, async (c, round) => {
     await withServer(c, async s => {
       const open = await s.load.call<OpenResult>('open', { target: s.target, count: params.conns, uidPrefix: 'f', room: 'bench', concurrency: 128, maxFailures: 100, timeoutMs: 180_000 }, 200_000)
-      if (open.opened < params.conns) throw new Error(`${c.id}: only ${open.opened}/${params.conns} connections: ${open.errors.join('; ')}`)
+      if (open.opened < params.conns) throw new Error(`${c.id}: only ${open.opened}/${params.conns} connections: ${errorList(open.errors).join('; ')}`)
       const admin = { port: s.server.info.port, headers: s.server.info.adminHeaders ?? {} }
       const r = await s.profiled(`fanout-${c.id}-r${round + 1}`, async () => await s.load.call<FanoutResult>('fanout', { admin, ...params }, 180_000))
       const last = (ops: FanoutOp[]): number => median(ops.map(o => o.lastMs))

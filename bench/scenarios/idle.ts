@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { bareNet, bareWs, gateTcp, gateWs, rounds, socketIo, withServer, type Contender } from '../lib/contenders.js'
 import { log } from '../lib/log.js'
 import { envInt, type ScenarioResult } from '../lib/params.js'
-import { int, kib } from '../lib/stats.js'
+import { errorList, int, kib } from '../lib/stats.js'
 import type { OpenResult } from '../load/main.js'
 
 export interface IdleSample {
@@ -44,7 +44,7 @@ export const groups: ReadonlyArray<{ transport: 'ws' | 'tcp', contenders: Conten
 
 export async function run (): Promise<ScenarioResult> {
   const params = {
-    rounds: envInt('BENCH_ROUNDS', 3),
+    rounds: envInt('BENCH_IDLE_ROUNDS', 3),
     conns: envInt('BENCH_IDLE_CONNS', 10_000),
     probe: envInt('BENCH_IDLE_MAX', 50_000)
   }
@@ -54,7 +54,7 @@ export async function run (): Promise<ScenarioResult> {
       await withServer(c, async s => {
         const before = await s.stats(true)
         const open = await s.load.call<OpenResult>('open', { target: s.target, count: params.conns, uidPrefix: 'i', concurrency: 128, maxFailures: 100, timeoutMs: 180_000 }, 200_000)
-        if (open.opened < params.conns) throw new Error(`${c.id}: only ${open.opened}/${params.conns} connections: ${open.errors.join('; ')}`)
+        if (open.opened < params.conns) throw new Error(`${c.id}: only ${open.opened}/${params.conns} connections: ${errorList(open.errors).join('; ')}`)
         await sleep(1000)
         const after = await s.stats(true)
         if (process.env.BENCH_HEAP_SNAPSHOT === '1' && round === 0) {
@@ -99,7 +99,7 @@ async function runProbe (asked: number): Promise<ProbeResult> {
     const seconds = (Date.now() - start) / 1000
     const after = await s.stats(true)
     const reached = results.reduce((n, r) => n + r.opened, 0)
-    const errors = [...new Set(results.flatMap(r => r.errors))]
+    const errors = errorList(...results.map(r => r.errors))
     log(`  probe: ${int(reached)}/${int(asked)} connections in ${seconds.toFixed(0)} s; server fds ${after.fds} (limit ${after.fdLimit})${errors.length > 0 ? `; errors: ${errors.join('; ')}` : ''}`)
     return {
       asked,

@@ -55,6 +55,9 @@ function fdLimit (): string {
   }
 }
 
+// Read at start: a process out of descriptors cannot open /proc/self/limits.
+const FD_LIMIT = fdLimit()
+
 /** -1 when the directory cannot even be opened (the process is out of descriptors). */
 function openFds (): number {
   try {
@@ -92,7 +95,7 @@ export function serveServer (info: ServerInfo, connections: () => number, extra:
         cpuSystem: cpu.system,
         connections: connections(),
         fds: openFds(),
-        fdLimit: fdLimit()
+        fdLimit: FD_LIMIT
       }
     },
     heapSnapshot: async (args: { file: string }) => {

@@ -1,0 +1,61 @@
+/**
+ * The gate's per-message JavaScript, without sockets: a heartbeat through
+ * `Agent.receive` (decode, schema check, inbox, handler, encode, frame) into a
+ * connection that only counts, beside the bare baseline's same work, with and
+ * without the metrics observer. Sockets and the kernel are left out, so this
+ * isolates what the gate adds. Run the compiled copy that `npm run bench` leaves
+ * in .bench-tmp/build (tsx wraps every closure in a naming helper, which
+ * inflates per-message closures):
+ *
+ *     node .bench-tmp/build/bench/tools/hotpath.js [messages]
+ */
+import pino from 'pino'
+import { registerChat } from '../../examples/chat/handlers.js'
+import { gateMetrics } from '../../plugins/metrics.js'
+import type { Connection } from '../../src/agent.js'
+import type { OutboundMessage } from '../../src/codec/outbound.js'
+import { Gate } from '../../src/gate.js'
+import { BareChat } from '../servers/bare-chat.js'
+
+const n = Number(process.argv[2] ?? 1_000_000)
+const payload = Buffer.from(JSON.stringify({ C2S_UserHeartBeat: { ptime: 1 } }))
+
+async function gateNsPerMsg (metrics: boolean, transport: 'ws' | 'tcp'): Promise<number> {
+  const gate = new Gate({ idleTimeout: 0 }, pino({ level: 'silent' }))
+  registerChat(gate, () => 'u1')
+  if (metrics) gateMetrics(gate)
+  await gate.ready()
+  const conn: Connection = {
+    transport,
+    remoteAddress: '127.0.0.1',
+    write: (msg: OutboundMessage, done: () => void) => { if (transport === 'ws') void msg.wsFrame; else void msg.framed; done() },
+    close () {},
+    destroy () {},
+    pause () {},
+    resume () {}
+  }
+  const agent = gate.accept(conn)!
+  const t = process.hrtime.bigint()
+  for (let i = 0; i < n; i++) agent.receive(payload, payload.length)
+  const ns = Number(process.hrtime.bigint() - t) / n
+  await gate.close()
+  return ns
+}
+
+function bareNsPerMsg (): number {
+  const chat = new BareChat()
+  const conn = { send () {}, close () {} }
+  const t = process.hrtime.bigint()
+  for (let i = 0; i < n; i++) chat.receive(conn, payload)
+  return Number(process.hrtime.bigint() - t) / n
+}
+
+for (let round = 1; round <= 3; round++) {
+  const rows = [
+    `gate ws ${(await gateNsPerMsg(false, 'ws')).toFixed(0)} ns`,
+    `gate ws + metrics ${(await gateNsPerMsg(true, 'ws')).toFixed(0)} ns`,
+    `gate tcp + metrics ${(await gateNsPerMsg(true, 'tcp')).toFixed(0)} ns`,
+    `bare ${bareNsPerMsg().toFixed(0)} ns`
+  ]
+  process.stdout.write(`round ${round}: ${rows.join(', ')} per heartbeat\n`)
+}
