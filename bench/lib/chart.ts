@@ -14,9 +14,9 @@ const LEFT = 56
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 
 function short (v: number): string {
-  if (v >= 10_000) return `${Math.round(v / 1000)}k`
-  if (v >= 1000) return `${(v / 1000).toFixed(1)}k`
-  return v >= 10 ? String(Math.round(v)) : v.toFixed(1)
+  if (v === 0) return '0'
+  if (v >= 1000) return `${+(v / 1000).toFixed(v >= 100_000 ? 0 : 1)}k`
+  return v >= 10 ? String(Math.round(v)) : String(+v.toFixed(1))
 }
 
 /** The smallest 1, 2, 2.5 or 5 times a power of ten at or above `v`. */

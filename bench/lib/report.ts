@@ -89,10 +89,10 @@ export function writeReport (): { file: string, chart: string } {
     panels.push({
       title: 'Echo throughput (higher is better)',
       unit: 'msg/s',
-      groups: conns.flatMap(n => [
-        { label: `WS ${int(n)}`, bars: ['gate-ws', 'bare-ws', 'socket.io'].map(id => ({ series: series(id), value: get(id, n)?.msgsPerSec ?? NaN })) },
-        { label: `TCP ${int(n)}`, bars: ['gate-tcp', 'bare-net'].map(id => ({ series: series(id), value: get(id, n)?.msgsPerSec ?? NaN })) }
-      ])
+      groups: [
+        ...conns.map(n => ({ label: `WS ${int(n)}`, bars: ['gate-ws', 'bare-ws', 'socket.io'].map(id => ({ series: series(id), value: get(id, n)?.msgsPerSec ?? NaN })) })),
+        ...conns.map(n => ({ label: `TCP ${int(n)}`, bars: ['gate-tcp', 'bare-net'].map(id => ({ series: series(id), value: get(id, n)?.msgsPerSec ?? NaN })) }))
+      ]
     })
     parts.push(`## 1. Echo: throughput and latency
 
@@ -228,7 +228,7 @@ npm run bench:echo      # or one scenario: bench:echo, bench:idle, bench:fanout,
 
 The runner compiles the project with \`tsc\` into \`.bench-tmp/build\` and runs each
 server and load generator as its own process (\`node --expose-gc\`), talking to
-them over IPC. Knobs (environment): \`BENCH_ECHO_WINDOWS\` (per server, 8),
+them over IPC. Knobs (environment): \`BENCH_ECHO_WINDOWS\` (per server, 10),
 \`BENCH_DURATION_MS\` (echo window, 1000), \`BENCH_WARMUP_MS\` (300), \`BENCH_ECHO_CONNS\` (100,1000),
 \`BENCH_IDLE_ROUNDS\` (3),
 \`BENCH_IDLE_CONNS\` (10000), \`BENCH_IDLE_MAX\` (50000; 0 skips the probe),
@@ -245,6 +245,6 @@ before/after comparisons; such runs, and \`BENCH_ONLY\` runs, are printed, not s
 without sockets, beside the baseline's.
 `
   writeFileSync(new URL('BENCHMARKS.md', root), md)
-  writeFileSync(new URL(CHART, root), barChart(panels, latest === undefined ? '' : `${latest.machine.date}, ${latest.machine.cores} cores shared by server and load, Node ${latest.machine.node}`))
+  writeFileSync(new URL(CHART, root), barChart(panels, latest === undefined ? '' : `${latest.machine.date}, ${latest.machine.cores} cores (servers on one, load generators on the other), 127.0.0.1, Node ${latest.machine.node}`))
   return { file: fileURLToPath(new URL('BENCHMARKS.md', root)), chart: fileURLToPath(new URL(CHART, root)) }
 }

@@ -34,7 +34,7 @@ export const groups: ReadonlyArray<{ transport: 'ws' | 'tcp', contenders: Conten
 
 export async function run (): Promise<ScenarioResult> {
   const params = {
-    rounds: envInt('BENCH_ECHO_WINDOWS', 8),
+    rounds: envInt('BENCH_ECHO_WINDOWS', 10),
     conns: envList('BENCH_ECHO_CONNS', [100, 1000]),
     warmupMs: envInt('BENCH_WARMUP_MS', 300),
     durationMs: envInt('BENCH_DURATION_MS', 1000)
