@@ -27,6 +27,12 @@ export const bareWs: Contender = { id: 'bare-ws', label: 'bare ws', entry: 'serv
 export const bareNet: Contender = { id: 'bare-net', label: 'bare net', entry: 'servers/bare-net.ts', kind: 'tcp' }
 export const socketIo: Contender = { id: 'socket.io', label: 'socket.io', entry: 'servers/socketio.ts', kind: 'sio' }
 
+/** The contenders per transport, gate first: WebSocket beside bare ws and socket.io, TCP beside bare net. */
+export const byTransport: ReadonlyArray<{ transport: 'ws' | 'tcp', contenders: readonly Contender[] }> = [
+  { transport: 'ws', contenders: [gateWs, bareWs, socketIo] },
+  { transport: 'tcp', contenders: [gateTcp, bareNet] }
+]
+
 export interface Session {
   server: Child
   load: Child

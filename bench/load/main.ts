@@ -97,17 +97,24 @@ export interface EchoResult { msgs: number, seconds: number, p50: number, p99: n
 
 const MAX_SAMPLES = 4_000_000
 
-async function echo (a: { warmupMs: number, durationMs: number }): Promise<EchoResult> {
-  const hb = prepare(target.kind, 'C2S_UserHeartBeat', { ptime: 1 })
-  const sentAt = new Float64Array(conns.length)
+/** One closed loop: `send` sends a message, and the next goes when `receiver` gets it. */
+interface Loop { receiver: LoadConn, send: () => void }
+
+/**
+ * Runs the loops, each with one message in flight, for a warm-up and then a
+ * measured time; then lets every message in flight arrive. Round trips are
+ * timed from the send to the receipt.
+ */
+async function closedLoops (loops: Loop[], warmupMs: number, durationMs: number): Promise<EchoResult> {
+  const sentAt = new Float64Array(loops.length)
   const samples = new Float64Array(MAX_SAMPLES)
   let n = 0
   let count = 0
   let measuring = false
   let stopping = false
-  let outstanding = conns.length
-  conns.forEach((conn, i) => {
-    conn.onMessage = () => {
+  let outstanding = loops.length
+  loops.forEach((loop, i) => {
+    loop.receiver.onMessage = () => {
       const now = performance.now()
       if (measuring) {
         count++
@@ -115,16 +122,16 @@ async function echo (a: { warmupMs: number, durationMs: number }): Promise<EchoR
       }
       if (stopping) { outstanding--; return }
       sentAt[i] = now
-      conn.send(hb)
+      loop.send()
     }
   })
   const t = performance.now()
-  conns.forEach((conn, i) => { sentAt[i] = t; conn.send(hb) })
-  await sleep(a.warmupMs)
+  loops.forEach((loop, i) => { sentAt[i] = t; loop.send() })
+  await sleep(warmupMs)
   measuring = true
   const t0 = performance.now()
   const cpu0 = process.cpuUsage()
-  for (let left = a.durationMs; left > 0; left -= 5000) {
+  for (let left = durationMs; left > 0; left -= 5000) {
     await sleep(Math.min(5000, left))
     if (left > 5000) progress(`${Math.round(count / ((performance.now() - t0) / 1000))} msg/s`)
   }
@@ -132,7 +139,7 @@ async function echo (a: { warmupMs: number, durationMs: number }): Promise<EchoR
   const seconds = (performance.now() - t0) / 1000
   const cpu = process.cpuUsage(cpu0)
   stopping = true
-  if (!await until(() => outstanding <= 0, 10_000)) progress(`warning: ${outstanding} heartbeats unanswered after the run`)
+  if (!await until(() => outstanding <= 0, 10_000)) progress(`warning: ${outstanding} messages unanswered after the run`)
   const sorted = samples.subarray(0, n).sort()
   return {
     msgs: count,
@@ -141,6 +148,12 @@ async function echo (a: { warmupMs: number, durationMs: number }): Promise<EchoR
     p99: percentile(sorted, 0.99),
     loadCpuPct: (cpu.user + cpu.system) / 1e4 / seconds
   }
+}
+
+/** Every connection keeps one heartbeat in flight and sends the next when the answer arrives. */
+async function echo (a: { warmupMs: number, durationMs: number }): Promise<EchoResult> {
+  const hb = prepare(target.kind, 'C2S_UserHeartBeat', { ptime: 1 })
+  return await closedLoops(conns.map(conn => ({ receiver: conn, send: () => conn.send(hb) })), a.warmupMs, a.durationMs)
 }
 
 export interface Admin {
@@ -258,38 +271,13 @@ async function pushLatency (a: { admin: Admin, from: number, to: number, count: 
  * to the uid of `receivers[i]`, and sends the next one when it arrives.
  */
 async function pairs (a: { senders: [number, number], receivers: [number, number], warmupMs: number, durationMs: number }): Promise<EchoResult> {
-  const n = a.senders[1] - a.senders[0]
-  const samples: number[] = []
-  let count = 0
-  let measuring = false
-  let stopping = false
-  let outstanding = n
-  for (let i = 0; i < n; i++) {
+  const loops = Array.from({ length: a.senders[1] - a.senders[0] }, (_, i): Loop => {
     const sender = conns[a.senders[0] + i]
-    const receiver = conns[a.receivers[0] + i]
     const msg = prepare(target.kind, 'C2S_Message', { to_uid: uids[a.receivers[0] + i], content: 'uid-to-uid benchmark' })
-    let sentAt = 0
-    const send = (): void => { sentAt = performance.now(); sender.send(msg) }
     sender.onMessage = () => {}
-    receiver.onMessage = () => {
-      if (measuring) { count++; samples.push(performance.now() - sentAt) }
-      if (stopping) outstanding--
-      else send()
-    }
-    send()
-  }
-  await sleep(a.warmupMs)
-  measuring = true
-  const t0 = performance.now()
-  const cpu0 = process.cpuUsage()
-  await sleep(a.durationMs)
-  measuring = false
-  const seconds = (performance.now() - t0) / 1000
-  const cpu = process.cpuUsage(cpu0)
-  stopping = true
-  await until(() => outstanding <= 0, 10_000)
-  const sorted = samples.sort((x, y) => x - y)
-  return { msgs: count, seconds, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), loadCpuPct: (cpu.user + cpu.system) / 1e4 / seconds }
+    return { receiver: conns[a.receivers[0] + i], send: () => sender.send(msg) }
+  })
+  return await closedLoops(loops, a.warmupMs, a.durationMs)
 }
 
 async function closeAll (): Promise<{ closed: number }> {

@@ -6,7 +6,7 @@
  * generator), and the measurement windows alternate between them (A, B, C, A,
  * B, C, ...), so that the rest of the machine's load falls on all of them alike.
  */
-import { bareNet, bareWs, gateTcp, gateWs, selected, socketIo, withServers, type Contender } from '../lib/contenders.js'
+import { byTransport, selected, withServers } from '../lib/contenders.js'
 import { log } from '../lib/log.js'
 import { envInt, envList, type ScenarioResult } from '../lib/params.js'
 import { errorList, fixed, int } from '../lib/stats.js'
@@ -27,11 +27,6 @@ export interface EchoSample {
   serverUsPerMsg: number
 }
 
-export const groups: ReadonlyArray<{ transport: 'ws' | 'tcp', contenders: Contender[] }> = [
-  { transport: 'ws', contenders: [gateWs, bareWs, socketIo] },
-  { transport: 'tcp', contenders: [gateTcp, bareNet] }
-]
-
 export async function run (): Promise<ScenarioResult> {
   const params = {
     rounds: envInt('BENCH_ECHO_WINDOWS', 10),
@@ -40,7 +35,7 @@ export async function run (): Promise<ScenarioResult> {
     durationMs: envInt('BENCH_DURATION_MS', 1000)
   }
   const samples: EchoSample[] = []
-  for (const group of groups) {
+  for (const group of byTransport) {
     const contenders = selected(group.contenders)
     if (contenders.length === 0) continue
     log(`${group.transport.toUpperCase()}: ${contenders.map(c => c.label).join(', ')}, ${params.rounds} alternating windows of ${params.durationMs} ms each`)

@@ -5,7 +5,7 @@
  * connections as the machine allows, from several loopback source addresses.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { bareNet, bareWs, gateTcp, gateWs, rounds, socketIo, withServer, type Contender } from '../lib/contenders.js'
+import { byTransport, gateWs, rounds, withServer } from '../lib/contenders.js'
 import { log } from '../lib/log.js'
 import { envInt, type ScenarioResult } from '../lib/params.js'
 import { errorList, int, kib } from '../lib/stats.js'
@@ -37,11 +37,6 @@ export interface ProbeResult {
 /** Connections per load generator in the probe (each process has its own descriptor limit). */
 const PER_LOAD = 15_000
 
-export const groups: ReadonlyArray<{ transport: 'ws' | 'tcp', contenders: Contender[] }> = [
-  { transport: 'ws', contenders: [gateWs, bareWs, socketIo] },
-  { transport: 'tcp', contenders: [gateTcp, bareNet] }
-]
-
 export async function run (): Promise<ScenarioResult> {
   const params = {
     rounds: envInt('BENCH_IDLE_ROUNDS', 3),
@@ -49,7 +44,7 @@ export async function run (): Promise<ScenarioResult> {
     probe: envInt('BENCH_IDLE_MAX', 50_000)
   }
   const samples: IdleSample[] = []
-  for (const group of groups) {
+  for (const group of byTransport) {
     await rounds(params.rounds, group.contenders, async (c, round) => {
       await withServer(c, async s => {
         const before = await s.stats(true)
