@@ -1,26 +1,27 @@
+import * as ws from 'ws'
+
 /**
- * A whole, unmasked WebSocket data frame, as a server sends it (RFC 6455, 5.2):
- *
- *     | FIN + opcode : 1 | len7 : 1 | len16 : 2 or len64 : 8 (when len7 is 126 or 127) | payload |
- *
- * Server frames carry no mask, so one frame serves every connection of a push
- * or broadcast. This module knows nothing of sockets.
+ * ws's own framer (exported by ws, missing from its type definitions). For an
+ * unmasked frame it returns `[header, payload]` (just `[header]` when the payload
+ * is empty) without copying the payload.
+ */
+const frameOf = (ws as unknown as { Sender: {
+  frame: (data: Buffer, opts: { fin: boolean, rsv1: boolean, opcode: number, mask: boolean, readOnly: boolean }) => Buffer[]
+} }).Sender.frame
+
+const BINARY = { fin: true, rsv1: false, opcode: 2, mask: false, readOnly: true }
+const TEXT = { fin: true, rsv1: false, opcode: 1, mask: false, readOnly: true }
+
+/**
+ * A whole, unmasked WebSocket data frame, as a server sends it, in one buffer.
+ * Server frames carry no mask, so one frame serves every connection of a push or
+ * broadcast. The header comes from ws's `Sender.frame`; this module knows nothing
+ * of sockets.
  */
 export function wsFrame (payload: Buffer, text: boolean): Buffer {
-  const len = payload.length
-  const header = len < 126 ? 2 : len < 0x10000 ? 4 : 10
-  const out = Buffer.allocUnsafe(header + len)
-  out[0] = text ? 0x81 : 0x82
-  if (header === 2) {
-    out[1] = len
-  } else if (header === 4) {
-    out[1] = 126
-    out.writeUInt16BE(len, 2)
-  } else {
-    out[1] = 127
-    out.writeUInt32BE(Math.floor(len / 0x100000000), 2)
-    out.writeUInt32BE(len >>> 0, 6)
-  }
-  payload.copy(out, header)
+  const [header] = frameOf(payload, text ? TEXT : BINARY)
+  const out = Buffer.allocUnsafe(header.length + payload.length)
+  header.copy(out, 0)
+  payload.copy(out, header.length)
   return out
 }
