@@ -210,10 +210,6 @@ export class Gate implements AgentHost {
       this.reject(agent, badBody(`the body of "${def.name}" fails its schema${first ? `: ${first.path || '/'} ${first.message}` : ''}`))
       return
     }
-    if (def.handler === undefined && !def.needsLogin) {
-      agent.log.debug({ msgName: def.name }, 'no handler for message; ignored')
-      return
-    }
     // The login check runs in the queue (see `run`), so that a message sent right
     // behind a login sees the login, whose handler may still be running now.
     (agent.inbox ??= this.createInbox(agent)).push(def, body)
@@ -358,12 +354,12 @@ export class Gate implements AgentHost {
       return
     }
     const observer = this.observer
-    if (observer?.handled === undefined) return def.handler!(body, agent)
+    if (observer?.handled === undefined) return def.handler(body, agent)
     const start = performance.now()
     const done = (failed: boolean): void => observer.handled!(def.name, (performance.now() - start) / 1000, failed)
     let result: void | Promise<void>
     try {
-      result = def.handler!(body, agent)
+      result = def.handler(body, agent)
     } catch (err) {
       done(true)
       throw err

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net'
-import type { WebSocket } from 'ws'
+import { WebSocket } from 'ws'
 import type { Agent, Connection } from '../agent.js'
 import { CloseCode } from '../close-codes.js'
 import type { OutboundMessage } from '../codec/outbound.js'
@@ -33,7 +33,7 @@ class WsConnection implements Connection {
   }
 
   write (msg: OutboundMessage, done: () => void): void {
-    if (this.socket !== undefined && this.ws.readyState === OPEN) this.socket.write(msg.wsFrame, done)
+    if (this.socket !== undefined && this.ws.readyState === WebSocket.OPEN) this.socket.write(msg.wsFrame, done)
     else this.ws.send(msg.payload, msg.text ? TEXT : BINARY, done)
   }
 
@@ -53,9 +53,6 @@ class WsConnection implements Connection {
     this.ws.resume()
   }
 }
-
-/** ws's `WebSocket.OPEN`. */
-const OPEN = 1
 
 /** Close codes for the errors ws raises on bad frames (it closes the socket itself). */
 function wsErrorCloseCode (code: string | undefined): number {
