@@ -1,5 +1,6 @@
 import websocket from '@fastify/websocket'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { IncomingMessage } from 'node:http'
 import fp from 'fastify-plugin'
 import type { ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
@@ -8,6 +9,7 @@ import { RedisDirectory } from '../src/cluster/directory.js'
 import { normalizeClusterOptions, type ClusterOptions, type RedisOption } from '../src/cluster/options.js'
 import { GateError } from '../src/errors.js'
 import { Gate, type DirectoryFactory } from '../src/gate.js'
+import { Slot, type Refusal } from '../src/limits/admission.js'
 import type { CoreOptions } from '../src/options.js'
 import { TcpListener } from '../src/transport/tcp.js'
 import { attachWebSocket } from '../src/transport/ws.js'
@@ -81,21 +83,43 @@ async function gate (app: FastifyInstance, opts: GatePluginOptions): Promise<voi
     await tcpClosed
   })
 
-  // Over maxConnNum, the upgrade is refused with 503 before it happens.
-  const refuseWhenFull = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    if (!instance.isReady || instance.isFull) {
-      instance.counters.refused++
-      request.log.warn({ connections: instance.connectionCount }, 'websocket upgrade refused: gate full or not serving')
-      await reply.code(503).send({ statusCode: 503, code: 'FST_GATE_FULL', error: 'Service Unavailable', message: 'The gateway is full or shutting down' })
+  instance.guardHttp(app.server)
+
+  // An upgrade takes its place before it happens: refused (503, or 429 past the
+  // connect rate) while the client can still read an HTTP answer. The place is
+  // handed to the connection, or given back when no upgrade follows.
+  const slots = new WeakMap<IncomingMessage, Slot>()
+  const admitUpgrade = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const got = instance.reserve(request.ip)
+    if (got instanceof Slot) {
+      slots.set(request.raw, got)
+      return
     }
+    const { status, code, message } = REFUSALS[got]
+    if (status === 429) void reply.header('retry-after', '1')
+    await reply.code(status).send({ statusCode: status, code, error: status === 429 ? 'Too Many Requests' : 'Service Unavailable', message })
+  }
+  const releaseUnused = async (request: FastifyRequest): Promise<void> => {
+    const slot = slots.get(request.raw)
+    if (slot !== undefined) instance.release(slot)
   }
 
-  app.get(options.path, { websocket: true, onRequest: refuseWhenFull }, (socket, request) => {
+  app.get(options.path, { websocket: true, onRequest: admitUpgrade, onResponse: releaseUnused, onRequestAbort: releaseUnused }, (socket, request) => {
     if (ownWebsocket) releaseUpgrade(socket, request.raw.socket)
-    attachWebSocket(instance, socket, request.ip)
+    const slot = slots.get(request.raw)
+    slots.delete(request.raw)
+    attachWebSocket(instance, socket, request.ip, slot)
   })
 
   if (opts.admin !== false) await app.register(adminPlugin, opts.admin ?? {})
+}
+
+/** The HTTP answer to an upgrade refused before it happened, by reason. */
+const REFUSALS: Record<Refusal, { status: number, code: string, message: string }> = {
+  full: { status: 503, code: 'FST_GATE_FULL', message: 'The gateway is full' },
+  'not-serving': { status: 503, code: 'FST_GATE_FULL', message: 'The gateway is full or shutting down' },
+  'ip-limit': { status: 503, code: 'FST_GATE_IP_LIMIT', message: 'Too many connections from this address' },
+  'ip-rate': { status: 429, code: 'FST_GATE_IP_RATE', message: 'Too many new connections from this address; retry later' }
 }
 
 /**

@@ -2,6 +2,7 @@ import type { GateLogger as Logger } from './logger.js'
 import { CloseCode, type CloseReason } from './close-codes.js'
 import type { OutboundMessage } from './codec/outbound.js'
 import type { Inbox } from './inbox.js'
+import type { Slot } from './limits/admission.js'
 
 export type Transport = 'ws' | 'tcp'
 
@@ -12,8 +13,15 @@ export type Transport = 'ws' | 'tcp'
 export interface Connection {
   readonly transport: Transport
   readonly remoteAddress: string
-  /** Queues one message; `done` runs once it has been handed to the OS. */
-  write (msg: OutboundMessage, done: () => void): void
+  /**
+   * Writes one message to the socket now. Returns false when the socket's own
+   * buffer is past its high-water mark: the agent then queues further messages
+   * itself until the transport calls `Agent.drained`. `queued` says the message
+   * waited in that queue (write `OutboundMessage.unpooled` then).
+   */
+  write (msg: OutboundMessage, queued: boolean): boolean
+  /** Bytes the socket (and the WebSocket library) hold that the OS has not taken yet. */
+  readonly bufferedAmount: number
   /** Graceful close: a WebSocket close frame with code and reason; TCP `end()`. */
   close (code: number, reason: string): void
   /** Hard close, no handshake. */
@@ -22,10 +30,19 @@ export interface Connection {
   resume (): void
 }
 
+/** The outbound limits an agent applies, and the process-wide backlog it adds to. */
+export interface OutboundLimits {
+  readonly maxBufferedBytes: number
+  /** 0: no process-wide bound. */
+  readonly maxTotalBufferedBytes: number
+}
+
 /** What an agent needs from the gate that owns it. */
 export interface AgentHost {
-  readonly pendingWriteNum: number
+  readonly options: OutboundLimits
   readonly counters: GateCounters
+  /** Bytes waiting in every agent's outbound queue, process-wide. */
+  readonly backlog: { bytes: number }
   encode (name: string, body: unknown): OutboundMessage
   receive (agent: Agent, payload: Buffer): void
   bind (agent: Agent, uid: string): Promise<void>
@@ -43,8 +60,12 @@ export interface GateCounters {
   bytesIn: number
   bytesOut: number
   handlerErrors: number
-  /** Connections refused because the gate was full. */
+  /** Connections refused: gate full, per-IP cap or rate, or not serving. */
   refused: number
+  /** Times a connection's reading paused because it passed `msgRate`. */
+  throttled: number
+  /** Times a login waited because its IP passed `loginRatePerIp`. */
+  loginsThrottled: number
   /** Closes by close code. */
   closes: Map<number, number>
 }
@@ -79,12 +100,19 @@ export class Agent {
   /** @internal */ roomSet: Set<string> | undefined = undefined
   /** @internal */ readonly conn: Connection
   /** @internal Created on the first message. */ inbox: Inbox | undefined = undefined
+  /** @internal The place this connection holds in the gate's admission. */ slot: Slot | undefined = undefined
+  /** @internal Whether a uid was ever bound (the login timeout then no longer applies). */ loggedIn = false
+  /** @internal This connection's login attempt holds a login token of its IP (given back on bind). */ loginToken = false
   private readonly host: AgentHost
   private readonly parentLog: Logger
   private childLog: Logger | undefined
   private state = State.Open
-  private pendingWrites = 0
   private reason: CloseReason | undefined
+  /** Messages waiting for the socket to drain, from `outHead` on; undefined while the socket keeps up. */
+  private outq: Array<OutboundMessage | undefined> | undefined = undefined
+  private outHead = 0
+  /** Bytes of the frames in `outq`. */
+  private outBytes = 0
 
   constructor (id: string, conn: Connection, host: AgentHost, log: Logger) {
     this.id = id
@@ -114,9 +142,9 @@ export class Agent {
     return this.state === State.Open
   }
 
-  /** Messages written but not yet handed to the OS. */
-  get pendingWriteCount (): number {
-    return this.pendingWrites
+  /** Outbound bytes not yet taken by the OS: the gate's queue plus the socket's buffer. */
+  get bufferedBytes (): number {
+    return this.outBytes + this.conn.bufferedAmount
   }
 
   /** Why the connection closed (set once closing starts). */
@@ -134,21 +162,47 @@ export class Agent {
     return this.write(this.host.encode(name, body))
   }
 
-  /** Sends an already encoded message (shared by pushes and broadcasts). */
+  /**
+   * Sends an already encoded message (shared by pushes and broadcasts). While the
+   * socket keeps up, it goes straight to the socket. Once the socket's buffer is
+   * full, messages wait in this agent's queue (shared buffers, no copies per
+   * receiver) until the socket drains. A connection whose waiting bytes would pass
+   * `maxBufferedBytes`, or that would add to a process-wide backlog already at
+   * `maxTotalBufferedBytes`, is closed as a slow consumer (4004) instead.
+   */
   write (msg: OutboundMessage): boolean {
     if (this.state !== State.Open) return false
-    if (this.pendingWrites >= this.host.pendingWriteNum) {
-      this.close(CloseCode.SLOW_CONSUMER, 'slow consumer')
-      return false
+    const tcp = this.transport === 'tcp'
+    const q = this.outq
+    if (q !== undefined) {
+      const bytes = msg.unpooled(tcp).length
+      const { maxBufferedBytes, maxTotalBufferedBytes } = this.host.options
+      const backlog = this.host.backlog
+      if (this.outBytes + this.conn.bufferedAmount + bytes > maxBufferedBytes) {
+        this.close(CloseCode.SLOW_CONSUMER, 'slow consumer')
+        return false
+      }
+      if (maxTotalBufferedBytes > 0 && backlog.bytes + bytes > maxTotalBufferedBytes) {
+        this.close(CloseCode.SLOW_CONSUMER, 'slow consumer: server backlog full')
+        return false
+      }
+      q.push(msg)
+      this.outBytes += bytes
+      backlog.bytes += bytes
+    } else {
+      // Only a transport that buffers by itself (WebSocket compression) gets here with a backlog.
+      if (this.conn.bufferedAmount > this.host.options.maxBufferedBytes) {
+        this.close(CloseCode.SLOW_CONSUMER, 'slow consumer')
+        return false
+      }
+      if (!this.conn.write(msg, false)) this.outq = []
     }
-    const bytes = this.transport === 'tcp' ? msg.framed.length : msg.payload.length
+    const bytes = tcp ? msg.framed.length : msg.payload.length
     const counters = this.host.counters
-    this.pendingWrites++
     this.msgsOut++
     this.bytesOut += bytes
     counters.msgsOut++
     counters.bytesOut += bytes
-    this.conn.write(msg, this.onWritten)
     return true
   }
 
@@ -158,6 +212,9 @@ export class Agent {
    */
   close (code: number = CloseCode.NORMAL, reason = ''): void {
     if (this.state !== State.Open) return
+    // What waits in the queue goes out before the close (a slow consumer's is dropped).
+    if (code === CloseCode.SLOW_CONSUMER) this.dropQueue()
+    else this.flushQueue(true)
     this.state = State.Closing
     this.reason = { code, reason }
     this.closingSince = Date.now()
@@ -210,15 +267,49 @@ export class Agent {
     this.host.closing(this)
   }
 
+  /** @internal Called by the transport when the socket's buffer has drained: writes what waits, in order. */
+  drained (): void {
+    if (this.state === State.Open) this.flushQueue(false)
+  }
+
   /** @internal Called by the transport once the socket is gone. `fallback` is used when the gate did not start the close. */
   transportClosed (fallback: CloseReason): void {
     if (this.state === State.Closed) return
     this.state = State.Closed
+    this.dropQueue()
     this.reason ??= fallback
     this.host.closed(this, this.reason)
   }
 
-  private readonly onWritten = (): void => {
-    this.pendingWrites--
+  /** Writes queued messages until the socket is full again (or all of them when `all`). */
+  private flushQueue (all: boolean): void {
+    const q = this.outq
+    if (q === undefined) return
+    const tcp = this.transport === 'tcp'
+    const backlog = this.host.backlog
+    while (this.outHead < q.length) {
+      const msg = q[this.outHead]!
+      q[this.outHead++] = undefined
+      const bytes = msg.unpooled(tcp).length
+      this.outBytes -= bytes
+      backlog.bytes -= bytes
+      if (!this.conn.write(msg, true) && !all) {
+        if (this.outHead > 1024 && this.outHead * 2 > q.length) {
+          q.splice(0, this.outHead)
+          this.outHead = 0
+        }
+        return
+      }
+    }
+    this.outq = undefined
+    this.outHead = 0
+  }
+
+  private dropQueue (): void {
+    if (this.outq === undefined) return
+    this.host.backlog.bytes -= this.outBytes
+    this.outBytes = 0
+    this.outq = undefined
+    this.outHead = 0
   }
 }

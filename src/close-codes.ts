@@ -12,6 +12,8 @@ export const CloseCode = {
   PROTOCOL_ERROR: 1002,
   /** The payload does not decode or fails its schema. */
   INVALID_PAYLOAD: 1007,
+  /** Policy violation: sent by the WebSocket library itself (e.g. too many fragments of one message). */
+  POLICY_VIOLATION: 1008,
   /** Message too big. */
   MESSAGE_TOO_BIG: 1009,
   /** Nothing received for `idleTimeout`. */
@@ -20,11 +22,11 @@ export const CloseCode = {
   KICKED: 4001,
   /** The same uid logged in again under the `replace` multi-login policy. */
   REPLACED: 4002,
-  /** A message that needs login arrived before login, or login failed. */
+  /** A message that needs login arrived before login, login failed, or no login within `loginTimeout`. */
   UNAUTHORIZED: 4003,
-  /** The outbound queue passed `pendingWriteNum`. */
+  /** The outbound backlog passed `maxBufferedBytes` (or the process-wide `maxTotalBufferedBytes`). */
   SLOW_CONSUMER: 4004,
-  /** Over `maxConnNum` where the refusal could not happen before the upgrade. */
+  /** Refused (full, per-IP cap or rate) where the refusal could not happen before the upgrade. */
   SERVER_FULL: 4005
 } as const
 

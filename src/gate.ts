@@ -11,11 +11,16 @@ import type { AgentDirectory, Delivery, GateStats, KickResult, UserConnections, 
 import { LocalDirectory } from './directory/local.js'
 import { GateError } from './errors.js'
 import { Inbox } from './inbox.js'
+import { Admission, Slot, type Refusal } from './limits/admission.js'
+import { LogLimiter } from './limits/log-limiter.js'
+import { TokenBucket } from './limits/token-bucket.js'
 import { LocalAgents, type KickTarget } from './local-agents.js'
 import { MessageRegistry, type Handler, type MessageDef, type MessageOptions } from './messages.js'
 import { normalizeCoreOptions, type CoreOptions, type NormalizedCoreOptions } from './options.js'
 import { ProtocolError, badBody } from './protocol-error.js'
 import { Sweeper } from './sweeper.js'
+import { HttpGuard } from './transport/http-guard.js'
+import type { Server as HttpServer } from 'node:http'
 
 export type ConnectHook = (agent: Agent) => void | Promise<void>
 export type DisconnectHook = (agent: Agent, reason: CloseReason) => void | Promise<void>
@@ -44,7 +49,15 @@ export class Gate implements AgentHost {
   readonly processor: Processor
   readonly local: LocalAgents
   readonly directory: AgentDirectory
-  readonly counters: GateCounters = { msgsIn: 0, msgsOut: 0, bytesIn: 0, bytesOut: 0, handlerErrors: 0, refused: 0, closes: new Map() }
+  readonly counters: GateCounters = {
+    msgsIn: 0, msgsOut: 0, bytesIn: 0, bytesOut: 0, handlerErrors: 0, refused: 0, throttled: 0, loginsThrottled: 0, closes: new Map()
+  }
+  /** Connections refused, by reason, since start. */
+  readonly refusals = new Map<Refusal, number>()
+  /** Outbound bytes waiting in every connection's queue (see `maxTotalBufferedBytes`). */
+  readonly backlog = { bytes: 0 }
+  /** Who may connect: caps and rates, per IP and gate-wide. */
+  readonly admission: Admission
   readonly log: Logger
   observer: GateObserver | undefined = undefined
   private seq = 0
@@ -55,6 +68,11 @@ export class Gate implements AgentHost {
   private readonly hookRuns = new Set<Promise<unknown>>()
   private readonly sweeper: Sweeper
   private drained: (() => void) | undefined
+  private loginRequired = false
+  private httpGuard: HttpGuard | undefined
+  private readonly sweeps: Array<(now: number) => void> = []
+  /** Repeated log lines (bad input, refusals, handler errors) are capped per code. */
+  readonly logLimiter = new LogLimiter()
 
   constructor (options: CoreOptions, log: Logger, directory?: DirectoryFactory) {
     this.options = normalizeCoreOptions(options)
@@ -68,11 +86,23 @@ export class Gate implements AgentHost {
         : enc
     this.local = new LocalAgents(this.nodeId)
     this.directory = directory ? directory(this.local, this) : new LocalDirectory(this.local)
-    this.sweeper = new Sweeper(this.options.idleTimeout, this.options.closeTimeout, now => this.sweep(now))
+    this.admission = new Admission(this.options)
+    const o = this.options
+    this.sweeper = new Sweeper([o.idleTimeout, o.closeTimeout, o.loginTimeout, o.headersTimeout], now => this.sweep(now))
   }
 
-  get pendingWriteNum (): number {
-    return this.options.pendingWriteNum
+  /**
+   * Counts the HTTP server's connections that are still sending headers toward
+   * the caps, with the `headersTimeout` deadline, and bounds shutdown (see
+   * `HttpGuard`). The plugin calls it with the Fastify server.
+   */
+  guardHttp (server: HttpServer): HttpGuard {
+    return (this.httpGuard ??= new HttpGuard(this, server))
+  }
+
+  /** Adds work to the gate's one shared timer (e.g. the HTTP header deadline). */
+  onSweep (fn: (now: number) => void): void {
+    this.sweeps.push(fn)
   }
 
   get isReady (): boolean {
@@ -84,9 +114,9 @@ export class Gate implements AgentHost {
     return this.local.connections
   }
 
-  /** Whether a new connection would go over `maxConnNum`. */
+  /** Whether a new connection would go over `maxConnNum` (counting connections being set up). */
   get isFull (): boolean {
-    return this.local.connections >= this.options.maxConnNum
+    return this.admission.used >= this.options.maxConnNum
   }
 
   // ---- registration -------------------------------------------------------
@@ -125,6 +155,7 @@ export class Gate implements AgentHost {
     if (this.state !== 'init') return
     this.messages.freeze(this.options.ids)
     this.processor.init(this.messages)
+    this.loginRequired = this.messages.loginConfigured
     await this.directory.start()
     this.sweeper.start()
     this.state = 'ready'
@@ -132,18 +163,22 @@ export class Gate implements AgentHost {
 
   /**
    * Closes every connection with 1001 and waits until they are gone; connections
-   * that do not finish their close handshake within `closeTimeout` are destroyed.
+   * that do not finish their close handshake within `closeTimeout` are destroyed,
+   * and whatever is left after `shutdownTimeout` too (HTTP requests included,
+   * when the HTTP server is guarded).
    */
   async close (): Promise<void> {
     if (this.state === 'closing' || this.state === 'closed') return
     this.state = 'closing'
+    this.httpGuard?.shutdown(this.options.shutdownTimeout)
     if (this.local.connections > 0) {
       const drained = new Promise<void>(resolve => { this.drained = resolve })
       for (const agent of [...this.local.all()]) agent.close(CloseCode.GOING_AWAY, 'server shutting down')
       // The sweeper destroys connections stuck in their close handshake after
       // closeTimeout; this bound only guards against a transport that never reports.
       let timer: NodeJS.Timeout | undefined
-      const bound = new Promise<void>(resolve => { timer = setTimeout(resolve, this.options.closeTimeout * 2 + 1000) })
+      const ms = Math.min(this.options.shutdownTimeout, this.options.closeTimeout * 2 + 1000)
+      const bound = new Promise<void>(resolve => { timer = setTimeout(resolve, ms) })
       await Promise.race([drained, bound])
       clearTimeout(timer)
       for (const agent of [...this.local.all()]) {
@@ -158,15 +193,39 @@ export class Gate implements AgentHost {
   }
 
   /**
-   * Admits a connection: returns its agent, or `undefined` when the gate is full
-   * or not serving (the transport then refuses it).
+   * Takes a place for a connection from `ip` that is being set up (an HTTP
+   * upgrade, a connection still sending its headers), or says why not. The
+   * place is handed to `accept`, or given back with `release`.
    */
-  accept (conn: Connection): Agent | undefined {
-    if (this.state !== 'ready' || this.isFull) {
-      this.counters.refused++
-      return undefined
+  reserve (ip: string, unfinishedHttp = false): Slot | Refusal {
+    const now = Date.now()
+    const got = this.state !== 'ready'
+      ? 'not-serving'
+      : unfinishedHttp ? this.admission.admitUnfinished(ip, now) : this.admission.admit(ip, now)
+    if (!(got instanceof Slot)) this.refused(got, ip)
+    return got
+  }
+
+  /** Gives back a place taken with `reserve` that did not become a connection. */
+  release (slot: Slot): void {
+    this.admission.release(slot)
+  }
+
+  /**
+   * Admits a connection: returns its agent, or why it was refused (the
+   * transport then refuses it). A `slot` from `reserve` is the place it takes;
+   * without one, the connection is admitted here (caps and rate of its IP).
+   */
+  accept (conn: Connection, slot?: Slot): Agent | Refusal {
+    if (this.state !== 'ready') {
+      if (slot !== undefined) this.admission.release(slot)
+      this.refused('not-serving', conn.remoteAddress)
+      return 'not-serving'
     }
+    const place = slot ?? this.reserve(conn.remoteAddress)
+    if (!(place instanceof Slot)) return place
     const agent = new Agent(`${this.nodeId}-${(++this.seq).toString(36)}`, conn, this, this.log)
+    agent.slot = place
     this.local.add(agent)
     this.directory.added(agent)
     for (const hook of this.connectHooks) this.runHook(agent, 'connect', () => hook(agent))
@@ -229,6 +288,11 @@ export class Gate implements AgentHost {
     if (!agent.isOpen) throw new GateError.NOT_CONNECTED(agent.id)
     if (agent.uidValue !== undefined) this.unbind(agent)
     const first = this.local.bind(agent, uid)
+    if (agent.loginToken) {
+      agent.loginToken = false
+      this.admission.loginSucceeded(agent.remoteAddress)
+    }
+    agent.loggedIn = true
     this.directory.bound(agent, uid, first)
   }
 
@@ -258,6 +322,7 @@ export class Gate implements AgentHost {
     const uid = agent.uidValue
     const lastOfUid = uid !== undefined && this.local.agentsOf(uid)?.size === 1
     this.local.remove(agent)
+    if (agent.slot !== undefined) this.admission.release(agent.slot)
     this.directory.removed(agent, uid, lastOfUid)
     this.counters.closes.set(reason.code, (this.counters.closes.get(reason.code) ?? 0) + 1)
     agent.log.debug({ code: reason.code, reason: reason.reason, uid }, 'connection closed')
@@ -325,22 +390,48 @@ export class Gate implements AgentHost {
 
   // ---- internals ------------------------------------------------------------
 
-  /** Closes `agent` for bad input: one warn line, and the error's close code. */
+  /** Closes `agent` for bad input: one warn line (capped per code), and the error's close code. */
   reject (agent: Agent, err: ProtocolError): void {
-    agent.log.warn({ code: err.code, closeCode: err.closeCode, reason: err.message }, 'bad input; closing connection')
+    const suppressed = this.logLimiter.allow(err.code)
+    if (suppressed >= 0) {
+      agent.log.warn({ code: err.code, closeCode: err.closeCode, reason: err.message, suppressed }, 'bad input; closing connection')
+    }
     agent.close(err.closeCode, clampCloseReason(err.message))
   }
 
+  private refused (why: Refusal, remoteAddress: string): void {
+    this.counters.refused++
+    this.refusals.set(why, (this.refusals.get(why) ?? 0) + 1)
+    const suppressed = this.logLimiter.allow(`refused:${why}`)
+    if (suppressed >= 0) {
+      this.log.warn({ reason: why, remoteAddress, connections: this.local.connections, suppressed }, 'connection refused')
+    }
+  }
+
   private createInbox (agent: Agent): Inbox {
+    const rate = this.options.msgRate
     return new Inbox(
       this.options.pendingReadNum,
       (def, body) => this.run(agent, def, body),
-      (err, def) => {
-        this.counters.handlerErrors++
-        agent.log.error({ err, msgName: def.name }, 'message handler failed')
-      },
-      agent.conn
+      (err, def) => { this.handlerFailed(agent, def, err) },
+      agent.conn,
+      rate > 0 ? { bucket: new TokenBucket(rate, rate * 2, Date.now()), onThrottle: () => { this.counters.throttled++ } } : undefined
     )
+  }
+
+  /**
+   * A handler threw. A coded error (FST_GATE_*, e.g. a send over maxMsgLen) is
+   * one line without a stack; anything else is logged with its stack. Both are
+   * capped per code, so one client cannot flood the log.
+   */
+  private handlerFailed (agent: Agent, def: MessageDef, err: unknown): void {
+    this.counters.handlerErrors++
+    const code = (err as { code?: unknown } | null)?.code
+    const coded = typeof code === 'string' && code.startsWith('FST_GATE_')
+    const suppressed = this.logLimiter.allow(coded ? code : `handler:${def.name}`)
+    if (suppressed < 0) return
+    if (coded) agent.log.warn({ code, msgName: def.name, reason: (err as Error).message, suppressed }, 'message handler failed')
+    else agent.log.error({ err, msgName: def.name, suppressed }, 'message handler failed')
   }
 
   private run (agent: Agent, def: MessageDef, body: unknown): void | Promise<void> {
@@ -348,6 +439,15 @@ export class Gate implements AgentHost {
     if (def.needsLogin && agent.uidValue === undefined) {
       this.reject(agent, new ProtocolError('GATE_LOGIN_REQUIRED', CloseCode.UNAUTHORIZED, `"${def.name}" needs login`))
       return
+    }
+    if (def.login && agent.uidValue === undefined && !agent.loginToken) {
+      // Each login attempt takes a token of its IP; a successful bind gives it back.
+      const wait = this.admission.loginWait(agent.remoteAddress, Date.now())
+      if (wait > 0) {
+        this.counters.loginsThrottled++
+        return new Promise<void>(resolve => setTimeout(resolve, wait)).then(() => this.run(agent, def, body))
+      }
+      if (this.options.loginRatePerIp > 0) agent.loginToken = true
     }
     if (def.handler === undefined) {
       agent.log.debug({ msgName: def.name }, 'no handler for message; ignored')
@@ -385,12 +485,18 @@ export class Gate implements AgentHost {
 
   private sweep (now: number): void {
     const idle = this.options.idleTimeout
-    if (idle > 0) {
+    const login = this.loginRequired ? this.options.loginTimeout : 0
+    if (idle > 0 || login > 0) {
       for (const agent of this.local.all()) {
+        if (!agent.isOpen) continue
+        // Counted from the connect: bytes, pings and partial frames do not extend it.
+        if (login > 0 && !agent.loggedIn && now - agent.connectedAt > login) agent.close(CloseCode.UNAUTHORIZED, 'login timeout')
         // A connection whose handlers are still working is not idle: its reading may be paused by us.
-        if (agent.isOpen && now - agent.lastSeen > idle && agent.inbox?.busy !== true) agent.close(CloseCode.IDLE_TIMEOUT, 'idle timeout')
+        else if (idle > 0 && now - agent.lastSeen > idle && agent.inbox?.busy !== true) agent.close(CloseCode.IDLE_TIMEOUT, 'idle timeout')
       }
     }
+    this.admission.sweep(now)
+    for (const fn of this.sweeps) fn(now)
     for (const agent of this.closingAgents) {
       if (now - agent.closingSince > this.options.closeTimeout) agent.conn.destroy()
     }

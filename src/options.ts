@@ -24,8 +24,17 @@ export interface CoreOptions {
   tcp?: TcpOptions | false
   /** Open connections allowed, WebSocket and TCP together. */
   maxConnNum?: number
-  /** Outbound messages a connection may have queued before it is closed as a slow consumer (4004). */
-  pendingWriteNum?: number
+  /**
+   * Outbound bytes a connection may have waiting (in the gate's queue and the
+   * socket's buffer) before it is closed as a slow consumer (4004). Default 1 MiB.
+   */
+  maxBufferedBytes?: number
+  /**
+   * Outbound bytes all connections together may have waiting. Past it, a
+   * connection that already has a backlog is closed (4004) on its next send;
+   * connections that keep up are unaffected. Default 256 MiB; 0 disables.
+   */
+  maxTotalBufferedBytes?: number
   /** Inbound messages a connection may have waiting for its handler before reading pauses. */
   pendingReadNum?: number
   /** Largest payload in bytes, inbound and outbound (1009 / `FST_GATE_MESSAGE_TOO_LARGE`). */
@@ -38,6 +47,36 @@ export interface CoreOptions {
   littleEndian?: boolean
   /** Close connections silent this long, in ms (4000); 0 disables. */
   idleTimeout?: number
+  /**
+   * Close connections that have not logged in (bound a uid) this long after
+   * connecting, in ms (4003). Applies only when a message is marked `login`.
+   * Bytes, pings and partial frames do not extend it. 0 disables.
+   */
+  loginTimeout?: number
+  /** Open connections per client IP, all transports together; 0 disables. */
+  maxConnPerIp?: number
+  /** New connections per second per client IP (burst twice that); 0 disables. */
+  connRatePerIp?: number
+  /**
+   * Messages per second per connection (token bucket, burst twice that). Past
+   * it, reading from the connection pauses until tokens refill: the client is
+   * throttled, not closed. 0 disables.
+   */
+  msgRate?: number
+  /**
+   * Login attempts per second per client IP that may fail (burst twice that).
+   * A successful login gives its token back, so only failures are throttled;
+   * past it, login messages from that IP wait. 0 disables.
+   */
+  loginRatePerIp?: number
+  /**
+   * An HTTP connection must complete its request headers within this many ms,
+   * or it is destroyed; until then it counts toward `maxConnNum` and
+   * `maxConnPerIp`. 0 disables the deadline (not the counting).
+   */
+  headersTimeout?: number
+  /** `app.close()` destroys whatever is still open this many ms after it started. */
+  shutdownTimeout?: number
   /** How long a closing connection may take to finish its close handshake before it is destroyed, in ms. */
   closeTimeout?: number
   /** `json`, `protobuf`, or a custom processor. */
@@ -66,13 +105,21 @@ export const defaults = {
   path: '/ws',
   tcp: false,
   maxConnNum: 10000,
-  pendingWriteNum: 1024,
+  maxBufferedBytes: 1024 * 1024,
+  maxTotalBufferedBytes: 256 * 1024 * 1024,
   pendingReadNum: 64,
   maxMsgLen: 4096,
   minMsgLen: 1,
   lenMsgLen: 2,
   littleEndian: false,
   idleTimeout: 60000,
+  loginTimeout: 10000,
+  maxConnPerIp: 1000,
+  connRatePerIp: 100,
+  msgRate: 100,
+  loginRatePerIp: 10,
+  headersTimeout: 10000,
+  shutdownTimeout: 10000,
   closeTimeout: 2000,
   encoding: 'json',
   multiLogin: 'allow',
@@ -103,6 +150,9 @@ function isProcessor (value: unknown): value is Processor {
 /** Validates and fills in the core options once, at register time. Throws `FST_GATE_INVALID_OPTION`. */
 export function normalizeCoreOptions (opts: CoreOptions = {}): NormalizedCoreOptions {
   const o = { ...defaults, ...stripUndefined(opts) } as Record<string, unknown>
+  if ('pendingWriteNum' in o) {
+    fail('pendingWriteNum', 'was replaced by maxBufferedBytes: slow consumers are judged by the bytes they have waiting, not by a count of messages')
+  }
 
   if (typeof o.path !== 'string' || !o.path.startsWith('/')) fail('path', 'must be a string starting with "/"')
   const lenMsgLen = o.lenMsgLen
@@ -142,7 +192,8 @@ export function normalizeCoreOptions (opts: CoreOptions = {}): NormalizedCoreOpt
     path: o.path as string,
     tcp,
     maxConnNum: int('maxConnNum', o.maxConnNum, 1),
-    pendingWriteNum: int('pendingWriteNum', o.pendingWriteNum, 1),
+    maxBufferedBytes: int('maxBufferedBytes', o.maxBufferedBytes, maxMsgLen + 4),
+    maxTotalBufferedBytes: int('maxTotalBufferedBytes', o.maxTotalBufferedBytes, 0),
     pendingReadNum: int('pendingReadNum', o.pendingReadNum, 1),
     maxMsgLen,
     minMsgLen,
@@ -150,6 +201,13 @@ export function normalizeCoreOptions (opts: CoreOptions = {}): NormalizedCoreOpt
     littleEndian: bool('littleEndian', o.littleEndian),
     idleTimeout: int('idleTimeout', o.idleTimeout, 0, 2 ** 31 - 1),
     closeTimeout: int('closeTimeout', o.closeTimeout, 1, 2 ** 31 - 1),
+    loginTimeout: int('loginTimeout', o.loginTimeout, 0, 2 ** 31 - 1),
+    maxConnPerIp: int('maxConnPerIp', o.maxConnPerIp, 0),
+    connRatePerIp: int('connRatePerIp', o.connRatePerIp, 0),
+    msgRate: int('msgRate', o.msgRate, 0),
+    loginRatePerIp: int('loginRatePerIp', o.loginRatePerIp, 0),
+    headersTimeout: int('headersTimeout', o.headersTimeout, 0, 2 ** 31 - 1),
+    shutdownTimeout: int('shutdownTimeout', o.shutdownTimeout, 1, 2 ** 31 - 1),
     encoding: encoding as NormalizedCoreOptions['encoding'],
     protobuf: opts.protobuf,
     ids: opts.ids,

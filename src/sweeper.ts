@@ -1,5 +1,5 @@
 /**
- * The one shared timer of a gate: idle timeouts and close timeouts are checked
+ * The one shared timer of a gate: idle, login, close and HTTP header timeouts are checked
  * by a sweep over the connections, not by a timer per connection. The period is
  * a quarter of the shorter timeout, between 50 ms and 1 s, so a timeout fires at
  * most that much late.
@@ -9,8 +9,9 @@ export class Sweeper {
   readonly period: number
   private readonly sweep: (now: number) => void
 
-  constructor (idleTimeout: number, closeTimeout: number, sweep: (now: number) => void) {
-    const shortest = Math.min(idleTimeout > 0 ? idleTimeout : Infinity, closeTimeout)
+  /** `timeouts` in ms; 0 means that one is off. */
+  constructor (timeouts: readonly number[], sweep: (now: number) => void) {
+    const shortest = Math.min(...timeouts.map(t => t > 0 ? t : Infinity))
     this.period = Math.max(50, Math.min(1000, Math.floor(shortest / 4)))
     this.sweep = sweep
   }

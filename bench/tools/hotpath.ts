@@ -2,7 +2,8 @@
  * The gate's per-message JavaScript, without sockets: a heartbeat through
  * `Agent.receive` (decode, schema check, inbox, handler, encode, frame) into a
  * connection that only counts, beside the bare baseline's same work, with and
- * without the metrics observer. Sockets and the kernel are left out, so this
+ * without the metrics observer, and with the per-connection rate limiter
+ * (`msgRate`, set high enough never to bind) against none. Sockets and the kernel are left out, so this
  * isolates what the gate adds. Run the compiled copy that `npm run bench` leaves
  * in .bench-tmp/build (tsx wraps every closure in a naming helper, which
  * inflates per-message closures):
@@ -20,21 +21,23 @@ import { BareChat } from '../servers/bare-chat.js'
 const n = Number(process.argv[2] ?? 1_000_000)
 const payload = Buffer.from(JSON.stringify({ C2S_UserHeartBeat: { ptime: 1 } }))
 
-async function gateNsPerMsg (metrics: boolean, transport: 'ws' | 'tcp'): Promise<number> {
-  const gate = new Gate({ idleTimeout: 0 }, pino({ level: 'silent' }))
+async function gateNsPerMsg (metrics: boolean, transport: 'ws' | 'tcp', rateLimited = false): Promise<number> {
+  const gate = new Gate({ idleTimeout: 0, msgRate: rateLimited ? 1e9 : 0 }, pino({ level: 'silent' }))
   registerChat(gate, () => 'u1')
   if (metrics) gateMetrics(gate)
   await gate.ready()
   const conn: Connection = {
     transport,
     remoteAddress: '127.0.0.1',
-    write: (msg: OutboundMessage, done: () => void) => { if (transport === 'ws') void msg.wsFrame; else void msg.framed; done() },
+    bufferedAmount: 0,
+    write: (msg: OutboundMessage) => { if (transport === 'ws') void msg.wsFrame; else void msg.framed; return true },
     close () {},
     destroy () {},
     pause () {},
     resume () {}
   }
-  const agent = gate.accept(conn)!
+  const agent = gate.accept(conn)
+  if (typeof agent === 'string') throw new Error(`refused: ${agent}`)
   const t = process.hrtime.bigint()
   for (let i = 0; i < n; i++) agent.receive(payload, payload.length)
   const ns = Number(process.hrtime.bigint() - t) / n
@@ -53,6 +56,7 @@ function bareNsPerMsg (): number {
 for (let round = 1; round <= 3; round++) {
   const rows = [
     `gate ws ${(await gateNsPerMsg(false, 'ws')).toFixed(0)} ns`,
+    `gate ws + msgRate ${(await gateNsPerMsg(false, 'ws', true)).toFixed(0)} ns`,
     `gate ws + metrics ${(await gateNsPerMsg(true, 'ws')).toFixed(0)} ns`,
     `gate tcp + metrics ${(await gateNsPerMsg(true, 'tcp')).toFixed(0)} ns`,
     `bare ${bareNsPerMsg().toFixed(0)} ns`

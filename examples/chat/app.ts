@@ -17,6 +17,10 @@ export async function buildChatApp (config: ChatConfig, fastifyOptions: FastifyS
     protobuf: config.encoding === 'protobuf' ? { root: PROTO_PATH } : undefined,
     maxConnNum: config.maxConn,
     idleTimeout: config.idleTimeout,
+    loginTimeout: config.loginTimeout,
+    maxConnPerIp: config.maxConnPerIp,
+    connRatePerIp: config.connRatePerIp,
+    msgRate: config.msgRate,
     nodeId: config.nodeId,
     redis: config.redisUrl,
     admin: { tokens: [config.adminToken] }

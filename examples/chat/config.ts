@@ -17,6 +17,14 @@ export interface ChatConfig {
   nodeId: string | undefined
   maxConn: number
   idleTimeout: number
+  /** ms without login before 4003; 0 disables. */
+  loginTimeout: number
+  /** Open connections per client IP; 0 disables. */
+  maxConnPerIp: number
+  /** New connections per second per client IP; 0 disables. */
+  connRatePerIp: number
+  /** Messages per second per connection; 0 disables. */
+  msgRate: number
 }
 
 export const DEFAULT_TOKEN_SECRET = 'dev-secret'
@@ -54,6 +62,10 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): ChatConfig {
     redisUrl: env.REDIS_URL || undefined,
     nodeId: env.GATE_NODE_ID || undefined,
     maxConn,
-    idleTimeout: nonNegativeInt('GATE_IDLE_TIMEOUT', env.GATE_IDLE_TIMEOUT, 60000)
+    idleTimeout: nonNegativeInt('GATE_IDLE_TIMEOUT', env.GATE_IDLE_TIMEOUT, 60000),
+    loginTimeout: nonNegativeInt('GATE_LOGIN_TIMEOUT', env.GATE_LOGIN_TIMEOUT, 10000),
+    maxConnPerIp: nonNegativeInt('GATE_MAX_CONN_PER_IP', env.GATE_MAX_CONN_PER_IP, 1000),
+    connRatePerIp: nonNegativeInt('GATE_CONN_RATE_PER_IP', env.GATE_CONN_RATE_PER_IP, 100),
+    msgRate: nonNegativeInt('GATE_MSG_RATE', env.GATE_MSG_RATE, 100)
   }
 }

@@ -33,10 +33,16 @@ if (config.adminTokenGenerated) {
   process.stdout.write(`\nAdmin API token (set GATE_ADMIN_TOKEN to choose your own): ${config.adminToken}\n\n`)
 }
 
+// `npm start` runs this file with `exec node`, so this process is npm's own
+// child and gets the SIGTERM that npm passes on. The gate bounds the shutdown
+// (shutdownTimeout, 10 s); a second signal exits at once.
 let stopping = false
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
-    if (stopping) return
+    if (stopping) {
+      app.log.warn({ signal }, 'second signal: exiting now')
+      process.exit(1)
+    }
     stopping = true
     app.log.info({ signal }, 'shutting down')
     app.close().then(() => process.exit(0), (err: unknown) => {

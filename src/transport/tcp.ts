@@ -20,8 +20,13 @@ class TcpConnection implements Connection {
     this.remoteAddress = socket.remoteAddress ?? ''
   }
 
-  write (msg: OutboundMessage, done: () => void): void {
-    this.socket.write(msg.framed, done)
+  get bufferedAmount (): number {
+    return this.socket.writableLength
+  }
+
+  write (msg: OutboundMessage, queued: boolean): boolean {
+    // Behind other bytes, the frame waits in the socket's buffer: give it memory of its own.
+    return this.socket.write(queued || this.socket.writableLength > 0 ? msg.unpooled(true) : msg.framed)
   }
 
   /** TCP has no close codes: the code is only logged and passed to the disconnect hook. */
@@ -45,13 +50,12 @@ class TcpConnection implements Connection {
   }
 }
 
-/** Hands a fresh TCP socket to the gate, or destroys it at once when the gate is full. */
+/** Hands a fresh TCP socket to the gate, or destroys it at once when it is refused (full, per-IP cap or rate). */
 export function attachTcpSocket (gate: Gate, socket: net.Socket): Agent | undefined {
   socket.on('error', onSocketError)
   const conn = new TcpConnection(socket)
   const agent = gate.accept(conn)
-  if (agent === undefined) {
-    gate.log.warn({ remoteAddress: conn.remoteAddress }, 'tcp connection refused: gate full or not serving')
+  if (typeof agent === 'string') {
     socket.destroy()
     return undefined
   }
@@ -66,6 +70,7 @@ export function attachTcpSocket (gate: Gate, socket: net.Socket): Agent | undefi
     agent.touch()
     decoder.push(chunk)
   })
+  socket.on('drain', () => agent.drained())
   socket.on('close', (hadError: boolean) => {
     decoder.stop()
     agent.transportClosed(hadError

@@ -4,7 +4,9 @@ import type { Agent, Connection } from '../agent.js'
 import { CloseCode } from '../close-codes.js'
 import type { OutboundMessage } from '../codec/outbound.js'
 import type { Gate } from '../gate.js'
+import type { Slot } from '../limits/admission.js'
 import { ProtocolError } from '../protocol-error.js'
+import { rawSocketOf, wsErrorCloseCode } from './ws-internals.js'
 
 const BINARY = { binary: true }
 const TEXT = { binary: false }
@@ -29,12 +31,27 @@ class WsConnection implements Connection {
   constructor (ws: WebSocket, remoteAddress: string) {
     this.ws = ws
     this.remoteAddress = remoteAddress
-    this.socket = ws.extensions === '' ? (ws as unknown as { _socket?: Socket })._socket : undefined
+    this.socket = ws.extensions === '' ? rawSocketOf(ws) : undefined
   }
 
-  write (msg: OutboundMessage, done: () => void): void {
-    if (this.socket !== undefined && this.ws.readyState === WebSocket.OPEN) this.socket.write(msg.wsFrame, done)
-    else this.ws.send(msg.payload, msg.text ? TEXT : BINARY, done)
+  get bufferedAmount (): number {
+    return this.ws.bufferedAmount
+  }
+
+  write (msg: OutboundMessage, queued: boolean): boolean {
+    const socket = this.socket
+    if (socket !== undefined && this.ws.readyState === WebSocket.OPEN) {
+      // Behind other bytes, the frame waits in the socket's buffer: give it memory of its own.
+      return socket.write(queued || socket.writableLength > 0 ? msg.unpooled(false) : msg.wsFrame)
+    }
+    // Compression (or a closing socket): ws queues it; the agent's byte bound still reads bufferedAmount.
+    this.ws.send(msg.payload, msg.text ? TEXT : BINARY)
+    return true
+  }
+
+  /** Calls `fn` whenever the socket's buffer has drained (only the direct path ever waits for it). */
+  onDrain (fn: () => void): void {
+    this.socket?.on('drain', fn)
   }
 
   close (code: number, reason: string): void {
@@ -54,20 +71,14 @@ class WsConnection implements Connection {
   }
 }
 
-/** Close codes for the errors ws raises on bad frames (it closes the socket itself). */
-function wsErrorCloseCode (code: string | undefined): number {
-  switch (code) {
-    case 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH': return CloseCode.MESSAGE_TOO_BIG
-    case 'WS_ERR_INVALID_UTF8': return CloseCode.INVALID_PAYLOAD
-    default: return CloseCode.PROTOCOL_ERROR
-  }
-}
-
-/** Hands an upgraded WebSocket to the gate, or closes it with 4005 when the gate is full. */
-export function attachWebSocket (gate: Gate, ws: WebSocket, remoteAddress: string): Agent | undefined {
-  const agent = gate.accept(new WsConnection(ws, remoteAddress))
-  if (agent === undefined) {
-    gate.log.warn({ remoteAddress }, 'websocket refused after upgrade: gate full or not serving')
+/**
+ * Hands an upgraded WebSocket to the gate, or closes it with 4005 when it is
+ * refused. `slot` is the place reserved for it before the upgrade, if any.
+ */
+export function attachWebSocket (gate: Gate, ws: WebSocket, remoteAddress: string, slot?: Slot): Agent | undefined {
+  const conn = new WsConnection(ws, remoteAddress)
+  const agent = gate.accept(conn, slot)
+  if (typeof agent === 'string') {
     ws.close(CloseCode.SERVER_FULL, 'server full')
     return undefined
   }
@@ -80,9 +91,10 @@ export function attachWebSocket (gate: Gate, ws: WebSocket, remoteAddress: strin
     }
     agent.receive(data, data.length)
   })
+  conn.onDrain(() => agent.drained())
   ws.on('ping', () => agent.touch())
   ws.on('error', (err: Error & { code?: string }) => {
-    const closeCode = wsErrorCloseCode(err.code)
+    const closeCode = wsErrorCloseCode(err)
     agent.log.warn({ code: err.code, closeCode, reason: err.message }, 'bad websocket frame; closing connection')
     agent.closedByTransport(closeCode, err.message)
   })

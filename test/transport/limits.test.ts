@@ -142,20 +142,24 @@ for (const transport of transports) {
   })
 
   describe(`slow consumer (${transport})`, () => {
-    test('a client that stops reading is closed with 4004; others are unaffected', async (t) => {
-      const s = await startCore(t, { pendingWriteNum: 8, closeTimeout: 300 }, registerTestMessages)
+    test('a client that stops reading is closed with 4004 once its waiting bytes pass maxBufferedBytes; others are unaffected', async (t) => {
+      const maxBufferedBytes = 64 * 1024
+      const s = await startCore(t, { maxBufferedBytes, closeTimeout: 300 }, registerTestMessages)
       const closes = recordCloses(s.app)
       const bystanders = [await s.ws(), await s.tcp()]
       const { client, agent } = await connectAgent(s, transport)
       if ('ws' in client) (client as WsClient).ws.pause(); else client.socket.pause()
       const text = 'y'.repeat(4000)
       let sent = 0
-      // One send per turn of the event loop, so a reader that keeps up never has 8 writes pending.
+      let most = 0
       while (agent.send('Echo', { text })) {
         sent++
+        most = Math.max(most, agent.bufferedBytes)
         assert.ok(sent < 20000, 'the outbound queue is bounded')
-        await tick()
+        if (sent % 16 === 0) await tick()
       }
+      assert.ok(most <= maxBufferedBytes, `never more than maxBufferedBytes waiting (saw ${most})`)
+      assert.equal(s.app.gate.backlog.bytes, 0, 'its queue left the process-wide backlog when it closed')
       assert.equal(agent.send('Echo', { text }), false, 'send reports the closed connection')
       assert.equal((await closeOf(closes, agent)).code, CloseCode.SLOW_CONSUMER)
       for (const b of bystanders) await assertEchoes(b)
@@ -163,14 +167,14 @@ for (const transport of transports) {
     })
 
     test('a client that reads keeps receiving a long stream paced by the event loop', async (t) => {
-      const s = await startCore(t, { pendingWriteNum: 8 }, registerTestMessages)
+      const s = await startCore(t, { maxBufferedBytes: 16 * 1024 }, registerTestMessages)
       const { client, agent } = await connectAgent(s, transport)
       for (let i = 0; i < 500; i++) {
         assert.equal(agent.send('Echo', { text: `n${i}` }), true)
         await tick()
         // Read as we go, as a healthy client does.
         while (client.pending > 0) await client.next()
-        if (agent.pendingWriteCount > 4) await until(() => agent.pendingWriteCount === 0)
+        if (agent.bufferedBytes > 0) await until(() => agent.bufferedBytes === 0)
       }
       assert.equal(agent.isOpen, true)
     })

@@ -1,0 +1,146 @@
+import { TokenBucket } from './token-bucket.js'
+
+/** Why a new connection was refused. */
+export type Refusal = 'full' | 'ip-limit' | 'ip-rate' | 'not-serving'
+
+/** The admission limits (0 disables a per-IP limit). */
+export interface AdmissionLimits {
+  maxConnNum: number
+  maxConnPerIp: number
+  connRatePerIp: number
+  loginRatePerIp: number
+}
+
+/**
+ * One place taken in the gate by a connection or by a connection being set up
+ * (an HTTP request whose headers are still arriving, an upgrade in progress).
+ * It is released exactly once, whoever releases it.
+ */
+export class Slot {
+  /** @internal */ released = false
+  readonly ip: string
+  /** An HTTP connection still sending headers: counted per IP and on its own, not toward `maxConnNum`. */
+  readonly unfinished: boolean
+  constructor (ip: string, unfinished = false) {
+    this.ip = ip
+    this.unfinished = unfinished
+  }
+}
+
+/**
+ * Who may connect: the gate-wide cap (`maxConnNum`), the per-IP cap on open
+ * connections, the per-IP rate of new connections, and the per-IP throttle of
+ * login attempts. Every transport and protocol goes through it, and so do HTTP
+ * connections that have not finished their headers yet, so none of them can
+ * take the process's file descriptors around the caps.
+ *
+ * Per-IP state lives only while it matters: counts are dropped at zero, buckets
+ * once full again (`sweep`), so the maps are bounded by the addresses active in
+ * the last few seconds.
+ */
+export class Admission {
+  private readonly limits: AdmissionLimits
+  private readonly open = new Map<string, number>()
+  private readonly connects = new Map<string, TokenBucket>()
+  private readonly logins = new Map<string, TokenBucket>()
+  private inUse = 0
+  private unfinished = 0
+
+  constructor (limits: AdmissionLimits) {
+    this.limits = limits
+  }
+
+  /** Places taken: open connections plus connections being set up. */
+  get used (): number {
+    return this.inUse
+  }
+
+  /** Places taken by one address. */
+  usedBy (ip: string): number {
+    return this.open.get(ip) ?? 0
+  }
+
+  /** HTTP connections still sending their first request's headers. */
+  get unfinishedHttp (): number {
+    return this.unfinished
+  }
+
+  /**
+   * Takes a place for a new connection from `ip`, or says why not. A connection
+   * or an upgrade in progress counts toward `maxConnNum`, its IP's cap and its
+   * IP's connect rate.
+   */
+  admit (ip: string, now: number): Slot | Refusal {
+    const l = this.limits
+    if (this.inUse >= l.maxConnNum) return 'full'
+    return this.take(ip, now, false)
+  }
+
+  /**
+   * Takes a place for an HTTP connection that has not sent its headers yet: it
+   * counts toward its IP's cap (so one address cannot hold thousands of
+   * half-open requests) and toward a bound of its own (`maxConnNum` of them),
+   * but neither toward `maxConnNum` (a full gate still answers HTTP, the
+   * upgrade gets its 503 and the admin API stays reachable) nor toward the
+   * connect rate (a proxy opens many).
+   */
+  admitUnfinished (ip: string, now: number): Slot | Refusal {
+    if (this.unfinished >= this.limits.maxConnNum) return 'full'
+    return this.take(ip, now, true)
+  }
+
+  private take (ip: string, now: number, unfinished: boolean): Slot | Refusal {
+    const l = this.limits
+    const n = this.open.get(ip) ?? 0
+    if (l.maxConnPerIp > 0 && n >= l.maxConnPerIp) return 'ip-limit'
+    if (!unfinished && l.connRatePerIp > 0) {
+      let bucket = this.connects.get(ip)
+      if (bucket === undefined) {
+        bucket = new TokenBucket(l.connRatePerIp, l.connRatePerIp * 2, now)
+        this.connects.set(ip, bucket)
+      }
+      if (bucket.take(now) > 0) return 'ip-rate'
+    }
+    this.open.set(ip, n + 1)
+    if (unfinished) this.unfinished++
+    else this.inUse++
+    return new Slot(ip, unfinished)
+  }
+
+  /** Gives the place back; later calls for the same slot do nothing. */
+  release (slot: Slot): void {
+    if (slot.released) return
+    slot.released = true
+    if (slot.unfinished) this.unfinished--
+    else this.inUse--
+    const n = (this.open.get(slot.ip) ?? 1) - 1
+    if (n > 0) this.open.set(slot.ip, n)
+    else this.open.delete(slot.ip)
+  }
+
+  /**
+   * A login attempt from `ip`: 0 when it may run now (it took a token, which
+   * `loginSucceeded` gives back), else the ms to wait. Failed logins keep their
+   * token, so only they are throttled.
+   */
+  loginWait (ip: string, now: number): number {
+    const rate = this.limits.loginRatePerIp
+    if (rate === 0) return 0
+    let bucket = this.logins.get(ip)
+    if (bucket === undefined) {
+      bucket = new TokenBucket(rate, rate * 2, now)
+      this.logins.set(ip, bucket)
+    }
+    return bucket.take(now)
+  }
+
+  loginSucceeded (ip: string): void {
+    this.logins.get(ip)?.refund()
+  }
+
+  /** Forgets buckets that are full again (called by the gate's shared timer). */
+  sweep (now: number): void {
+    for (const [ip, bucket] of this.connects) if (bucket.isFull(now)) this.connects.delete(ip)
+    for (const [ip, bucket] of this.logins) if (bucket.isFull(now)) this.logins.delete(ip)
+  }
+}
