@@ -121,8 +121,9 @@ export class WsClient extends BaseClient {
     ws.on('error', () => {})
   }
 
-  static async connect (url: string, wire = new Wire()): Promise<WsClient> {
-    const ws = new WebSocket(url)
+  /** `localAddress` (e.g. 127.0.0.2) makes the client another IP to the server. */
+  static async connect (url: string, wire = new Wire(), localAddress?: string): Promise<WsClient> {
+    const ws = new WebSocket(url, localAddress !== undefined ? { localAddress } : undefined)
     const client = new WsClient(ws, wire)
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve())
@@ -153,8 +154,9 @@ export class TcpClient extends BaseClient {
     socket.on('error', () => {})
   }
 
-  static async connect (port: number, wire = new Wire()): Promise<TcpClient> {
-    const socket = net.connect(port, '127.0.0.1')
+  /** `localAddress` (e.g. 127.0.0.2) makes the client another IP to the server. */
+  static async connect (port: number, wire = new Wire(), localAddress?: string): Promise<TcpClient> {
+    const socket = net.connect({ port, host: '127.0.0.1', localAddress })
     const client = new TcpClient(socket, wire)
     await once(socket, 'connect')
     return client
