@@ -201,7 +201,7 @@ export class Gate implements AgentHost {
     const now = Date.now()
     const got = this.state !== 'ready'
       ? 'not-serving'
-      : unfinishedHttp ? this.admission.admitUnfinished(ip, now) : this.admission.admit(ip, now)
+      : unfinishedHttp ? this.admission.admitUnfinished(ip) : this.admission.admit(ip, now)
     if (!(got instanceof Slot)) this.refused(got, ip)
     return got
   }

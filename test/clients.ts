@@ -121,9 +121,9 @@ export class WsClient extends BaseClient {
     ws.on('error', () => {})
   }
 
-  /** `localAddress` (e.g. 127.0.0.2) makes the client another IP to the server. */
-  static async connect (url: string, wire = new Wire(), localAddress?: string): Promise<WsClient> {
-    const ws = new WebSocket(url, localAddress !== undefined ? { localAddress } : undefined)
+  /** `opts.localAddress` (e.g. 127.0.0.2) makes the client another IP to the server; `opts.headers` go with the upgrade. */
+  static async connect (url: string, wire = new Wire(), opts?: { localAddress?: string, headers?: Record<string, string> }): Promise<WsClient> {
+    const ws = new WebSocket(url, opts)
     const client = new WsClient(ws, wire)
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve())

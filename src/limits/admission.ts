@@ -41,6 +41,7 @@ export class Slot {
 export class Admission {
   private readonly limits: AdmissionLimits
   private readonly open = new Map<string, number>()
+  private readonly unfinishedByIp = new Map<string, number>()
   private readonly connects = new Map<string, TokenBucket>()
   private readonly logins = new Map<string, TokenBucket>()
   private inUse = 0
@@ -73,27 +74,9 @@ export class Admission {
   admit (ip: string, now: number): Slot | Refusal {
     const l = this.limits
     if (this.inUse >= l.maxConnNum) return 'full'
-    return this.take(ip, now, false)
-  }
-
-  /**
-   * Takes a place for an HTTP connection that has not sent its headers yet: it
-   * counts toward its IP's cap (so one address cannot hold thousands of
-   * half-open requests) and toward a bound of its own (`maxConnNum` of them),
-   * but neither toward `maxConnNum` (a full gate still answers HTTP, the
-   * upgrade gets its 503 and the admin API stays reachable) nor toward the
-   * connect rate (a proxy opens many).
-   */
-  admitUnfinished (ip: string, now: number): Slot | Refusal {
-    if (this.unfinished >= this.limits.maxConnNum) return 'full'
-    return this.take(ip, now, true)
-  }
-
-  private take (ip: string, now: number, unfinished: boolean): Slot | Refusal {
-    const l = this.limits
     const n = this.open.get(ip) ?? 0
     if (l.maxConnPerIp > 0 && n >= l.maxConnPerIp) return 'ip-limit'
-    if (!unfinished && l.connRatePerIp > 0) {
+    if (l.connRatePerIp > 0) {
       let bucket = this.connects.get(ip)
       if (bucket === undefined) {
         bucket = new TokenBucket(l.connRatePerIp, l.connRatePerIp * 2, now)
@@ -102,20 +85,38 @@ export class Admission {
       if (bucket.take(now) > 0) return 'ip-rate'
     }
     this.open.set(ip, n + 1)
-    if (unfinished) this.unfinished++
-    else this.inUse++
-    return new Slot(ip, unfinished)
+    this.inUse++
+    return new Slot(ip)
+  }
+
+  /**
+   * Takes a place for an HTTP connection that has not sent its headers yet.
+   * These are counted apart: at most `maxConnPerIp` per IP (so one address
+   * cannot hold thousands of half-open requests) and `maxConnNum` in all. They
+   * count neither toward the open connections (a full gate or address still
+   * gets its HTTP 503, and the admin API stays reachable) nor toward the
+   * connect rate (a proxy opens many).
+   */
+  admitUnfinished (ip: string): Slot | Refusal {
+    const l = this.limits
+    if (this.unfinished >= l.maxConnNum) return 'full'
+    const n = this.unfinishedByIp.get(ip) ?? 0
+    if (l.maxConnPerIp > 0 && n >= l.maxConnPerIp) return 'ip-limit'
+    this.unfinishedByIp.set(ip, n + 1)
+    this.unfinished++
+    return new Slot(ip, true)
   }
 
   /** Gives the place back; later calls for the same slot do nothing. */
   release (slot: Slot): void {
     if (slot.released) return
     slot.released = true
+    const counts = slot.unfinished ? this.unfinishedByIp : this.open
     if (slot.unfinished) this.unfinished--
     else this.inUse--
-    const n = (this.open.get(slot.ip) ?? 1) - 1
-    if (n > 0) this.open.set(slot.ip, n)
-    else this.open.delete(slot.ip)
+    const n = (counts.get(slot.ip) ?? 1) - 1
+    if (n > 0) counts.set(slot.ip, n)
+    else counts.delete(slot.ip)
   }
 
   /**

@@ -6,9 +6,9 @@ import type { Slot } from '../limits/admission.js'
 
 /**
  * Guards the app's HTTP server, where WebSocket upgrades arrive. A connection
- * that has not finished its first request's headers holds a place in the gate's
- * admission (toward its IP's `maxConnPerIp` and a bound of `maxConnNum` such
- * connections; see `Admission.admitUnfinished`), and is destroyed after
+ * that has not finished its first request's headers holds a place of its own
+ * kind in the gate's admission (at most `maxConnPerIp` per IP and `maxConnNum`
+ * in all; see `Admission.admitUnfinished`), and is destroyed after
  * `headersTimeout`. So half-open requests (headers
  * trickled a byte at a time) cannot take the process's file descriptors, and do
  * not hold up shutdown. Once the headers are in, the place is given back: an
@@ -29,8 +29,9 @@ export class HttpGuard {
     this.server = server
     const event = server instanceof TlsServer ? 'secureConnection' : 'connection'
     server.on(event, this.accepted)
-    server.on('request', this.headersDone)
-    server.on('upgrade', this.headersDone)
+    // First in line: the place must be free before routing (which is synchronous) reserves the upgrade's own.
+    server.prependListener('request', this.headersDone)
+    server.prependListener('upgrade', this.headersDone)
     gate.onSweep(now => { this.sweep(now) })
   }
 

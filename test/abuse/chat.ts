@@ -35,7 +35,7 @@ export async function startChat (t: TestContext, env: Record<string, string> = {
   const { port } = app.server.address() as { port: number }
   const tcpPort = app.gateTcpAddress()!.port
   const wire = new Wire()
-  const ws = async (from?: string): Promise<WsClient> => await WsClient.connect(`ws://127.0.0.1:${port}/ws`, wire, from)
+  const ws = async (from?: string): Promise<WsClient> => await WsClient.connect(`ws://127.0.0.1:${port}/ws`, wire, { localAddress: from })
   const tcp = async (from?: string): Promise<TcpClient> => await TcpClient.connect(tcpPort, wire, from)
   const user = async (uid: string, transport: 'ws' | 'tcp' = 'tcp', from?: string): Promise<{ client: Client, agent: Agent }> => {
     const client = transport === 'ws' ? await ws(from) : await tcp(from)
