@@ -1,8 +1,17 @@
 import { createSigner, createVerifier } from 'fast-jwt'
 
-/** Login tokens: JWTs signed HS256; `sub` is the uid; `exp`, when present, is honoured. */
-export function tokenSigner (secret: string, expiresInSeconds?: number): (uid: string) => string {
-  const sign = createSigner({ key: secret, algorithm: 'HS256', ...(expiresInSeconds ? { expiresIn: expiresInSeconds * 1000 } : {}) })
+/**
+ * Login tokens: JWTs signed HS256; `sub` is the uid; `exp`, when present, is honoured.
+ * `expiresInSeconds` 0 or absent: no `exp`. `clockTimestamp` (unix ms) signs as of
+ * another time, for tests.
+ */
+export function tokenSigner (secret: string, expiresInSeconds?: number, clockTimestamp?: number): (uid: string) => string {
+  const sign = createSigner({
+    key: secret,
+    algorithm: 'HS256',
+    ...(expiresInSeconds ? { expiresIn: expiresInSeconds * 1000 } : {}),
+    ...(clockTimestamp === undefined ? {} : { clockTimestamp })
+  })
   return uid => sign({ sub: uid })
 }
 
