@@ -1,4 +1,5 @@
 import { createSigner, createVerifier } from 'fast-jwt'
+import { UID_MAX_LENGTH } from './messages.js'
 
 /**
  * Login tokens: JWTs signed HS256; `sub` is the uid; `exp`, when present, is honoured.
@@ -20,7 +21,7 @@ export function tokenVerifier (secret: string): (token: string) => string {
   const verify = createVerifier({ key: secret, algorithms: ['HS256'], cache: true })
   return token => {
     const claims = verify(token) as { sub?: unknown }
-    if (typeof claims.sub !== 'string' || claims.sub.length === 0 || claims.sub.length > 256) {
+    if (typeof claims.sub !== 'string' || claims.sub.length === 0 || claims.sub.length > UID_MAX_LENGTH) {
       throw new Error('the token has no valid "sub" (uid)')
     }
     return claims.sub
