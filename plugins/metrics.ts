@@ -1,6 +1,6 @@
 import { Type, type FastifyPluginAsyncTypebox, type TSchema } from '@fastify/type-provider-typebox'
 import fp from 'fastify-plugin'
-import { Counter, Gauge, Registry } from 'prom-client'
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client'
 import type { Gate } from '../src/gate.js'
 import { LatencyHistogram } from './latency-histogram.js'
 
@@ -80,20 +80,43 @@ export function gateMetrics (gate: Gate): Registry {
   return registry
 }
 
+let processRegistry: Registry | undefined
+
+/**
+ * prom-client's default metrics (CPU, resident memory, heap and heap spaces,
+ * event loop lag, GC durations, file descriptors, handles), collected once per
+ * process into a registry of their own: they describe the process, not one
+ * app, and `collectDefaultMetrics` starts a GC observer and an event loop
+ * monitor that are never stopped, so one collection per app would leak them
+ * (and keep each app's registry alive). prom-client's global registry is not
+ * touched, so an app may still call `collectDefaultMetrics()` on it.
+ */
+export function processMetrics (): Registry {
+  if (processRegistry === undefined) {
+    processRegistry = new Registry()
+    collectDefaultMetrics({ register: processRegistry })
+  }
+  return processRegistry
+}
+
 export interface MetricsPluginOptions {
   /** Where the Prometheus text is served, relative to the context's prefix. Default `/metrics`. */
   path?: string
   /** More of the route's schema (OpenAPI tags, error responses), merged in. */
   schema?: { tags?: string[], response?: Record<number, TSchema> }
+  /** Also serve prom-client's default process metrics (see `processMetrics`). Default `true`. */
+  processMetrics?: boolean
 }
 
 /**
- * `GET /metrics`: this node's gate metrics in the Prometheus text format. The
+ * `GET /metrics`: this node's gate metrics and the process's default metrics
+ * in the Prometheus text format. The
  * admin plugin registers it behind the admin token (`/gate/metrics`); register it
  * yourself, with `admin.metrics: false`, to serve it elsewhere or in the open.
  */
 const metrics: FastifyPluginAsyncTypebox<MetricsPluginOptions> = async (app, opts) => {
-  const registry = gateMetrics(app.gate)
+  const gate = gateMetrics(app.gate)
+  const registry = opts.processMetrics === false ? gate : Registry.merge([gate, processMetrics()])
   app.get(opts.path ?? '/metrics', {
     schema: {
       summary: 'Prometheus metrics of this node',

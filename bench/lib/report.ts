@@ -9,6 +9,7 @@ import type { ClusterSample } from '../scenarios/cluster.js'
 import type { EchoSample } from '../scenarios/echo.js'
 import type { FanoutSample } from '../scenarios/fanout.js'
 import type { IdleSample, ProbeResult } from '../scenarios/idle.js'
+import type { SoakSample } from '../scenarios/soak.js'
 import { barChart, type Panel } from './chart.js'
 import { describe, type Machine } from './machine.js'
 import type { ScenarioResult } from './params.js'
@@ -57,6 +58,7 @@ export function writeReport (): { file: string, chart: string } {
   const idle = load('idle')
   const fanout = load('fanout')
   const cluster = load('cluster')
+  const soak = load('soak')
   const latest = [echo, idle, fanout, cluster].filter((r): r is SavedResult => r !== undefined).sort((a, b) => b.machine.date.localeCompare(a.machine.date))[0]
   const targets: Target[] = []
   const panels: Panel[] = []
@@ -195,6 +197,34 @@ ${table(['path', 'push p50 ms', 'push p99 ms', 'uid-to-uid msg/s', 'msg p50 ms',
     }
   }
 
+  if (soak !== undefined && soak.skipped === undefined) {
+    const samples = soak.data.samples as SoakSample[]
+    const p = soak.params
+    const mib = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1)
+    const rows = samples.map(x => [int(x.cycles), x.cycles === 0 ? '' : int(x.cyclesPerSec), mib(x.rss), mib(x.heapUsed), mib(x.external), int(x.connections), int(x.failed)])
+    // Growth is read from the first sample after a batch (warm), not from the empty server.
+    const first = samples[1] ?? samples[0]
+    const last = samples[samples.length - 1]
+    const cycles = last.cycles - first.cycles
+    const growth = cycles > 0
+      ? `From ${int(first.cycles)} to ${int(last.cycles)} cycles the server's RSS went ${mib(first.rss)} → ${mib(last.rss)} MiB and its heap ${mib(first.heapUsed)} → ${mib(last.heapUsed)} MiB (${((last.heapUsed - first.heapUsed) / cycles).toFixed(1)} bytes of heap per cycle).`
+      : ''
+    const short = Number(p.cycles) < 100_000 ? ` _A short run (${int(Number(p.cycles))} cycles), not the full soak of 100,000._` : ''
+    parts.push(`## 5. Soak: connect, login, disconnect
+
+${int(Number(p.cycles))} cycles of connect + \`C2S_UserLogin\` (answered \`ret: 1\`) + disconnect, WebSocket and
+TCP alternating, ${String(p.concurrency)} cycles in flight, from ${String(p.addresses)} loopback source addresses, each cycle a
+new uid. The server is the example app's handlers on a gate with the per-address and rate limits
+off (bench/servers/gate-soak.ts). Every ${int(Number(p.sampleEvery))} cycles the load pauses until the server has no
+connection left, then the server's RSS and V8 heap are read after a full GC.${short}
+
+${measured(soak, 'one run')}
+
+${table(['cycles', 'cycles/s', 'RSS MiB', 'heap MiB', 'external MiB', 'open connections', 'failed'], rows)}
+
+${growth}${(soak.data.errors as string[]).length > 0 ? ` Failed cycles: ${(soak.data.errors as string[]).join('; ')}.` : ''}`)
+  }
+
   const targetRows = targets.map(t => [t.what, `**${t.value.toFixed(2)}x**`, `${t.atLeast ? '≥' : '≤'} ${t.goal}x`, (t.atLeast ? t.value >= t.goal : t.value <= t.goal) ? 'yes' : 'no', t.detail])
   const notesFile = new URL('bench/notes.md', root)
   const notes = existsSync(notesFile) ? readFileSync(notesFile, 'utf8').trim() : ''
@@ -223,7 +253,7 @@ ${notes}
 
 \`\`\`sh
 npm run bench           # every scenario, then BENCHMARKS.md and ${CHART} (about 10 minutes)
-npm run bench:echo      # or one scenario: bench:echo, bench:idle, bench:fanout, bench:cluster
+npm run bench:echo      # or one scenario: bench:echo, bench:idle, bench:fanout, bench:cluster, bench:soak
 \`\`\`
 
 The runner compiles the project with \`tsc\` into \`.bench-tmp/build\` and runs each
@@ -233,7 +263,9 @@ them over IPC. Knobs (environment): \`BENCH_ECHO_WINDOWS\` (per server, 10),
 \`BENCH_IDLE_ROUNDS\` (3),
 \`BENCH_IDLE_CONNS\` (10000), \`BENCH_IDLE_MAX\` (50000; 0 skips the probe),
 \`BENCH_FANOUT_CONNS\` (10000), \`BENCH_FANOUT_ROUNDS\` (2), \`BENCH_FANOUT_REPS\` (5),
-\`BENCH_CLUSTER_ROUNDS\` (3), \`BENCH_CLUSTER_CLIENTS\` (100), \`BENCH_CLUSTER_DURATION_MS\` (3000), \`BENCH_ONLY=gate-ws,bare-ws\` (some contenders only),
+\`BENCH_CLUSTER_ROUNDS\` (3), \`BENCH_CLUSTER_CLIENTS\` (100), \`BENCH_CLUSTER_DURATION_MS\` (3000),
+\`BENCH_SOAK_CYCLES\` (100000), \`BENCH_SOAK_SAMPLE\` (5000), \`BENCH_SOAK_CONCURRENCY\` (50), \`BENCH_SOAK_ADDRESSES\` (4),
+\`BENCH_ONLY=gate-ws,bare-ws\` (some contenders only),
 \`BENCH_CPU_PROF=1\` (CPU profile of each measured window into \`.bench-tmp/prof\`;
 summarise with \`npx tsx bench/tools/cpuprofile-top.ts <file>\`),
 \`BENCH_HEAP_SNAPSHOT=1\` (heap snapshots of the idle servers into \`.bench-tmp/heap\`;

@@ -40,6 +40,15 @@ export interface LoadConn {
   readonly closed: Promise<void>
 }
 
+/** Sends `p` and resolves with the next message, or rejects after `ms`. */
+export async function request (conn: LoadConn, p: Prepared, ms: number): Promise<Buffer> {
+  return await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no answer within ' + String(ms) + ' ms')), ms)
+    conn.onMessage = data => { clearTimeout(timer); conn.onMessage = () => {}; resolve(data) }
+    conn.send(p)
+  })
+}
+
 /** Opens a connection (for socket.io: through the namespace handshake); rejects after `timeoutMs`. */
 export async function connect (target: Target, localAddress: string | undefined, timeoutMs: number): Promise<LoadConn> {
   const conn = target.kind === 'tcp' ? new TcpConn(target, localAddress) : new WsConn(target, localAddress)

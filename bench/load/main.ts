@@ -2,7 +2,8 @@
  * The load generator: a child process of the runner holding client connections.
  * Commands: `open` (connect, log in, join a room), `echo` (one heartbeat
  * outstanding per connection, for a fixed time), `fanout` (admin pushes, timed
- * until the last client has received), `closeAll`. Every wait is bounded.
+ * until the last client has received), `closeAll`, `cycles` (connect, log in,
+ * disconnect, over and over: the soak). Every wait is bounded.
  */
 import { createSigner } from 'fast-jwt'
 import http from 'node:http'
@@ -11,21 +12,13 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { progress, serveCommands } from '../lib/ipc.js'
 import { percentile } from '../lib/stats.js'
 import { SECRET } from '../servers/control.js'
-import { connect, prepare, type LoadConn, type Target } from './conns.js'
+import { connect, prepare, request, type LoadConn, type Target } from './conns.js'
+import { cycles } from './cycles.js'
 
 const sign = createSigner({ key: SECRET, algorithm: 'HS256' })
 let target: Target
 let conns: LoadConn[] = []
 const uids: string[] = []
-
-/** Sends `p` and resolves with the next message, or rejects after `ms`. */
-async function request (conn: LoadConn, p: Buffer | string, ms: number): Promise<Buffer> {
-  return await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('no answer within ' + String(ms) + ' ms')), ms)
-    conn.onMessage = data => { clearTimeout(timer); conn.onMessage = () => {}; resolve(data) }
-    conn.send(p)
-  })
-}
 
 /** Polls until `check()` holds or `ms` passed; returns whether it held. */
 async function until (check: () => boolean, ms: number): Promise<boolean> {
@@ -289,4 +282,4 @@ async function closeAll (): Promise<{ closed: number }> {
   return { closed: all.length }
 }
 
-serveCommands({ open, echo, fanout, pushLatency, pairs, closeAll }, { pid: process.pid })
+serveCommands({ open, echo, fanout, pushLatency, pairs, closeAll, cycles }, { pid: process.pid })

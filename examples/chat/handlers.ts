@@ -44,8 +44,16 @@ export function registerChat (gate: Gate, verifyToken: (token: string) => string
       agent.log.debug('C2S_Message with neither to_uid nor room; nothing sent')
       return
     }
-    if (toUid !== undefined) await gate.pushToUids([toUid], 'S2C_Message', { from_uid: from, to_uid: toUid, content: msg.content, ts })
-    if (room !== undefined) await gate.pushToRoom(room, 'S2C_Message', { from_uid: from, room, content: msg.content, ts })
+    try {
+      if (toUid !== undefined) await gate.pushToUids([toUid], 'S2C_Message', { from_uid: from, to_uid: toUid, content: msg.content, ts })
+      if (room !== undefined) await gate.pushToRoom(room, 'S2C_Message', { from_uid: from, room, content: msg.content, ts })
+    } catch (err) {
+      // The schema's limits keep S2C_Message within maxMsgLen (see messages.ts); should a
+      // push still not encode (e.g. a smaller maxMsgLen), the sender is told, not the log.
+      if ((err as { code?: string }).code !== 'FST_GATE_MESSAGE_TOO_LARGE') throw err
+      agent.log.debug({ reason: (err as Error).message }, 'C2S_Message too large to deliver')
+      agent.send('S2C_Error', { code: 'MESSAGE_TOO_LARGE', msg: (err as Error).message })
+    }
   })
 
   gate.message('S2C_Message', { schema: M.S2C_Message })
@@ -58,4 +66,7 @@ export function registerChat (gate: Gate, verifyToken: (token: string) => string
   })
 
   gate.message('S2C_UpdateWatchRoom', { schema: M.S2C_UpdateWatchRoom })
+
+  // Registered last, so that the protobuf ids of the messages above stay 0..6.
+  gate.message('S2C_Error', { schema: M.S2C_Error })
 }

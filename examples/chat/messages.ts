@@ -1,8 +1,42 @@
 import { Type } from '@sinclair/typebox'
 
-/** The example's messages, in the order of chat.proto (their default protobuf ids 0..6). */
-const Uid = Type.String({ minLength: 1, maxLength: 256 })
-const Room = Type.String({ minLength: 1, maxLength: 256 })
+/**
+ * The example's messages, in the order of chat.proto (their default protobuf
+ * ids 0..7; S2C_Error came last, so the ids of the others did not move).
+ *
+ * Limits are in UTF-16 code units, what a TypeBox `maxLength` counts, and are
+ * chosen so that every message the example sends fits `maxMsgLen` in bytes.
+ */
+
+/** The example keeps the plugin's default `maxMsgLen` (PROTOCOL.md section 6). */
+export const MAX_MSG_LEN = 4096
+/** uids (a login token's `sub`) and room names. */
+export const UID_MAX_LENGTH = 64
+export const ROOM_MAX_LENGTH = 64
+/**
+ * The content limit of `C2S_Message`, such that the `S2C_Message` it becomes
+ * always encodes within `MAX_MSG_LEN`. In JSON, the larger of the two encodings:
+ *
+ *     {"S2C_Message":{"from_uid":"F","to_uid":"T","content":"C","ts":N}}
+ *
+ * is 75 bytes besides F, T and C (N is 13 digits of unix ms until the year
+ * 2286; a room push has `"room"`, shorter than `"to_uid"`, and a push carries
+ * one of the two). One code unit takes at most 6 bytes in JSON (a control
+ * character or a lone surrogate is escaped as `\uXXXX`; any other character is
+ * at most 3 bytes of UTF-8, a 4-byte code point being two units) and at most
+ * 3 in protobuf (plus a tag and a 1-2 byte length per field, and a 2-byte id,
+ * well under the 75). So
+ *
+ *     75 + 6 × (64 + 64 + content) ≤ 4096   ⇒   content ≤ ⌊4021 / 6⌋ − 128 = 542
+ *
+ * The other answers fit without a limit of their own: `S2C_UpdateWatchRoom`
+ * repeats the rooms of the request, whose name is as long, in the same
+ * encoding, and an encoder writes each string in its shortest form.
+ */
+export const CONTENT_MAX_LENGTH = Math.floor((MAX_MSG_LEN - 75) / 6) - UID_MAX_LENGTH - Math.max(UID_MAX_LENGTH, ROOM_MAX_LENGTH)
+
+const Uid = Type.String({ minLength: 1, maxLength: UID_MAX_LENGTH })
+const Room = Type.String({ minLength: 1, maxLength: ROOM_MAX_LENGTH })
 
 export const C2S_UserHeartBeat = Type.Object({ ptime: Type.Optional(Type.Number()) })
 export const C2S_UserLogin = Type.Object({
@@ -14,7 +48,7 @@ export const C2S_Message = Type.Object({
   // protobuf has no "absent" for strings: an empty string means not given
   to_uid: Type.Optional(Type.Union([Uid, Type.Literal('')])),
   room: Type.Optional(Type.Union([Room, Type.Literal('')])),
-  content: Type.String({ maxLength: 3000 })
+  content: Type.String({ maxLength: CONTENT_MAX_LENGTH })
 })
 export const S2C_Message = Type.Object({
   from_uid: Type.String(),
@@ -25,3 +59,5 @@ export const S2C_Message = Type.Object({
 })
 export const C2S_UpdateWatchRoom = Type.Object({ rooms: Type.Array(Room, { maxItems: 64 }) })
 export const S2C_UpdateWatchRoom = Type.Object({ rooms: Type.Array(Type.String()) })
+/** An error answer to a request that was understood but could not be carried out; the connection stays open. */
+export const S2C_Error = Type.Object({ code: Type.String(), msg: Type.String() })

@@ -1,8 +1,18 @@
 import { createSigner, createVerifier } from 'fast-jwt'
+import { UID_MAX_LENGTH } from './messages.js'
 
-/** Login tokens: JWTs signed HS256; `sub` is the uid; `exp`, when present, is honoured. */
-export function tokenSigner (secret: string, expiresInSeconds?: number): (uid: string) => string {
-  const sign = createSigner({ key: secret, algorithm: 'HS256', ...(expiresInSeconds ? { expiresIn: expiresInSeconds * 1000 } : {}) })
+/**
+ * Login tokens: JWTs signed HS256; `sub` is the uid; `exp`, when present, is honoured.
+ * `expiresInSeconds` 0 or absent: no `exp`. `clockTimestamp` (unix ms) signs as of
+ * another time, for tests.
+ */
+export function tokenSigner (secret: string, expiresInSeconds?: number, clockTimestamp?: number): (uid: string) => string {
+  const sign = createSigner({
+    key: secret,
+    algorithm: 'HS256',
+    ...(expiresInSeconds ? { expiresIn: expiresInSeconds * 1000 } : {}),
+    ...(clockTimestamp === undefined ? {} : { clockTimestamp })
+  })
   return uid => sign({ sub: uid })
 }
 
@@ -11,7 +21,7 @@ export function tokenVerifier (secret: string): (token: string) => string {
   const verify = createVerifier({ key: secret, algorithms: ['HS256'], cache: true })
   return token => {
     const claims = verify(token) as { sub?: unknown }
-    if (typeof claims.sub !== 'string' || claims.sub.length === 0 || claims.sub.length > 256) {
+    if (typeof claims.sub !== 'string' || claims.sub.length === 0 || claims.sub.length > UID_MAX_LENGTH) {
       throw new Error('the token has no valid "sub" (uid)')
     }
     return claims.sub

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer'
 import protobuf from 'protobufjs'
 import { GateError } from '../errors.js'
 import type { MessageDef, MessageRegistry } from '../messages.js'
@@ -14,6 +15,24 @@ export interface ProtobufOptions {
 }
 
 const toObjectOptions: protobuf.IConversionOptions = { longs: Number, enums: String, defaults: true, arrays: true }
+
+class InvalidUtf8 extends Error {}
+
+/**
+ * A plain protobufjs Reader whose `string()` refuses bytes that are not valid
+ * UTF-8 (protobufjs would turn them into U+FFFD and the gate would relay them).
+ * The generated decoders read every string field through `reader.string()` on
+ * the one reader they are given, nested messages, repeated fields and map keys
+ * and values alike, so this checks the raw bytes of every string field that
+ * `decode` reads, and nothing else (bytes fields and unknown fields are not text).
+ */
+class Utf8Reader extends protobuf.Reader {
+  override string (): string {
+    const bytes = this.bytes()
+    if (!isUtf8(bytes)) throw new InvalidUtf8('a string field is not valid UTF-8')
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')
+  }
+}
 
 /**
  * leaf's protobuf processor:
@@ -61,8 +80,9 @@ export class ProtobufProcessor implements Processor {
     try {
       // A plain Reader, not the BufferReader protobufjs picks for a Buffer: that one
       // cuts a string field short at the end of the input instead of failing.
-      body = type.toObject(type.decode(new protobuf.Reader(payload.subarray(2))), toObjectOptions)
+      body = type.toObject(type.decode(new Utf8Reader(payload.subarray(2))), toObjectOptions)
     } catch (err) {
+      if (err instanceof InvalidUtf8) throw badBody(`the body of "${def.name}" has ${err.message}`)
       throw badBody(`the body of "${def.name}" does not decode: ${(err as Error).message}`)
     }
     return { def, body }

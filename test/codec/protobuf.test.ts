@@ -141,7 +141,11 @@ for (const transport of transports) {
       { what: 'an id past the table by one', bytes: payload(3), code: CloseCode.PROTOCOL_ERROR },
       { what: 'a truncated body', bytes: payload(0, [0x0a, 0x05, 0x61]), code: CloseCode.INVALID_PAYLOAD },
       { what: 'a body with an invalid wire type', bytes: payload(0, [0x2f, 0x01]), code: CloseCode.INVALID_PAYLOAD },
-      { what: 'a body of the wrong type for the schema', bytes: payload(1, [0x0a, 0x80]), code: CloseCode.INVALID_PAYLOAD }
+      { what: 'a body of the wrong type for the schema', bytes: payload(1, [0x0a, 0x80]), code: CloseCode.INVALID_PAYLOAD },
+      // Echo.text = 0xc3 0x28: a lead byte followed by a byte that is not a continuation
+      { what: 'a string field with invalid UTF-8', bytes: payload(0, [0x0a, 0x02, 0xc3, 0x28]), code: CloseCode.INVALID_PAYLOAD },
+      // Login.uid = an encoded UTF-16 surrogate (CESU-8), which UTF-8 forbids
+      { what: 'a string field holding an encoded surrogate', bytes: payload(1, [0x0a, 0x03, 0xed, 0xa0, 0x80]), code: CloseCode.INVALID_PAYLOAD }
     ]
     for (const { what, bytes, code } of bad) {
       test(`${what} → ${code}, only that connection`, async (t) => {

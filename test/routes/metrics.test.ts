@@ -97,3 +97,35 @@ test('metricsPlugin serves the same metrics wherever the app registers it; both 
   assert.match(open.body, /^gate_handler_duration_seconds_count\{message="Echo",result="ok"\} 1$/m)
   assert.equal((await scrape(s)).get('gate_handler_duration_seconds_count{message="Echo",result="ok"}'), 1)
 })
+
+/** prom-client's default metrics that every platform has (resident memory is read from /proc on Linux). */
+const PROCESS_SAMPLES = ['process_cpu_user_seconds_total', 'process_start_time_seconds', 'nodejs_heap_size_used_bytes', 'nodejs_eventloop_lag_seconds', 'nodejs_version_info']
+
+test('/gate/metrics carries the process metrics; two apps in one process share them without touching the global registry', async (t) => {
+  const a = await startWithBoom(t)
+  const b = await startWithBoom(t)
+  const [sa, sb] = [await scrape(a), await scrape(b)]
+  const names = (samples: Map<string, number>): Set<string> => new Set([...samples.keys()].map(k => k.replace(/\{.*$/, '')))
+  for (const name of PROCESS_SAMPLES) {
+    assert.ok(names(sa).has(name), `${name} on the first app`)
+    assert.ok(names(sb).has(name), `${name} on the second app`)
+  }
+  if (process.platform === 'linux') assert.ok(sa.get('process_resident_memory_bytes')! > 0)
+  assert.ok(sa.get('nodejs_heap_size_used_bytes')! > 0)
+  assert.match((await call(a, { url: '/gate/metrics' })).body, /^# TYPE nodejs_gc_duration_seconds histogram$/m)
+  assert.ok(names(sa).has('gate_online_users'), 'the gate metrics are still there')
+  assert.equal(await globalRegistry.getSingleMetric('process_cpu_user_seconds_total'), undefined)
+  assert.equal(await globalRegistry.getSingleMetric('nodejs_heap_size_used_bytes'), undefined)
+})
+
+test('metricsPlugin with processMetrics: false serves the gate metrics only', async (t) => {
+  const s = await startGate(t, { admin: { tokens: [...TOKENS] } }, async app => {
+    registerTestMessages(app)
+    await app.register(metricsPlugin, { path: '/metrics', processMetrics: false })
+  })
+  const res = await s.app.inject({ url: '/metrics' })
+  assert.equal(res.statusCode, 200)
+  assert.match(res.body, /^gate_online_users 0$/m)
+  assert.doesNotMatch(res.body, /process_cpu_user_seconds_total/)
+  assert.match((await call(s, { url: '/gate/metrics' })).body, /^process_cpu_user_seconds_total /m, 'the admin route keeps them')
+})
