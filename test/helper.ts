@@ -191,7 +191,7 @@ function stripUndefined<T extends object> (obj: T): T {
 /** A promise with its resolve function, for handlers that must wait on the test. */
 export function deferred<T = void> (): { promise: Promise<T>, resolve: (value: T) => void } {
   let resolve!: (value: T) => void
-  const promise = new Promise<T>(r => { resolve = r })
+  const promise = new Promise<T>(_resolve => { resolve = _resolve })
   return { promise, resolve }
 }
 
