@@ -124,4 +124,17 @@ export const gatePlugin = fp(gate, {
 
 export default gatePlugin
 export type { AdminOptions } from './admin.js'
+
+// The public API beside the plugin: what handlers, hooks and answers are made of.
+export { Agent, type Transport } from '../src/agent.js'
+export { CloseCode, type CloseCodeValue, type CloseReason } from '../src/close-codes.js'
+export type { ClusterOptions, RedisOption } from '../src/cluster/options.js'
+export type { Decoded, Processor } from '../src/codec/processor.js'
+export type { ProtobufOptions } from '../src/codec/protobuf.js'
+export type { ClusterAnswer, Delivery, GateStats, KickResult, UserConnections, UsersPage } from '../src/directory/directory.js'
+export { GateError } from '../src/errors.js'
+export { Gate, type ConnectHook, type DisconnectHook } from '../src/gate.js'
+export type { ConnectionInfo, KickTarget } from '../src/local-agents.js'
+export type { AnyMessages, DefaultMessages, GateMessages, Handler, MessageBodies, MessageName, MessageOptions } from '../src/messages.js'
+export type { CoreOptions, MultiLoginPolicy, TcpOptions } from '../src/options.js'
 export { gateMetrics, metricsPlugin, type MetricsPluginOptions } from './metrics.js'

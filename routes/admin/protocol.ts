@@ -19,7 +19,7 @@ export interface ProtocolRouteOptions {
 /** `GET /protocol`: framing, encoding and the message id table, for clients. */
 const protocol: FastifyPluginAsyncTypebox<ProtocolRouteOptions> = async (app, opts) => {
   app.get('/protocol', {
-    schema: adminSchema('Framing, encoding and the message id table (and the protobuf schema)', {
+    schema: adminSchema('getProtocol', 'Framing, encoding and the message id table (and the protobuf schema)', {
       ...(opts.public ? { security: [] } : {}),
       response: opts.public ? { 200: ProtocolAnswer } : { 200: ProtocolAnswer, ...errors(401) }
     })

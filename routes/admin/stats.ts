@@ -16,7 +16,7 @@ export const StatsAnswer = Type.Object({
 
 const stats: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/stats', {
-    schema: adminSchema('Online users, connections and nodes, cluster-wide', {
+    schema: adminSchema('getStats', 'Online users, connections and nodes, cluster-wide', {
       response: { 200: StatsAnswer, ...errors(401, 503) }
     })
   }, async () => await app.gate.stats())

@@ -8,7 +8,7 @@ export const MAX_PAGE = 1000
 const UsersQuery = Type.Object({
   offset: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0 }),
   limit: Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: 100 })
-})
+}, { additionalProperties: false })
 
 const UsersPage = Type.Object({
   total: Type.Integer({ minimum: 0, description: 'online uids' }),
@@ -35,14 +35,14 @@ const UserAnswer = Type.Object({
 /** `GET /users` (paginated, in a stable order) and `GET /users/:uid`. */
 const users: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/users', {
-    schema: adminSchema('Online uids, a page at a time, in a stable order', {
+    schema: adminSchema('listUsers', 'Online uids, a page at a time, in a stable order', {
       querystring: UsersQuery,
       response: { 200: UsersPage, ...errors(400, 401, 503) }
     })
   }, async (request) => await app.gate.users(request.query.offset, request.query.limit))
 
   app.get('/users/:uid', {
-    schema: adminSchema('One uid\'s connections, on every node', {
+    schema: adminSchema('getUser', 'One uid\'s connections, on every node', {
       params: Type.Object({ uid: Uid }),
       response: { 200: UserAnswer, ...errors(400, 401, 404, 503) }
     })
