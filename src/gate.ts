@@ -7,7 +7,8 @@ import { JsonProcessor } from './codec/json.js'
 import { OutboundMessage } from './codec/outbound.js'
 import type { Processor } from './codec/processor.js'
 import { ProtobufProcessor } from './codec/protobuf.js'
-import type { AgentDirectory, Delivery, GateStats, KickResult, UserConnections, UsersPage } from './directory/directory.js'
+import type { Delivery, GateStats, KickResult, ProtocolInfo, UserConnections, UsersPage } from './answers.js'
+import type { AgentDirectory } from './directory/directory.js'
 import { LocalDirectory } from './directory/local.js'
 import { GateError } from './errors.js'
 import { Inbox } from './inbox.js'
@@ -311,7 +312,7 @@ export class Gate<M extends object = DefaultMessages> implements AgentHost {
   }
 
   /** The id table and framing, as `GET /gate/protocol` serves it. */
-  protocol (): Record<string, unknown> {
+  protocol (): ProtocolInfo {
     const o = this.options
     return {
       encoding: this.processor.encoding,

@@ -1,15 +1,8 @@
 import type { Agent } from './agent.js'
+import type { ConnectionInfo } from './answers.js'
 import type { OutboundMessage } from './codec/outbound.js'
 
-/** One connection as presence reports it. */
-export interface ConnectionInfo {
-  id: string
-  node: string
-  transport: 'ws' | 'tcp'
-  remoteAddress: string
-  /** ISO 8601. */
-  connectedAt: string
-}
+export type { ConnectionInfo } from './answers.js'
 
 /** Who to kick. */
 export interface KickTarget {

@@ -15,7 +15,6 @@ import { GateError } from './errors.js'
  * }
  * ```
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface GateMessages {}
 
 /** Untyped messages: any name, any body. */
