@@ -17,6 +17,9 @@ export async function buildChatApp (config: ChatConfig, fastifyOptions: FastifyS
     protobuf: config.encoding === 'protobuf' ? { root: PROTO_PATH } : undefined,
     maxConnNum: config.maxConn,
     idleTimeout: config.idleTimeout,
+    lenMsgLen: config.lenMsgLen,
+    littleEndian: config.littleEndian,
+    textFrames: config.textFrames,
     nodeId: config.nodeId,
     redis: config.redisUrl,
     admin: { tokens: [config.adminToken] }
