@@ -4,7 +4,6 @@ import fp from 'fastify-plugin'
 import type { ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import type { WebSocket } from 'ws'
-import { RedisDirectory } from '../src/cluster/directory.js'
 import { normalizeClusterOptions, type ClusterOptions, type RedisOption } from '../src/cluster/options.js'
 import { GateError } from '../src/errors.js'
 import { Gate, type DirectoryFactory } from '../src/gate.js'
@@ -17,7 +16,7 @@ import { adminPlugin, type AdminOptions } from './admin.js'
 export interface GatePluginOptions extends CoreOptions {
   /** @internal Replaces the directory (where agents live); the cluster plugin sets it. */
   directory?: DirectoryFactory
-  /** The admin HTTP API (PROTOCOL.md section 5); `false` switches it off. See `AdminOptions`. */
+  /** The admin HTTP API (docs/protocol.md section 5); `false` switches it off. See `AdminOptions`. */
   admin?: AdminOptions | false
   /**
    * Cluster mode: a Redis URL, ioredis options, or an ioredis client (yours to
@@ -47,8 +46,10 @@ async function gate (app: FastifyInstance, opts: GatePluginOptions): Promise<voi
   const { directory, redis, cluster, ...core } = opts
   if (cluster !== undefined && redis === undefined) throw new GateError.INVALID_OPTION('cluster', 'needs the redis option')
   const clustered = redis !== undefined ? normalizeClusterOptions(redis, cluster) : undefined
+  // ioredis is loaded only in cluster mode: a single node never pays for it.
+  const RedisDirectory = clustered !== undefined && directory === undefined ? (await import('../src/cluster/directory.js')).RedisDirectory : undefined
   const factory: DirectoryFactory | undefined = directory ??
-    (clustered !== undefined ? (local, gate) => new RedisDirectory(local, gate, clustered) : undefined)
+    (RedisDirectory !== undefined ? (local, gate) => new RedisDirectory(local, gate, clustered!) : undefined)
   const instance = new Gate(core, app.log.child({ component: 'gate' }), factory)
   const options = instance.options
   app.decorate('gate', instance)
