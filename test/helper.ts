@@ -86,7 +86,7 @@ export function encodingOptions (encoding: Encoding): GatePluginOptions {
 
 /**
  * A client `Wire` for `encoding`. The protobuf ids are registration order, as
- * PROTOCOL.md says, worked out here rather than read from the server.
+ * docs/protocol.md says, worked out here rather than read from the server.
  */
 export function testWire (encoding: Encoding, opts: WireOptions = {}): Wire {
   if (encoding === 'json') return new Wire(opts)
