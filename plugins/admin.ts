@@ -8,10 +8,12 @@ import protocolRoutes from '../routes/admin/protocol.js'
 import pushRoutes from '../routes/admin/push.js'
 import roomRoutes from '../routes/admin/rooms.js'
 import { ADMIN_TAG, errors } from '../routes/admin/schemas.js'
+import { SENDS_MESSAGE, messageVariants } from '../routes/admin/send.js'
 import statsRoutes from '../routes/admin/stats.js'
 import userRoutes from '../routes/admin/users.js'
 import { GateError } from '../src/errors.js'
 import { bearerAuth } from './admin-auth.js'
+import { strictValidatorCompiler } from './admin-validator.js'
 import { metricsPlugin } from './metrics.js'
 
 /** The `admin` option of the gate plugin (`admin: false` switches the admin API off). */
@@ -86,10 +88,11 @@ function adminErrorHandler (err: FastifyError, request: FastifyRequest, reply: F
 }
 
 /**
- * The admin HTTP API of PROTOCOL.md section 5, under `prefix`, in a context of
- * its own: its token check, error handler and OpenAPI document (its own
- * @fastify/swagger instance, `GET <prefix>/openapi.json`) do not touch the host
- * app's routes, and a host's own @fastify/swagger is left alone.
+ * The admin HTTP API of docs/protocol.md section 5, under `prefix`, in a context
+ * of its own: its token check, error handler, strict validator (no coercion of
+ * bodies, unknown fields refused) and OpenAPI document (its own @fastify/swagger
+ * instance, `GET <prefix>/openapi.json`) do not touch the host app's routes, and
+ * a host's own @fastify/swagger is left alone.
  */
 async function admin (app: FastifyInstance, opts: AdminOptions): Promise<void> {
   const o = normalizeAdminOptions(opts)
@@ -100,12 +103,26 @@ async function admin (app: FastifyInstance, opts: AdminOptions): Promise<void> {
 
   await app.register(async function gateAdmin (scope) {
     scope.setErrorHandler(adminErrorHandler)
+    scope.setValidatorCompiler(strictValidatorCompiler)
     await scope.register(swagger, {
       openapi: {
-        info: { title: 'fastify-gate admin API', version: '1.0.0', description: 'PROTOCOL.md section 5' },
+        info: {
+          title: 'fastify-gate admin API',
+          version: '1.0.0',
+          description: 'Operate a fastify-gate gateway: online users, kicks, pushes and broadcasts, cluster-wide. See docs/admin-api.md.',
+          license: { name: 'MIT', url: 'https://opensource.org/license/mit' }
+        },
+        servers: [{ url: '/', description: 'the gateway that serves this document' }],
         components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
         security: [{ bearerAuth: [] }],
         tags: [{ name: ADMIN_TAG, description: 'fastify-gate admin API' }]
+      },
+      transform: ({ schema, url, route }) => {
+        // The metrics route is the metrics plugin's; it is named here.
+        if (url.endsWith('/metrics')) return { schema: { operationId: 'getMetrics', summary: 'Prometheus metrics of this node', ...schema }, url }
+        // The push routes' bodies are documented as one variant per registered message.
+        if ((route.config as Record<string, unknown> | undefined)?.[SENDS_MESSAGE] !== true || schema?.body === undefined) return { schema, url }
+        return { schema: { ...schema, body: messageVariants(app.gate, schema.body as never) }, url }
       }
     })
     if (o.publicProtocol) await scope.register(protocolRoutes, { public: true })

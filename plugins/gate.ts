@@ -5,7 +5,6 @@ import fp from 'fastify-plugin'
 import type { ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import type { WebSocket } from 'ws'
-import { RedisDirectory } from '../src/cluster/directory.js'
 import { normalizeClusterOptions, type ClusterOptions, type RedisOption } from '../src/cluster/options.js'
 import { GateError } from '../src/errors.js'
 import { Gate, type DirectoryFactory } from '../src/gate.js'
@@ -19,7 +18,7 @@ import { adminPlugin, type AdminOptions } from './admin.js'
 export interface GatePluginOptions extends CoreOptions {
   /** @internal Replaces the directory (where agents live); the cluster plugin sets it. */
   directory?: DirectoryFactory
-  /** The admin HTTP API (PROTOCOL.md section 5); `false` switches it off. See `AdminOptions`. */
+  /** The admin HTTP API (docs/protocol.md section 5); `false` switches it off. See `AdminOptions`. */
   admin?: AdminOptions | false
   /**
    * Cluster mode: a Redis URL, ioredis options, or an ioredis client (yours to
@@ -49,8 +48,10 @@ async function gate (app: FastifyInstance, opts: GatePluginOptions): Promise<voi
   const { directory, redis, cluster, ...core } = opts
   if (cluster !== undefined && redis === undefined) throw new GateError.INVALID_OPTION('cluster', 'needs the redis option')
   const clustered = redis !== undefined ? normalizeClusterOptions(redis, cluster) : undefined
+  // ioredis is loaded only in cluster mode: a single node never pays for it.
+  const RedisDirectory = clustered !== undefined && directory === undefined ? (await import('../src/cluster/directory.js')).RedisDirectory : undefined
   const factory: DirectoryFactory | undefined = directory ??
-    (clustered !== undefined ? (local, gate) => new RedisDirectory(local, gate, clustered) : undefined)
+    (RedisDirectory !== undefined ? (local, gate) => new RedisDirectory(local, gate, clustered!) : undefined)
   const instance = new Gate(core, app.log.child({ component: 'gate' }), factory)
   const options = instance.options
   app.decorate('gate', instance)
@@ -148,4 +149,17 @@ export const gatePlugin = fp(gate, {
 
 export default gatePlugin
 export type { AdminOptions } from './admin.js'
+
+// The public API beside the plugin: what handlers, hooks and answers are made of.
+export { Agent, type Transport } from '../src/agent.js'
+export { CloseCode, type CloseCodeValue, type CloseReason } from '../src/close-codes.js'
+export type { ClusterOptions, RedisOption } from '../src/cluster/options.js'
+export type { Decoded, Processor } from '../src/codec/processor.js'
+export type { ProtobufOptions } from '../src/codec/protobuf.js'
+export type { ClusterAnswer, ConnectionInfo, Delivery, GateStats, KickResult, ProtocolInfo, UserConnections, UsersPage } from '../src/answers.js'
+export { GateError } from '../src/errors.js'
+export { Gate, type ConnectHook, type DisconnectHook } from '../src/gate.js'
+export type { KickTarget } from '../src/local-agents.js'
+export type { AnyMessages, DefaultMessages, GateMessages, Handler, MessageBodies, MessageName, MessageOptions } from '../src/messages.js'
+export type { CoreOptions, MultiLoginPolicy, TcpOptions } from '../src/options.js'
 export { gateMetrics, metricsPlugin, type MetricsPluginOptions } from './metrics.js'

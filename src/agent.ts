@@ -3,6 +3,7 @@ import { CloseCode, type CloseReason } from './close-codes.js'
 import type { OutboundMessage } from './codec/outbound.js'
 import type { Inbox } from './inbox.js'
 import type { Slot } from './limits/admission.js'
+import type { DefaultMessages, MessageName } from './messages.js'
 
 export type Transport = 'ws' | 'tcp'
 
@@ -44,13 +45,13 @@ export interface AgentHost {
   /** Bytes waiting in every agent's outbound queue, process-wide. */
   readonly backlog: { bytes: number }
   encode (name: string, body: unknown): OutboundMessage
-  receive (agent: Agent, payload: Buffer): void
-  bind (agent: Agent, uid: string): Promise<void>
-  unbind (agent: Agent): void
-  join (agent: Agent, room: string): void
-  leave (agent: Agent, room: string): void
-  closing (agent: Agent): void
-  closed (agent: Agent, reason: CloseReason): void
+  receive (agent: Agent<any>, payload: Buffer): void
+  bind (agent: Agent<any>, uid: string): Promise<void>
+  unbind (agent: Agent<any>): void
+  join (agent: Agent<any>, room: string): void
+  leave (agent: Agent<any>, room: string): void
+  closing (agent: Agent<any>): void
+  closed (agent: Agent<any>, reason: CloseReason): void
 }
 
 /** Gate-wide totals since start (monotonic), read by the metrics plugin. */
@@ -78,7 +79,7 @@ const noRooms: ReadonlySet<string> = new Set()
  * It knows nothing of the wire format: it sends `OutboundMessage`s through its
  * `Connection`, and hands inbound payloads to the gate.
  */
-export class Agent {
+export class Agent<M extends object = DefaultMessages> {
   /** Unique in the cluster: `<nodeId>-<sequence>`. */
   readonly id: string
   readonly transport: Transport
@@ -156,9 +157,9 @@ export class Agent {
    * Encodes and sends one message. Returns false, and sends nothing, when the
    * connection is closed or was just closed as a slow consumer (4004). Throws a
    * `GateError` when the message is unknown, invalid or too large; the connection
-   * stays open then.
+   * stays open then. With `GateMessages` extended, `name` and `body` are typed.
    */
-  send (name: string, body: unknown): boolean {
+  send<N extends MessageName<M>> (name: N, body: M[N]): boolean {
     return this.write(this.host.encode(name, body))
   }
 

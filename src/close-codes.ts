@@ -1,7 +1,7 @@
 /**
  * Close codes sent in the WebSocket close frame and passed to disconnect hooks
  * (TCP has no close frame: the socket is ended and the code is only logged).
- * See PROTOCOL.md section 4.
+ * See docs/protocol.md section 4.
  */
 export const CloseCode = {
   /** Normal close, by the client or the application. */

@@ -7,7 +7,8 @@ import { JsonProcessor } from './codec/json.js'
 import { OutboundMessage } from './codec/outbound.js'
 import type { Processor } from './codec/processor.js'
 import { ProtobufProcessor } from './codec/protobuf.js'
-import type { AgentDirectory, Delivery, GateStats, KickResult, UserConnections, UsersPage } from './directory/directory.js'
+import type { Delivery, GateStats, KickResult, ProtocolInfo, UserConnections, UsersPage } from './answers.js'
+import type { AgentDirectory } from './directory/directory.js'
 import { LocalDirectory } from './directory/local.js'
 import { GateError } from './errors.js'
 import { Inbox } from './inbox.js'
@@ -15,15 +16,16 @@ import { Admission, Slot, type Refusal } from './limits/admission.js'
 import { LogLimiter } from './limits/log-limiter.js'
 import { TokenBucket } from './limits/token-bucket.js'
 import { LocalAgents, type KickTarget } from './local-agents.js'
-import { MessageRegistry, type Handler, type MessageDef, type MessageOptions } from './messages.js'
+import { MessageRegistry, type DefaultMessages, type Handler, type MessageDef, type MessageName, type MessageOptions } from './messages.js'
 import { normalizeCoreOptions, type CoreOptions, type NormalizedCoreOptions } from './options.js'
 import { ProtocolError, badBody } from './protocol-error.js'
 import { Sweeper } from './sweeper.js'
 import { HttpGuard } from './transport/http-guard.js'
 import type { Server as HttpServer } from 'node:http'
 
-export type ConnectHook = (agent: Agent) => void | Promise<void>
-export type DisconnectHook = (agent: Agent, reason: CloseReason) => void | Promise<void>
+export type ConnectHook<M extends object = DefaultMessages> = (agent: Agent<M>) => void | Promise<void>
+/** Runs after the close; the agent still has the uid, rooms and data it had when it closed. */
+export type DisconnectHook<M extends object = DefaultMessages> = (agent: Agent<M>, reason: CloseReason) => void | Promise<void>
 
 /** Optional instrumentation (the metrics plugin sets it). */
 export interface GateObserver {
@@ -32,7 +34,7 @@ export interface GateObserver {
 }
 
 /** Builds the directory; the default is the single-node `LocalDirectory`. */
-export type DirectoryFactory = (local: LocalAgents, gate: Gate) => AgentDirectory
+export type DirectoryFactory = (local: LocalAgents, gate: Gate<any>) => AgentDirectory
 
 const MAX_UID_LENGTH = 256
 const MAX_ROOM_LENGTH = 256
@@ -42,7 +44,7 @@ const MAX_ROOM_LENGTH = 256
  * agents, and the cluster-wide operations (through the directory). It never
  * touches a socket; transports hand it `Connection`s via `accept`.
  */
-export class Gate implements AgentHost {
+export class Gate<M extends object = DefaultMessages> implements AgentHost {
   readonly options: NormalizedCoreOptions
   readonly nodeId: string
   readonly messages = new MessageRegistry()
@@ -52,6 +54,7 @@ export class Gate implements AgentHost {
   readonly counters: GateCounters = {
     msgsIn: 0, msgsOut: 0, bytesIn: 0, bytesOut: 0, handlerErrors: 0, refused: 0, throttled: 0, loginsThrottled: 0, closes: new Map()
   }
+
   /** Connections refused, by reason, since start. */
   readonly refusals = new Map<Refusal, number>()
   /** Outbound bytes waiting in every connection's queue (see `maxTotalBufferedBytes`). */
@@ -62,8 +65,8 @@ export class Gate implements AgentHost {
   observer: GateObserver | undefined = undefined
   private seq = 0
   private state: 'init' | 'ready' | 'closing' | 'closed' = 'init'
-  private readonly connectHooks: ConnectHook[] = []
-  private readonly disconnectHooks: DisconnectHook[] = []
+  private readonly connectHooks: Array<ConnectHook<any>> = []
+  private readonly disconnectHooks: Array<DisconnectHook<any>> = []
   private readonly closingAgents = new Set<Agent>()
   private readonly hookRuns = new Set<Promise<unknown>>()
   private readonly sweeper: Sweeper
@@ -125,25 +128,25 @@ export class Gate implements AgentHost {
    * Registers a message, optionally with its handler. With a TypeBox `schema`, the
    * body is checked before the handler runs and the handler's `msg` is typed.
    */
-  message<S extends TSchema> (name: string, opts: MessageOptions<S> = {}, handler?: Handler<Static<S>>): this {
+  message<S extends TSchema> (name: MessageName<M>, opts: MessageOptions<S> = {}, handler?: Handler<Static<S>, M>): this {
     this.messages.register(name, opts, handler)
     return this
   }
 
   /** Sets the handler of a registered message. */
-  handle<T = unknown> (name: string, handler: Handler<T>): this {
+  handle<T = unknown> (name: MessageName<M>, handler: Handler<T, M>): this {
     this.messages.handle(name, handler as Handler<any>)
     return this
   }
 
   /** Runs for every new connection, before its first message is handled. */
-  onConnect (hook: ConnectHook): this {
+  onConnect (hook: ConnectHook<M>): this {
     this.connectHooks.push(hook)
     return this
   }
 
   /** Runs once per connection after it closed, with the close code and reason. */
-  onDisconnect (hook: DisconnectHook): this {
+  onDisconnect (hook: DisconnectHook<M>): this {
     this.disconnectHooks.push(hook)
     return this
   }
@@ -343,17 +346,17 @@ export class Gate implements AgentHost {
   }
 
   /** Sends to every connection of these uids, on every node. */
-  async pushToUids (uids: readonly string[], name: string, body: unknown): Promise<Delivery> {
+  async pushToUids<N extends MessageName<M>> (uids: readonly string[], name: N, body: M[N]): Promise<Delivery> {
     return await this.directory.pushToUids([...new Set(uids)], this.encode(name, body))
   }
 
   /** Sends to every member of the room, on every node. */
-  async pushToRoom (room: string, name: string, body: unknown): Promise<Delivery> {
+  async pushToRoom<N extends MessageName<M>> (room: string, name: N, body: M[N]): Promise<Delivery> {
     return await this.directory.pushToRoom(room, this.encode(name, body))
   }
 
   /** Sends to every open connection (or every logged-in one), on every node. */
-  async broadcast (name: string, body: unknown, opts: { loggedInOnly?: boolean } = {}): Promise<Delivery> {
+  async broadcast<N extends MessageName<M>> (name: N, body: M[N], opts: { loggedInOnly?: boolean } = {}): Promise<Delivery> {
     return await this.directory.broadcast(this.encode(name, body), opts.loggedInOnly === true)
   }
 
@@ -375,7 +378,7 @@ export class Gate implements AgentHost {
   }
 
   /** The id table and framing, as `GET /gate/protocol` serves it. */
-  protocol (): Record<string, unknown> {
+  protocol (): ProtocolInfo {
     const o = this.options
     return {
       encoding: this.processor.encoding,

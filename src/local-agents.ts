@@ -1,15 +1,8 @@
 import type { Agent } from './agent.js'
+import type { ConnectionInfo } from './answers.js'
 import type { OutboundMessage } from './codec/outbound.js'
 
-/** One connection as presence reports it. */
-export interface ConnectionInfo {
-  id: string
-  node: string
-  transport: 'ws' | 'tcp'
-  remoteAddress: string
-  /** ISO 8601. */
-  connectedAt: string
-}
+export type { ConnectionInfo } from './answers.js'
 
 /** Who to kick. */
 export interface KickTarget {
@@ -52,12 +45,23 @@ export class LocalAgents {
     if (agent.transport === 'tcp') this.tcp++
   }
 
-  /** Forgets the agent everywhere: rooms, uid and id. */
+  /**
+   * Takes the agent out of every index (id, uid, rooms). The agent itself keeps its
+   * uid and rooms, so disconnect hooks see it as it was when it closed.
+   */
   remove (agent: Agent): void {
     if (!this.byId.delete(agent.id)) return
     if (agent.transport === 'tcp') this.tcp--
-    if (agent.roomSet) for (const room of agent.roomSet) this.leave(agent, room)
-    if (agent.uidValue !== undefined) this.unbind(agent)
+    if (agent.roomSet) for (const room of agent.roomSet) this.unindex(this.byRoom, room, agent)
+    if (agent.uidValue !== undefined && this.unindex(this.byUid, agent.uidValue, agent)) this.sortedUids = undefined
+  }
+
+  /** Deletes `agent` from `index[key]`; returns true when that emptied the key. */
+  private unindex (index: Map<string, Set<Agent>>, key: string, agent: Agent): boolean {
+    const set = index.get(key)
+    if (set === undefined || !set.delete(agent) || set.size > 0) return false
+    index.delete(key)
+    return true
   }
 
   get (id: string): Agent | undefined {
@@ -97,7 +101,8 @@ export class LocalAgents {
   /** Removes `agent`'s uid; returns the uid and whether it was the last connection of it here. */
   unbind (agent: Agent): { uid: string, last: boolean } | undefined {
     const uid = agent.uidValue
-    if (uid === undefined) return undefined
+    // A removed (closed) agent keeps its uid for the disconnect hooks.
+    if (uid === undefined || !this.byId.has(agent.id)) return undefined
     agent.uidValue = undefined
     const set = this.byUid.get(uid)
     set?.delete(agent)
@@ -125,7 +130,7 @@ export class LocalAgents {
 
   /** Returns true when the agent was in the room. */
   leave (agent: Agent, room: string): boolean {
-    if (agent.roomSet?.delete(room) !== true) return false
+    if (!this.byId.has(agent.id) || agent.roomSet?.delete(room) !== true) return false
     if (agent.roomSet.size === 0) agent.roomSet = undefined
     const set = this.byRoom.get(room)
     if (set !== undefined) {

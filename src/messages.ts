@@ -3,8 +3,34 @@ import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
 import type { Agent } from './agent.js'
 import { GateError } from './errors.js'
 
+/**
+ * The application's messages: name -> body type. Empty, any name and any body
+ * compile. Extend it by declaration merging, and `agent.send`, `gate.pushToUids`,
+ * `gate.pushToRoom`, `gate.broadcast` and `gate.message` accept only these names,
+ * each with its own body:
+ *
+ * ```ts
+ * declare module 'fastify-gate' {
+ *   interface GateMessages extends MessageBodies<typeof schemas> {}
+ * }
+ * ```
+ */
+export interface GateMessages {}
+
+/** Untyped messages: any name, any body. */
+export type AnyMessages = Record<string, unknown>
+
+/** `GateMessages` once the application has extended it, else `AnyMessages`. */
+export type DefaultMessages = keyof GateMessages extends never ? AnyMessages : GateMessages
+
+/** The message names of a message map. */
+export type MessageName<M> = keyof M & string
+
+/** A message map from a map of TypeBox schemas (name -> schema): name -> `Static<schema>`. Other entries are left out. */
+export type MessageBodies<T> = { -readonly [K in keyof T as T[K] extends TSchema ? K : never]: T[K] extends TSchema ? Static<T[K]> : never }
+
 /** A message handler: one call per inbound message, in order per connection. */
-export type Handler<T = unknown> = (msg: T, agent: Agent) => void | Promise<void>
+export type Handler<T = unknown, M extends object = DefaultMessages> = (msg: T, agent: Agent<M>) => void | Promise<void>
 
 export interface MessageOptions<S extends TSchema = TSchema> {
   /** TypeBox schema of the body. It is compiled once and checked before any handler runs (1007 on failure). */
@@ -47,7 +73,7 @@ export class MessageRegistry {
   private byIdTable: (MessageDef | undefined)[] = []
   private frozen = false
 
-  register<S extends TSchema> (name: string, opts: MessageOptions<S> = {}, handler?: Handler<Static<S>>): MessageDef {
+  register<S extends TSchema> (name: string, opts: MessageOptions<S> = {}, handler?: Handler<Static<S>, any>): MessageDef {
     if (this.frozen) throw new GateError.REGISTRY_FROZEN(name)
     if (typeof name !== 'string' || name.length === 0) throw new GateError.INVALID_MESSAGE(String(name), 'the name must be a non-empty string')
     if (this.byName.has(name)) throw new GateError.DUPLICATE_MESSAGE(name)

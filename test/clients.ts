@@ -1,5 +1,5 @@
 /**
- * Test clients written only from PROTOCOL.md (not from the server's code), so
+ * Test clients written only from docs/protocol.md (not from the server's code), so
  * they check the wire contract: JSON `{"Name":{...}}` or protobuf `| id:uint16 | body |`
  * payloads, carried one per WebSocket message or length-prefixed on TCP.
  */
@@ -20,7 +20,7 @@ export interface WireOptions {
   littleEndian?: boolean
 }
 
-/** Encodes and decodes payloads the way PROTOCOL.md section 1 says. */
+/** Encodes and decodes payloads the way docs/protocol.md section 1 says. */
 export class Wire {
   readonly opts: Required<Pick<WireOptions, 'encoding' | 'lenMsgLen' | 'littleEndian'>> & WireOptions
   constructor (opts: WireOptions = {}) {

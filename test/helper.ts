@@ -86,7 +86,7 @@ export function encodingOptions (encoding: Encoding): GatePluginOptions {
 
 /**
  * A client `Wire` for `encoding`. The protobuf ids are registration order, as
- * PROTOCOL.md says, worked out here rather than read from the server.
+ * docs/protocol.md says, worked out here rather than read from the server.
  */
 export function testWire (encoding: Encoding, opts: WireOptions = {}): Wire {
   if (encoding === 'json') return new Wire(opts)
@@ -191,7 +191,7 @@ function stripUndefined<T extends object> (obj: T): T {
 /** A promise with its resolve function, for handlers that must wait on the test. */
 export function deferred<T = void> (): { promise: Promise<T>, resolve: (value: T) => void } {
   let resolve!: (value: T) => void
-  const promise = new Promise<T>(r => { resolve = r })
+  const promise = new Promise<T>(_resolve => { resolve = _resolve })
   return { promise, resolve }
 }
 

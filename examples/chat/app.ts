@@ -21,6 +21,9 @@ export async function buildChatApp (config: ChatConfig, fastifyOptions: FastifyS
     maxConnPerIp: config.maxConnPerIp,
     connRatePerIp: config.connRatePerIp,
     msgRate: config.msgRate,
+    lenMsgLen: config.lenMsgLen,
+    littleEndian: config.littleEndian,
+    textFrames: config.textFrames,
     nodeId: config.nodeId,
     redis: config.redisUrl,
     admin: { tokens: [config.adminToken] }

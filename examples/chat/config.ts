@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 
-/** The example app's configuration, from the environment (PROTOCOL.md section 6). */
+/** The example app's configuration, from the environment (docs/protocol.md section 6). */
 export interface ChatConfig {
   host: string
   port: number
@@ -25,6 +25,12 @@ export interface ChatConfig {
   connRatePerIp: number
   /** Messages per second per connection; 0 disables. */
   msgRate: number
+  /** TCP length prefix bytes: 1, 2 (default) or 4 (GATE_LEN_MSG_LEN), as leaf's `LenMsgLen`. */
+  lenMsgLen: 1 | 2 | 4
+  /** Little-endian length prefix and protobuf id (GATE_LITTLE_ENDIAN), as leaf's `LittleEndian`. */
+  littleEndian: boolean
+  /** JSON sent to WebSocket clients in text frames (GATE_TEXT_FRAMES), for browsers. */
+  textFrames: boolean
 }
 
 export const DEFAULT_TOKEN_SECRET = 'dev-secret'
@@ -41,6 +47,18 @@ function nonNegativeInt (name: string, value: string | undefined, fallback: numb
   const n = Number(value)
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${value}"`)
   return n
+}
+
+function flag (name: string, value: string | undefined): boolean {
+  if (value === undefined || value === '' || value === '0' || value === 'false') return false
+  if (value === '1' || value === 'true') return true
+  throw new Error(`${name} must be 1/true or 0/false, got "${value}"`)
+}
+
+function lenMsgLen (value: string | undefined): 1 | 2 | 4 {
+  if (value === undefined || value === '') return 2
+  if (value === '1' || value === '2' || value === '4') return Number(value) as 1 | 2 | 4
+  throw new Error(`GATE_LEN_MSG_LEN must be 1, 2 or 4, got "${value}"`)
 }
 
 /** Reads and checks the environment; throws a readable error on a bad value. */
@@ -66,6 +84,9 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): ChatConfig {
     loginTimeout: nonNegativeInt('GATE_LOGIN_TIMEOUT', env.GATE_LOGIN_TIMEOUT, 10000),
     maxConnPerIp: nonNegativeInt('GATE_MAX_CONN_PER_IP', env.GATE_MAX_CONN_PER_IP, 1000),
     connRatePerIp: nonNegativeInt('GATE_CONN_RATE_PER_IP', env.GATE_CONN_RATE_PER_IP, 100),
-    msgRate: nonNegativeInt('GATE_MSG_RATE', env.GATE_MSG_RATE, 100)
+    msgRate: nonNegativeInt('GATE_MSG_RATE', env.GATE_MSG_RATE, 100),
+    lenMsgLen: lenMsgLen(env.GATE_LEN_MSG_LEN),
+    littleEndian: flag('GATE_LITTLE_ENDIAN', env.GATE_LITTLE_ENDIAN),
+    textFrames: flag('GATE_TEXT_FRAMES', env.GATE_TEXT_FRAMES)
   }
 }

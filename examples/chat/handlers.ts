@@ -1,9 +1,10 @@
+import { Type } from '@sinclair/typebox'
 import type { Gate } from '../../src/gate.js'
 import { CloseCode } from '../../src/close-codes.js'
 import * as M from './messages.js'
 
 /**
- * The chat protocol of PROTOCOL.md section 6. Registration order is the protobuf
+ * The chat protocol of docs/protocol.md section 6. Registration order is the protobuf
  * id order (chat.proto declares the messages in the same order).
  */
 export function registerChat (gate: Gate, verifyToken: (token: string) => string): void {
@@ -58,8 +59,9 @@ export function registerChat (gate: Gate, verifyToken: (token: string) => string
 
   gate.message('S2C_Message', { schema: M.S2C_Message })
 
-  gate.message('C2S_UpdateWatchRoom', { schema: M.C2S_UpdateWatchRoom }, (msg, agent) => {
-    const wanted = new Set(msg.rooms)
+  // leaf's Go clients send a nil room list as `"rooms": null`: it means no rooms.
+  gate.message('C2S_UpdateWatchRoom', { schema: Type.Object({ rooms: Type.Union([M.C2S_UpdateWatchRoom.properties.rooms, Type.Null()]) }) }, (msg, agent) => {
+    const wanted = new Set(msg.rooms ?? [])
     for (const room of [...agent.rooms]) if (!wanted.has(room)) agent.leave(room)
     for (const room of wanted) agent.join(room)
     agent.send('S2C_UpdateWatchRoom', { rooms: [...agent.rooms] })

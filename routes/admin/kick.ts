@@ -1,23 +1,19 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { AgentId, MAX_TARGETS, Uids, adminSchema, clusterFields, errors } from './schemas.js'
+import { KickResult } from '../../src/answers.js'
+import { AgentId, MAX_TARGETS, Uids, adminSchema, errors } from './schemas.js'
 
 const KickBody = Type.Object({
   uids: Type.Optional(Uids),
   agents: Type.Optional(Type.Array(AgentId, { maxItems: MAX_TARGETS, description: 'agent ids, as GET /users/:uid lists them' })),
   reason: Type.Optional(Type.String({ maxLength: 1024, description: 'the WebSocket close reason (cut to 123 bytes); default "kicked"' }))
-}, { anyOf: [{ required: ['uids'] }, { required: ['agents'] }] })
-
-const KickAnswer = Type.Object({
-  kicked: Type.Integer({ minimum: 0, description: 'connections closed, over every node that answered' }),
-  ...clusterFields
-})
+}, { additionalProperties: false, anyOf: [{ required: ['uids'] }, { required: ['agents'] }] })
 
 /** `POST /kick`: closes connections with 4001 and the reason. */
 const kick: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/kick', {
-    schema: adminSchema('Close connections of uids and/or agent ids with 4001 and a reason', {
+    schema: adminSchema('kick', 'Close connections of uids and/or agent ids with 4001 and a reason', {
       body: KickBody,
-      response: { 200: KickAnswer, ...errors(400, 401, 503) }
+      response: { 200: KickResult, ...errors(400, 401, 503) }
     })
   }, async (request) => {
     const { uids, agents, reason } = request.body

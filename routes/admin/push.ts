@@ -1,16 +1,18 @@
-import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Uids, adminSchema, deliveryResponses, messageFields } from './schemas.js'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Uids, adminSchema, deliveryResponses } from './schemas.js'
+import { SENDS_MESSAGE, sendBody, untyped } from './send.js'
 
 /** `POST /push`: one message to every connection of these uids, on every node. */
 const push: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/push', {
-    schema: adminSchema('Send a message to every connection of these uids', {
-      body: Type.Object({ uids: Uids, ...messageFields }),
+    config: { [SENDS_MESSAGE]: true },
+    schema: adminSchema('pushToUids', 'Send a message to every connection of these uids', {
+      body: sendBody({ uids: Uids }),
       response: deliveryResponses
     })
   }, async (request) => {
     const { uids, name, body } = request.body
-    return await app.gate.pushToUids(uids, name, body)
+    return await untyped(app.gate).pushToUids(uids, name, body)
   })
 }
 

@@ -1,8 +1,9 @@
 import { Type } from '@sinclair/typebox'
+import { Delivery } from '../../src/answers.js'
 import type { FastifySchema } from 'fastify'
 
 /**
- * Schemas shared by the admin routes (PROTOCOL.md section 5). Every route declares
+ * Schemas shared by the admin routes (docs/protocol.md section 5). Every route declares
  * a schema for each status it can answer; errors all have Fastify's shape.
  */
 
@@ -21,14 +22,8 @@ export function errors<const C extends number> (...codes: C[]): ErrorAnswers<C> 
   return Object.fromEntries(codes.map(code => [code, ErrorAnswer])) as ErrorAnswers<C>
 }
 
-/**
- * Set on a cluster answer when a node did not answer in time, or the cluster
- * store was unreachable and only this node's part is included.
- */
-export const clusterFields = {
-  partial: Type.Optional(Type.Boolean({ description: 'true when some node\'s part is missing' })),
-  missingNodes: Type.Optional(Type.Array(Type.String(), { description: 'ids of the nodes whose part is missing' }))
-}
+/** Set on cluster answers when some node's part is missing (the core's schema). */
+export { clusterFields } from '../../src/answers.js'
 
 /** Most uids or agent ids one request may name. */
 export const MAX_TARGETS = 1000
@@ -38,25 +33,13 @@ export const Room = Type.String({ minLength: 1, maxLength: 256 })
 export const AgentId = Type.String({ minLength: 1, maxLength: 256 })
 export const Uids = Type.Array(Uid, { maxItems: MAX_TARGETS })
 
-/** What to send: a registered message name and its body (checked against the message's schema). */
-export const messageFields = {
-  name: Type.String({ minLength: 1, maxLength: 256, description: 'a registered message name' }),
-  body: Type.Object({}, { additionalProperties: true, description: 'the message body; must pass the message\'s schema' })
-}
-
-/** `{ delivered }`: connections written, over every node that answered. */
-export const DeliveryAnswer = Type.Object({
-  delivered: Type.Integer({ minimum: 0, description: 'connections written, over every node that answered' }),
-  ...clusterFields
-})
-
 /** The responses of a push: delivered, bad message or body, no token, cluster store down. */
-export const deliveryResponses = { 200: DeliveryAnswer, ...errors(400, 401, 503) }
+export const deliveryResponses = { 200: Delivery, ...errors(400, 401, 503) }
 
 /** The OpenAPI tag of every admin route (a host's own @fastify/swagger can hide it with `hiddenTag`). */
 export const ADMIN_TAG = 'gate-admin'
 
-/** Route options every admin route shares. */
-export function adminSchema<S extends FastifySchema> (summary: string, schema: S): S & { tags: string[], summary: string } {
-  return { tags: [ADMIN_TAG], summary, ...schema }
+/** Route options every admin route shares: the tag, a stable `operationId` and a summary. */
+export function adminSchema<S extends FastifySchema> (operationId: string, summary: string, schema: S): S & { tags: string[], summary: string, operationId: string } {
+  return { tags: [ADMIN_TAG], operationId, summary, ...schema }
 }

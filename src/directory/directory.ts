@@ -1,48 +1,9 @@
 import type { Agent } from '../agent.js'
 import type { OutboundMessage } from '../codec/outbound.js'
-import type { ConnectionInfo, KickTarget } from '../local-agents.js'
+import type { Delivery, GateStats, KickResult, UserConnections, UsersPage } from '../answers.js'
+import type { KickTarget } from '../local-agents.js'
 
-/**
- * Set on a cluster answer when some node did not answer in time, or the cluster
- * store was unreachable and only this node's part is included.
- */
-export interface ClusterAnswer {
-  partial?: boolean
-  /** Nodes whose part is missing. */
-  missingNodes?: string[]
-}
-
-export interface Delivery extends ClusterAnswer {
-  /** Connections written, over every node that answered. */
-  delivered: number
-}
-
-export interface KickResult extends ClusterAnswer {
-  /** Connections closed, over every node that answered. */
-  kicked: number
-}
-
-export interface GateStats extends ClusterAnswer {
-  onlineUsers: number
-  connections: number
-  nodes: number
-  transports: { ws: number, tcp: number }
-  /** The id of the node that answered. */
-  node: string
-  mode: 'local' | 'cluster'
-}
-
-export interface UsersPage extends ClusterAnswer {
-  total: number
-  offset: number
-  limit: number
-  items: Array<{ uid: string, connections: number }>
-}
-
-export interface UserConnections extends ClusterAnswer {
-  uid: string
-  connections: ConnectionInfo[]
-}
+export type { ClusterAnswer, Delivery, GateStats, KickResult, UserConnections, UsersPage } from '../answers.js'
 
 /**
  * Where agents live. The gate tells the directory about its own connections as

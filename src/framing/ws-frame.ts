@@ -5,9 +5,11 @@ import * as ws from 'ws'
  * unmasked frame it returns `[header, payload]` (just `[header]` when the payload
  * is empty) without copying the payload.
  */
-const frameOf = (ws as unknown as { Sender: {
-  frame: (data: Buffer, opts: { fin: boolean, rsv1: boolean, opcode: number, mask: boolean, readOnly: boolean }) => Buffer[]
-} }).Sender.frame
+const frameOf = (ws as unknown as {
+  Sender: {
+    frame: (data: Buffer, opts: { fin: boolean, rsv1: boolean, opcode: number, mask: boolean, readOnly: boolean }) => Buffer[]
+  }
+}).Sender.frame
 
 const BINARY = { fin: true, rsv1: false, opcode: 2, mask: false, readOnly: true }
 const TEXT = { fin: true, rsv1: false, opcode: 1, mask: false, readOnly: true }

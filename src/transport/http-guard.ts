@@ -1,8 +1,15 @@
 import type { IncomingMessage, Server } from 'node:http'
 import type { Socket } from 'node:net'
 import { Server as TlsServer } from 'node:tls'
-import type { Gate } from '../gate.js'
-import type { Slot } from '../limits/admission.js'
+import type { Refusal, Slot } from '../limits/admission.js'
+
+/** What the guard needs from the gate. */
+export interface GuardHost {
+  readonly options: { readonly headersTimeout: number }
+  reserve (ip: string, unfinishedHttp: boolean): Slot | Refusal
+  release (slot: Slot): void
+  onSweep (fn: (now: number) => void): void
+}
 
 /**
  * Guards the app's HTTP server, where WebSocket upgrades arrive. A connection
@@ -19,12 +26,12 @@ import type { Slot } from '../limits/admission.js'
  * the server's settings. On a TLS server the clock starts after the handshake.
  */
 export class HttpGuard {
-  private readonly gate: Gate
+  private readonly gate: GuardHost
   private readonly server: Server
   private readonly pending = new Map<Socket, { slot: Slot, since: number }>()
   private deadline: NodeJS.Timeout | undefined
 
-  constructor (gate: Gate, server: Server) {
+  constructor (gate: GuardHost, server: Server) {
     this.gate = gate
     this.server = server
     const event = server instanceof TlsServer ? 'secureConnection' : 'connection'

@@ -5,7 +5,7 @@ import { fastCluster, login, spawnNode, startNode } from '../fixtures/cluster-ap
 import { until } from '../helper.js'
 import { startRedis } from '../redis-helper.js'
 
-/** PROTOCOL.md: a node that dies without cleaning up disappears from every answer within 15 s. */
+/** docs/protocol.md: a node that dies without cleaning up disappears from every answer within 15 s. */
 const PURGE_BOUND = 15000
 
 test('a node killed with SIGKILL disappears from every answer, and its keys are purged', async (t) => {

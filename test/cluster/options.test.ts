@@ -8,7 +8,7 @@ import { fastCluster, login, startNode } from '../fixtures/cluster-app.js'
 import { registerTestMessages, startGate, until } from '../helper.js'
 import { startRedis } from '../redis-helper.js'
 
-test('cluster options have defaults within the PROTOCOL.md bounds', () => {
+test('cluster options have defaults within the docs/protocol.md bounds', () => {
   const o = normalizeClusterOptions('redis://127.0.0.1:1')
   assert.deepEqual({ ...o, redis: undefined }, { redis: undefined, userClient: false, keyPrefix: 'gate', nodeTtl: 10000, heartbeat: 2000, requestTimeout: 1000 })
   assert.ok(o.nodeTtl + o.heartbeat <= 15000, 'a dead node is purged within 15 s')

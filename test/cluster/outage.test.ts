@@ -6,7 +6,7 @@ import type { GateStats } from '../../src/directory/directory.js'
 import { assertEchoes, until, type Started } from '../helper.js'
 import { startRedis } from '../redis-helper.js'
 
-/** PROTOCOL.md: after Redis restarts empty, every live node's users are listed again within 10 s. */
+/** docs/protocol.md: after Redis restarts empty, every live node's users are listed again within 10 s. */
 const RECOVERY_BOUND = 10000
 
 /** Polls `node`'s cluster stats until `check` holds (while Redis is unreachable, stats reject: not yet). */

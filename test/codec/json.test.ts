@@ -28,7 +28,7 @@ function closeCodeOf (fn: () => unknown): number {
   assert.fail('no error thrown')
 }
 
-/** PROTOCOL.md section 1, JSON: each bad payload and the close code it causes. */
+/** docs/protocol.md section 1, JSON: each bad payload and the close code it causes. */
 const badPayloads: Array<{ what: string, payload: string, code: number }> = [
   { what: 'not JSON', payload: 'this is not json', code: CloseCode.PROTOCOL_ERROR },
   { what: 'truncated JSON', payload: '{"Echo":{"text":"a"}', code: CloseCode.PROTOCOL_ERROR },

@@ -1,5 +1,5 @@
 /**
- * The example chat gateway end to end, as a client written from PROTOCOL.md sees
+ * The example chat gateway end to end, as a client written from docs/protocol.md sees
  * it: login, heartbeat, uid and room messages, over TCP and WebSocket, in JSON
  * and protobuf; a failed login; a message before login.
  */

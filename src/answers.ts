@@ -1,0 +1,86 @@
+import { Type, type Static } from '@sinclair/typebox'
+
+/**
+ * The answers of the gate's cluster-wide operations, as TypeBox schemas. They are
+ * the one source of both the TypeScript types (`Static<>`, below) and the admin
+ * API's response schemas (routes/admin), so the two cannot drift apart.
+ */
+
+/**
+ * Set on a cluster answer when some node did not answer in time, or the cluster
+ * store was unreachable and only this node's part is included.
+ */
+export const clusterFields = {
+  partial: Type.Optional(Type.Boolean({ description: 'true when some node\'s part is missing' })),
+  missingNodes: Type.Optional(Type.Array(Type.String(), { description: 'ids of the nodes whose part is missing' }))
+}
+export const ClusterAnswer = Type.Object(clusterFields)
+export type ClusterAnswer = Static<typeof ClusterAnswer>
+
+const Count = Type.Integer({ minimum: 0 })
+
+/** `{ delivered }`: connections written, over every node that answered. */
+export const Delivery = Type.Object({
+  delivered: Type.Integer({ minimum: 0, description: 'connections written, over every node that answered' }),
+  ...clusterFields
+})
+export type Delivery = Static<typeof Delivery>
+
+/** `{ kicked }`: connections closed, over every node that answered. */
+export const KickResult = Type.Object({
+  kicked: Type.Integer({ minimum: 0, description: 'connections closed, over every node that answered' }),
+  ...clusterFields
+})
+export type KickResult = Static<typeof KickResult>
+
+/** Cluster-wide counts (`GET /gate/stats`). */
+export const GateStats = Type.Object({
+  onlineUsers: Type.Integer({ minimum: 0, description: 'distinct bound uids; a uid online on two nodes counts once' }),
+  connections: Type.Integer({ minimum: 0, description: 'every open connection, logged in or not' }),
+  nodes: Type.Integer({ minimum: 0, description: 'live nodes' }),
+  transports: Type.Object({ ws: Count, tcp: Count }),
+  node: Type.String({ description: 'the id of the node that answered' }),
+  mode: Type.Union([Type.Literal('local'), Type.Literal('cluster')]),
+  ...clusterFields
+}, { additionalProperties: true })
+export type GateStats = Static<typeof GateStats>
+
+/** One page of online uids (`GET /gate/users`), in a stable order. */
+export const UsersPage = Type.Object({
+  total: Type.Integer({ minimum: 0, description: 'online uids' }),
+  offset: Type.Integer({ minimum: 0 }),
+  limit: Type.Integer({ minimum: 1 }),
+  items: Type.Array(Type.Object({ uid: Type.String(), connections: Type.Integer({ minimum: 0 }) })),
+  ...clusterFields
+})
+export type UsersPage = Static<typeof UsersPage>
+
+/** One connection as presence reports it. */
+export const ConnectionInfo = Type.Object({
+  id: Type.String({ description: 'agent id, usable in POST /kick { agents }' }),
+  node: Type.String(),
+  transport: Type.Union([Type.Literal('ws'), Type.Literal('tcp')]),
+  remoteAddress: Type.String(),
+  connectedAt: Type.String({ format: 'date-time', description: 'ISO 8601' })
+})
+export type ConnectionInfo = Static<typeof ConnectionInfo>
+
+/** One uid's connections on every node (`GET /gate/users/:uid`). */
+export const UserConnections = Type.Object({
+  uid: Type.String(),
+  connections: Type.Array(ConnectionInfo),
+  ...clusterFields
+})
+export type UserConnections = Static<typeof UserConnections>
+
+/** Framing, encoding and the id table (`GET /gate/protocol`). */
+export const ProtocolInfo = Type.Object({
+  encoding: Type.String({ description: '"json", "protobuf" or a custom processor\'s name' }),
+  lenMsgLen: Type.Integer({ description: 'bytes of the TCP length prefix: 1, 2 or 4' }),
+  littleEndian: Type.Boolean(),
+  maxMsgLen: Type.Integer(),
+  minMsgLen: Type.Integer(),
+  messages: Type.Array(Type.Object({ id: Type.Integer(), name: Type.String(), needsLogin: Type.Boolean() })),
+  schema: Type.Optional(Type.Unknown({ description: 'protobuf mode: the protobufjs JSON descriptor of the messages' }))
+}, { additionalProperties: true })
+export type ProtocolInfo = Static<typeof ProtocolInfo>
