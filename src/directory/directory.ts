@@ -1,5 +1,6 @@
 import type { Agent } from '../agent.js'
 import type { OutboundMessage } from '../codec/outbound.js'
+import type { NodeFigures } from '../figures/schema.js'
 import type { ConnectionInfo, KickTarget } from '../local-agents.js'
 
 /**
@@ -39,6 +40,11 @@ export interface UsersPage extends ClusterAnswer {
   items: Array<{ uid: string, connections: number }>
 }
 
+/** Every node's live figures; a node without a reporter is missing. */
+export interface ClusterFigures extends ClusterAnswer {
+  nodes: NodeFigures[]
+}
+
 export interface UserConnections extends ClusterAnswer {
   uid: string
   connections: ConnectionInfo[]
@@ -67,11 +73,17 @@ export interface AgentDirectory {
   // Cluster-wide questions and operations.
   isOnline (uid: string): Promise<boolean>
   stats (): Promise<GateStats>
-  users (offset: number, limit: number): Promise<UsersPage>
+  /** Online uids in a stable order, a page at a time; with `prefix`, only the uids that start with it. */
+  users (offset: number, limit: number, prefix?: string): Promise<UsersPage>
   /** `null` when the uid has no connection anywhere. */
   user (uid: string): Promise<UserConnections | null>
   pushToUids (uids: readonly string[], msg: OutboundMessage): Promise<Delivery>
   pushToRoom (room: string, msg: OutboundMessage): Promise<Delivery>
   broadcast (msg: OutboundMessage, loggedInOnly: boolean): Promise<Delivery>
   kick (target: KickTarget, code: number, reason: string): Promise<KickResult>
+
+  /** What this node answers when asked for its live figures (the dashboard sets it). */
+  reporter: (() => NodeFigures) | undefined
+  /** Every live node's figures, this node's first. */
+  figures (): Promise<ClusterFigures>
 }
