@@ -19,7 +19,7 @@ export async function buildChatApp (config: ChatConfig, fastifyOptions: FastifyS
     idleTimeout: config.idleTimeout,
     nodeId: config.nodeId,
     redis: config.redisUrl,
-    admin: { tokens: [config.adminToken] }
+    admin: { tokens: [config.adminToken], dashboard: true }
   })
   registerChat(app.gate, tokenVerifier(config.tokenSecret))
   return app
