@@ -1,5 +1,5 @@
 import { Validator, type OutputUnit } from '@cfworker/json-schema'
-import { useEffect, useMemo, useState } from 'preact/hooks'
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { api } from './api.js'
 import { html } from './html.js'
 import type { MessageInfo } from './types.js'
@@ -54,11 +54,15 @@ export function MessageForm ({ send, label, confirm }: Props): ReturnType<typeof
   const [text, setText] = useState('{}')
   const [result, setResult] = useState<{ ok: boolean, line: string } | undefined>(undefined)
   const [confirming, setConfirming] = useState(false)
+  /** Set once the body was typed in: the list arriving then must not overwrite it. */
+  const edited = useRef(false)
 
   useEffect(() => {
     loadMessages().then(l => {
       setList(l)
-      if (l[0] !== undefined) { setName(l[0].name); setText(JSON.stringify(skeleton(l[0].schema))) }
+      if (l[0] === undefined) return
+      setName(name => name === '' ? l[0].name : name)
+      if (!edited.current) setText(JSON.stringify(skeleton(l[0].schema)))
     }, err => setResult({ ok: false, line: (err as Error).message }))
   }, [])
 
@@ -68,7 +72,7 @@ export function MessageForm ({ send, label, confirm }: Props): ReturnType<typeof
   const pick = (e: Event): void => {
     const next = (e.target as HTMLSelectElement).value
     setName(next)
-    setText(JSON.stringify(skeleton(list?.find(m => m.name === next)?.schema)))
+    if (!edited.current) setText(JSON.stringify(skeleton(list?.find(m => m.name === next)?.schema)))
     setResult(undefined)
   }
 
@@ -92,7 +96,7 @@ export function MessageForm ({ send, label, confirm }: Props): ReturnType<typeof
     </label>
     <label>Body (JSON)
       <textarea name="body" rows="3" spellcheck="false" value=${text}
-        onInput=${(e: Event) => { setText((e.target as HTMLTextAreaElement).value); setResult(undefined); setConfirming(false) }}></textarea>
+        onInput=${(e: Event) => { edited.current = true; setText((e.target as HTMLTextAreaElement).value); setResult(undefined); setConfirming(false) }}></textarea>
     </label>
     ${problems.length > 0 && html`<ul class="problems">${problems.map(p => html`<li key=${p}>${p}</li>`)}</ul>`}
     ${confirming
