@@ -15,7 +15,9 @@ export function Users (): ReturnType<typeof html> {
   const [prefix, setPrefix] = useState('')
   const [offset, setOffset] = useState(0)
 
+  // A search starts from the first page, once typing pauses.
   useEffect(() => {
+    if (typed === prefix) return
     const timer = setTimeout(() => { setPrefix(typed); setOffset(0) }, 250)
     return () => clearTimeout(timer)
   }, [typed])
