@@ -3,25 +3,14 @@
  * playwright-core (no browser download). Where it is missing, the tests say so
  * loudly and skip; CI installs it (.ci/run).
  */
-import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import type { TestContext } from 'node:test'
-import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type Page } from 'playwright-core'
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 export const hasChromium = existsSync(CHROMIUM)
 if (!hasChromium) {
   process.stderr.write(`\n*** ${CHROMIUM} is missing: SKIPPING the dashboard browser tests (apt-get install chromium) ***\n\n`)
-}
-
-const root = fileURLToPath(new URL('../../', import.meta.url))
-
-/** Builds the dashboard when this test runs without `npm test` (whose pretest builds it). */
-export function ensureBuilt (): void {
-  if (existsSync(`${root}dist/ui/manifest.json`)) return
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'ui/build.ts'], { cwd: root, stdio: 'inherit' })
-  if (r.status !== 0) throw new Error('npm run build:ui failed')
 }
 
 export interface Tab {

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { before, test } from 'node:test'
 import { until, type Started } from '../helper.js'
 import { login, startAdmin, TOKENS } from '../routes/helper.js'
-import { ensureBuilt, hasChromium, launch, openTab, textOf, type Tab } from './browser.js'
+import { hasChromium, launch, openTab, textOf, type Tab } from './browser.js'
+import { ensureBuilt } from './build.js'
 
 const skip = hasChromium ? false : 'chromium is missing (apt-get install chromium)'
 

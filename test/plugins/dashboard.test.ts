@@ -6,7 +6,7 @@ import { before, test } from 'node:test'
 import { gunzipSync } from 'node:zlib'
 import { loadDashboardAssets } from '../../plugins/dashboard-assets.js'
 import { DASHBOARD_CSP } from '../../plugins/dashboard.js'
-import { ensureBuilt } from '../dashboard/browser.js'
+import { ensureBuilt } from '../dashboard/build.js'
 import { ok, startAdmin, TOKENS } from '../routes/helper.js'
 
 before(ensureBuilt)
