@@ -13,8 +13,13 @@ export default [
   },
   {
     // A TypeBox schema and its Static<> type share one name (the value and the type of one answer).
-    files: ['src/answers.ts'],
+    files: ['src/answers.ts', 'src/figures/schema.ts'],
     rules: { '@typescript-eslint/no-redeclare': 'off' }
+  },
+  {
+    // uPlot's constructor is named in lower case by its authors.
+    files: ['ui/src/chart.ts'],
+    rules: { 'new-cap': ['error', { newIsCapExceptions: ['uPlot'] }] }
   },
   {
     // prom-client metrics register themselves in their constructor.

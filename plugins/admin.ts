@@ -3,7 +3,10 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from 'fastify-plugin'
 import { STATUS_CODES } from 'node:http'
 import broadcastRoutes from '../routes/admin/broadcast.js'
+import counterRoutes from '../routes/admin/counters.js'
+import figureRoutes from '../routes/admin/figures.js'
 import kickRoutes from '../routes/admin/kick.js'
+import messageRoutes from '../routes/admin/messages.js'
 import protocolRoutes from '../routes/admin/protocol.js'
 import pushRoutes from '../routes/admin/push.js'
 import roomRoutes from '../routes/admin/rooms.js'
@@ -14,6 +17,7 @@ import userRoutes from '../routes/admin/users.js'
 import { GateError } from '../src/errors.js'
 import { bearerAuth } from './admin-auth.js'
 import { strictValidatorCompiler } from './admin-validator.js'
+import { dashboardPage } from './dashboard.js'
 import { metricsPlugin } from './metrics.js'
 
 /** The `admin` option of the gate plugin (`admin: false` switches the admin API off). */
@@ -30,6 +34,12 @@ export interface AdminOptions {
   publicProtocol?: boolean
   /** Serve Prometheus metrics at `GET <prefix>/metrics`, behind the token. Default `true`. */
   metrics?: boolean
+  /**
+   * Serve the live dashboard at `GET <prefix>/ui/` (it logs in with an admin
+   * token), with `GET <prefix>/figures`, `<prefix>/messages` and
+   * `<prefix>/users/:uid/counters`. Default `false`.
+   */
+  dashboard?: boolean
 }
 
 export interface NormalizedAdminOptions {
@@ -37,14 +47,15 @@ export interface NormalizedAdminOptions {
   prefix: string
   publicProtocol: boolean
   metrics: boolean
+  dashboard: boolean
 }
 
 const fail = (option: string, why: string): never => {
   throw new GateError.INVALID_OPTION(option, why)
 }
 
-const flag = (option: string, value: unknown): boolean => {
-  if (value === undefined) return true
+const flag = (option: string, value: unknown, fallback = true): boolean => {
+  if (value === undefined) return fallback
   if (typeof value !== 'boolean') fail(`admin.${option}`, `must be a boolean, got ${JSON.stringify(value)}`)
   return value as boolean
 }
@@ -63,7 +74,8 @@ export function normalizeAdminOptions (opts: AdminOptions = {}): NormalizedAdmin
     tokens,
     prefix: prefix.replace(/\/+$/, ''),
     publicProtocol: flag('publicProtocol', opts.publicProtocol),
-    metrics: flag('metrics', opts.metrics)
+    metrics: flag('metrics', opts.metrics),
+    dashboard: flag('dashboard', opts.dashboard, false)
   }
 }
 
@@ -126,6 +138,7 @@ async function admin (app: FastifyInstance, opts: AdminOptions): Promise<void> {
       }
     })
     if (o.publicProtocol) await scope.register(protocolRoutes, { public: true })
+    if (o.dashboard) await scope.register(dashboardPage)
 
     await scope.register(async function authenticated (secured) {
       secured.addHook('onRequest', bearerAuth(o.tokens))
@@ -136,6 +149,11 @@ async function admin (app: FastifyInstance, opts: AdminOptions): Promise<void> {
       await secured.register(pushRoutes)
       await secured.register(roomRoutes)
       await secured.register(broadcastRoutes)
+      if (o.dashboard) {
+        await secured.register(figureRoutes)
+        await secured.register(messageRoutes)
+        await secured.register(counterRoutes)
+      }
       if (o.metrics) await secured.register(metricsPlugin, { schema: { tags: [ADMIN_TAG], response: errors(401) } })
       secured.get('/openapi.json', { schema: { hide: true } }, async () => scope.swagger())
     })

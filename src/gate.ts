@@ -369,8 +369,9 @@ export class Gate<M extends object = DefaultMessages> implements AgentHost {
     return await this.directory.stats()
   }
 
-  async users (offset = 0, limit = 100): Promise<UsersPage> {
-    return await this.directory.users(offset, limit)
+  /** Online uids in a stable order, a page at a time; with `prefix`, only those that start with it. */
+  async users (offset = 0, limit = 100, prefix = ''): Promise<UsersPage> {
+    return await this.directory.users(offset, limit, prefix)
   }
 
   async user (uid: string): Promise<UserConnections | null> {

@@ -26,7 +26,7 @@ export async function buildChatApp (config: ChatConfig, fastifyOptions: FastifyS
     textFrames: config.textFrames,
     nodeId: config.nodeId,
     redis: config.redisUrl,
-    admin: { tokens: [config.adminToken] }
+    admin: { tokens: [config.adminToken], dashboard: true }
   })
   registerChat(app.gate, tokenVerifier(config.tokenSecret))
   return app

@@ -8,7 +8,8 @@ export const MAX_PAGE = 1000
 
 const UsersQuery = Type.Object({
   offset: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0 }),
-  limit: Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: 100 })
+  limit: Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: 100 }),
+  prefix: Type.Optional(Type.String({ maxLength: 256, description: 'only the uids that start with it; `total` counts those' }))
 }, { additionalProperties: false })
 
 /** `GET /users` (paginated, in a stable order) and `GET /users/:uid`. */
@@ -18,7 +19,7 @@ const users: FastifyPluginAsyncTypebox = async (app) => {
       querystring: UsersQuery,
       response: { 200: UsersPage, ...errors(400, 401, 503) }
     })
-  }, async (request) => await app.gate.users(request.query.offset, request.query.limit))
+  }, async (request) => await app.gate.users(request.query.offset, request.query.limit, request.query.prefix))
 
   app.get('/users/:uid', {
     schema: adminSchema('getUser', 'One uid\'s connections, on every node', {

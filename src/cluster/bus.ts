@@ -5,17 +5,19 @@ import { decodeEnvelope, encodeEnvelope, type Request } from './envelope.js'
 /** What the asked nodes answered: the sum of their counts, and who did not answer. */
 export interface Outcome {
   n: number
+  /** The non-empty answer payloads, by node. */
+  payloads: Map<string, Buffer>
   /** Nodes that nobody was subscribed for, or that did not answer in time. Sorted. */
   missing: string[]
 }
 
-/** Does a request to this node with its own connections; returns the count. */
-export type RequestHandler = (req: Request, payload: Buffer) => number
+/** Does a request to this node with its own connections; returns the count, or a payload to answer with. */
+export type RequestHandler = (req: Request, payload: Buffer) => number | Buffer
 
 export interface Target { req: Request, payload?: Buffer }
 
 interface Pending {
-  answer (from: string, n: number): void
+  answer (from: string, n: number, payload: Buffer): void
   unreachable (node: string): void
   finish (): void
 }
@@ -71,16 +73,18 @@ export class ClusterBus {
 
   /** Sends each target its request and sums the answers that arrive within `ms`. */
   async request (targets: ReadonlyMap<string, Target>, ms: number): Promise<Outcome> {
-    if (targets.size === 0) return { n: 0, missing: [] }
+    if (targets.size === 0) return { n: 0, payloads: new Map(), missing: [] }
     const id = ++this.seq
     return await new Promise<Outcome>(resolve => {
       const waiting = new Set(targets.keys())
       const missing: string[] = []
+      const payloads = new Map<string, Buffer>()
       let n = 0
       const call: Pending = {
-        answer: (from, count) => {
+        answer: (from, count, payload) => {
           if (!waiting.delete(from)) return
           n += count
+          if (payload.length > 0) payloads.set(from, payload)
           if (waiting.size === 0) call.finish()
         },
         unreachable: (node) => {
@@ -91,7 +95,7 @@ export class ClusterBus {
         finish: () => {
           clearTimeout(timer)
           this.pending.delete(id)
-          resolve({ n, missing: [...missing, ...waiting].sort() })
+          resolve({ n, payloads, missing: [...missing, ...waiting].sort() })
         }
       }
       const timer = setTimeout(call.finish, Math.max(1, ms))
@@ -125,10 +129,10 @@ export class ClusterBus {
     }
     const { header, payload } = envelope
     if (header.t === 'res') {
-      this.pending.get(header.id)?.answer(header.from, header.n)
+      this.pending.get(header.id)?.answer(header.from, header.n, payload)
       return
     }
-    let n: number
+    let n: number | Buffer
     try {
       n = this.handle(header.req, payload)
     } catch (err) {
@@ -136,7 +140,9 @@ export class ClusterBus {
       this.log.error({ err, op: header.req.op, from: header.from }, 'cluster request failed')
       return
     }
-    const answer = encodeEnvelope({ t: 'res', id: header.id, from: this.nodeId, n })
+    const answer = typeof n === 'number'
+      ? encodeEnvelope({ t: 'res', id: header.id, from: this.nodeId, n })
+      : encodeEnvelope({ t: 'res', id: header.id, from: this.nodeId, n: 0 }, n)
     this.pub.publish(this.channelOf(header.from), answer).catch((err: Error) => {
       this.log.warn({ err, to: header.from }, 'could not answer a cluster request')
     })

@@ -1,6 +1,7 @@
 import type { Agent } from '../agent.js'
 import { OutboundMessage } from '../codec/outbound.js'
-import type { AgentDirectory, ClusterAnswer, Delivery, GateStats, KickResult, UserConnections, UsersPage } from '../directory/directory.js'
+import type { AgentDirectory, ClusterAnswer, ClusterFigures, Delivery, GateStats, KickResult, UserConnections, UsersPage } from '../directory/directory.js'
+import type { NodeFigures } from '../figures/schema.js'
 import type { Gate } from '../gate.js'
 import type { KickTarget, LocalAgents } from '../local-agents.js'
 import type { GateLogger } from '../logger.js'
@@ -31,6 +32,7 @@ import { defineScripts } from './scripts.js'
  */
 export class RedisDirectory implements AgentDirectory {
   readonly mode = 'cluster' as const
+  reporter: (() => NodeFigures) | undefined = undefined
   private readonly local: LocalAgents
   private readonly gate: Gate
   private readonly opts: NormalizedClusterOptions
@@ -128,8 +130,8 @@ export class RedisDirectory implements AgentDirectory {
     }
   }
 
-  async users (offset: number, limit: number): Promise<UsersPage> {
-    const r = await this.store.users(offset, limit, this.opts.requestTimeout)
+  async users (offset: number, limit: number, prefix = ''): Promise<UsersPage> {
+    const r = await this.store.users(offset, limit, prefix, this.opts.requestTimeout)
     return { total: r.total, offset, limit, items: r.items, ...this.unpublished(r.registered) }
   }
 
@@ -184,6 +186,37 @@ export class RedisDirectory implements AgentDirectory {
     return { kicked: n, ...answer }
   }
 
+  /**
+   * Asks every other live node for its figures over the bus, within one
+   * `requestTimeout`. Without Redis, this node's figures alone, marked partial.
+   */
+  async figures (): Promise<ClusterFigures> {
+    const mine = this.reporter?.()
+    const nodes = mine === undefined ? [] : [mine]
+    const missing = mine === undefined ? [this.nodeId] : []
+    const deadline = new Deadline(this.opts.requestTimeout)
+    let live: string[]
+    try {
+      live = (await this.store.route([], deadline.left)).nodes
+    } catch (err) {
+      this.log.warn({ err }, 'cluster unreachable; figures of this node only')
+      return { nodes, partial: true, missingNodes: missing }
+    }
+    const asked = new Map<string, Target>(live.filter(node => node !== this.nodeId).map(node => [node, { req: { op: 'figures' } }]))
+    const outcome = await this.bus.request(asked, deadline.left)
+    for (const node of [...asked.keys()].sort()) {
+      const payload = outcome.payloads.get(node)
+      const figures = payload === undefined ? null : JSON.parse(payload.toString()) as NodeFigures | null
+      if (figures === null) {
+        if (!outcome.missing.includes(node)) missing.push(node)
+      } else {
+        nodes.push(figures)
+      }
+    }
+    missing.push(...outcome.missing)
+    return missing.length === 0 ? { nodes } : { nodes, partial: true, missingNodes: missing.sort() }
+  }
+
   // ---- internals ----------------------------------------------------------------
 
   /**
@@ -216,8 +249,9 @@ export class RedisDirectory implements AgentDirectory {
   }
 
   /** Does a request from another node with this node's connections. */
-  private serve (req: Request, payload: Buffer): number {
+  private serve (req: Request, payload: Buffer): number | Buffer {
     if (req.op === 'kick') return this.local.kick(req, req.code, req.reason)
+    if (req.op === 'figures') return Buffer.from(JSON.stringify(this.reporter?.() ?? null))
     const msg = new OutboundMessage(req.name, payload, req.text, this.gate.options)
     switch (req.op) {
       case 'push': return this.local.pushToUids(req.uids, msg)

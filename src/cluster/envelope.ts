@@ -14,10 +14,12 @@ export type Request =
   | { op: 'room', room: string, name: string, text: boolean }
   | { op: 'broadcast', loggedInOnly: boolean, name: string, text: boolean }
   | { op: 'kick', uids: string[], agents: string[], except?: string, code: number, reason: string }
+  /** The answer's payload is the node's figures as JSON (`null` when it has no reporter). */
+  | { op: 'figures' }
 
 export type Header =
   | { t: 'req', id: number, from: string, req: Request }
-  /** `n`: connections written or closed on the answering node. */
+  /** `n`: connections written or closed on the answering node; a `figures` answer has a payload. */
   | { t: 'res', id: number, from: string, n: number }
 
 export interface Envelope { header: Header, payload: Buffer }

@@ -65,8 +65,9 @@ export class PresenceStore {
     return { registered: registered === 1, nodes, ws, tcp, onlineUsers }
   }
 
-  async users (offset: number, limit: number, ms: number): Promise<UsersRead> {
-    const [registered, total, ...rest] = await within(this.scripts.gateUsers(this.nodesKey, this.nodeId, offset, limit), ms) as Array<string | number>
+  /** A page of the uids that start with `prefix` ('' for all). */
+  async users (offset: number, limit: number, prefix: string, ms: number): Promise<UsersRead> {
+    const [registered, total, ...rest] = await within(this.scripts.gateUsers(this.nodesKey, this.nodeId, offset, limit, prefix), ms) as Array<string | number>
     const items: UsersRead['items'] = []
     for (let i = 0; i < rest.length; i += 2) items.push({ uid: String(rest[i]), connections: Number(rest[i + 1]) })
     return { registered: registered === 1, total: Number(total), items }

@@ -100,12 +100,24 @@ for _, node in ipairs(live_nodes) do
   tcp = tcp + (tonumber(c[2]) or 0)
 end
 return { registered, #live_nodes, ws, tcp, redis.call('ZCARD', T .. ':uids') }`,
-  /** ARGV: me, offset, limit. -> { registered, total, uid1, connections1, uid2, … } */
+  /**
+   * ARGV: me, offset, limit, prefix. -> { registered, total, uid1, connections1, uid2, … }
+   * The uids that start with a prefix are the lex range [prefix, prefix..0xff)
+   * (UTF-8 never holds the byte 0xff); the page is read by rank from the
+   * range's start, so any page costs O(log n + limit).
+   */
   gateUsers: `
-local out = { registered, redis.call('ZCARD', T .. ':uids') }
-local offset, limit = tonumber(ARGV[2]), tonumber(ARGV[3])
-if limit > 0 then
-  for _, uid in ipairs(redis.call('ZRANGE', T .. ':uids', offset, offset + limit - 1)) do
+local uids = T .. ':uids'
+local offset, limit, prefix = tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4] or ''
+local start, total = 0, redis.call('ZCARD', uids)
+if prefix ~= '' then
+  start = redis.call('ZLEXCOUNT', uids, '-', '(' .. prefix)
+  total = redis.call('ZLEXCOUNT', uids, '[' .. prefix, '(' .. prefix .. '\\255')
+end
+local out = { registered, total }
+local last = math.min(offset + limit, total) - 1
+if offset <= last then
+  for _, uid in ipairs(redis.call('ZRANGE', uids, start + offset, start + last)) do
     out[#out + 1] = uid
     out[#out + 1] = redis.call('HLEN', T .. ':uid:' .. uid)
   end

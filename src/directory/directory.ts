@@ -1,9 +1,16 @@
 import type { Agent } from '../agent.js'
 import type { OutboundMessage } from '../codec/outbound.js'
 import type { Delivery, GateStats, KickResult, UserConnections, UsersPage } from '../answers.js'
+import type { NodeFigures } from '../figures/schema.js'
 import type { KickTarget } from '../local-agents.js'
+import type { ClusterAnswer } from '../answers.js'
 
 export type { ClusterAnswer, Delivery, GateStats, KickResult, UserConnections, UsersPage } from '../answers.js'
+
+/** Every node's live figures; a node without a reporter is missing. */
+export interface ClusterFigures extends ClusterAnswer {
+  nodes: NodeFigures[]
+}
 
 /**
  * Where agents live. The gate tells the directory about its own connections as
@@ -28,11 +35,17 @@ export interface AgentDirectory {
   // Cluster-wide questions and operations.
   isOnline (uid: string): Promise<boolean>
   stats (): Promise<GateStats>
-  users (offset: number, limit: number): Promise<UsersPage>
+  /** Online uids in a stable order, a page at a time; with `prefix`, only the uids that start with it. */
+  users (offset: number, limit: number, prefix?: string): Promise<UsersPage>
   /** `null` when the uid has no connection anywhere. */
   user (uid: string): Promise<UserConnections | null>
   pushToUids (uids: readonly string[], msg: OutboundMessage): Promise<Delivery>
   pushToRoom (room: string, msg: OutboundMessage): Promise<Delivery>
   broadcast (msg: OutboundMessage, loggedInOnly: boolean): Promise<Delivery>
   kick (target: KickTarget, code: number, reason: string): Promise<KickResult>
+
+  /** What this node answers when asked for its live figures (the dashboard sets it). */
+  reporter: (() => NodeFigures) | undefined
+  /** Every live node's figures, this node's first. */
+  figures (): Promise<ClusterFigures>
 }

@@ -1,10 +1,12 @@
 import type { OutboundMessage } from '../codec/outbound.js'
 import type { KickTarget, LocalAgents } from '../local-agents.js'
-import type { AgentDirectory, Delivery, GateStats, KickResult, UserConnections, UsersPage } from './directory.js'
+import type { NodeFigures } from '../figures/schema.js'
+import type { AgentDirectory, ClusterFigures, Delivery, GateStats, KickResult, UserConnections, UsersPage } from './directory.js'
 
 /** The single-node directory: every answer comes from this node's memory. */
 export class LocalDirectory implements AgentDirectory {
   readonly mode = 'local' as const
+  reporter: (() => NodeFigures) | undefined = undefined
   private readonly local: LocalAgents
 
   constructor (local: LocalAgents) {
@@ -35,10 +37,12 @@ export class LocalDirectory implements AgentDirectory {
     }
   }
 
-  async users (offset: number, limit: number): Promise<UsersPage> {
+  async users (offset: number, limit: number, prefix = ''): Promise<UsersPage> {
     const uids = this.local.uids()
-    const items = uids.slice(offset, offset + limit).map(uid => ({ uid, connections: this.local.agentsOf(uid)?.size ?? 0 }))
-    return { total: uids.length, offset, limit, items }
+    const [start, end] = prefixRange(uids, prefix)
+    const from = Math.min(start + offset, end)
+    const items = uids.slice(from, Math.min(from + limit, end)).map(uid => ({ uid, connections: this.local.agentsOf(uid)?.size ?? 0 }))
+    return { total: end - start, offset, limit, items }
   }
 
   async user (uid: string): Promise<UserConnections | null> {
@@ -62,4 +66,30 @@ export class LocalDirectory implements AgentDirectory {
   async kick (target: KickTarget, code: number, reason: string): Promise<KickResult> {
     return { kicked: this.local.kick(target, code, reason) }
   }
+
+  async figures (): Promise<ClusterFigures> {
+    const mine = this.reporter?.()
+    return mine === undefined ? { nodes: [], partial: true, missingNodes: [this.local.nodeId] } : { nodes: [mine] }
+  }
+}
+
+/**
+ * Where the strings that start with `prefix` are in `sorted` (ordered by UTF-16
+ * code unit, where they sit side by side): `[start, end)`, found by two binary
+ * searches, so a page of a prefix costs O(log n) whatever the number of uids.
+ */
+export function prefixRange (sorted: readonly string[], prefix: string): [number, number] {
+  if (prefix === '') return [0, sorted.length]
+  const search = (from: number, before: (s: string) => boolean): number => {
+    let lo = from
+    let hi = sorted.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (before(sorted[mid])) lo = mid + 1
+      else hi = mid
+    }
+    return lo
+  }
+  const start = search(0, s => s < prefix)
+  return [start, search(start, s => s.startsWith(prefix))]
 }
