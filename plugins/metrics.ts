@@ -52,7 +52,31 @@ export function gateMetrics (gate: Gate): Registry {
   totalCounter(registry, 'gate_received_bytes_total', 'Bytes received from clients (TCP: with the length prefix)', () => counters.bytesIn)
   totalCounter(registry, 'gate_sent_bytes_total', 'Bytes written to clients (TCP: with the length prefix)', () => counters.bytesOut)
   totalCounter(registry, 'gate_handler_errors_total', 'Message handlers that threw or rejected', () => counters.handlerErrors)
-  totalCounter(registry, 'gate_refused_connections_total', 'Connections refused because the gate was full or not serving', () => counters.refused)
+  totalCounter(registry, 'gate_refused_connections_total', 'Connections refused: full, per-IP cap or rate, or not serving', () => counters.refused)
+  new Counter({
+    name: 'gate_refusals_total',
+    help: 'Connections refused, by reason (full, ip-limit, ip-rate, not-serving)',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+    collect () {
+      this.reset()
+      for (const [reason, n] of gate.refusals) this.inc({ reason }, n)
+    }
+  })
+  totalCounter(registry, 'gate_throttled_total', 'Times a connection stopped reading because it passed msgRate', () => counters.throttled)
+  totalCounter(registry, 'gate_logins_throttled_total', 'Times a login waited because its IP passed loginRatePerIp', () => counters.loginsThrottled)
+  new Gauge({
+    name: 'gate_outbound_backlog_bytes',
+    help: 'Outbound bytes waiting in the connections\' queues (bounded by maxTotalBufferedBytes)',
+    registers: [registry],
+    collect () { this.set(gate.backlog.bytes) }
+  })
+  new Gauge({
+    name: 'gate_unfinished_http_requests',
+    help: 'HTTP connections still sending their first request\'s headers (dropped after headersTimeout)',
+    registers: [registry],
+    collect () { this.set(gate.admission.unfinishedHttp) }
+  })
   new Counter({
     name: 'gate_closes_total',
     help: 'Closed connections, by close code',

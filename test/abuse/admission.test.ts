@@ -75,6 +75,8 @@ describe('per-IP cap on open connections (GATE_MAX_CONN_PER_IP)', () => {
     await refused.closed
     assert.equal(chat.app.gate.connectionCount, 4)
     assert.equal(chat.app.gate.refusals.get('ip-limit'), 2)
+    const metrics = await (await fetch(`http://127.0.0.1:${chat.port}/gate/metrics`, { headers: { authorization: 'Bearer admin' } })).text()
+    assert.match(metrics, /^gate_refusals_total\{reason="ip-limit"\} 2$/m)
     // Another address is not affected.
     const other = await chat.ws('127.0.0.2')
     other.send('C2S_UserHeartBeat', { ptime: 1 })
