@@ -8,7 +8,7 @@
  * comparisons of the gate in one run (see contenders.ts).
  */
 import { execFileSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, mkdirSync, symlinkSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -30,6 +30,14 @@ export function build (root = here): void {
   } catch (err) {
     const out = String((err as { stdout?: Buffer }).stdout ?? '')
     log(`tsc reported errors (running what it emitted):\n${out.split('\n').slice(0, 10).join('\n')}`)
+  }
+  // The example app serves the dashboard, built by `npm run build:ui` into dist/ui; the compiled
+  // plugins look for it beside them (.bench-tmp/build/dist/ui).
+  const ui = path.join(root, 'dist', 'ui')
+  const link = path.join(root, outDir, 'dist', 'ui')
+  if (existsSync(ui) && !existsSync(link)) {
+    mkdirSync(path.dirname(link), { recursive: true })
+    symlinkSync(ui, link, 'dir')
   }
   built.add(root)
 }

@@ -8,7 +8,7 @@ import { Type } from '@sinclair/typebox'
  * chosen so that every message the example sends fits `maxMsgLen` in bytes.
  */
 
-/** The example keeps the plugin's default `maxMsgLen` (PROTOCOL.md section 6). */
+/** The example keeps the plugin's default `maxMsgLen` (docs/protocol.md section 6). */
 export const MAX_MSG_LEN = 4096
 /** uids (a login token's `sub`) and room names. */
 export const UID_MAX_LENGTH = 64

@@ -26,7 +26,7 @@ export interface Chat {
   user: (uid: string, transport?: 'ws' | 'tcp', from?: string) => Promise<{ client: Client, agent: Agent }>
 }
 
-/** Starts the example app with these environment variables (PROTOCOL.md section 6). */
+/** Starts the example app with these environment variables (docs/protocol.md section 6). */
 export async function startChat (t: TestContext, env: Record<string, string> = {}): Promise<Chat> {
   const config = loadConfig({ GATE_TOKEN_SECRET: SECRET, PORT: '0', GATE_TCP_PORT: '0', GATE_ADMIN_TOKEN: 'admin', ...env })
   const app = await buildChatApp(config, { logger: { level: process.env.LOG_LEVEL ?? 'silent' } })

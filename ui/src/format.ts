@@ -1,4 +1,4 @@
-/** Names of the close codes (PROTOCOL.md section 4). */
+/** Names of the close codes (docs/protocol.md section 4). */
 const CLOSE_NAMES: Record<string, string> = {
   1000: 'normal',
   1001: 'going away',
