@@ -14,6 +14,7 @@ class TcpConnection implements Connection {
   readonly remoteAddress: string
   readonly socket: net.Socket
   decoder: FrameDecoder | undefined
+  private paused = false
 
   constructor (socket: net.Socket) {
     this.socket = socket
@@ -40,13 +41,20 @@ class TcpConnection implements Connection {
   }
 
   pause (): void {
+    this.paused = true
     this.socket.pause()
     this.decoder?.pause()
   }
 
+  /**
+   * Decodes what was kept first: that may pause the connection again (the
+   * handler queue filled up, or the rate limit ran out), and then the socket
+   * must stay paused, or every chunk it reads would pile up in the decoder.
+   */
   resume (): void {
+    this.paused = false
     this.decoder?.resume()
-    this.socket.resume()
+    if (!this.paused) this.socket.resume()
   }
 }
 
