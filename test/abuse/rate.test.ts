@@ -43,7 +43,7 @@ test('a throttled TCP flooder leaves its bytes in the kernel: the gate holds at 
   const chat = await startChat(t, { GATE_MSG_RATE: '20' })
   const flooder = await chat.tcp()
   const agent = [...chat.app.gate.local.all()].find(a => a.transport === 'tcp')!
-  const decoder = (agent.conn as unknown as { decoder?: { buffered: number } })
+  const decoder = agent.conn as unknown as { decoder?: { buffered: number } }
   flooder.send('C2S_UserHeartBeat', { ptime: 0 })
   await until(() => decoder.decoder !== undefined)
   const wire = new Wire()
