@@ -22,6 +22,7 @@ const Count = Type.Integer({ minimum: 0 })
 /** `{ delivered }`: connections written, over every node that answered. */
 export const Delivery = Type.Object({
   delivered: Type.Integer({ minimum: 0, description: 'connections written, over every node that answered' }),
+  stored: Type.Optional(Type.Integer({ minimum: 0, description: 'uids whose history kept the message (only for messages with history)' })),
   ...clusterFields
 })
 export type Delivery = Static<typeof Delivery>

@@ -21,6 +21,8 @@ import { normalizeCoreOptions, type CoreOptions, type NormalizedCoreOptions } fr
 import { ProtocolError, badBody } from './protocol-error.js'
 import { Sweeper } from './sweeper.js'
 import { HttpGuard } from './transport/http-guard.js'
+import { History, type BindOptions, type Recovery } from './history/history.js' // [history]
+import { normalizeHistoryOptions } from './history/options.js' // [history]
 import type { Server as HttpServer } from 'node:http'
 
 export type ConnectHook<M extends object = DefaultMessages> = (agent: Agent<M>) => void | Promise<void>
@@ -51,6 +53,8 @@ export class Gate<M extends object = DefaultMessages> implements AgentHost {
   readonly processor: Processor
   readonly local: LocalAgents
   readonly directory: AgentDirectory
+  /** [history] Per-uid history and resume (docs/sessions.md). */
+  readonly history: History
   readonly counters: GateCounters = {
     msgsIn: 0, msgsOut: 0, bytesIn: 0, bytesOut: 0, handlerErrors: 0, refused: 0, throttled: 0, loginsThrottled: 0, closes: new Map()
   }
@@ -90,6 +94,7 @@ export class Gate<M extends object = DefaultMessages> implements AgentHost {
     this.local = new LocalAgents(this.nodeId)
     this.directory = directory ? directory(this.local, this) : new LocalDirectory(this.local)
     this.admission = new Admission(this.options)
+    this.history = new History(normalizeHistoryOptions(options.history), this.options, log.child({ component: 'history' })) // [history]
     const o = this.options
     this.sweeper = new Sweeper([o.idleTimeout, o.closeTimeout, o.loginTimeout, o.headersTimeout], now => this.sweep(now))
   }
@@ -158,9 +163,11 @@ export class Gate<M extends object = DefaultMessages> implements AgentHost {
     if (this.state !== 'init') return
     this.messages.freeze(this.options.ids)
     this.processor.init(this.messages)
+    this.history.start(this.messages, this.processor, this.directory.historyStore?.(this.history.opts)) // [history]
     this.loginRequired = this.messages.loginConfigured
     await this.directory.start()
     this.sweeper.start()
+    this.onSweep(now => this.history.sweep(now)) // [history]
     this.state = 'ready'
   }
 
@@ -192,6 +199,7 @@ export class Gate<M extends object = DefaultMessages> implements AgentHost {
     this.sweeper.stop()
     await Promise.allSettled([...this.hookRuns])
     await this.directory.stop()
+    await this.history.close() // [history]
     this.state = 'closed'
   }
 
@@ -277,10 +285,10 @@ export class Gate<M extends object = DefaultMessages> implements AgentHost {
     (agent.inbox ??= this.createInbox(agent)).push(def, body)
   }
 
-  async bind (agent: Agent, uid: string): Promise<void> {
+  async bind (agent: Agent, uid: string, opts?: BindOptions): Promise<Recovery | undefined> {
     if (typeof uid !== 'string' || uid.length === 0 || uid.length > MAX_UID_LENGTH) throw new GateError.INVALID_UID()
     if (!agent.isOpen) throw new GateError.NOT_CONNECTED(agent.id)
-    if (agent.uidValue === uid) return
+    if (agent.uidValue === uid) return undefined
     const policy = this.options.multiLogin
     if (policy === 'reject') {
       const here = this.local.agentsOf(uid)
@@ -297,9 +305,13 @@ export class Gate<M extends object = DefaultMessages> implements AgentHost {
     }
     agent.loggedIn = true
     this.directory.bound(agent, uid, first)
+    // [history] positions and replay for a client that resumes
+    if (opts?.resume !== undefined) return await this.history.resume(agent, uid, opts.resume)
+    return undefined
   }
 
   unbind (agent: Agent): void {
+    this.history.detach(agent) // [history]
     const gone = this.local.unbind(agent)
     if (gone !== undefined) this.directory.unbound(agent, gone.uid, gone.last)
   }
@@ -322,6 +334,7 @@ export class Gate<M extends object = DefaultMessages> implements AgentHost {
   closed (agent: Agent, reason: CloseReason): void {
     this.closingAgents.delete(agent)
     agent.inbox?.clear()
+    this.history.detach(agent) // [history]
     const uid = agent.uidValue
     const lastOfUid = uid !== undefined && this.local.agentsOf(uid)?.size === 1
     this.local.remove(agent)
@@ -347,7 +360,12 @@ export class Gate<M extends object = DefaultMessages> implements AgentHost {
 
   /** Sends to every connection of these uids, on every node. */
   async pushToUids<N extends MessageName<M>> (uids: readonly string[], name: N, body: M[N]): Promise<Delivery> {
-    return await this.directory.pushToUids([...new Set(uids)], this.encode(name, body))
+    const msg = this.encode(name, body)
+    const list = [...new Set(uids)]
+    // [history] appended before it is sent; `stored` says to how many uids' streams
+    if (!this.history.keeps(name)) return await this.directory.pushToUids(list, msg)
+    const positions = await this.history.append(list, msg)
+    return { ...(await this.directory.pushToUids(list, msg, positions)), stored: positions.size }
   }
 
   /** Sends to every member of the room, on every node. */

@@ -10,7 +10,8 @@
 
 /** What one node asks another to do with its own connections. */
 export type Request =
-  | { op: 'push', uids: string[], name: string, text: boolean }
+  /** [history] `pos`: uid -> [epoch, offset] of the uids whose stream keeps the message. */
+  | { op: 'push', uids: string[], name: string, text: boolean, pos?: Record<string, [string, number]> }
   | { op: 'room', room: string, name: string, text: boolean }
   | { op: 'broadcast', loggedInOnly: boolean, name: string, text: boolean }
   | { op: 'kick', uids: string[], agents: string[], except?: string, code: number, reason: string }

@@ -1,6 +1,7 @@
 import type { OutboundMessage } from '../codec/outbound.js'
 import type { KickTarget, LocalAgents } from '../local-agents.js'
 import type { NodeFigures } from '../figures/schema.js'
+import type { Position } from '../history/store.js'
 import type { AgentDirectory, ClusterFigures, Delivery, GateStats, KickResult, UserConnections, UsersPage } from './directory.js'
 
 /** The single-node directory: every answer comes from this node's memory. */
@@ -51,8 +52,8 @@ export class LocalDirectory implements AgentDirectory {
     return { uid, connections: [...set].map(agent => this.local.info(agent)) }
   }
 
-  async pushToUids (uids: readonly string[], msg: OutboundMessage): Promise<Delivery> {
-    return { delivered: this.local.pushToUids(new Set(uids), msg) }
+  async pushToUids (uids: readonly string[], msg: OutboundMessage, positions?: ReadonlyMap<string, Position>): Promise<Delivery> {
+    return { delivered: this.local.pushToUids(new Set(uids), msg, positions) }
   }
 
   async pushToRoom (room: string, msg: OutboundMessage): Promise<Delivery> {
