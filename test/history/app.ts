@@ -4,6 +4,8 @@
  */
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import protobuf from 'protobufjs'
 import type { TestContext } from 'node:test'
@@ -88,7 +90,8 @@ export class ResumingClient {
   take (m: Received): void {
     if (m.name !== 'Note') throw new Error(`unexpected ${m.name}`)
     this.notes.push(m)
-    this.pos = m.body.gate_pos
+    // A message without a position (the store was unreachable) leaves the position as it was.
+    if (typeof m.body.gate_pos === 'string' && m.body.gate_pos !== '') this.pos = m.body.gate_pos
   }
 
   /** Reads notes until `n` of them arrived in all (or `ms` passed without one). */
@@ -108,3 +111,34 @@ export class ResumingClient {
 }
 
 export const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i)
+
+/** Why the Redis tests are skipped, or false when redis-server is installed. */
+export const noRedis: string | false = spawnSync('redis-server', ['--version']).status === 0
+  ? false
+  : 'redis-server is missing (apt-get install redis-server): the cluster history tests are SKIPPED'
+
+/** A history node in a child process (test/fixtures/history-node.ts), killed after the test. */
+export async function spawnHistoryNode (t: TestContext, redisUrl: string, nodeId: string): Promise<{ proc: ChildProcess, wsUrl: string, exited: Promise<unknown> }> {
+  const script = fileURLToPath(new URL('../fixtures/history-node.ts', import.meta.url))
+  const proc = spawn(process.execPath, ['--import', 'tsx', script], {
+    env: { ...process.env, REDIS_URL: redisUrl, GATE_NODE_ID: nodeId },
+    stdio: ['ignore', 'pipe', 'inherit']
+  })
+  const exited = once(proc, 'exit')
+  t.after(async () => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      proc.kill('SIGKILL')
+      await exited
+    }
+  })
+  let out = ''
+  const port = await new Promise<number>((resolve, reject) => {
+    proc.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString()
+      const line = /^listening (\d+)$/m.exec(out)
+      if (line !== null) resolve(Number(line[1]))
+    })
+    proc.once('exit', code => reject(new Error(`history node exited with ${code}: ${out}`)))
+  })
+  return { proc, wsUrl: `ws://127.0.0.1:${port}/ws`, exited }
+}
