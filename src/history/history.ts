@@ -10,6 +10,8 @@ import { positioner, type AddPosition } from './positioned.js'
 import type { HistoryStore, Position, StoredMessage } from './store.js'
 import { formatPosition, parsePosition } from './store.js'
 import { Tracker, type TrackerHost } from './tracker.js'
+import type { HistoryPage } from './page.js'
+import { GateError } from '../errors.js'
 
 /** `agent.bind(uid, { resume })`: ask for positions, and for the messages missed since `resume`. */
 export interface BindOptions {
@@ -168,6 +170,26 @@ export class History implements TrackerHost {
       this.log.warn({ err, uid: tracker.uid }, 'history read failed; gap skipped')
     }
     tracker.skipGap()
+  }
+
+  /**
+   * A page of `uid`'s history after offset `after`, bodies decoded, for the admin
+   * API. Throws `FST_GATE_NO_HISTORY` when no message has history, and
+   * `FST_GATE_CLUSTER_UNAVAILABLE` when the store cannot be read.
+   */
+  async page (uid: string, after: number, limit: number, processor: Processor): Promise<HistoryPage> {
+    if (this.store === undefined) throw new GateError.NO_HISTORY()
+    let r
+    try {
+      r = await this.store.read(uid, after, limit)
+    } catch (err) {
+      throw new GateError.CLUSTER_UNAVAILABLE((err as Error).message)
+    }
+    const items = r.items.map(item => ({ offset: item.offset, at: new Date(item.at).toISOString(), name: item.name, body: processor.decode(item.payload).body }))
+    const page: HistoryPage = { uid, epoch: r.epoch, first: r.first, last: r.last, items }
+    const end = items.at(-1)?.offset
+    if (end !== undefined && end < r.last) page.next = end
+    return page
   }
 
   /** The connection's positions end (unbind, close). */
