@@ -32,6 +32,9 @@ export interface Recovery {
   pos: string
 }
 
+/** Longest position token: an epoch (8 characters here, at most 15 from other stores), ':' and up to 16 digits. */
+export const MAX_POSITION_LENGTH = 32
+
 /** Messages read from the store per round trip of a replay. */
 const PAGE = 500
 /** Sweeps of the memory store, at most this often (ms). */
@@ -51,12 +54,19 @@ export class History implements TrackerHost {
   private cache: { msg: OutboundMessage, token: string, out: OutboundMessage } | undefined
   private lastSweep = 0
   private readonly maxBufferedBytes: number
+  private readonly maxMsgLen: number
 
-  constructor (opts: NormalizedHistoryOptions, framing: Pick<FramingOptions, 'lenMsgLen' | 'littleEndian'> & { maxBufferedBytes: number }, log: GateLogger) {
+  constructor (opts: NormalizedHistoryOptions, framing: Pick<FramingOptions, 'lenMsgLen' | 'littleEndian'> & { maxBufferedBytes: number, maxMsgLen: number }, log: GateLogger) {
     this.opts = opts
     this.framing = { lenMsgLen: framing.lenMsgLen, littleEndian: framing.littleEndian }
     this.maxBufferedBytes = framing.maxBufferedBytes
+    this.maxMsgLen = framing.maxMsgLen
     this.log = log
+  }
+
+  /** Bytes a position may add to a payload: `,"<field>":"<token>"` in JSON; less in protobuf (tag, length, token). */
+  get reserve (): number {
+    return this.opts.field.length + 6 + MAX_POSITION_LENGTH
   }
 
   get gapTimeout (): number {
@@ -80,6 +90,9 @@ export class History implements TrackerHost {
    * uids get the message live, without a position).
    */
   async append (uids: readonly string[], msg: OutboundMessage): Promise<Map<string, Position>> {
+    // The position counts toward maxMsgLen, so that a tracking client never gets a payload over it.
+    const size = msg.payload.length + this.reserve
+    if (size > this.maxMsgLen) throw new GateError.MESSAGE_TOO_LARGE(msg.name, size, this.maxMsgLen)
     const store = this.store!
     const out = new Map<string, Position>()
     const results = await Promise.allSettled(uids.map(async uid => await store.append(uid, msg.name, msg.text, msg.payload)))
