@@ -15,6 +15,7 @@ import { SENDS_MESSAGE, messageVariants } from '../routes/admin/send.js'
 import statsRoutes from '../routes/admin/stats.js'
 import userRoutes from '../routes/admin/users.js'
 import historyRoutes from '../routes/admin/history.js' // [history]
+import settingsRoutes from '../routes/admin/settings.js' // [session]
 import { GateError } from '../src/errors.js'
 import { bearerAuth } from './admin-auth.js'
 import { strictValidatorCompiler } from './admin-validator.js'
@@ -147,6 +148,7 @@ async function admin (app: FastifyInstance, opts: AdminOptions): Promise<void> {
       await secured.register(statsRoutes)
       await secured.register(userRoutes)
       await secured.register(historyRoutes) // [history]
+      await secured.register(settingsRoutes) // [session]
       await secured.register(kickRoutes)
       await secured.register(pushRoutes)
       await secured.register(roomRoutes)

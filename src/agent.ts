@@ -6,6 +6,7 @@ import type { Slot } from './limits/admission.js'
 import type { DefaultMessages, MessageName } from './messages.js'
 import type { BindOptions, Recovery } from './history/history.js' // [history]
 import type { Tracker } from './history/tracker.js' // [history]
+import { SessionSettings } from './session/settings.js' // [session]
 
 export type Transport = 'ws' | 'tcp'
 
@@ -54,6 +55,8 @@ export interface AgentHost {
   leave (agent: Agent<any>, room: string): void
   closing (agent: Agent<any>): void
   closed (agent: Agent<any>, reason: CloseReason): void
+  /** [session] Makes a connection's settings (bounded, reporting changes). */
+  settingsFor? (agent: Agent<any>): SessionSettings
 }
 
 /** Gate-wide totals since start (monotonic), read by the metrics plugin. */
@@ -106,6 +109,7 @@ export class Agent<M extends object = DefaultMessages> {
   /** @internal The place this connection holds in the gate's admission. */ slot: Slot | undefined = undefined
   /** @internal Whether a uid was ever bound (the login timeout then no longer applies). */ loggedIn = false
   /** @internal This connection's login attempt holds a login token of its IP (given back on bind). */ loginToken = false
+  /** @internal [session] Made on first use. */ settingsValue: SessionSettings | undefined = undefined
   /** @internal [history] Set when the client asked for positions (`bind(uid, { resume })`). */ tracker: Tracker | undefined = undefined
   private readonly host: AgentHost
   private readonly parentLog: Logger
@@ -149,6 +153,14 @@ export class Agent<M extends object = DefaultMessages> {
   /** Outbound bytes not yet taken by the OS: the gate's queue plus the socket's buffer. */
   get bufferedBytes (): number {
     return this.outBytes + this.conn.bufferedAmount
+  }
+
+  /**
+   * [session] This connection's settings: string keys and values, bounded (`session` option),
+   * listed in `GET /gate/users/:uid` on every node and kept by the session store (docs/sessions.md).
+   */
+  get settings (): SessionSettings {
+    return (this.settingsValue ??= this.host.settingsFor?.(this) ?? new SessionSettings({ maxSettings: 32, maxKeyLength: 64, maxValueLength: 1024 }, () => {}))
   }
 
   /** Why the connection closed (set once closing starts). */

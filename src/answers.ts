@@ -34,6 +34,13 @@ export const KickResult = Type.Object({
 })
 export type KickResult = Static<typeof KickResult>
 
+/** `{ updated }`: connections whose settings were updated, over every node that answered. */
+export const SettingsResult = Type.Object({
+  updated: Type.Integer({ minimum: 0, description: 'connections of the uid whose settings were updated, over every node that answered' }),
+  ...clusterFields
+})
+export type SettingsResult = Static<typeof SettingsResult>
+
 /** Cluster-wide counts (`GET /gate/stats`). */
 export const GateStats = Type.Object({
   onlineUsers: Type.Integer({ minimum: 0, description: 'distinct bound uids; a uid online on two nodes counts once' }),
@@ -62,7 +69,8 @@ export const ConnectionInfo = Type.Object({
   node: Type.String(),
   transport: Type.Union([Type.Literal('ws'), Type.Literal('tcp')]),
   remoteAddress: Type.String(),
-  connectedAt: Type.String({ format: 'date-time', description: 'ISO 8601' })
+  connectedAt: Type.String({ format: 'date-time', description: 'ISO 8601' }),
+  settings: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'the connection\'s session settings, when it has any' }))
 })
 export type ConnectionInfo = Static<typeof ConnectionInfo>
 

@@ -7,7 +7,7 @@ import { JsonProcessor } from './codec/json.js'
 import { OutboundMessage } from './codec/outbound.js'
 import type { Processor } from './codec/processor.js'
 import { ProtobufProcessor } from './codec/protobuf.js'
-import type { Delivery, GateStats, KickResult, ProtocolInfo, UserConnections, UsersPage } from './answers.js'
+import type { Delivery, GateStats, KickResult, ProtocolInfo, SettingsResult, UserConnections, UsersPage } from './answers.js'
 import type { AgentDirectory } from './directory/directory.js'
 import { LocalDirectory } from './directory/local.js'
 import { GateError } from './errors.js'
@@ -23,6 +23,9 @@ import { Sweeper } from './sweeper.js'
 import { HttpGuard } from './transport/http-guard.js'
 import { History, type BindOptions, type Recovery } from './history/history.js' // [history]
 import { normalizeHistoryOptions } from './history/options.js' // [history]
+import { normalizeSessionOptions } from './session/options.js' // [session]
+import { Sessions } from './session/sessions.js' // [session]
+import type { SessionSettings } from './session/settings.js' // [session]
 import type { Server as HttpServer } from 'node:http'
 
 export type ConnectHook<M extends object = DefaultMessages> = (agent: Agent<M>) => void | Promise<void>
@@ -55,6 +58,8 @@ export class Gate<M extends object = DefaultMessages> implements AgentHost {
   readonly directory: AgentDirectory
   /** [history] Per-uid history and resume (docs/sessions.md). */
   readonly history: History
+  /** [session] Session settings and storage (docs/sessions.md). */
+  readonly sessions: Sessions
   readonly counters: GateCounters = {
     msgsIn: 0, msgsOut: 0, bytesIn: 0, bytesOut: 0, handlerErrors: 0, refused: 0, throttled: 0, loginsThrottled: 0, closes: new Map()
   }
@@ -94,6 +99,7 @@ export class Gate<M extends object = DefaultMessages> implements AgentHost {
     this.local = new LocalAgents(this.nodeId)
     this.directory = directory ? directory(this.local, this) : new LocalDirectory(this.local)
     this.admission = new Admission(this.options)
+    this.sessions = new Sessions(normalizeSessionOptions(options.session), log.child({ component: 'session' })) // [session]
     this.history = new History(normalizeHistoryOptions(options.history), this.options, log.child({ component: 'history' })) // [history]
     const o = this.options
     this.sweeper = new Sweeper([o.idleTimeout, o.closeTimeout, o.loginTimeout, o.headersTimeout], now => this.sweep(now))
@@ -168,6 +174,8 @@ export class Gate<M extends object = DefaultMessages> implements AgentHost {
     await this.directory.start()
     this.sweeper.start()
     this.onSweep(now => this.history.sweep(now)) // [history]
+    this.sessions.start(this.directory.sessionStore?.()) // [session]
+    this.onSweep(now => this.sessions.sweep(now, this.local.all())) // [session]
     this.state = 'ready'
   }
 
@@ -296,9 +304,11 @@ export class Gate<M extends object = DefaultMessages> implements AgentHost {
     } else if (policy === 'replace') {
       await this.directory.kick({ uids: [uid], except: agent.id }, CloseCode.REPLACED, 'replaced by a new login')
     }
+    const stored = await this.sessions.load(uid) // [session] restored before the bind, so it is published with it
     if (!agent.isOpen) throw new GateError.NOT_CONNECTED(agent.id)
     if (agent.uidValue !== undefined) this.unbind(agent)
     const first = this.local.bind(agent, uid)
+    if (stored !== undefined) this.restoreSettings(agent, stored) // [session]
     if (agent.loginToken) {
       agent.loginToken = false
       this.admission.loginSucceeded(agent.remoteAddress)
@@ -314,6 +324,38 @@ export class Gate<M extends object = DefaultMessages> implements AgentHost {
     this.history.detach(agent) // [history]
     const gone = this.local.unbind(agent)
     if (gone !== undefined) this.directory.unbound(agent, gone.uid, gone.last)
+    if (gone !== undefined) this.sessions.loggedOut(gone.uid) // [session] an explicit logout deletes the stored session
+  }
+
+  /** [session] A connection's settings, reporting their changes to `settingsChanged`. */
+  settingsFor (agent: Agent): SessionSettings {
+    return this.sessions.settings(() => { this.settingsChanged(agent) })
+  }
+
+  /** [session] Republishes the connection (its settings show in `user`) and saves the uid's session. */
+  private settingsChanged (agent: Agent): void {
+    const uid = agent.uidValue
+    if (uid === undefined || !agent.isOpen) return
+    this.directory.bound(agent, uid, false)
+    this.sessions.save(uid, agent.settings)
+  }
+
+  /** [session] Applies stored settings at login, without saving them back. */
+  private restoreSettings (agent: Agent, stored: Record<string, string>): void {
+    try {
+      agent.settings.update(stored, [], true)
+    } catch (err) {
+      agent.log.warn({ err }, 'stored session settings are over the bounds; not restored')
+    }
+  }
+
+  /**
+   * [session] Sets and removes settings of every connection of `uid`, on every node
+   * (mqant's settings push). Throws `FST_GATE_INVALID_SETTING` before sending anything.
+   */
+  async updateSettings (uid: string, set: Record<string, string> = {}, remove: string[] = []): Promise<SettingsResult> {
+    this.sessions.check(set, remove)
+    return await this.directory.updateSettings(uid, set, remove)
   }
 
   join (agent: Agent, room: string): void {

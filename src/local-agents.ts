@@ -152,8 +152,21 @@ export class LocalAgents {
       node: this.nodeId,
       transport: agent.transport,
       remoteAddress: agent.remoteAddress,
-      connectedAt: new Date(agent.connectedAt).toISOString()
+      connectedAt: new Date(agent.connectedAt).toISOString(),
+      // [session] settings, when the connection has any
+      ...(agent.settingsValue !== undefined && agent.settingsValue.size > 0 ? { settings: agent.settingsValue.toJSON() } : {})
     }
+  }
+
+  /** [session] Updates the settings of every connection of `uid` here; returns how many. */
+  updateSettings (uid: string, set: Record<string, string>, remove: readonly string[]): number {
+    let n = 0
+    for (const agent of this.byUid.get(uid) ?? []) {
+      if (!agent.isOpen) continue
+      agent.settings.update(set, remove)
+      n++
+    }
+    return n
   }
 
   /** Writes `msg` to every connection of these uids; returns how many took it. */

@@ -5,6 +5,7 @@ import type { ProtobufOptions } from './codec/protobuf.js'
 import { GateError } from './errors.js'
 import { maxLenFor } from './framing/length-prefix.js'
 import type { HistoryOptions } from './history/options.js'
+import type { SessionOptions } from './session/options.js'
 
 export type MultiLoginPolicy = 'allow' | 'replace' | 'reject'
 
@@ -21,6 +22,8 @@ export interface TcpOptions {
 export interface CoreOptions {
   /** [history] Caps of the per-uid history (messages registered with `history: true`); see docs/sessions.md. */
   history?: HistoryOptions
+  /** [session] Bounds of session settings, and where they are stored; see docs/sessions.md. */
+  session?: SessionOptions
   /** WebSocket route. */
   path?: string
   /** Start the companion TCP server; off unless given. */
@@ -96,7 +99,7 @@ export interface CoreOptions {
   nodeId?: string
 }
 
-export type NormalizedCoreOptions = Required<Omit<CoreOptions, 'tcp' | 'protobuf' | 'ids' | 'encoding' | 'history'>> & {
+export type NormalizedCoreOptions = Required<Omit<CoreOptions, 'tcp' | 'protobuf' | 'ids' | 'encoding' | 'history' | 'session'>> & {
   tcp: (TcpOptions & { host: string }) | false
   protobuf: ProtobufOptions | undefined
   ids: Record<string, number> | undefined

@@ -18,6 +18,9 @@ import { defineScripts } from './scripts.js'
 import { RedisHistoryStore } from './history-store.js' // [history]
 import type { HistoryStore, Position } from '../history/store.js' // [history]
 import type { NormalizedHistoryOptions } from '../history/options.js' // [history]
+import { RedisSessionStore } from './session-store.js' // [session]
+import type { SessionStore } from '../session/store.js' // [session]
+import type { SettingsResult } from '../answers.js' // [session]
 
 /**
  * The cluster directory: presence in Redis, cross-node operations over Redis
@@ -223,6 +226,19 @@ export class RedisDirectory implements AgentDirectory {
     return missing.length === 0 ? { nodes } : { nodes, partial: true, missingNodes: missing.sort() }
   }
 
+  /** [session] Settings of the uid's connections on every node that holds it. */
+  async updateSettings (uid: string, set: Record<string, string>, remove: readonly string[]): Promise<SettingsResult> {
+    const local = this.local.updateSettings(uid, set, remove)
+    const req: Request = { op: 'settings', uid, set, remove: [...remove] }
+    const { n, ...answer } = await this.fanOut(local, [uid], route => new Map([...uidsByNode([uid], route.agents).keys()].map(node => [node, { req }])))
+    return { updated: n, ...answer }
+  }
+
+  /** [session] Session data in the cluster's Redis. */
+  sessionStore (): SessionStore {
+    return new RedisSessionStore(this.conns.client, this.opts.keyPrefix)
+  }
+
   /** [history] Streams in the cluster's Redis, on the command connection. */
   historyStore (opts: NormalizedHistoryOptions): HistoryStore {
     return new RedisHistoryStore(this.conns.client, this.opts.keyPrefix, opts)
@@ -263,6 +279,7 @@ export class RedisDirectory implements AgentDirectory {
   private serve (req: Request, payload: Buffer): number | Buffer {
     if (req.op === 'kick') return this.local.kick(req, req.code, req.reason)
     if (req.op === 'figures') return Buffer.from(JSON.stringify(this.reporter?.() ?? null))
+    if (req.op === 'settings') return this.local.updateSettings(req.uid, req.set, req.remove) // [session]
     const msg = new OutboundMessage(req.name, payload, req.text, this.gate.options)
     switch (req.op) {
       case 'push': return this.local.pushToUids(req.uids, msg, req.pos === undefined ? undefined : new Map(Object.entries(req.pos).map(([uid, [epoch, offset]]) => [uid, { epoch, offset }]))) // [history]

@@ -6,6 +6,8 @@ import type { KickTarget } from '../local-agents.js'
 import type { ClusterAnswer } from '../answers.js'
 import type { HistoryStore, Position } from '../history/store.js' // [history]
 import type { NormalizedHistoryOptions } from '../history/options.js' // [history]
+import type { SessionStore } from '../session/store.js' // [session]
+import type { SettingsResult } from '../answers.js' // [session]
 
 export type { ClusterAnswer, Delivery, GateStats, KickResult, UserConnections, UsersPage } from '../answers.js'
 
@@ -53,4 +55,8 @@ export interface AgentDirectory {
   figures (): Promise<ClusterFigures>
   /** [history] The history store of this directory (default: memory). */
   historyStore? (opts: NormalizedHistoryOptions): HistoryStore
+  /** [session] Sets and removes settings of every connection of `uid`, on every node. */
+  updateSettings (uid: string, set: Record<string, string>, remove: readonly string[]): Promise<SettingsResult>
+  /** [session] The session store of this directory (default: memory). */
+  sessionStore? (): SessionStore
 }

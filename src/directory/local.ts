@@ -3,6 +3,7 @@ import type { KickTarget, LocalAgents } from '../local-agents.js'
 import type { NodeFigures } from '../figures/schema.js'
 import type { Position } from '../history/store.js'
 import type { AgentDirectory, ClusterFigures, Delivery, GateStats, KickResult, UserConnections, UsersPage } from './directory.js'
+import type { SettingsResult } from '../answers.js'
 
 /** The single-node directory: every answer comes from this node's memory. */
 export class LocalDirectory implements AgentDirectory {
@@ -66,6 +67,10 @@ export class LocalDirectory implements AgentDirectory {
 
   async kick (target: KickTarget, code: number, reason: string): Promise<KickResult> {
     return { kicked: this.local.kick(target, code, reason) }
+  }
+
+  async updateSettings (uid: string, set: Record<string, string>, remove: readonly string[]): Promise<SettingsResult> {
+    return { updated: this.local.updateSettings(uid, set, remove) }
   }
 
   async figures (): Promise<ClusterFigures> {

@@ -10,6 +10,7 @@ const ADMIN_ROUTES = {
   '/gate/users': ['get'],
   '/gate/users/{uid}': ['get'],
   '/gate/users/{uid}/history': ['get'],
+  '/gate/users/{uid}/settings': ['post'],
   '/gate/kick': ['post'],
   '/gate/push': ['post'],
   '/gate/broadcast': ['post'],
