@@ -6,7 +6,7 @@ import type { Slot } from './limits/admission.js'
 import type { DefaultMessages, MessageName } from './messages.js'
 import type { BindOptions, Recovery } from './history/history.js' // [history]
 import type { Tracker } from './history/tracker.js' // [history]
-import { SessionSettings } from './session/settings.js' // [session]
+import { SessionSettings, settingsDefaults } from './session/settings.js' // [session]
 
 export type Transport = 'ws' | 'tcp'
 
@@ -160,7 +160,7 @@ export class Agent<M extends object = DefaultMessages> {
    * listed in `GET /gate/users/:uid` on every node and kept by the session store (docs/sessions.md).
    */
   get settings (): SessionSettings {
-    return (this.settingsValue ??= this.host.settingsFor?.(this) ?? new SessionSettings({ maxSettings: 32, maxKeyLength: 64, maxValueLength: 1024 }, () => {}))
+    return (this.settingsValue ??= this.host.settingsFor?.(this) ?? new SessionSettings(settingsDefaults, () => {}))
   }
 
   /** Why the connection closed (set once closing starts). */
