@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url'
 import gatePlugin from '../../plugins/gate.js'
 import type { ChatConfig } from './config.js'
 import { registerChat } from './handlers.js'
-import { tokenVerifier } from './tokens.js'
+import { demoPage } from './demo.js'
+import { tokenSigner, tokenVerifier } from './tokens.js'
 
 export const PROTO_PATH = fileURLToPath(new URL('./chat.proto', import.meta.url))
 
@@ -26,8 +27,10 @@ export async function buildChatApp (config: ChatConfig, fastifyOptions: FastifyS
     textFrames: config.textFrames,
     nodeId: config.nodeId,
     redis: config.redisUrl,
-    admin: { tokens: [config.adminToken], dashboard: true }
+    admin: { tokens: [config.adminToken], dashboard: true, client: true }
   })
   registerChat(app.gate, tokenVerifier(config.tokenSecret))
+  // Dev tokens only while the secret is the insecure default (a warning is logged above).
+  await app.register(demoPage, { devTokens: config.tokenSecretDefaulted ? tokenSigner(config.tokenSecret, 3600) : undefined })
   return app
 }

@@ -1,19 +1,11 @@
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 import { startCore } from '../helper.js'
+import { ensureClientBuilt } from './build.js'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
-
-/** Builds dist/browser when a test runs without `npm test` (whose pretest builds it). */
-export function ensureClientBuilt (): void {
-  if (existsSync(`${root}dist/browser/gate-client.js`)) return
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'ui/build-client.ts'], { cwd: root, stdio: 'inherit' })
-  if (r.status !== 0) throw new Error('ui/build-client.ts failed')
-}
 
 /** esbuild's view of a browser bundle of `contents`: the files with code in the output. */
 async function browserInputs (contents: string): Promise<string[]> {
