@@ -49,3 +49,26 @@ for (const encoding of ['json', 'protobuf'] as const) {
     assert.equal((await got).content, 'back again')
   })
 }
+
+test('a server that stops answering (SIGSTOP) is detected by the heartbeat timeout; the client retries until it answers again', async (t) => {
+  const port = await freePort()
+  const at: Addresses = { http: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}/ws`, tcp: await freePort() }
+  const server = await startServer(t, at, 'json')
+  t.after(() => { server.kill('SIGCONT') })
+  const heartbeat = { name: 'C2S_UserHeartBeat' as const, body: () => ({ ptime: 1 }), interval: 50, timeout: 300 }
+  const clients = [
+    await sdkClient(t, at, 'ws', 'alice', { heartbeat, reconnect: { initialDelay: 20, maxDelay: 100 }, connectTimeout: 500 }),
+    await sdkClient(t, at, 'tcp', 'bob', { heartbeat, reconnect: { initialDelay: 20, maxDelay: 100 }, connectTimeout: 500 })
+  ]
+  await Promise.all(clients.map(c => c.connect()))
+  server.kill('SIGSTOP')
+  for (const c of clients) {
+    const s = await reach(c, 'reconnecting')
+    assert.ok(s.status === 'reconnecting' && s.code === 4000 && /nothing received/.test(s.reason), JSON.stringify(s))
+  }
+  server.kill('SIGCONT')
+  await Promise.all(clients.map(async c => await reach(c, 'connected')))
+  const got = clients[1].next('S2C_Message')
+  clients[0].send('C2S_Message', { to_uid: 'bob', content: 'awake' })
+  assert.equal((await got).content, 'awake')
+})

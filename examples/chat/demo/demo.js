@@ -7,6 +7,7 @@ const $ = (selector) => document.querySelector(selector)
 const status = $('#status')
 const log = $('#log')
 let client
+let uid = ''
 /** The rooms this page watches: rejoined by the login hook after every reconnect. */
 let rooms = []
 
@@ -21,7 +22,7 @@ function line (text, kind = 'message', data = {}) {
 function showState (s) {
   status.dataset.status = s.status
   status.dataset.code = 'code' in s ? String(s.code) : ''
-  if (s.status === 'connected') status.textContent = `connected as ${client.uid}`
+  if (s.status === 'connected') status.textContent = `connected as ${uid}`
   else if (s.status === 'connecting') status.textContent = s.attempt === 0 ? 'connecting…' : `connecting (retry ${s.attempt})…`
   else if (s.status === 'reconnecting') status.textContent = `connection lost (${s.code} ${s.reason}); retry ${s.attempt} in ${s.delay} ms`
   else if (s.status === 'disconnected') status.textContent = `disconnected: ${s.code} ${s.reason}`
@@ -35,8 +36,9 @@ async function tokenFor (uid, pasted) {
   return (await res.json()).token
 }
 
-async function connect (uid, pasted) {
+async function connect (as, pasted) {
   client?.close()
+  uid = as
   const token = await tokenFor(uid, pasted)
   const codec = await loadCodec('/gate/protocol')
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws'
@@ -55,7 +57,6 @@ async function connect (uid, pasted) {
       }
     }
   })
-  client.uid = uid
   client.onState(showState)
   client.on('S2C_Message', (m) => {
     const where = m.room ? `#${m.room}` : `to ${m.to_uid}`
