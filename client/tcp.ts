@@ -50,7 +50,11 @@ export function tcp (opts: TcpTransportOptions): Transport {
           const bytes = typeof payload === 'string' ? Buffer.from(payload) : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
           socket.write(frame(bytes, framing))
         },
-        close (): void { socket.end() }
+        // Written data goes out first; then the socket is destroyed, even if the server never answers the FIN.
+        close (): void {
+          if (socket.connecting) socket.destroy()
+          else socket.destroySoon()
+        }
       }
     }
   }
