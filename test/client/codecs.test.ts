@@ -13,7 +13,7 @@ test('json: text and bytes decode alike; a payload that is not a one-key object 
   assert.equal(codec.encode('A', { x: 1 }), '{"A":{"x":1}}')
   assert.deepEqual(codec.decode('{"A":{"x":1}}'), { name: 'A', body: { x: 1 } })
   assert.deepEqual(codec.decode(new TextEncoder().encode('{"A":{"x":1}}')), { name: 'A', body: { x: 1 } })
-  for (const bad of ['[]', 'null', '{}', '{"A":{},"B":{}}', 'nope']) assert.throws(() => codec.decode(bad), undefined, bad)
+  for (const bad of ['[]', 'null', '{}', '{"A":{},"B":{}}', 'nope']) assert.throws(() => codec.decode(bad), Error, bad)
   assert.throws(() => codec.decode(new Uint8Array([0x7b, 0xff, 0x7d])), TypeError, 'invalid UTF-8')
   assert.throws(() => codec.encode('', {}), { code: 'GATE_CLIENT_BAD_MESSAGE' })
 })
