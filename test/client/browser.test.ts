@@ -76,3 +76,13 @@ for (const encoding of ['json', 'protobuf'] as const) {
     assert.deepEqual(tab.violations, [], 'no Content-Security-Policy violation')
   })
 }
+
+test('with the default token secret the page logs in with a dev token, without pasting one', { skip }, async (t) => {
+  const chat = await chatOn(t, 'json', 0, 0, { GATE_TOKEN_SECRET: '' })
+  const { port } = chat.app.server.address() as { port: number }
+  const tab = await openTab(await launch(t))
+  await tab.page.goto(`http://127.0.0.1:${port}/?uid=carol`)
+  await tab.page.click('#login button[type=submit]')
+  await textOf(tab.page, '#status', 'connected as carol')
+  assert.deepEqual((await chat.app.gate.user('carol'))?.connections.length, 1)
+})
