@@ -22,6 +22,11 @@ export default [
     rules: { 'new-cap': ['error', { newIsCapExceptions: ['uPlot'] }] }
   },
   {
+    // The example's demo page is a browser script.
+    files: ['examples/chat/demo/*.js'],
+    languageOptions: { globals: { location: 'readonly', document: 'readonly', FormData: 'readonly', URLSearchParams: 'readonly', fetch: 'readonly' } }
+  },
+  {
     // prom-client metrics register themselves in their constructor.
     files: ['plugins/metrics.ts'],
     rules: { 'no-new': 'off' }

@@ -18,6 +18,7 @@ import historyRoutes from '../routes/admin/history.js' // [history]
 import settingsRoutes from '../routes/admin/settings.js' // [session]
 import { GateError } from '../src/errors.js'
 import { bearerAuth } from './admin-auth.js'
+import { clientBundle } from './client-bundle.js'
 import { strictValidatorCompiler } from './admin-validator.js'
 import { dashboardPage } from './dashboard.js'
 import { metricsPlugin } from './metrics.js'
@@ -42,6 +43,12 @@ export interface AdminOptions {
    * `<prefix>/users/:uid/counters`. Default `false`.
    */
   dashboard?: boolean
+  /**
+   * Serve the client SDK's browser bundle at `GET <prefix>/client.js`, without a
+   * token (pages import it: `import { createClient } from '/gate/client.js'`).
+   * Default `false`.
+   */
+  client?: boolean
 }
 
 export interface NormalizedAdminOptions {
@@ -50,6 +57,7 @@ export interface NormalizedAdminOptions {
   publicProtocol: boolean
   metrics: boolean
   dashboard: boolean
+  client: boolean
 }
 
 const fail = (option: string, why: string): never => {
@@ -77,7 +85,8 @@ export function normalizeAdminOptions (opts: AdminOptions = {}): NormalizedAdmin
     prefix: prefix.replace(/\/+$/, ''),
     publicProtocol: flag('publicProtocol', opts.publicProtocol),
     metrics: flag('metrics', opts.metrics),
-    dashboard: flag('dashboard', opts.dashboard, false)
+    dashboard: flag('dashboard', opts.dashboard, false),
+    client: flag('client', opts.client, false)
   }
 }
 
@@ -141,6 +150,7 @@ async function admin (app: FastifyInstance, opts: AdminOptions): Promise<void> {
     })
     if (o.publicProtocol) await scope.register(protocolRoutes, { public: true })
     if (o.dashboard) await scope.register(dashboardPage)
+    if (o.client) await scope.register(clientBundle)
 
     await scope.register(async function authenticated (secured) {
       secured.addHook('onRequest', bearerAuth(o.tokens))

@@ -31,7 +31,7 @@ const TYPES: Record<string, string> = {
  */
 const CANDIDATES = ['../dist/ui/', '../ui/'].map(dir => fileURLToPath(new URL(dir, import.meta.url)))
 
-function asset (path: string): Asset {
+export function asset (path: string): Asset {
   const raw = readFileSync(path)
   return { type: TYPES[extname(path)] ?? 'application/octet-stream', raw, gzip: gzipSync(raw, { level: 9 }) }
 }

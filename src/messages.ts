@@ -2,6 +2,9 @@ import type { Static, TSchema } from '@sinclair/typebox'
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
 import type { Agent } from './agent.js'
 import { GateError } from './errors.js'
+import type { AnyMessages } from './message-map.js'
+
+export type { AnyMessages, MessageBodies, MessageName } from './message-map.js'
 
 /**
  * The application's messages: name -> body type. Empty, any name and any body
@@ -17,17 +20,8 @@ import { GateError } from './errors.js'
  */
 export interface GateMessages {}
 
-/** Untyped messages: any name, any body. */
-export type AnyMessages = Record<string, unknown>
-
 /** `GateMessages` once the application has extended it, else `AnyMessages`. */
 export type DefaultMessages = keyof GateMessages extends never ? AnyMessages : GateMessages
-
-/** The message names of a message map. */
-export type MessageName<M> = keyof M & string
-
-/** A message map from a map of TypeBox schemas (name -> schema): name -> `Static<schema>`. Other entries are left out. */
-export type MessageBodies<T> = { -readonly [K in keyof T as T[K] extends TSchema ? K : never]: T[K] extends TSchema ? Static<T[K]> : never }
 
 /** A message handler: one call per inbound message, in order per connection. */
 export type Handler<T = unknown, M extends object = DefaultMessages> = (msg: T, agent: Agent<M>) => void | Promise<void>

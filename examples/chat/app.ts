@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url'
 import gatePlugin from '../../plugins/gate.js'
 import type { ChatConfig } from './config.js'
 import { registerChat } from './handlers.js'
-import { tokenVerifier } from './tokens.js'
+import { demoPage } from './demo.js'
+import { tokenSigner, tokenVerifier } from './tokens.js'
 
 export const PROTO_PATH = fileURLToPath(new URL('./chat.proto', import.meta.url))
 
@@ -27,8 +28,10 @@ export async function buildChatApp (config: ChatConfig, fastifyOptions: FastifyS
     nodeId: config.nodeId,
     redis: config.redisUrl,
     history: config.historyMaxCount > 0 ? { maxCount: config.historyMaxCount, maxAge: config.historyMaxAge } : undefined,
-    admin: { tokens: [config.adminToken], dashboard: true }
+    admin: { tokens: [config.adminToken], dashboard: true, client: true }
   })
   registerChat(app.gate, tokenVerifier(config.tokenSecret), config.historyMaxCount > 0)
+  // Dev tokens only while the secret is the insecure default (a warning is logged above).
+  await app.register(demoPage, { devTokens: config.tokenSecretDefaulted ? tokenSigner(config.tokenSecret, 3600) : undefined })
   return app
 }

@@ -25,6 +25,7 @@ const tcp = app.gateTcpAddress()
 app.log.info({
   websocket: `ws://${config.host}:${config.port}${app.gate.options.path}`,
   tcp: tcp ? `${tcp.address}:${tcp.port}` : 'off',
+  demo: `http://${config.host}:${config.port}/`,
   dashboard: `http://${config.host}:${config.port}/gate/ui/`,
   encoding: config.encoding,
   node: app.gate.nodeId,

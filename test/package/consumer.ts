@@ -6,7 +6,8 @@
  * with the lowest fastify 5 we support, check there is one fastify in the tree,
  * import the package from JavaScript, compile the README's register example as a
  * strict NodeNext TypeScript consumer (plus a client part, and a wrong body that
- * must not compile), run it, and exchange Login/Ping/Pong over WebSocket and TCP.
+ * must not compile), run it, and exchange Login/Ping/Pong over WebSocket and TCP,
+ * by hand and with the client SDK (fastify-gate/client).
  */
 import assert from 'node:assert/strict'
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process'
@@ -53,6 +54,8 @@ import WebSocket from 'ws'
 import type { Delivery, GateStats } from 'fastify-gate'
 import { GateError } from 'fastify-gate'
 import { CloseCode as CoreCloseCode } from 'fastify-gate/core'
+import { createClient, webSocket } from 'fastify-gate/client'
+import { tcp as tcpTransport } from 'fastify-gate/client/tcp'
 
 assert.equal(CoreCloseCode.KICKED, 4001)
 assert.equal(typeof GateError.UNKNOWN_MESSAGE, 'function')
@@ -103,6 +106,20 @@ assert.deepEqual([stats.connections, stats.onlineUsers], [2, 2])
 const pushed: Delivery = await app.gate.pushToUids(['alice', 'bob'], 'Pong', { n: 7 })
 assert.equal(pushed.delivered, 2)
 
+// The client SDK, typed from the same schemas, over both transports.
+for (const transport of [webSocket(\`ws://127.0.0.1:\${port}/ws\`), tcpTransport({ port: tcpPort })]) {
+  const client = createClient<MessageBodies<typeof messages>>({ transport, login: (s) => { s.send('Login', { uid: 'carol' }) } })
+  await client.connect()
+  const pong = client.next('Pong')
+  client.send('Ping', { n: 99 })
+  assert.deepEqual(await pong, { n: 100 })
+  if (process.env.NEVER === 'set') {
+    // @ts-expect-error a client body of the wrong type must not compile
+    client.send('Ping', { n: 'x' })
+  }
+  client.close()
+}
+
 ws.close()
 tcp.end()
 await app.close()
@@ -132,7 +149,7 @@ test(`the packed tarball installs, type-checks and runs with fastify ${LOWEST_FA
   try {
     const packed = JSON.parse(run(npm, ['pack', '--json', '--pack-destination', work], repo).stdout) as Array<{ filename: string, files: Array<{ path: string }> }>
     const files = packed[0].files.map(f => f.path)
-    for (const must of ['package.json', 'README.md', 'LICENSE', 'dist/plugins/gate.js', 'dist/plugins/gate.d.ts', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/ui/index.html', 'dist/ui/manifest.json', 'docs/protocol.md']) {
+    for (const must of ['package.json', 'README.md', 'LICENSE', 'dist/plugins/gate.js', 'dist/plugins/gate.d.ts', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/ui/index.html', 'dist/ui/manifest.json', 'dist/client/index.js', 'dist/client/node.js', 'dist/client/tcp.js', 'dist/client/index.d.ts', 'dist/browser/gate-client.js', 'docs/protocol.md']) {
       assert.ok(files.includes(must), `the tarball has ${must}`)
     }
     for (const path of files) {
@@ -161,7 +178,9 @@ test(`the packed tarball installs, type-checks and runs with fastify ${LOWEST_FA
     const js = run(process.execPath, ['--input-type=module', '-e', `
       const gate = await import('fastify-gate')
       const core = await import('fastify-gate/core')
+      const client = await import('fastify-gate/client')
       if (typeof gate.default !== 'function' || gate.CloseCode.NORMAL !== 1000 || typeof core.Gate !== 'function') process.exit(1)
+      if (typeof client.createClient !== 'function' || client.CloseCode.KICKED !== 4001) process.exit(1)
       console.log('js ok')`], app)
     assert.match(js.stdout, /js ok/)
 

@@ -1,0 +1,423 @@
+import type { AnyMessages, MessageName } from '../src/message-map.js'
+import { backoffDelay, normalizeReconnect, type NormalizedReconnect, type ReconnectOptions } from './backoff.js'
+import type { Codec } from './codec.js'
+import { GateClientError, LoginRefused } from './errors.js'
+import { json } from './json.js'
+import type { Payload, Transport, TransportConnection } from './transport.js'
+
+/**
+ * The client's state. `attempt` counts retries in a row since the last
+ * `connected` (0 for the first connect). `code` and `reason` are those of the
+ * close that led there: the WebSocket close code, or 1006 for a dropped
+ * connection and on TCP (which has no close code).
+ */
+export type ClientState =
+  | { status: 'idle' }
+  | { status: 'connecting', attempt: number }
+  | { status: 'connected' }
+  | { status: 'reconnecting', attempt: number, delay: number, code: number, reason: string }
+  | { status: 'disconnected', code: number, reason: string }
+
+/** What `login` and `resume` get: the connection being set up, before it counts as connected. */
+export interface Session<M extends object = AnyMessages> {
+  /** Sends now, ahead of the offline queue. */
+  send: <N extends MessageName<M>>(name: N, body: M[N]) => void
+  /** The next message of that name on this connection; rejects when it closes or after `timeout` ms (default: the client's `connectTimeout`). */
+  next: <N extends MessageName<M>>(name: N, timeout?: number) => Promise<M[N]>
+  /** True on every connect but the first. */
+  readonly reconnect: boolean
+}
+
+/** A hook run on every (re)connect, after the transport opened and before `connected`. */
+export type SessionHook<M extends object> = (session: Session<M>) => void | Promise<void>
+
+/** An application heartbeat, e.g. the example's `C2S_UserHeartBeat { ptime }`. */
+export type HeartbeatOptions<M extends object> = {
+  [N in MessageName<M>]: {
+    name: N
+    /** The body of each heartbeat. Default `{}`. */
+    body?: () => M[N]
+    /** ms between heartbeats while the transport is open. Default 20000 (under the gate's default idle timeout, 60 s). */
+    interval?: number
+    /** ms without any message from the server after which the connection is dropped and retried. Default 2.5 × interval; 0 turns it off. */
+    timeout?: number
+  }
+}[MessageName<M>]
+
+export interface ClientOptions<M extends object = AnyMessages> {
+  transport: Transport
+  /** Default `json()`. */
+  codec?: Codec
+  /**
+   * Runs on every (re)connect before the client counts as connected: log in,
+   * rejoin rooms, restore state. Throw `LoginRefused` to stop for good; any
+   * other error drops this connection and retries.
+   */
+  login?: SessionHook<M>
+  /**
+   * Runs after `login` on every (re)connect. Reserved for resume (coming with
+   * history, issue 11): the SDK will ship a hook that sends the last position
+   * it saw and lets the replayed messages through, in order, before live ones.
+   * Until then an application may use it for its own catch-up.
+   */
+  resume?: SessionHook<M>
+  /** Default: none. */
+  heartbeat?: HeartbeatOptions<M> | false
+  /** `false`: never reconnect. */
+  reconnect?: ReconnectOptions | false
+  /**
+   * What `send` does while not connected: queue up to `queue` messages, sent in
+   * order once connected (default `{ queue: 100 }`; past it, `send` throws
+   * `GATE_CLIENT_QUEUE_FULL`), or `'error'`: throw `GATE_CLIENT_OFFLINE`.
+   */
+  offline?: { queue: number } | 'error'
+  /** ms for the transport to open and the hooks to finish. Default 10000. */
+  connectTimeout?: number
+}
+
+type Listener = (body: any, name: string) => void
+
+interface Waiter { name: string, resolve: (body: any) => void, reject: (err: Error) => void, timer: ReturnType<typeof setTimeout> }
+
+/** Close codes the client uses for closes it decides itself. */
+const NORMAL = 1000
+const LOCAL_TIMEOUT = 4000
+
+/**
+ * A gate client: transport- and codec-neutral. `connect()` starts it;
+ * it reconnects with backoff until `close()`, a stop code, a refused login or
+ * `maxAttempts`.
+ */
+export class GateClient<M extends object = AnyMessages> {
+  private readonly transport: Transport
+  private readonly codec: Codec
+  private readonly opts: ClientOptions<M>
+  private readonly retry: NormalizedReconnect | false
+  private readonly queueMax: number
+  private readonly connectTimeout: number
+  private readonly listeners = new Map<string, Set<Listener>>()
+  private readonly stateListeners = new Set<(s: ClientState) => void>()
+  private readonly errorListeners = new Set<(e: Error) => void>()
+  private waiters: Waiter[] = []
+  private queue: Payload[] = []
+  private current: TransportConnection | undefined
+  private retryTimer: ReturnType<typeof setTimeout> | undefined
+  private heartbeatTimer: ReturnType<typeof setInterval> | undefined
+  private deadTimer: ReturnType<typeof setTimeout> | undefined
+  private attempt = 0
+  private connectedOnce = false
+  private stopped = false
+  private _state: ClientState = { status: 'idle' }
+  private firstConnect: { resolve: () => void, reject: (e: Error) => void } | undefined
+
+  constructor (opts: ClientOptions<M>) {
+    this.opts = opts
+    this.transport = opts.transport
+    this.codec = opts.codec ?? json()
+    this.retry = opts.reconnect === false ? false : normalizeReconnect(opts.reconnect)
+    this.queueMax = opts.offline === 'error' ? 0 : (opts.offline?.queue ?? 100)
+    this.connectTimeout = opts.connectTimeout ?? 10000
+  }
+
+  get state (): ClientState { return this._state }
+
+  /** Messages waiting in the offline queue. */
+  get queued (): number { return this.queue.length }
+
+  /** Starts connecting; resolves once connected the first time, rejects with `GATE_CLIENT_CLOSED` if the client stops before that. */
+  async connect (): Promise<void> {
+    if (this._state.status === 'connected') return
+    if (this.stopped) throw this.closedError()
+    const p = new Promise<void>((resolve, reject) => {
+      const prev = this.firstConnect
+      this.firstConnect = {
+        resolve: () => { prev?.resolve(); resolve() },
+        reject: (e) => { prev?.reject(e); reject(e) }
+      }
+    })
+    if (this._state.status === 'idle') this.open()
+    return await p
+  }
+
+  /** Closes for good: no reconnect; the offline queue is dropped. */
+  close (code = NORMAL, reason = 'closed by the client'): void {
+    if (this.stopped) return
+    this.stop(code, reason)
+  }
+
+  /**
+   * Sends a message: now when connected, else into the offline queue (or throws
+   * `GATE_CLIENT_OFFLINE` with `offline: 'error'`). Throws `GATE_CLIENT_CLOSED`
+   * once the client has stopped, and the codec's error for a bad body.
+   */
+  send<N extends MessageName<M>> (name: N, body: M[N]): void {
+    if (this.stopped) throw this.closedError()
+    const payload = this.encode(name, body)
+    if (this._state.status === 'connected' && this.current !== undefined) {
+      this.current.send(payload)
+      return
+    }
+    if (this.queueMax === 0) throw new GateClientError('GATE_CLIENT_OFFLINE', `not connected (${this._state.status}): "${name}" not sent`)
+    if (this.queue.length >= this.queueMax) throw new GateClientError('GATE_CLIENT_QUEUE_FULL', `the offline queue holds ${this.queueMax} messages: "${name}" not queued`)
+    this.queue.push(payload)
+  }
+
+  /** Calls `listener` with the body of every message of that name. Returns a function that removes it. */
+  on<N extends MessageName<M>> (name: N, listener: (body: M[N], name: N) => void): () => void {
+    let set = this.listeners.get(name)
+    if (set === undefined) this.listeners.set(name, set = new Set())
+    set.add(listener as Listener)
+    return () => { set.delete(listener as Listener) }
+  }
+
+  /** Every message, whatever its name. */
+  onAny (listener: (body: unknown, name: MessageName<M>) => void): () => void {
+    return this.on('*' as MessageName<M>, listener as never)
+  }
+
+  /** The next message of that name; rejects with `GATE_CLIENT_TIMEOUT` after `timeout` ms, or `GATE_CLIENT_CLOSED` when the client stops. */
+  async next<N extends MessageName<M>> (name: N, timeout = this.connectTimeout): Promise<M[N]> {
+    if (this.stopped) throw this.closedError()
+    return await this.wait(name, timeout)
+  }
+
+  /** Calls `listener` on every state change (see `ClientState`). */
+  onState (listener: (state: ClientState) => void): () => void {
+    this.stateListeners.add(listener)
+    return () => { this.stateListeners.delete(listener) }
+  }
+
+  /** Errors that do not stop the client: an undecodable payload, a listener that threw, a failed login attempt that will be retried. */
+  onError (listener: (err: Error) => void): () => void {
+    this.errorListeners.add(listener)
+    return () => { this.errorListeners.delete(listener) }
+  }
+
+  // ---- internals -------------------------------------------------------------
+
+  private encode (name: string, body: unknown): Payload {
+    try {
+      return this.codec.encode(name, body)
+    } catch (err) {
+      if (err instanceof GateClientError) throw err
+      throw new GateClientError('GATE_CLIENT_BAD_MESSAGE', `"${name}" does not encode: ${(err as Error).message}`, { cause: err })
+    }
+  }
+
+  private setState (state: ClientState): void {
+    this._state = state
+    for (const l of [...this.stateListeners]) {
+      try {
+        l(state)
+      } catch (err) {
+        this.report(new GateClientError('GATE_CLIENT_LISTENER', `a state listener threw: ${(err as Error).message}`, { cause: err }))
+      }
+    }
+  }
+
+  private report (err: Error): void {
+    for (const l of [...this.errorListeners]) {
+      try { l(err) } catch {}
+    }
+  }
+
+  private closedError (): GateClientError {
+    const s = this._state
+    const detail = s.status === 'disconnected' ? `: ${s.code} ${s.reason}` : ''
+    return new GateClientError('GATE_CLIENT_CLOSED', `the client has stopped${detail}`, { closeCode: s.status === 'disconnected' ? s.code : undefined })
+  }
+
+  private wait (name: string, timeout: number): Promise<any> {
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        name,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.waiters = this.waiters.filter(w => w !== waiter)
+          reject(new GateClientError('GATE_CLIENT_TIMEOUT', `no "${name}" within ${timeout} ms`))
+        }, timeout)
+      }
+      this.waiters.push(waiter)
+    })
+  }
+
+  private rejectWaiters (err: Error): void {
+    const waiters = this.waiters
+    this.waiters = []
+    for (const w of waiters) {
+      clearTimeout(w.timer)
+      w.reject(err)
+    }
+  }
+
+  /** One connection attempt: open, hooks, then connected. */
+  private open (): void {
+    this.retryTimer = undefined
+    this.setState({ status: 'connecting', attempt: this.attempt })
+    const reconnect = this.connectedOnce
+    let opened = false
+    // Set once `open` returns; a transport calls its handlers later, never from `open` itself.
+    const ref: { conn?: TransportConnection } = {}
+    const isCurrent = (): boolean => ref.conn !== undefined && this.current === ref.conn
+    const openTimer = setTimeout(() => {
+      if (isCurrent() && this._state.status === 'connecting') this.drop(LOCAL_TIMEOUT, `not connected within ${this.connectTimeout} ms`)
+    }, this.connectTimeout)
+    ref.conn = this.transport.open({
+      onOpen: () => {
+        if (!isCurrent()) return
+        opened = true
+        this.startHeartbeat()
+        void this.setUp(ref.conn!, reconnect, openTimer)
+      },
+      onPayload: (payload) => {
+        if (!isCurrent()) return
+        this.received(payload)
+      },
+      onClose: (code, reason) => {
+        clearTimeout(openTimer)
+        if (!isCurrent()) return
+        this.lost(code, reason || (opened ? 'connection closed' : 'could not connect'))
+      }
+    })
+    this.current = ref.conn
+  }
+
+  private async setUp (conn: TransportConnection, reconnect: boolean, openTimer: ReturnType<typeof setTimeout>): Promise<void> {
+    const session: Session<M> = {
+      send: (name, body) => { if (this.current === conn) conn.send(this.encode(name, body)) },
+      next: async (name, timeout = this.connectTimeout) => await this.wait(name, timeout),
+      reconnect
+    }
+    try {
+      await this.opts.login?.(session)
+      if (this.current === conn) await this.opts.resume?.(session)
+    } catch (err) {
+      clearTimeout(openTimer)
+      if (this.current !== conn) return
+      if (err instanceof LoginRefused) {
+        this.stop(err.closeCode, err.message)
+        return
+      }
+      this.report(err as Error)
+      this.drop(LOCAL_TIMEOUT, `login failed: ${(err as Error).message}`)
+      return
+    }
+    clearTimeout(openTimer)
+    if (this.current !== conn) return
+    this.attempt = 0
+    this.connectedOnce = true
+    this.setState({ status: 'connected' })
+    const queued = this.queue
+    this.queue = []
+    for (const payload of queued) conn.send(payload)
+    const first = this.firstConnect
+    this.firstConnect = undefined
+    first?.resolve()
+  }
+
+  private received (payload: Payload): void {
+    this.armDeadTimer()
+    let msg
+    try {
+      msg = this.codec.decode(payload)
+    } catch (err) {
+      this.report(new GateClientError('GATE_CLIENT_BAD_PAYLOAD', `a payload from the server does not decode: ${(err as Error).message}`, { cause: err }))
+      return
+    }
+    const waiter = this.waiters.find(w => w.name === msg.name)
+    if (waiter !== undefined) {
+      this.waiters = this.waiters.filter(w => w !== waiter)
+      clearTimeout(waiter.timer)
+      waiter.resolve(msg.body)
+    }
+    for (const set of [this.listeners.get(msg.name), this.listeners.get('*')]) {
+      if (set === undefined) continue
+      for (const l of [...set]) {
+        try {
+          l(msg.body, msg.name)
+        } catch (err) {
+          this.report(new GateClientError('GATE_CLIENT_LISTENER', `a listener of "${msg.name}" threw: ${(err as Error).message}`, { cause: err }))
+        }
+      }
+    }
+  }
+
+  private startHeartbeat (): void {
+    const hb = this.opts.heartbeat
+    if (hb === undefined || hb === false) return
+    const interval = hb.interval ?? 20000
+    this.heartbeatTimer = setInterval(() => {
+      try {
+        this.current?.send(this.encode(hb.name, hb.body?.() ?? {}))
+      } catch (err) {
+        this.report(err as Error)
+      }
+    }, interval)
+    this.armDeadTimer()
+  }
+
+  /** Drops the connection when the server has been silent for the heartbeat's `timeout`. */
+  private armDeadTimer (): void {
+    const hb = this.opts.heartbeat
+    if (hb === undefined || hb === false) return
+    const timeout = hb.timeout ?? 2.5 * (hb.interval ?? 20000)
+    if (timeout <= 0) return
+    clearTimeout(this.deadTimer)
+    this.deadTimer = setTimeout(() => this.drop(LOCAL_TIMEOUT, `nothing received for ${timeout} ms`), timeout)
+  }
+
+  private stopTimers (): void {
+    clearInterval(this.heartbeatTimer)
+    clearTimeout(this.deadTimer)
+    this.heartbeatTimer = undefined
+    this.deadTimer = undefined
+  }
+
+  /** Closes the current connection on the client's own decision and goes on as if it had been lost. */
+  private drop (code: number, reason: string): void {
+    const conn = this.current
+    if (conn === undefined) return
+    this.current = undefined
+    conn.close(code === LOCAL_TIMEOUT ? NORMAL : code, reason)
+    this.lost(code, reason)
+  }
+
+  /** The current connection is gone: retry, or stop for good. */
+  private lost (code: number, reason: string): void {
+    this.current = undefined
+    this.stopTimers()
+    this.rejectWaiters(new GateClientError('GATE_CLIENT_CLOSED', `the connection closed: ${code} ${reason}`, { closeCode: code }))
+    const r = this.retry
+    if (this.stopped) return
+    if (r === false || r.stopCodes.includes(code) || this.attempt >= r.maxAttempts) {
+      this.stop(code, reason)
+      return
+    }
+    this.attempt++
+    const delay = backoffDelay(this.attempt, r)
+    this.setState({ status: 'reconnecting', attempt: this.attempt, delay, code, reason })
+    this.retryTimer = setTimeout(() => this.open(), delay)
+  }
+
+  private stop (code: number, reason: string): void {
+    this.stopped = true
+    clearTimeout(this.retryTimer)
+    this.stopTimers()
+    const conn = this.current
+    this.current = undefined
+    conn?.close(NORMAL, reason)
+    this.queue = []
+    this.setState({ status: 'disconnected', code, reason })
+    const err = this.closedError()
+    this.rejectWaiters(err)
+    const first = this.firstConnect
+    this.firstConnect = undefined
+    first?.reject(err)
+  }
+}
+
+/** Creates a client (not yet connected: call `connect()`). */
+export function createClient<M extends object = AnyMessages> (opts: ClientOptions<M>): GateClient<M> {
+  return new GateClient<M>(opts)
+}

@@ -1,0 +1,90 @@
+/**
+ * The SDK against the example app: its message map (from the example's own
+ * schemas), a login hook that logs in and rejoins rooms, and SDK clients over
+ * either transport and codec.
+ */
+import net from 'node:net'
+import type { TestContext } from 'node:test'
+import { buildChatApp } from '../../examples/chat/app.js'
+import { loadConfig } from '../../examples/chat/config.js'
+import * as schemas from '../../examples/chat/messages.js'
+import { tokenSigner } from '../../examples/chat/tokens.js'
+import { createClient, LoginRefused, loadCodec, webSocket, type ClientOptions, type ClientState, type GateClient, type MessageBodies, type SessionHook } from '../../client/node.js'
+import { tcp } from '../../client/tcp.js'
+import { SECRET, type Chat } from '../example/helper.js'
+
+export type ChatMessages = MessageBodies<typeof schemas>
+export const sign = tokenSigner(SECRET)
+
+/** Logs in as `uid` and rejoins `rooms()` on every (re)connect, as an application would. */
+export function chatLogin (uid: string, rooms: () => string[] = () => []): SessionHook<ChatMessages> {
+  return async (s) => {
+    s.send('C2S_UserLogin', { token: uid === '' ? 'not-a-token' : sign(uid), login_plat: 1 })
+    const answer = await s.next('S2C_UserLogin')
+    if (answer.ret !== 1) throw new LoginRefused(answer.msg)
+    if (rooms().length > 0) {
+      s.send('C2S_UpdateWatchRoom', { rooms: rooms() })
+      await s.next('S2C_UpdateWatchRoom')
+    }
+  }
+}
+
+export interface Addresses { http: string, ws: string, tcp: number }
+
+export function addressesOf (chat: Chat): Addresses {
+  const { port } = chat.app.server.address() as { port: number }
+  return { http: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}/ws`, tcp: chat.app.gateTcpAddress()!.port }
+}
+
+export type SdkClient = GateClient<ChatMessages> & { states: ClientState[] }
+
+/** An SDK client of the example app (codec from `GET /gate/protocol`), closed after the test; `states` records every state. */
+export async function sdkClient (t: TestContext, at: Addresses, transport: 'ws' | 'tcp', uid: string, opts: Partial<ClientOptions<ChatMessages>> & { rooms?: () => string[] } = {}): Promise<SdkClient> {
+  const codec = opts.codec ?? await loadCodec(`${at.http}/gate/protocol`)
+  const client = createClient<ChatMessages>({
+    transport: transport === 'ws' ? webSocket(at.ws) : tcp({ port: at.tcp }),
+    codec,
+    login: chatLogin(uid, opts.rooms),
+    ...opts
+  }) as SdkClient
+  client.states = []
+  client.onState(s => client.states.push(s))
+  t.after(() => client.close())
+  return client
+}
+
+/** The example app on given ports (0: any), closed after the test: for restarts on the same address. */
+export async function chatOn (t: TestContext, encoding: 'json' | 'protobuf', port: number, tcpPort: number, env: Record<string, string> = {}): Promise<Chat> {
+  const config = loadConfig({ GATE_TOKEN_SECRET: SECRET, PORT: String(port), GATE_TCP_PORT: String(tcpPort), GATE_ENCODING: encoding, GATE_ADMIN_TOKEN: 'admin', ...env })
+  const app = await buildChatApp(config, { logger: { level: process.env.LOG_LEVEL ?? 'silent' } })
+  const closes: Chat['closes'] = []
+  app.gate.onDisconnect((_agent, reason) => { closes.push(reason) })
+  await app.listen({ port, host: '127.0.0.1' })
+  t.after(() => app.close())
+  return { app, closes, ws: notUsed, tcp: notUsed, connect: notUsed }
+}
+
+const notUsed = async (): Promise<never> => { throw new Error('use the SDK') }
+
+/** A port nobody listens on (bound then released). */
+export async function freePort (): Promise<number> {
+  const server = net.createServer()
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as net.AddressInfo
+  await new Promise(resolve => server.close(resolve))
+  return port
+}
+
+/** Resolves when the client reaches `status` (now or later); rejects after `ms`. */
+export async function reach (client: SdkClient, status: ClientState['status'], ms = 10000): Promise<ClientState> {
+  if (client.state.status === status) return client.state
+  return await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { off(); reject(new Error(`client never reached ${status}; states: ${JSON.stringify(client.states)}`)) }, ms)
+    const off = client.onState(s => {
+      if (s.status !== status) return
+      clearTimeout(timer)
+      off()
+      resolve(s)
+    })
+  })
+}

@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { test, type TestContext } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import { SECRET } from '../example/helper.js'
+import { freePort, reach, sdkClient, type Addresses } from './helper.js'
+
+const server = fileURLToPath(new URL('../../examples/chat/server.ts', import.meta.url))
+
+/** `npm start`'s server as a process on fixed ports; resolves once it logs "chat gateway ready". */
+async function startServer (t: TestContext, at: Addresses, encoding: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', server], {
+    env: { ...process.env, PORT: new URL(at.http).port, GATE_TCP_PORT: String(at.tcp), GATE_ENCODING: encoding, GATE_TOKEN_SECRET: SECRET, GATE_ADMIN_TOKEN: 'admin', LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'inherit']
+  })
+  t.after(() => { child.kill('SIGKILL') })
+  let out = ''
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString()
+      if (out.includes('chat gateway ready')) resolve()
+    })
+    child.once('exit', code => reject(new Error(`the server exited (${String(code)}): ${out}`)))
+  })
+  return child
+}
+
+for (const encoding of ['json', 'protobuf'] as const) {
+  test(`${encoding}: after the server is killed (SIGKILL) and started again, WS and TCP clients reconnect and chat`, async (t) => {
+    const port = await freePort()
+    const at: Addresses = { http: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}/ws`, tcp: await freePort() }
+    const first = await startServer(t, at, encoding)
+    const reconnect = { initialDelay: 20, maxDelay: 100 }
+    const alice = await sdkClient(t, at, 'ws', 'alice', { reconnect })
+    const bob = await sdkClient(t, at, 'tcp', 'bob', { reconnect })
+    await Promise.all([alice.connect(), bob.connect()])
+
+    first.kill('SIGKILL')
+    await once(first, 'exit')
+    const [a, b] = await Promise.all([reach(alice, 'reconnecting'), reach(bob, 'reconnecting')])
+    assert.ok(a.status === 'reconnecting' && a.code === 1006, 'no close frame from a killed server')
+    assert.ok(b.status === 'reconnecting' && b.code === 1006)
+
+    await startServer(t, at, encoding)
+    await Promise.all([reach(alice, 'connected'), reach(bob, 'connected')])
+    const got = bob.next('S2C_Message')
+    alice.send('C2S_Message', { to_uid: 'bob', content: 'back again' })
+    assert.equal((await got).content, 'back again')
+  })
+}
+
+test('a server that stops answering (SIGSTOP) is detected by the heartbeat timeout; the client retries until it answers again', async (t) => {
+  const port = await freePort()
+  const at: Addresses = { http: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}/ws`, tcp: await freePort() }
+  const server = await startServer(t, at, 'json')
+  t.after(() => { server.kill('SIGCONT') })
+  const heartbeat = { name: 'C2S_UserHeartBeat' as const, body: () => ({ ptime: 1 }), interval: 50, timeout: 300 }
+  const clients = [
+    await sdkClient(t, at, 'ws', 'alice', { heartbeat, reconnect: { initialDelay: 20, maxDelay: 100 }, connectTimeout: 500 }),
+    await sdkClient(t, at, 'tcp', 'bob', { heartbeat, reconnect: { initialDelay: 20, maxDelay: 100 }, connectTimeout: 500 })
+  ]
+  await Promise.all(clients.map(c => c.connect()))
+  server.kill('SIGSTOP')
+  for (const c of clients) {
+    const s = await reach(c, 'reconnecting')
+    assert.ok(s.status === 'reconnecting' && s.code === 4000 && /nothing received/.test(s.reason), JSON.stringify(s))
+  }
+  server.kill('SIGCONT')
+  await Promise.all(clients.map(async c => await reach(c, 'connected')))
+  const got = clients[1].next('S2C_Message')
+  clients[0].send('C2S_Message', { to_uid: 'bob', content: 'awake' })
+  assert.equal((await got).content, 'awake')
+})
