@@ -1,11 +1,12 @@
 import type { GateLogger as Logger } from './logger.js'
 import { CloseCode, type CloseReason } from './close-codes.js'
-import type { OutboundMessage } from './codec/outbound.js'
+import type { Framing, OutboundMessage } from './codec/outbound.js'
 import type { Inbox } from './inbox.js'
 import type { Slot } from './limits/admission.js'
-import type { DefaultMessages, MessageName } from './messages.js'
+import type { DefaultMessages, MessageDef, MessageName } from './messages.js'
+import type { Transport } from './protocol/protocol.js'
 
-export type Transport = 'ws' | 'tcp'
+export type { Transport } from './protocol/protocol.js'
 
 /**
  * A transport adapter: the only part that touches a socket. The agent drives it;
@@ -13,7 +14,13 @@ export type Transport = 'ws' | 'tcp'
  */
 export interface Connection {
   readonly transport: Transport
+  /** The protocol's name (`leaf`, `mqtt`, or an application's own). */
+  readonly protocol: string
   readonly remoteAddress: string
+  /** The framing whose bytes are counted as sent (the protocol's message, without the WebSocket header). */
+  readonly countFraming: Framing
+  /** The framing actually written, whose unpooled copy waits in the outbound queue. */
+  readonly queueFraming: Framing
   /**
    * Writes one message to the socket now. Returns false when the socket's own
    * buffer is past its high-water mark: the agent then queues further messages
@@ -46,6 +53,7 @@ export interface AgentHost {
   readonly backlog: { bytes: number }
   encode (name: string, body: unknown): OutboundMessage
   receive (agent: Agent<any>, payload: Buffer): void
+  dispatch (agent: Agent<any>, def: MessageDef, body: unknown): boolean
   bind (agent: Agent<any>, uid: string): Promise<void>
   unbind (agent: Agent<any>): void
   join (agent: Agent<any>, room: string): void
@@ -83,6 +91,8 @@ export class Agent<M extends object = DefaultMessages> {
   /** Unique in the cluster: `<nodeId>-<sequence>`. */
   readonly id: string
   readonly transport: Transport
+  /** What the bytes say: `leaf`, `mqtt`, or the name of an application's own protocol. */
+  readonly protocol: string
   readonly remoteAddress: string
   /** Unix milliseconds. */
   readonly connectedAt: number
@@ -103,6 +113,8 @@ export class Agent<M extends object = DefaultMessages> {
   /** @internal Created on the first message. */ inbox: Inbox | undefined = undefined
   /** @internal The place this connection holds in the gate's admission. */ slot: Slot | undefined = undefined
   /** @internal Whether a uid was ever bound (the login timeout then no longer applies). */ loggedIn = false
+  /** @internal The protocol's handshake (MQTT CONNECT) is not done yet (see `connectTimeout`). */ handshakePending = false
+  /** @internal Nothing received for this long closes the connection (protocol keep-alive); 0: only `idleTimeout`. */ keepAliveMs = 0
   /** @internal This connection's login attempt holds a login token of its IP (given back on bind). */ loginToken = false
   private readonly host: AgentHost
   private readonly parentLog: Logger
@@ -119,6 +131,7 @@ export class Agent<M extends object = DefaultMessages> {
     this.id = id
     this.conn = conn
     this.transport = conn.transport
+    this.protocol = conn.protocol
     this.remoteAddress = conn.remoteAddress
     this.host = host
     this.parentLog = log
@@ -127,7 +140,7 @@ export class Agent<M extends object = DefaultMessages> {
 
   /** A child logger bound to this connection's id, made on first use. */
   get log (): Logger {
-    return (this.childLog ??= this.parentLog.child({ agent: this.id, transport: this.transport }))
+    return (this.childLog ??= this.parentLog.child({ agent: this.id, transport: this.transport, protocol: this.protocol }))
   }
 
   /** The uid bound at login, if any. */
@@ -173,10 +186,9 @@ export class Agent<M extends object = DefaultMessages> {
    */
   write (msg: OutboundMessage): boolean {
     if (this.state !== State.Open) return false
-    const tcp = this.transport === 'tcp'
     const q = this.outq
     if (q !== undefined) {
-      const bytes = msg.unpooled(tcp).length
+      const bytes = msg.unpooledFrame(this.conn.queueFraming).length
       const { maxBufferedBytes, maxTotalBufferedBytes } = this.host.options
       const backlog = this.host.backlog
       if (this.outBytes + this.conn.bufferedAmount + bytes > maxBufferedBytes) {
@@ -198,7 +210,7 @@ export class Agent<M extends object = DefaultMessages> {
       }
       if (!this.conn.write(msg, false)) this.outq = []
     }
-    const bytes = tcp ? msg.framed.length : msg.payload.length
+    const bytes = msg.frame(this.conn.countFraming).length
     const counters = this.host.counters
     this.msgsOut++
     this.bytesOut += bytes
@@ -251,6 +263,22 @@ export class Agent<M extends object = DefaultMessages> {
     this.host.receive(this, payload)
   }
 
+  /** @internal A protocol decoded one message itself (MQTT PUBLISH): counted, then checked and queued. */
+  receiveDecoded (def: MessageDef, body: unknown, wireBytes: number): boolean {
+    if (this.state !== State.Open) return false
+    this.msgsIn++
+    this.host.counters.msgsIn++
+    this.received(wireBytes)
+    return this.host.dispatch(this, def, body)
+  }
+
+  /** @internal Inbound bytes that carry no message (a protocol's control packets). */
+  received (wireBytes: number): void {
+    this.bytesIn += wireBytes
+    this.host.counters.bytesIn += wireBytes
+    this.lastSeen = Date.now()
+  }
+
   /** @internal Called by the transport when some bytes arrived (keeps the idle timer fresh). */
   touch (): void {
     this.lastSeen = Date.now()
@@ -286,12 +314,12 @@ export class Agent<M extends object = DefaultMessages> {
   private flushQueue (all: boolean): void {
     const q = this.outq
     if (q === undefined) return
-    const tcp = this.transport === 'tcp'
+    const framing = this.conn.queueFraming
     const backlog = this.host.backlog
     while (this.outHead < q.length) {
       const msg = q[this.outHead]!
       q[this.outHead++] = undefined
-      const bytes = msg.unpooled(tcp).length
+      const bytes = msg.unpooledFrame(framing).length
       this.outBytes -= bytes
       backlog.bytes -= bytes
       if (!this.conn.write(msg, true) && !all) {

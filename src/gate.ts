@@ -21,11 +21,20 @@ import { normalizeCoreOptions, type CoreOptions, type NormalizedCoreOptions } fr
 import { ProtocolError, badBody } from './protocol-error.js'
 import { Sweeper } from './sweeper.js'
 import { HttpGuard } from './transport/http-guard.js'
+import { Peer } from './pipeline/peer.js'
+import type { Credentials, ProtocolPeer } from './protocol/protocol.js'
 import type { Server as HttpServer } from 'node:http'
 
 export type ConnectHook<M extends object = DefaultMessages> = (agent: Agent<M>) => void | Promise<void>
 /** Runs after the close; the agent still has the uid, rooms and data it had when it closed. */
 export type DisconnectHook<M extends object = DefaultMessages> = (agent: Agent<M>, reason: CloseReason) => void | Promise<void>
+
+/**
+ * Checks credentials a protocol received at connect (MQTT CONNECT's password)
+ * and binds the uid when they are valid (`agent.bind`). Return false (or throw)
+ * to refuse them.
+ */
+export type Authenticator<M extends object = DefaultMessages> = (agent: Agent<M>, credentials: Credentials) => boolean | Promise<boolean>
 
 /** Optional instrumentation (the metrics plugin sets it). */
 export interface GateObserver {
@@ -65,6 +74,7 @@ export class Gate<M extends object = DefaultMessages> implements AgentHost {
   observer: GateObserver | undefined = undefined
   private seq = 0
   private state: 'init' | 'ready' | 'closing' | 'closed' = 'init'
+  private authenticator: Authenticator<any> | undefined
   private readonly connectHooks: Array<ConnectHook<any>> = []
   private readonly disconnectHooks: Array<DisconnectHook<any>> = []
   private readonly closingAgents = new Set<Agent>()
@@ -91,7 +101,7 @@ export class Gate<M extends object = DefaultMessages> implements AgentHost {
     this.directory = directory ? directory(this.local, this) : new LocalDirectory(this.local)
     this.admission = new Admission(this.options)
     const o = this.options
-    this.sweeper = new Sweeper([o.idleTimeout, o.closeTimeout, o.loginTimeout, o.headersTimeout], now => this.sweep(now))
+    this.sweeper = new Sweeper([o.idleTimeout, o.closeTimeout, o.loginTimeout, o.headersTimeout, o.connectTimeout], now => this.sweep(now))
   }
 
   /**
@@ -136,6 +146,15 @@ export class Gate<M extends object = DefaultMessages> implements AgentHost {
   /** Sets the handler of a registered message. */
   handle<T = unknown> (name: MessageName<M>, handler: Handler<T, M>): this {
     this.messages.handle(name, handler as Handler<any>)
+    return this
+  }
+
+  /**
+   * Sets the check of credentials given at connect by a protocol that has them
+   * (MQTT's CONNECT password). Without one, such credentials are refused.
+   */
+  authenticate (fn: Authenticator<M>): this {
+    this.authenticator = fn
     return this
   }
 
@@ -267,14 +286,44 @@ export class Gate<M extends object = DefaultMessages> implements AgentHost {
       this.reject(agent, err instanceof ProtocolError ? err : badBody(`the payload does not decode: ${(err as Error).message}`))
       return
     }
+    this.dispatch(agent, def, body)
+  }
+
+  /** Checks a decoded message against its schema and queues it for its handler; false when the connection was closed. */
+  dispatch (agent: Agent, def: MessageDef, body: unknown): boolean {
     if (def.check !== undefined && !def.check.Check(body)) {
       const first = def.check.Errors(body).First()
       this.reject(agent, badBody(`the body of "${def.name}" fails its schema${first ? `: ${first.path || '/'} ${first.message}` : ''}`))
-      return
+      return false
     }
     // The login check runs in the queue (see `run`), so that a message sent right
     // behind a login sees the login, whose handler may still be running now.
     (agent.inbox ??= this.createInbox(agent)).push(def, body)
+    return true
+  }
+
+  /** @internal The handle a protocol session gets on its connection. */
+  peerOf (agent: Agent): ProtocolPeer {
+    return new Peer(this, agent)
+  }
+
+  /** @internal Credentials from a protocol's connect: throttled per IP like login messages, then the authenticator. */
+  async authenticateAgent (agent: Agent, credentials: Credentials): Promise<boolean> {
+    if (this.authenticator === undefined) return false
+    if (agent.uidValue === undefined && !agent.loginToken) {
+      for (let wait = this.admission.loginWait(agent.remoteAddress, Date.now()); wait > 0; wait = this.admission.loginWait(agent.remoteAddress, Date.now())) {
+        this.counters.loginsThrottled++
+        await new Promise<void>(resolve => setTimeout(resolve, wait))
+        if (!agent.isOpen) return false
+      }
+      if (this.options.loginRatePerIp > 0) agent.loginToken = true
+    }
+    try {
+      return await this.authenticator(agent, credentials) !== false && agent.uidValue !== undefined
+    } catch (err) {
+      agent.log.warn({ err }, 'authenticator failed')
+      return false
+    }
   }
 
   async bind (agent: Agent, uid: string): Promise<void> {
@@ -490,14 +539,22 @@ export class Gate<M extends object = DefaultMessages> implements AgentHost {
   private sweep (now: number): void {
     const idle = this.options.idleTimeout
     const login = this.loginRequired ? this.options.loginTimeout : 0
-    if (idle > 0 || login > 0) {
-      for (const agent of this.local.all()) {
-        if (!agent.isOpen) continue
-        // Counted from the connect: bytes, pings and partial frames do not extend it.
-        if (login > 0 && !agent.loggedIn && now - agent.connectedAt > login) agent.close(CloseCode.UNAUTHORIZED, 'login timeout')
-        // A connection whose handlers are still working is not idle: its reading may be paused by us.
-        else if (idle > 0 && now - agent.lastSeen > idle && agent.inbox?.busy !== true) agent.close(CloseCode.IDLE_TIMEOUT, 'idle timeout')
+    const handshake = this.options.connectTimeout
+    for (const agent of this.local.all()) {
+      if (!agent.isOpen) continue
+      // Counted from the connect: bytes, pings and partial frames do not extend them.
+      if (handshake > 0 && agent.handshakePending && now - agent.connectedAt > handshake) {
+        agent.close(CloseCode.UNAUTHORIZED, 'connect timeout')
+        continue
       }
+      if (login > 0 && !agent.loggedIn && now - agent.connectedAt > login) {
+        agent.close(CloseCode.UNAUTHORIZED, 'login timeout')
+        continue
+      }
+      const ka = agent.keepAliveMs
+      const limit = ka > 0 && (idle === 0 || ka < idle) ? ka : idle
+      // A connection whose handlers are still working is not idle: its reading may be paused by us.
+      if (limit > 0 && now - agent.lastSeen > limit && agent.inbox?.busy !== true) agent.close(CloseCode.IDLE_TIMEOUT, ka === limit ? 'keep-alive timeout' : 'idle timeout')
     }
     this.admission.sweep(now)
     for (const fn of this.sweeps) fn(now)
