@@ -124,6 +124,7 @@ export class RedisDirectory implements AgentDirectory {
       connections: r.ws + r.tcp,
       nodes: r.nodes,
       transports: { ws: r.ws, tcp: r.tcp },
+      protocols: { leaf: 0, mqtt: 0, ...r.protocols },
       node: this.nodeId,
       mode: this.mode,
       ...this.unpublished(r.registered)
