@@ -2,7 +2,6 @@ import websocket from '@fastify/websocket'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { IncomingMessage } from 'node:http'
 import fp from 'fastify-plugin'
-import type { ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import type { WebSocket } from 'ws'
 import { normalizeClusterOptions, type ClusterOptions, type RedisOption } from '../src/cluster/options.js'
@@ -15,6 +14,7 @@ import { mqttProtocol } from '../src/protocol/mqtt/mqtt.js'
 import type { Protocol } from '../src/protocol/protocol.js'
 import { TcpListener } from '../src/transport/tcp.js'
 import { attachWebSocket } from '../src/transport/ws.js'
+import { detachUpgradeResponse, wsInternals } from '../src/transport/ws-internals.js'
 import { adminPlugin, type AdminOptions } from './admin.js'
 
 /**
@@ -83,6 +83,7 @@ async function gate (app: FastifyInstance, opts: GatePluginOptions): Promise<voi
   const factory: DirectoryFactory | undefined = directory ??
     (RedisDirectory !== undefined ? (local, gate) => new RedisDirectory(local, gate, clustered!) : undefined)
   const instance = new Gate(core, app.log.child({ component: 'gate' }), factory)
+  if (!wsInternals.senderFrame) instance.log.warn('ws internals (Sender.frame) not as expected: WebSocket frames go through ws.send')
   const options = instance.options
   app.decorate('gate', instance)
 
@@ -181,7 +182,7 @@ const REFUSALS: Record<Refusal, { status: number, code: string, message: string 
  * listener logs it, and the replacement terminates.
  */
 function releaseUpgrade (ws: WebSocket, socket: Socket): void {
-  (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage?.detachSocket(socket)
+  detachUpgradeResponse(socket)
   ws.removeAllListeners('error')
   ws.on('error', terminate)
 }

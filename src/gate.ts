@@ -42,8 +42,8 @@ export interface GateObserver {
   handled? (name: string, seconds: number, failed: boolean): void
 }
 
-/** Builds the directory; the default is the single-node `LocalDirectory`. */
-export type DirectoryFactory = (local: LocalAgents, gate: Gate<any>) => AgentDirectory
+/** Builds the directory from this node's agents, the gate's logger and options; the default is the single-node `LocalDirectory`. */
+export type DirectoryFactory = (local: LocalAgents, host: { log: Logger, options: NormalizedCoreOptions }) => AgentDirectory
 
 const MAX_UID_LENGTH = 256
 const MAX_ROOM_LENGTH = 256
@@ -98,7 +98,7 @@ export class Gate<M extends object = DefaultMessages> implements AgentHost {
         ? new ProtobufProcessor(this.options.protobuf!, this.options.littleEndian)
         : enc
     this.local = new LocalAgents(this.nodeId)
-    this.directory = directory ? directory(this.local, this) : new LocalDirectory(this.local)
+    this.directory = directory ? directory(this.local, { log, options: this.options }) : new LocalDirectory(this.local)
     this.admission = new Admission(this.options)
     const o = this.options
     this.sweeper = new Sweeper([o.idleTimeout, o.closeTimeout, o.loginTimeout, o.headersTimeout, o.connectTimeout], now => this.sweep(now))
