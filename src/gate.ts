@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks'
 import type { GateLogger as Logger } from './logger.js'
 import type { Static, TSchema } from '@sinclair/typebox'
 import { Agent, type AgentHost, type Connection, type GateCounters } from './agent.js'
@@ -11,19 +10,20 @@ import type { Delivery, GateStats, KickResult, ProtocolInfo, UserConnections, Us
 import type { AgentDirectory } from './directory/directory.js'
 import { LocalDirectory } from './directory/local.js'
 import { GateError } from './errors.js'
-import { Inbox } from './inbox.js'
+import { Dispatch, type GateObserver } from './dispatch.js'
 import { Admission, Slot, type Refusal } from './limits/admission.js'
 import { LogLimiter } from './limits/log-limiter.js'
-import { TokenBucket } from './limits/token-bucket.js'
 import { LocalAgents, type KickTarget } from './local-agents.js'
 import { MessageRegistry, type DefaultMessages, type Handler, type MessageDef, type MessageName, type MessageOptions } from './messages.js'
 import { normalizeCoreOptions, type CoreOptions, type NormalizedCoreOptions } from './options.js'
-import { ProtocolError, badBody } from './protocol-error.js'
+import type { ProtocolError } from './protocol-error.js'
 import { Sweeper } from './sweeper.js'
 import { HttpGuard } from './transport/http-guard.js'
 import { Peer } from './pipeline/peer.js'
 import type { Credentials, ProtocolPeer } from './protocol/protocol.js'
 import type { Server as HttpServer } from 'node:http'
+
+export type { GateObserver } from './dispatch.js'
 
 export type ConnectHook<M extends object = DefaultMessages> = (agent: Agent<M>) => void | Promise<void>
 /** Runs after the close; the agent still has the uid, rooms and data it had when it closed. */
@@ -35,12 +35,6 @@ export type DisconnectHook<M extends object = DefaultMessages> = (agent: Agent<M
  * to refuse them.
  */
 export type Authenticator<M extends object = DefaultMessages> = (agent: Agent<M>, credentials: Credentials) => boolean | Promise<boolean>
-
-/** Optional instrumentation (the metrics plugin sets it). */
-export interface GateObserver {
-  /** One handler call finished, after `seconds`; `failed` when it threw or rejected. */
-  handled? (name: string, seconds: number, failed: boolean): void
-}
 
 /** Builds the directory from this node's agents, the gate's logger and options; the default is the single-node `LocalDirectory`. */
 export type DirectoryFactory = (local: LocalAgents, host: { log: Logger, options: NormalizedCoreOptions }) => AgentDirectory
@@ -86,6 +80,7 @@ export class Gate<M extends object = DefaultMessages> implements AgentHost {
   private readonly sweeps: Array<(now: number) => void> = []
   /** Repeated log lines (bad input, refusals, handler errors) are capped per code. */
   readonly logLimiter = new LogLimiter()
+  private readonly dispatcher = new Dispatch(this)
 
   constructor (options: CoreOptions, log: Logger, directory?: DirectoryFactory) {
     this.options = normalizeCoreOptions(options)
@@ -276,30 +271,17 @@ export class Gate<M extends object = DefaultMessages> implements AgentHost {
   }
 
   receive (agent: Agent, payload: Buffer): void {
-    let def: MessageDef
-    let body: unknown
-    try {
-      const decoded = this.processor.decode(payload)
-      def = decoded.def
-      body = decoded.body
-    } catch (err) {
-      this.reject(agent, err instanceof ProtocolError ? err : badBody(`the payload does not decode: ${(err as Error).message}`))
-      return
-    }
-    this.dispatch(agent, def, body)
+    this.dispatcher.receive(agent, payload)
   }
 
   /** Checks a decoded message against its schema and queues it for its handler; false when the connection was closed. */
   dispatch (agent: Agent, def: MessageDef, body: unknown): boolean {
-    if (def.check !== undefined && !def.check.Check(body)) {
-      const first = def.check.Errors(body).First()
-      this.reject(agent, badBody(`the body of "${def.name}" fails its schema${first ? `: ${first.path || '/'} ${first.message}` : ''}`))
-      return false
-    }
-    // The login check runs in the queue (see `run`), so that a message sent right
-    // behind a login sees the login, whose handler may still be running now.
-    (agent.inbox ??= this.createInbox(agent)).push(def, body)
-    return true
+    return this.dispatcher.dispatch(agent, def, body)
+  }
+
+  /** Closes `agent` for bad input: one warn line (capped per code), and the error's close code. */
+  reject (agent: Agent, err: ProtocolError): void {
+    this.dispatcher.reject(agent, err)
   }
 
   /** @internal The handle a protocol session gets on its connection. */
@@ -443,15 +425,6 @@ export class Gate<M extends object = DefaultMessages> implements AgentHost {
 
   // ---- internals ------------------------------------------------------------
 
-  /** Closes `agent` for bad input: one warn line (capped per code), and the error's close code. */
-  reject (agent: Agent, err: ProtocolError): void {
-    const suppressed = this.logLimiter.allow(err.code)
-    if (suppressed >= 0) {
-      agent.log.warn({ code: err.code, closeCode: err.closeCode, reason: err.message, suppressed }, 'bad input; closing connection')
-    }
-    agent.close(err.closeCode, clampCloseReason(err.message))
-  }
-
   private refused (why: Refusal, remoteAddress: string): void {
     this.counters.refused++
     this.refusals.set(why, (this.refusals.get(why) ?? 0) + 1)
@@ -459,68 +432,6 @@ export class Gate<M extends object = DefaultMessages> implements AgentHost {
     if (suppressed >= 0) {
       this.log.warn({ reason: why, remoteAddress, connections: this.local.connections, suppressed }, 'connection refused')
     }
-  }
-
-  private createInbox (agent: Agent): Inbox {
-    const rate = this.options.msgRate
-    return new Inbox(
-      this.options.pendingReadNum,
-      (def, body) => this.run(agent, def, body),
-      (err, def) => { this.handlerFailed(agent, def, err) },
-      agent.conn,
-      rate > 0 ? { bucket: new TokenBucket(rate, rate * 2, Date.now()), onThrottle: () => { this.counters.throttled++ } } : undefined
-    )
-  }
-
-  /**
-   * A handler threw. A coded error (FST_GATE_*, e.g. a send over maxMsgLen) is
-   * one line without a stack; anything else is logged with its stack. Both are
-   * capped per code, so one client cannot flood the log.
-   */
-  private handlerFailed (agent: Agent, def: MessageDef, err: unknown): void {
-    this.counters.handlerErrors++
-    const code = (err as { code?: unknown } | null)?.code
-    const coded = typeof code === 'string' && code.startsWith('FST_GATE_')
-    const suppressed = this.logLimiter.allow(coded ? code : `handler:${def.name}`)
-    if (suppressed < 0) return
-    if (coded) agent.log.warn({ code, msgName: def.name, reason: (err as Error).message, suppressed }, 'message handler failed')
-    else agent.log.error({ err, msgName: def.name, suppressed }, 'message handler failed')
-  }
-
-  private run (agent: Agent, def: MessageDef, body: unknown): void | Promise<void> {
-    if (!agent.isOpen) return
-    if (def.needsLogin && agent.uidValue === undefined) {
-      this.reject(agent, new ProtocolError('GATE_LOGIN_REQUIRED', CloseCode.UNAUTHORIZED, `"${def.name}" needs login`))
-      return
-    }
-    if (def.login && agent.uidValue === undefined && !agent.loginToken) {
-      // Each login attempt takes a token of its IP; a successful bind gives it back.
-      const wait = this.admission.loginWait(agent.remoteAddress, Date.now())
-      if (wait > 0) {
-        this.counters.loginsThrottled++
-        return new Promise<void>(resolve => setTimeout(resolve, wait)).then(() => this.run(agent, def, body))
-      }
-      if (this.options.loginRatePerIp > 0) agent.loginToken = true
-    }
-    if (def.handler === undefined) {
-      agent.log.debug({ msgName: def.name }, 'no handler for message; ignored')
-      return
-    }
-    const observer = this.observer
-    if (observer?.handled === undefined) return def.handler(body, agent)
-    const start = performance.now()
-    const done = (failed: boolean): void => observer.handled!(def.name, (performance.now() - start) / 1000, failed)
-    let result: void | Promise<void>
-    try {
-      result = def.handler(body, agent)
-    } catch (err) {
-      done(true)
-      throw err
-    }
-    if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
-      return (result as Promise<void>).then(() => done(false), (err: unknown) => { done(true); throw err })
-    }
-    done(false)
   }
 
   private runHook (agent: Agent, kind: string, fn: () => void | Promise<void>): void {
