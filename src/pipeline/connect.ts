@@ -51,6 +51,7 @@ class PipelineConnection implements Connection {
   readonly queueFraming: Framing
   session: ProtocolSession | undefined
   private readonly link: Link
+  private paused = false
 
   constructor (link: Link, protocol: Protocol) {
     this.link = link
@@ -79,13 +80,20 @@ class PipelineConnection implements Connection {
   }
 
   pause (): void {
+    this.paused = true
     this.link.pause()
     this.session?.pause?.()
   }
 
+  /**
+   * The session handles what it kept first: that may pause the connection again
+   * (the handler queue filled up, or the rate limit ran out), and then the socket
+   * must stay paused, or every chunk it reads would pile up in the session.
+   */
   resume (): void {
+    this.paused = false
     this.session?.resume?.()
-    this.link.resume()
+    if (!this.paused) this.link.resume()
   }
 }
 
