@@ -13,7 +13,7 @@ export default [
   },
   {
     // A TypeBox schema and its Static<> type share one name (the value and the type of one answer).
-    files: ['src/answers.ts', 'src/figures/schema.ts'],
+    files: ['src/answers.ts', 'src/figures/schema.ts', 'src/history/page.ts'],
     rules: { '@typescript-eslint/no-redeclare': 'off' }
   },
   {

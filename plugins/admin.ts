@@ -14,6 +14,8 @@ import { ADMIN_TAG, errors } from '../routes/admin/schemas.js'
 import { SENDS_MESSAGE, messageVariants } from '../routes/admin/send.js'
 import statsRoutes from '../routes/admin/stats.js'
 import userRoutes from '../routes/admin/users.js'
+import historyRoutes from '../routes/admin/history.js' // [history]
+import settingsRoutes from '../routes/admin/settings.js' // [session]
 import { GateError } from '../src/errors.js'
 import { bearerAuth } from './admin-auth.js'
 import { strictValidatorCompiler } from './admin-validator.js'
@@ -145,6 +147,8 @@ async function admin (app: FastifyInstance, opts: AdminOptions): Promise<void> {
       if (!o.publicProtocol) await secured.register(protocolRoutes, { public: false })
       await secured.register(statsRoutes)
       await secured.register(userRoutes)
+      await secured.register(historyRoutes) // [history]
+      await secured.register(settingsRoutes) // [session]
       await secured.register(kickRoutes)
       await secured.register(pushRoutes)
       await secured.register(roomRoutes)

@@ -5,6 +5,9 @@ import type { Inbox } from './inbox.js'
 import type { Slot } from './limits/admission.js'
 import type { DefaultMessages, MessageDef, MessageName } from './messages.js'
 import type { Transport } from './protocol/protocol.js'
+import type { BindOptions, Recovery } from './history/history.js' // [history]
+import type { Tracker } from './history/tracker.js' // [history]
+import { SessionSettings, settingsDefaults } from './session/settings.js' // [session]
 
 export type { Transport } from './protocol/protocol.js'
 
@@ -54,12 +57,14 @@ export interface AgentHost {
   encode (name: string, body: unknown): OutboundMessage
   receive (agent: Agent<any>, payload: Buffer): void
   dispatch (agent: Agent<any>, def: MessageDef, body: unknown): boolean
-  bind (agent: Agent<any>, uid: string): Promise<void>
+  bind (agent: Agent<any>, uid: string, opts?: BindOptions): Promise<Recovery | undefined>
   unbind (agent: Agent<any>): void
   join (agent: Agent<any>, room: string): void
   leave (agent: Agent<any>, room: string): void
   closing (agent: Agent<any>): void
   closed (agent: Agent<any>, reason: CloseReason): void
+  /** [session] Makes a connection's settings (bounded, reporting changes). */
+  settingsFor? (agent: Agent<any>): SessionSettings
 }
 
 /** Gate-wide totals since start (monotonic), read by the metrics plugin. */
@@ -116,6 +121,8 @@ export class Agent<M extends object = DefaultMessages> {
   /** @internal The protocol's handshake (MQTT CONNECT) is not done yet (see `connectTimeout`). */ handshakePending = false
   /** @internal Nothing received for this long closes the connection (protocol keep-alive); 0: only `idleTimeout`. */ keepAliveMs = 0
   /** @internal This connection's login attempt holds a login token of its IP (given back on bind). */ loginToken = false
+  /** @internal [session] Made on first use. */ settingsValue: SessionSettings | undefined = undefined
+  /** @internal [history] Set when the client asked for positions (`bind(uid, { resume })`). */ tracker: Tracker | undefined = undefined
   private readonly host: AgentHost
   private readonly parentLog: Logger
   private childLog: Logger | undefined
@@ -159,6 +166,14 @@ export class Agent<M extends object = DefaultMessages> {
   /** Outbound bytes not yet taken by the OS: the gate's queue plus the socket's buffer. */
   get bufferedBytes (): number {
     return this.outBytes + this.conn.bufferedAmount
+  }
+
+  /**
+   * [session] This connection's settings: string keys and values, bounded (`session` option),
+   * listed in `GET /gate/users/:uid` on every node and kept by the session store (docs/sessions.md).
+   */
+  get settings (): SessionSettings {
+    return (this.settingsValue ??= this.host.settingsFor?.(this) ?? new SessionSettings(settingsDefaults, () => {}))
   }
 
   /** Why the connection closed (set once closing starts). */
@@ -235,9 +250,15 @@ export class Agent<M extends object = DefaultMessages> {
     this.conn.close(code, reason)
   }
 
-  /** Binds a uid (login). Honours the gate's multi-login policy; rejects with `FST_GATE_UID_IN_USE` under `reject`. */
-  bind (uid: string): Promise<void> {
-    return this.host.bind(this, uid)
+  /**
+   * Binds a uid (login). Honours the gate's multi-login policy; rejects with `FST_GATE_UID_IN_USE` under `reject`.
+   * With `{ resume }` ([history], docs/sessions.md), the connection gets positions, the messages it missed are
+   * replayed before this resolves, and the result says whether the recovery was complete.
+   */
+  bind (uid: string): Promise<void>
+  bind (uid: string, opts: BindOptions): Promise<Recovery | undefined>
+  async bind (uid: string, opts?: BindOptions): Promise<Recovery | undefined | void> {
+    return await this.host.bind(this, uid, opts)
   }
 
   unbind (): void {

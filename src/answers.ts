@@ -22,6 +22,7 @@ const Count = Type.Integer({ minimum: 0 })
 /** `{ delivered }`: connections written, over every node that answered. */
 export const Delivery = Type.Object({
   delivered: Type.Integer({ minimum: 0, description: 'connections written, over every node that answered' }),
+  stored: Type.Optional(Type.Integer({ minimum: 0, description: 'uids whose history kept the message (only for messages with history)' })),
   ...clusterFields
 })
 export type Delivery = Static<typeof Delivery>
@@ -32,6 +33,13 @@ export const KickResult = Type.Object({
   ...clusterFields
 })
 export type KickResult = Static<typeof KickResult>
+
+/** `{ updated }`: connections whose settings were updated, over every node that answered. */
+export const SettingsResult = Type.Object({
+  updated: Type.Integer({ minimum: 0, description: 'connections of the uid whose settings were updated, over every node that answered' }),
+  ...clusterFields
+})
+export type SettingsResult = Static<typeof SettingsResult>
 
 /** Cluster-wide counts (`GET /gate/stats`). */
 export const GateStats = Type.Object({
@@ -63,7 +71,8 @@ export const ConnectionInfo = Type.Object({
   transport: Type.Union([Type.Literal('ws'), Type.Literal('tcp')]),
   protocol: Type.String({ description: 'what the bytes say: leaf, mqtt, or the name of an application protocol' }),
   remoteAddress: Type.String(),
-  connectedAt: Type.String({ format: 'date-time', description: 'ISO 8601' })
+  connectedAt: Type.String({ format: 'date-time', description: 'ISO 8601' }),
+  settings: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'the connection\'s session settings, when it has any' }))
 })
 export type ConnectionInfo = Static<typeof ConnectionInfo>
 

@@ -18,5 +18,7 @@ export const GateError = {
   NOT_CONNECTED: createError('FST_GATE_NOT_CONNECTED', 'Connection %s is closed', 409),
   USER_OFFLINE: createError('FST_GATE_USER_OFFLINE', 'uid "%s" is not online', 404),
   UNAUTHORIZED: createError('FST_GATE_UNAUTHORIZED', 'Missing or invalid admin token', 401),
+  INVALID_SETTING: createError('FST_GATE_INVALID_SETTING', 'Invalid session setting: %s', 400),
+  NO_HISTORY: createError('FST_GATE_NO_HISTORY', 'No message is registered with history', 404),
   CLUSTER_UNAVAILABLE: createError('FST_GATE_CLUSTER_UNAVAILABLE', 'The cluster store is unreachable: %s', 503)
 } as const

@@ -6,7 +6,7 @@ import { JsonProcessor } from './codec/json.js'
 import { OutboundMessage } from './codec/outbound.js'
 import type { Processor } from './codec/processor.js'
 import { ProtobufProcessor } from './codec/protobuf.js'
-import type { Delivery, GateStats, KickResult, ProtocolInfo, UserConnections, UsersPage } from './answers.js'
+import type { Delivery, GateStats, KickResult, ProtocolInfo, SettingsResult, UserConnections, UsersPage } from './answers.js'
 import type { AgentDirectory } from './directory/directory.js'
 import { LocalDirectory } from './directory/local.js'
 import { GateError } from './errors.js'
@@ -21,6 +21,11 @@ import { Sweeper } from './sweeper.js'
 import { HttpGuard } from './transport/http-guard.js'
 import { Peer } from './pipeline/peer.js'
 import type { Credentials, ProtocolPeer } from './protocol/protocol.js'
+import { History, type BindOptions, type Recovery } from './history/history.js' // [history]
+import { normalizeHistoryOptions } from './history/options.js' // [history]
+import { normalizeSessionOptions } from './session/options.js' // [session]
+import { Sessions } from './session/sessions.js' // [session]
+import type { SessionSettings } from './session/settings.js' // [session]
 import type { Server as HttpServer } from 'node:http'
 
 export type { GateObserver } from './dispatch.js'
@@ -54,6 +59,10 @@ export class Gate<M extends object = DefaultMessages> implements AgentHost {
   readonly processor: Processor
   readonly local: LocalAgents
   readonly directory: AgentDirectory
+  /** [history] Per-uid history and resume (docs/sessions.md). */
+  readonly history: History
+  /** [session] Session settings and storage (docs/sessions.md). */
+  readonly sessions: Sessions
   readonly counters: GateCounters = {
     msgsIn: 0, msgsOut: 0, bytesIn: 0, bytesOut: 0, handlerErrors: 0, refused: 0, throttled: 0, loginsThrottled: 0, closes: new Map()
   }
@@ -95,6 +104,8 @@ export class Gate<M extends object = DefaultMessages> implements AgentHost {
     this.local = new LocalAgents(this.nodeId)
     this.directory = directory ? directory(this.local, { log, options: this.options }) : new LocalDirectory(this.local)
     this.admission = new Admission(this.options)
+    this.sessions = new Sessions(normalizeSessionOptions(options.session), log.child({ component: 'session' })) // [session]
+    this.history = new History(normalizeHistoryOptions(options.history), this.options, log.child({ component: 'history' })) // [history]
     const o = this.options
     this.sweeper = new Sweeper([o.idleTimeout, o.closeTimeout, o.loginTimeout, o.headersTimeout, o.connectTimeout], now => this.sweep(now))
   }
@@ -172,9 +183,13 @@ export class Gate<M extends object = DefaultMessages> implements AgentHost {
     if (this.state !== 'init') return
     this.messages.freeze(this.options.ids)
     this.processor.init(this.messages)
+    this.history.start(this.messages, this.processor, this.directory.historyStore?.(this.history.opts)) // [history]
     this.loginRequired = this.messages.loginConfigured
     await this.directory.start()
     this.sweeper.start()
+    this.onSweep(now => this.history.sweep(now)) // [history]
+    this.sessions.start(this.directory.sessionStore?.()) // [session]
+    this.onSweep(now => this.sessions.sweep(now, this.local.all())) // [session]
     this.state = 'ready'
   }
 
@@ -206,6 +221,7 @@ export class Gate<M extends object = DefaultMessages> implements AgentHost {
     this.sweeper.stop()
     await Promise.allSettled([...this.hookRuns])
     await this.directory.stop()
+    await this.history.close() // [history]
     this.state = 'closed'
   }
 
@@ -308,10 +324,10 @@ export class Gate<M extends object = DefaultMessages> implements AgentHost {
     }
   }
 
-  async bind (agent: Agent, uid: string): Promise<void> {
+  async bind (agent: Agent, uid: string, opts?: BindOptions): Promise<Recovery | undefined> {
     if (typeof uid !== 'string' || uid.length === 0 || uid.length > MAX_UID_LENGTH) throw new GateError.INVALID_UID()
     if (!agent.isOpen) throw new GateError.NOT_CONNECTED(agent.id)
-    if (agent.uidValue === uid) return
+    if (agent.uidValue === uid) return undefined
     const policy = this.options.multiLogin
     if (policy === 'reject') {
       const here = this.local.agentsOf(uid)
@@ -319,20 +335,58 @@ export class Gate<M extends object = DefaultMessages> implements AgentHost {
     } else if (policy === 'replace') {
       await this.directory.kick({ uids: [uid], except: agent.id }, CloseCode.REPLACED, 'replaced by a new login')
     }
+    const stored = await this.sessions.load(uid) // [session] restored before the bind, so it is published with it
     if (!agent.isOpen) throw new GateError.NOT_CONNECTED(agent.id)
     if (agent.uidValue !== undefined) this.unbind(agent)
     const first = this.local.bind(agent, uid)
+    if (stored !== undefined) this.restoreSettings(agent, stored) // [session]
     if (agent.loginToken) {
       agent.loginToken = false
       this.admission.loginSucceeded(agent.remoteAddress)
     }
     agent.loggedIn = true
     this.directory.bound(agent, uid, first)
+    // [history] positions and replay for a client that resumes
+    if (opts?.resume !== undefined) return await this.history.resume(agent, uid, opts.resume)
+    return undefined
   }
 
   unbind (agent: Agent): void {
+    this.history.detach(agent) // [history]
     const gone = this.local.unbind(agent)
     if (gone !== undefined) this.directory.unbound(agent, gone.uid, gone.last)
+    if (gone !== undefined) this.sessions.loggedOut(gone.uid) // [session] an explicit logout deletes the stored session
+  }
+
+  /** [session] A connection's settings, reporting their changes to `settingsChanged`. */
+  settingsFor (agent: Agent): SessionSettings {
+    return this.sessions.settings(() => { this.settingsChanged(agent) })
+  }
+
+  /** [session] Republishes the connection (its settings show in `user`) and saves the uid's session. */
+  private settingsChanged (agent: Agent): void {
+    const uid = agent.uidValue
+    if (uid === undefined || !agent.isOpen) return
+    this.directory.bound(agent, uid, false)
+    this.sessions.save(uid, agent.settings)
+  }
+
+  /** [session] Applies stored settings at login, without saving them back. */
+  private restoreSettings (agent: Agent, stored: Record<string, string>): void {
+    try {
+      agent.settings.update(stored, [], true)
+    } catch (err) {
+      agent.log.warn({ err }, 'stored session settings are over the bounds; not restored')
+    }
+  }
+
+  /**
+   * [session] Sets and removes settings of every connection of `uid`, on every node
+   * (mqant's settings push). Throws `FST_GATE_INVALID_SETTING` before sending anything.
+   */
+  async updateSettings (uid: string, set: Record<string, string> = {}, remove: string[] = []): Promise<SettingsResult> {
+    this.sessions.check(set, remove)
+    return await this.directory.updateSettings(uid, set, remove)
   }
 
   join (agent: Agent, room: string): void {
@@ -353,6 +407,7 @@ export class Gate<M extends object = DefaultMessages> implements AgentHost {
   closed (agent: Agent, reason: CloseReason): void {
     this.closingAgents.delete(agent)
     agent.inbox?.clear()
+    this.history.detach(agent) // [history]
     const uid = agent.uidValue
     const lastOfUid = uid !== undefined && this.local.agentsOf(uid)?.size === 1
     this.local.remove(agent)
@@ -378,7 +433,12 @@ export class Gate<M extends object = DefaultMessages> implements AgentHost {
 
   /** Sends to every connection of these uids, on every node. */
   async pushToUids<N extends MessageName<M>> (uids: readonly string[], name: N, body: M[N]): Promise<Delivery> {
-    return await this.directory.pushToUids([...new Set(uids)], this.encode(name, body))
+    const msg = this.encode(name, body)
+    const list = [...new Set(uids)]
+    // [history] appended before it is sent; `stored` says to how many uids' streams
+    if (!this.history.keeps(name)) return await this.directory.pushToUids(list, msg)
+    const positions = await this.history.append(list, msg)
+    return { ...(await this.directory.pushToUids(list, msg, positions)), stored: positions.size }
   }
 
   /** Sends to every member of the room, on every node. */

@@ -1,6 +1,7 @@
 import type { Agent } from './agent.js'
 import type { ConnectionInfo } from './answers.js'
 import type { OutboundMessage } from './codec/outbound.js'
+import type { Position } from './history/store.js' // [history]
 
 export type { ConnectionInfo } from './answers.js'
 
@@ -160,16 +161,32 @@ export class LocalAgents {
       transport: agent.transport,
       protocol: agent.protocol,
       remoteAddress: agent.remoteAddress,
-      connectedAt: new Date(agent.connectedAt).toISOString()
+      connectedAt: new Date(agent.connectedAt).toISOString(),
+      // [session] settings, when the connection has any
+      ...(agent.settingsValue !== undefined && agent.settingsValue.size > 0 ? { settings: agent.settingsValue.toJSON() } : {})
     }
   }
 
+  /** [session] Updates the settings of every connection of `uid` here; returns how many. */
+  updateSettings (uid: string, set: Record<string, string>, remove: readonly string[]): number {
+    let n = 0
+    for (const agent of this.byUid.get(uid) ?? []) {
+      if (!agent.isOpen) continue
+      agent.settings.update(set, remove)
+      n++
+    }
+    return n
+  }
+
   /** Writes `msg` to every connection of these uids; returns how many took it. */
-  pushToUids (uids: Iterable<string>, msg: OutboundMessage): number {
+  pushToUids (uids: Iterable<string>, msg: OutboundMessage, positions?: ReadonlyMap<string, Position>): number {
     let n = 0
     for (const uid of uids) {
       const set = this.byUid.get(uid)
-      if (set !== undefined) for (const agent of set) if (agent.write(msg)) n++
+      if (set === undefined) continue
+      // [history] connections that asked for positions get the message in order, with its position
+      const pos = positions?.get(uid)
+      for (const agent of set) if (pos !== undefined && agent.tracker !== undefined ? agent.tracker.offer(msg, pos) : agent.write(msg)) n++
     }
     return n
   }

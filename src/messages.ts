@@ -44,6 +44,12 @@ export interface MessageOptions<S extends TSchema = TSchema> {
   login?: boolean
   /** Explicit protobuf id (0..65535). If any message has one, every message must. */
   id?: number
+  /**
+   * Keep this message in each receiving uid's history when it is pushed to uids
+   * (`gate.pushToUids`), so that a client that resumes gets what it missed
+   * (docs/sessions.md). Server-to-client messages only.
+   */
+  history?: boolean
 }
 
 /** A registered message, as the decoder and dispatcher see it. */
@@ -54,6 +60,8 @@ export interface MessageDef {
   readonly schema: TSchema | undefined
   readonly check: TypeCheck<TSchema> | undefined
   readonly login: boolean
+  /** Kept in history when pushed to uids. */
+  readonly history: boolean
   readonly explicitId: number | undefined
   readonly explicitNeedsLogin: boolean | undefined
   /** Resolved when frozen: explicit `needsLogin`, else whether login is configured. */
@@ -86,6 +94,7 @@ export class MessageRegistry {
       schema: opts.schema,
       check: opts.schema ? TypeCompiler.Compile(opts.schema) : undefined,
       login: opts.login === true,
+      history: opts.history === true,
       explicitId: opts.id,
       explicitNeedsLogin: opts.needsLogin,
       needsLogin: opts.needsLogin ?? false,

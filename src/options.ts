@@ -4,6 +4,8 @@ import type { Processor } from './codec/processor.js'
 import type { ProtobufOptions } from './codec/protobuf.js'
 import { GateError } from './errors.js'
 import { maxLenFor } from './framing/length-prefix.js'
+import type { HistoryOptions } from './history/options.js'
+import type { SessionOptions } from './session/options.js'
 
 export type MultiLoginPolicy = 'allow' | 'replace' | 'reject'
 
@@ -18,6 +20,10 @@ export interface TcpOptions {
 
 /** Core options: transports, framing, limits, encoding. Every one has a default; see `defaults`. */
 export interface CoreOptions {
+  /** [history] Caps of the per-uid history (messages registered with `history: true`); see docs/sessions.md. */
+  history?: HistoryOptions
+  /** [session] Bounds of session settings, and where they are stored; see docs/sessions.md. */
+  session?: SessionOptions
   /** WebSocket route. */
   path?: string
   /** Start the companion TCP server; off unless given. */
@@ -99,7 +105,7 @@ export interface CoreOptions {
   nodeId?: string
 }
 
-export type NormalizedCoreOptions = Required<Omit<CoreOptions, 'tcp' | 'protobuf' | 'ids' | 'encoding'>> & {
+export type NormalizedCoreOptions = Required<Omit<CoreOptions, 'tcp' | 'protobuf' | 'ids' | 'encoding' | 'history' | 'session'>> & {
   tcp: (TcpOptions & { host: string }) | false
   protobuf: ProtobufOptions | undefined
   ids: Record<string, number> | undefined

@@ -57,4 +57,4 @@ const sizes = ['index.html', ...files.map(f => `assets/${f}`)].map(file => {
 })
 writeFileSync(join(out, 'manifest.json'), JSON.stringify({ files: sizes }, null, 2) + '\n')
 const total = sizes.reduce((a, s) => ({ bytes: a.bytes + s.bytes, gzip: a.gzip + s.gzip }), { bytes: 0, gzip: 0 })
-console.log(`dashboard built in dist/ui: ${sizes.length} files, ${total.bytes} bytes (${total.gzip} gzip)`)
+process.stderr.write(`dashboard built in dist/ui: ${sizes.length} files, ${total.bytes} bytes (${total.gzip} gzip)\n`)

@@ -150,3 +150,29 @@ class TcpConn implements LoadConn {
     this.socket.destroy()
   }
 }
+
+/** Successes, failures and failure messages of a `pool` run, readable while it runs. */
+export interface PoolCounts { ok: number, failed: number, errors: Map<string, number> }
+
+export const poolCounts = (): PoolCounts => ({ ok: 0, failed: 0, errors: new Map() })
+
+/**
+ * Runs `step(0)` .. `step(count - 1)`, `concurrency` at a time, while `go()`
+ * holds; counts successes and failures (by error message) in `counts`.
+ */
+export async function pool (count: number, concurrency: number, counts: PoolCounts, go: () => boolean, step: (i: number) => Promise<void>): Promise<void> {
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < count && go()) {
+      try {
+        await step(next++)
+        counts.ok++
+      } catch (err) {
+        counts.failed++
+        const msg = (err as Error).message
+        counts.errors.set(msg, (counts.errors.get(msg) ?? 0) + 1)
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, worker))
+}

@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { progress } from '../lib/ipc.js'
 import { SECRET } from '../servers/control.js'
-import { connect, prepare, request, type Target } from './conns.js'
+import { connect, pool, poolCounts, prepare, request, type Target } from './conns.js'
 
 const sign = createSigner({ key: SECRET, algorithm: 'HS256' })
 
@@ -42,28 +42,15 @@ async function cycle (target: Target, localAddress: string | undefined, uid: str
 }
 
 export async function cycles (a: CycleArgs): Promise<CycleResult> {
-  const errors = new Map<string, number>()
+  const counts = poolCounts()
   const start = performance.now()
-  let next = 0
-  let done = 0
-  let failed = 0
   const ticker = setInterval(() => {
-    progress(`cycles ${a.first + done}..: ${done}/${a.count} (${Math.round(done / ((performance.now() - start) / 1000))}/s)${failed > 0 ? `, ${failed} failed` : ''}`)
+    progress(`cycles ${a.first + counts.ok}..: ${counts.ok}/${a.count} (${Math.round(counts.ok / ((performance.now() - start) / 1000))}/s)${counts.failed > 0 ? `, ${counts.failed} failed` : ''}`)
   }, 5000)
-  const worker = async (): Promise<void> => {
-    while (next < a.count && failed < a.maxFailures) {
-      const i = a.first + next++
-      try {
-        await cycle(a.targets[i % a.targets.length], a.localAddresses[i % a.localAddresses.length], `${a.uidPrefix}${i}`, a.stepTimeoutMs)
-        done++
-      } catch (err) {
-        failed++
-        const msg = (err as Error).message
-        errors.set(msg, (errors.get(msg) ?? 0) + 1)
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: a.concurrency }, worker))
+  await pool(a.count, a.concurrency, counts, () => counts.failed < a.maxFailures, async (n) => {
+    const i = a.first + n
+    await cycle(a.targets[i % a.targets.length], a.localAddresses[i % a.localAddresses.length], `${a.uidPrefix}${i}`, a.stepTimeoutMs)
+  })
   clearInterval(ticker)
-  return { done, failed, seconds: (performance.now() - start) / 1000, errors: Object.fromEntries(errors) }
+  return { done: counts.ok, failed: counts.failed, seconds: (performance.now() - start) / 1000, errors: Object.fromEntries(counts.errors) }
 }

@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { progress, serveCommands } from '../lib/ipc.js'
 import { percentile } from '../lib/stats.js'
 import { SECRET } from '../servers/control.js'
-import { connect, prepare, request, type LoadConn, type Target } from './conns.js'
+import { connect, pool, poolCounts, prepare, request, type LoadConn, type Target } from './conns.js'
 import { cycles } from './cycles.js'
 
 const sign = createSigner({ key: SECRET, algorithm: 'HS256' })
@@ -47,42 +47,29 @@ export interface OpenResult { opened: number, failed: number, seconds: number, /
 
 async function open (a: OpenArgs): Promise<OpenResult> {
   target = a.target
-  const errors = new Map<string, number>()
   const start = performance.now()
   const deadline = start + a.timeoutMs
   const roomMsg = a.room === undefined ? undefined : prepare(target.kind, 'C2S_UpdateWatchRoom', { rooms: [a.room] })
-  let next = 0
-  let failed = 0
-  let opened = 0
+  const counts = poolCounts()
   const ticker = setInterval(() => {
     const s = (performance.now() - start) / 1000
-    progress(`opened ${opened}/${a.count} (${Math.round(opened / s)}/s)${failed > 0 ? `, ${failed} failed` : ''}`)
+    progress(`opened ${counts.ok}/${a.count} (${Math.round(counts.ok / s)}/s)${counts.failed > 0 ? `, ${counts.failed} failed` : ''}`)
   }, 2000)
-  const worker = async (): Promise<void> => {
-    while (next < a.count && failed < a.maxFailures && performance.now() < deadline) {
-      const uid = `${a.uidPrefix}${next++}`
-      try {
-        const conn = await connect(target, a.localAddress, 10_000)
-        const login = await request(conn, prepare(target.kind, 'C2S_UserLogin', { token: sign({ sub: uid }), login_plat: 1 }), 10_000)
-        if (!login.includes('"ret":1')) throw new Error(`login refused: ${login.toString().slice(0, 80)}`)
-        if (roomMsg !== undefined) await request(conn, roomMsg, 10_000)
-        conns.push(conn)
-        uids.push(uid)
-        opened++
-      } catch (err) {
-        failed++
-        const msg = (err as Error).message
-        errors.set(msg, (errors.get(msg) ?? 0) + 1)
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: a.concurrency }, worker))
+  await pool(a.count, a.concurrency, counts, () => counts.failed < a.maxFailures && performance.now() < deadline, async (n) => {
+    const uid = `${a.uidPrefix}${n}`
+    const conn = await connect(target, a.localAddress, 10_000)
+    const login = await request(conn, prepare(target.kind, 'C2S_UserLogin', { token: sign({ sub: uid }), login_plat: 1 }), 10_000)
+    if (!login.includes('"ret":1')) throw new Error(`login refused: ${login.toString().slice(0, 80)}`)
+    if (roomMsg !== undefined) await request(conn, roomMsg, 10_000)
+    conns.push(conn)
+    uids.push(uid)
+  })
   clearInterval(ticker)
   return {
-    opened,
-    failed,
+    opened: counts.ok,
+    failed: counts.failed,
     seconds: (performance.now() - start) / 1000,
-    errors: Object.fromEntries(errors)
+    errors: Object.fromEntries(counts.errors)
   }
 }
 

@@ -3,8 +3,10 @@
  * asked), its CPU time, its open connections and file descriptors, and a heap
  * snapshot on demand.
  */
+import type { FastifyInstance } from 'fastify'
 import { mkdirSync, openSync, readdirSync, readFileSync, readSync, writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
+import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { setImmediate as tick } from 'node:timers/promises'
 import v8 from 'node:v8'
@@ -79,6 +81,17 @@ function rss (): number {
 }
 
 let profiler: Session | undefined
+
+/** Serves a listening app that carries the gate, with its admin API behind `adminToken`. */
+export function serveGate (app: FastifyInstance, adminToken: string): void {
+  serveServer({
+    port: (app.server.address() as AddressInfo).port,
+    tcpPort: app.gateTcpAddress()?.port,
+    path: app.gate.options.path,
+    adminHeaders: { authorization: `Bearer ${adminToken}` },
+    adminApi: 'the admin API (routes/admin)'
+  }, () => app.gate.connectionCount)
+}
 
 /** Serves the stats commands (plus `extra`) and reports `info` as ready. */
 export function serveServer (info: ServerInfo, connections: () => number, extra: Record<string, Handler> = {}): void {

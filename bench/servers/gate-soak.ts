@@ -6,11 +6,10 @@
  * off (`SOAK_GATE_OPTIONS`, the one place to change them).
  */
 import Fastify from 'fastify'
-import type { AddressInfo } from 'node:net'
 import { registerChat } from '../../examples/chat/handlers.js'
 import { tokenVerifier } from '../../examples/chat/tokens.js'
 import gatePlugin, { type GatePluginOptions } from '../../plugins/gate.js'
-import { SECRET, serveServer } from './control.js'
+import { SECRET, serveGate } from './control.js'
 
 const ADMIN_TOKEN = 'bench-admin-token'
 
@@ -36,10 +35,4 @@ const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'warn' } })
 await app.register(gatePlugin, SOAK_GATE_OPTIONS)
 registerChat(app.gate, tokenVerifier(SECRET))
 await app.listen({ port: 0, host: '127.0.0.1' })
-serveServer({
-  port: (app.server.address() as AddressInfo).port,
-  tcpPort: app.gateTcpAddress()?.port,
-  path: app.gate.options.path,
-  adminHeaders: { authorization: `Bearer ${ADMIN_TOKEN}` },
-  adminApi: 'the admin API (routes/admin)'
-}, () => app.gate.connectionCount)
+serveGate(app, ADMIN_TOKEN)

@@ -4,10 +4,9 @@
  * behind a token, and the per-IP and message-rate limits off. With
  * `REDIS_URL`, a cluster node on that Redis.
  */
-import type { AddressInfo } from 'node:net'
 import { buildChatApp } from '../../examples/chat/app.js'
 import { loadConfig } from '../../examples/chat/config.js'
-import { SECRET, serveServer } from './control.js'
+import { SECRET, serveGate } from './control.js'
 
 const ADMIN_TOKEN = 'bench-admin-token'
 
@@ -30,10 +29,4 @@ const config = loadConfig({
 })
 const app = await buildChatApp(config)
 await app.listen({ port: 0, host: '127.0.0.1' })
-serveServer({
-  port: (app.server.address() as AddressInfo).port,
-  tcpPort: app.gateTcpAddress()?.port,
-  path: app.gate.options.path,
-  adminHeaders: { authorization: `Bearer ${ADMIN_TOKEN}` },
-  adminApi: 'the admin API (routes/admin)'
-}, () => app.gate.connectionCount)
+serveGate(app, ADMIN_TOKEN)

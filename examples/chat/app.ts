@@ -27,8 +27,9 @@ export async function buildChatApp (config: ChatConfig, fastifyOptions: FastifyS
     textFrames: config.textFrames,
     nodeId: config.nodeId,
     redis: config.redisUrl,
+    history: config.historyMaxCount > 0 ? { maxCount: config.historyMaxCount, maxAge: config.historyMaxAge } : undefined,
     admin: { tokens: [config.adminToken], dashboard: true }
   })
-  registerChat(app.gate, tokenVerifier(config.tokenSecret))
+  registerChat(app.gate, tokenVerifier(config.tokenSecret), config.historyMaxCount > 0)
   return app
 }

@@ -33,6 +33,10 @@ export interface ChatConfig {
   littleEndian: boolean
   /** JSON sent to WebSocket clients in text frames (GATE_TEXT_FRAMES), for browsers. */
   textFrames: boolean
+  /** Messages kept per uid (GATE_HISTORY_MAX_COUNT); 0 turns history off. */
+  historyMaxCount: number
+  /** ms a message is kept (GATE_HISTORY_MAX_AGE). */
+  historyMaxAge: number
 }
 
 export const DEFAULT_TOKEN_SECRET = 'dev-secret'
@@ -63,6 +67,12 @@ function lenMsgLen (value: string | undefined): 1 | 2 | 4 {
   throw new Error(`GATE_LEN_MSG_LEN must be 1, 2 or 4, got "${value}"`)
 }
 
+function historyMaxAge (value: string | undefined): number {
+  const n = nonNegativeInt('GATE_HISTORY_MAX_AGE', value, 3_600_000)
+  if (n < 1000) throw new Error(`GATE_HISTORY_MAX_AGE must be at least 1000 (ms), got "${value ?? ''}"`)
+  return n
+}
+
 /** Reads and checks the environment; throws a readable error on a bad value. */
 export function loadConfig (env: NodeJS.ProcessEnv = process.env): ChatConfig {
   const encoding = env.GATE_ENCODING ?? 'json'
@@ -90,6 +100,8 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): ChatConfig {
     msgRate: nonNegativeInt('GATE_MSG_RATE', env.GATE_MSG_RATE, 100),
     lenMsgLen: lenMsgLen(env.GATE_LEN_MSG_LEN),
     littleEndian: flag('GATE_LITTLE_ENDIAN', env.GATE_LITTLE_ENDIAN),
-    textFrames: flag('GATE_TEXT_FRAMES', env.GATE_TEXT_FRAMES)
+    textFrames: flag('GATE_TEXT_FRAMES', env.GATE_TEXT_FRAMES),
+    historyMaxCount: nonNegativeInt('GATE_HISTORY_MAX_COUNT', env.GATE_HISTORY_MAX_COUNT, 1000),
+    historyMaxAge: historyMaxAge(env.GATE_HISTORY_MAX_AGE)
   }
 }

@@ -7,7 +7,7 @@ import * as M from './messages.js'
  * The chat protocol of docs/protocol.md section 6. Registration order is the protobuf
  * id order (chat.proto declares the messages in the same order).
  */
-export function registerChat (gate: Gate, verifyToken: (token: string) => string): void {
+export function registerChat (gate: Gate, verifyToken: (token: string) => string, history = true): void {
   gate.message('C2S_UserHeartBeat', { schema: M.C2S_UserHeartBeat, needsLogin: false }, (_msg, agent) => {
     agent.send('C2S_UserHeartBeat', { ptime: Math.floor(Date.now() / 1000) })
   })
@@ -22,8 +22,11 @@ export function registerChat (gate: Gate, verifyToken: (token: string) => string
       agent.close(CloseCode.UNAUTHORIZED, 'invalid token')
       return
     }
+    let recovery
     try {
-      await agent.bind(uid)
+      // With resume_pos, the missed messages are replayed before the answer (docs/protocol.md section 8).
+      if (msg.resume_pos !== undefined) recovery = await agent.bind(uid, { resume: msg.resume_pos })
+      else await agent.bind(uid)
     } catch (err) {
       // e.g. FST_GATE_UID_IN_USE under the "reject" multi-login policy
       agent.send('S2C_UserLogin', { ret: 0, msg: (err as Error).message, uid })
@@ -31,7 +34,9 @@ export function registerChat (gate: Gate, verifyToken: (token: string) => string
       return
     }
     agent.data.loginPlat = msg.login_plat ?? 0
-    agent.send('S2C_UserLogin', { ret: 1, msg: 'ok', uid })
+    agent.send('S2C_UserLogin', recovery === undefined
+      ? { ret: 1, msg: 'ok', uid }
+      : { ret: 1, msg: 'ok', uid, recovered: recovery.recovered, gate_pos: recovery.pos })
   })
 
   gate.message('S2C_UserLogin', { schema: M.S2C_UserLogin })
@@ -57,7 +62,8 @@ export function registerChat (gate: Gate, verifyToken: (token: string) => string
     }
   })
 
-  gate.message('S2C_Message', { schema: M.S2C_Message })
+  // Kept in each receiver's history when sent to a uid (room messages are not).
+  gate.message('S2C_Message', { schema: M.S2C_Message, history })
 
   // leaf's Go clients send a nil room list as `"rooms": null`: it means no rooms.
   gate.message('C2S_UpdateWatchRoom', { schema: Type.Object({ rooms: Type.Union([M.C2S_UpdateWatchRoom.properties.rooms, Type.Null()]) }) }, (msg, agent) => {

@@ -21,29 +21,44 @@ export const ROOM_MAX_LENGTH = 64
  *
  * is 75 bytes besides F, T and C (N is 13 digits of unix ms until the year
  * 2286; a room push has `"room"`, shorter than `"to_uid"`, and a push carries
- * one of the two). One code unit takes at most 6 bytes in JSON (a control
+ * one of the two). A message kept in history may carry its position as well,
+ * `,"gate_pos":"<up to 32 characters>"`: 46 bytes the gate reserves
+ * (`History.reserve`), whether or not the receiver asked for positions. One code unit takes at most 6 bytes in JSON (a control
  * character or a lone surrogate is escaped as `\uXXXX`; any other character is
  * at most 3 bytes of UTF-8, a 4-byte code point being two units) and at most
  * 3 in protobuf (plus a tag and a 1-2 byte length per field, and a 2-byte id,
  * well under the 75). So
  *
- *     75 + 6 × (64 + 64 + content) ≤ 4096   ⇒   content ≤ ⌊4021 / 6⌋ − 128 = 542
+ *     75 + 46 + 6 × (64 + 64 + content) ≤ 4096   ⇒   content ≤ ⌊3975 / 6⌋ − 128 = 534
  *
  * The other answers fit without a limit of their own: `S2C_UpdateWatchRoom`
  * repeats the rooms of the request, whose name is as long, in the same
  * encoding, and an encoder writes each string in its shortest form.
  */
-export const CONTENT_MAX_LENGTH = Math.floor((MAX_MSG_LEN - 75) / 6) - UID_MAX_LENGTH - Math.max(UID_MAX_LENGTH, ROOM_MAX_LENGTH)
+/** Bytes the gate reserves in a message kept in history for its position (`,"gate_pos":"…"`). */
+export const POSITION_RESERVE = 46
+export const CONTENT_MAX_LENGTH = Math.floor((MAX_MSG_LEN - 75 - POSITION_RESERVE) / 6) - UID_MAX_LENGTH - Math.max(UID_MAX_LENGTH, ROOM_MAX_LENGTH)
 
 const Uid = Type.String({ minLength: 1, maxLength: UID_MAX_LENGTH })
 const Room = Type.String({ minLength: 1, maxLength: ROOM_MAX_LENGTH })
 
 export const C2S_UserHeartBeat = Type.Object({ ptime: Type.Optional(Type.Number()) })
+/** A position token, `"<epoch>:<offset>"` (docs/protocol.md section 8). */
+const Position = Type.String({ maxLength: 64 })
 export const C2S_UserLogin = Type.Object({
   token: Type.String({ minLength: 1, maxLength: 4096 }),
-  login_plat: Type.Optional(Type.Integer())
+  login_plat: Type.Optional(Type.Integer()),
+  /** The last `gate_pos` the client saw, or "" on its first login: it asks for positions and for what it missed. */
+  resume_pos: Type.Optional(Position)
 })
-export const S2C_UserLogin = Type.Object({ ret: Type.Integer(), msg: Type.String(), uid: Type.String() })
+/** `recovered` and `gate_pos` only when the login gave `resume_pos`. */
+export const S2C_UserLogin = Type.Object({
+  ret: Type.Integer(),
+  msg: Type.String(),
+  uid: Type.String(),
+  recovered: Type.Optional(Type.Boolean()),
+  gate_pos: Type.Optional(Position)
+})
 export const C2S_Message = Type.Object({
   // protobuf has no "absent" for strings: an empty string means not given
   to_uid: Type.Optional(Type.Union([Uid, Type.Literal('')])),
@@ -55,7 +70,9 @@ export const S2C_Message = Type.Object({
   to_uid: Type.Optional(Type.String()),
   room: Type.Optional(Type.String()),
   content: Type.String(),
-  ts: Type.Number()
+  ts: Type.Number(),
+  /** Set by the gate, for clients that gave `resume_pos` at login, on messages sent to a uid. */
+  gate_pos: Type.Optional(Position)
 })
 export const C2S_UpdateWatchRoom = Type.Object({ rooms: Type.Array(Room, { maxItems: 64 }) })
 export const S2C_UpdateWatchRoom = Type.Object({ rooms: Type.Array(Type.String()) })

@@ -15,6 +15,12 @@ import type { NormalizedClusterOptions } from './options.js'
 import { PresenceStore, type RouteRead } from './presence.js'
 import { agentsByNode, uidsByNode } from './routing.js'
 import { defineScripts } from './scripts.js'
+import { RedisHistoryStore } from './history-store.js' // [history]
+import type { HistoryStore, Position } from '../history/store.js' // [history]
+import type { NormalizedHistoryOptions } from '../history/options.js' // [history]
+import { RedisSessionStore } from './session-store.js' // [session]
+import type { SessionStore } from '../session/store.js' // [session]
+import type { SettingsResult } from '../answers.js' // [session]
 
 /**
  * The cluster directory: presence in Redis, cross-node operations over Redis
@@ -145,12 +151,15 @@ export class RedisDirectory implements AgentDirectory {
 
   // ---- operations -------------------------------------------------------------
 
-  async pushToUids (uids: readonly string[], msg: OutboundMessage): Promise<Delivery> {
-    const local = this.local.pushToUids(uids, msg)
+  async pushToUids (uids: readonly string[], msg: OutboundMessage, positions?: ReadonlyMap<string, Position>): Promise<Delivery> {
+    const local = this.local.pushToUids(uids, msg, positions)
     const { n, ...answer } = await this.fanOut(local, uids, route => {
       const targets = new Map<string, Target>()
       for (const [node, its] of uidsByNode(uids, route.agents)) {
-        targets.set(node, { req: { op: 'push', uids: its, name: msg.name, text: msg.text }, payload: msg.payload })
+        const req: Request = { op: 'push', uids: its, name: msg.name, text: msg.text }
+        // [history] each uid's position travels with the request
+        if (positions !== undefined) req.pos = Object.fromEntries(its.flatMap(uid => { const p = positions.get(uid); return p === undefined ? [] : [[uid, [p.epoch, p.offset]]] }))
+        targets.set(node, { req, payload: msg.payload })
       }
       return targets
     })
@@ -219,6 +228,24 @@ export class RedisDirectory implements AgentDirectory {
     return missing.length === 0 ? { nodes } : { nodes, partial: true, missingNodes: missing.sort() }
   }
 
+  /** [session] Settings of the uid's connections on every node that holds it. */
+  async updateSettings (uid: string, set: Record<string, string>, remove: readonly string[]): Promise<SettingsResult> {
+    const local = this.local.updateSettings(uid, set, remove)
+    const req: Request = { op: 'settings', uid, set, remove: [...remove] }
+    const { n, ...answer } = await this.fanOut(local, [uid], route => new Map([...uidsByNode([uid], route.agents).keys()].map(node => [node, { req }])))
+    return { updated: n, ...answer }
+  }
+
+  /** [session] Session data in the cluster's Redis. */
+  sessionStore (): SessionStore {
+    return new RedisSessionStore(this.conns.client, this.opts.keyPrefix)
+  }
+
+  /** [history] Streams in the cluster's Redis, on the command connection. */
+  historyStore (opts: NormalizedHistoryOptions): HistoryStore {
+    return new RedisHistoryStore(this.conns.client, this.opts.keyPrefix, opts)
+  }
+
   // ---- internals ----------------------------------------------------------------
 
   /**
@@ -254,9 +281,10 @@ export class RedisDirectory implements AgentDirectory {
   private serve (req: Request, payload: Buffer): number | Buffer {
     if (req.op === 'kick') return this.local.kick(req, req.code, req.reason)
     if (req.op === 'figures') return Buffer.from(JSON.stringify(this.reporter?.() ?? null))
+    if (req.op === 'settings') return this.local.updateSettings(req.uid, req.set, req.remove) // [session]
     const msg = new OutboundMessage(req.name, payload, req.text, this.framing)
     switch (req.op) {
-      case 'push': return this.local.pushToUids(req.uids, msg)
+      case 'push': return this.local.pushToUids(req.uids, msg, req.pos === undefined ? undefined : new Map(Object.entries(req.pos).map(([uid, [epoch, offset]]) => [uid, { epoch, offset }]))) // [history]
       case 'room': return this.local.pushToRoom(req.room, msg)
       case 'broadcast': return this.local.broadcast(msg, req.loggedInOnly)
     }

@@ -10,10 +10,13 @@
 
 /** What one node asks another to do with its own connections. */
 export type Request =
-  | { op: 'push', uids: string[], name: string, text: boolean }
+  /** [history] `pos`: uid -> [epoch, offset] of the uids whose stream keeps the message. */
+  | { op: 'push', uids: string[], name: string, text: boolean, pos?: Record<string, [string, number]> }
   | { op: 'room', room: string, name: string, text: boolean }
   | { op: 'broadcast', loggedInOnly: boolean, name: string, text: boolean }
   | { op: 'kick', uids: string[], agents: string[], except?: string, code: number, reason: string }
+  /** [session] Sets and removes settings of the uid's connections on that node. */
+  | { op: 'settings', uid: string, set: Record<string, string>, remove: string[] }
   /** The answer's payload is the node's figures as JSON (`null` when it has no reporter). */
   | { op: 'figures' }
 

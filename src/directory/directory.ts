@@ -4,6 +4,10 @@ import type { Delivery, GateStats, KickResult, UserConnections, UsersPage } from
 import type { NodeFigures } from '../figures/schema.js'
 import type { KickTarget } from '../local-agents.js'
 import type { ClusterAnswer } from '../answers.js'
+import type { HistoryStore, Position } from '../history/store.js' // [history]
+import type { NormalizedHistoryOptions } from '../history/options.js' // [history]
+import type { SessionStore } from '../session/store.js' // [session]
+import type { SettingsResult } from '../answers.js' // [session]
 
 export type { ClusterAnswer, Delivery, GateStats, KickResult, UserConnections, UsersPage } from '../answers.js'
 
@@ -39,7 +43,8 @@ export interface AgentDirectory {
   users (offset: number, limit: number, prefix?: string): Promise<UsersPage>
   /** `null` when the uid has no connection anywhere. */
   user (uid: string): Promise<UserConnections | null>
-  pushToUids (uids: readonly string[], msg: OutboundMessage): Promise<Delivery>
+  /** [history] `positions`: each stored uid's position of `msg`, for the connections that track them. */
+  pushToUids (uids: readonly string[], msg: OutboundMessage, positions?: ReadonlyMap<string, Position>): Promise<Delivery>
   pushToRoom (room: string, msg: OutboundMessage): Promise<Delivery>
   broadcast (msg: OutboundMessage, loggedInOnly: boolean): Promise<Delivery>
   kick (target: KickTarget, code: number, reason: string): Promise<KickResult>
@@ -48,4 +53,10 @@ export interface AgentDirectory {
   reporter: (() => NodeFigures) | undefined
   /** Every live node's figures, this node's first. */
   figures (): Promise<ClusterFigures>
+  /** [history] The history store of this directory (default: memory). */
+  historyStore? (opts: NormalizedHistoryOptions): HistoryStore
+  /** [session] Sets and removes settings of every connection of `uid`, on every node. */
+  updateSettings (uid: string, set: Record<string, string>, remove: readonly string[]): Promise<SettingsResult>
+  /** [session] The session store of this directory (default: memory). */
+  sessionStore? (): SessionStore
 }

@@ -1,7 +1,9 @@
 import type { OutboundMessage } from '../codec/outbound.js'
 import type { KickTarget, LocalAgents } from '../local-agents.js'
 import type { NodeFigures } from '../figures/schema.js'
+import type { Position } from '../history/store.js'
 import type { AgentDirectory, ClusterFigures, Delivery, GateStats, KickResult, UserConnections, UsersPage } from './directory.js'
+import type { SettingsResult } from '../answers.js'
 
 /** The single-node directory: every answer comes from this node's memory. */
 export class LocalDirectory implements AgentDirectory {
@@ -52,8 +54,8 @@ export class LocalDirectory implements AgentDirectory {
     return { uid, connections: [...set].map(agent => this.local.info(agent)) }
   }
 
-  async pushToUids (uids: readonly string[], msg: OutboundMessage): Promise<Delivery> {
-    return { delivered: this.local.pushToUids(new Set(uids), msg) }
+  async pushToUids (uids: readonly string[], msg: OutboundMessage, positions?: ReadonlyMap<string, Position>): Promise<Delivery> {
+    return { delivered: this.local.pushToUids(new Set(uids), msg, positions) }
   }
 
   async pushToRoom (room: string, msg: OutboundMessage): Promise<Delivery> {
@@ -66,6 +68,10 @@ export class LocalDirectory implements AgentDirectory {
 
   async kick (target: KickTarget, code: number, reason: string): Promise<KickResult> {
     return { kicked: this.local.kick(target, code, reason) }
+  }
+
+  async updateSettings (uid: string, set: Record<string, string>, remove: readonly string[]): Promise<SettingsResult> {
+    return { updated: this.local.updateSettings(uid, set, remove) }
   }
 
   async figures (): Promise<ClusterFigures> {

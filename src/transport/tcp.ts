@@ -46,6 +46,7 @@ class TcpLink implements Link {
     this.socket.pause()
   }
 
+  /** (The pipeline keeps the socket paused when the session paused again while resuming.) */
   resume (): void {
     this.socket.resume()
   }

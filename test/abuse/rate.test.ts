@@ -6,6 +6,7 @@
  * counters, never timings.
  */
 import { test } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
 import assert from 'node:assert/strict'
 import { Wire } from '../clients.js'
 import { recordCloses, until } from '../helper.js'
@@ -36,6 +37,26 @@ test('a client pipelining 2,000 heartbeats is throttled to its rate, not closed;
   assert.equal(agent.isOpen, true)
   assert.deepEqual(closes, [])
   void counting
+})
+
+test('a throttled TCP flooder leaves its bytes in the kernel: the gate holds at most about one read of them', async (t) => {
+  const chat = await startChat(t, { GATE_MSG_RATE: '20' })
+  const flooder = await chat.tcp()
+  const agent = [...chat.app.gate.local.all()].find(a => a.transport === 'tcp')!
+  const decoder = agent.conn as unknown as { decoder?: { buffered: number } }
+  flooder.send('C2S_UserHeartBeat', { ptime: 0 })
+  await until(() => decoder.decoder !== undefined)
+  const wire = new Wire()
+  const beats = Buffer.concat(Array.from({ length: 20000 }, () => wire.frame(wire.encode('C2S_UserHeartBeat', { ptime: 1 }))))
+  for (let i = 0; i < 5; i++) flooder.sendRaw(beats) // about 4 MB
+  let most = 0
+  for (let i = 0; i < 40; i++) {
+    await sleep(25)
+    most = Math.max(most, decoder.decoder!.buffered)
+  }
+  assert.ok(chat.app.gate.counters.throttled > 0)
+  assert.ok(most <= 256 * 1024, `the decoder held at most ${most} bytes`)
+  assert.equal(agent.isOpen, true)
 })
 
 test('failed logins from one IP are throttled (10/s, burst 20 by default); another IP and successful logins are not', async (t) => {

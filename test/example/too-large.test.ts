@@ -10,7 +10,8 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { PROTO_PATH } from '../../examples/chat/app.js'
 import { registerChat } from '../../examples/chat/handlers.js'
-import { CONTENT_MAX_LENGTH, MAX_MSG_LEN, ROOM_MAX_LENGTH, UID_MAX_LENGTH } from '../../examples/chat/messages.js'
+import { CONTENT_MAX_LENGTH, MAX_MSG_LEN, POSITION_RESERVE, ROOM_MAX_LENGTH, UID_MAX_LENGTH } from '../../examples/chat/messages.js'
+import { MAX_POSITION_LENGTH } from '../../src/history/history.js'
 import { tokenSigner, tokenVerifier } from '../../examples/chat/tokens.js'
 import { CloseCode } from '../../src/close-codes.js'
 import { captureLogs, startCore, until } from '../helper.js'
@@ -37,11 +38,13 @@ function worst (encoding: 'json' | 'protobuf', length: number, tail = ''): strin
   return (encoding === 'json' ? '\u0001' : '€').repeat(length - tail.length) + tail
 }
 
-test('the limits: 75 + 6 × (uid + room + content) fits maxMsgLen', () => {
+test('the limits: 75 + the position reserve + 6 × (uid + room + content) fits maxMsgLen', () => {
   assert.equal(MAX_MSG_LEN, 4096)
-  assert.equal(CONTENT_MAX_LENGTH, 542)
-  assert.ok(75 + 6 * (UID_MAX_LENGTH + Math.max(UID_MAX_LENGTH, ROOM_MAX_LENGTH) + CONTENT_MAX_LENGTH) <= MAX_MSG_LEN)
-  assert.ok(75 + 6 * (UID_MAX_LENGTH + Math.max(UID_MAX_LENGTH, ROOM_MAX_LENGTH) + CONTENT_MAX_LENGTH + 1) > MAX_MSG_LEN, 'and is the largest that does')
+  assert.equal(CONTENT_MAX_LENGTH, 534)
+  assert.equal(POSITION_RESERVE, 'gate_pos'.length + 6 + MAX_POSITION_LENGTH)
+  const fixed = 75 + POSITION_RESERVE
+  assert.ok(fixed + 6 * (UID_MAX_LENGTH + Math.max(UID_MAX_LENGTH, ROOM_MAX_LENGTH) + CONTENT_MAX_LENGTH) <= MAX_MSG_LEN)
+  assert.ok(fixed + 6 * (UID_MAX_LENGTH + Math.max(UID_MAX_LENGTH, ROOM_MAX_LENGTH) + CONTENT_MAX_LENGTH + 1) > MAX_MSG_LEN, 'and is the largest that does')
   assert.throws(() => tokenVerifier(SECRET)(sign('u'.repeat(UID_MAX_LENGTH + 1))), /sub/, 'a longer uid cannot log in')
 })
 

@@ -132,7 +132,7 @@ test(`the packed tarball installs, type-checks and runs with fastify ${LOWEST_FA
   try {
     const packed = JSON.parse(run(npm, ['pack', '--json', '--pack-destination', work], repo).stdout) as Array<{ filename: string, files: Array<{ path: string }> }>
     const files = packed[0].files.map(f => f.path)
-    for (const must of ['package.json', 'README.md', 'LICENSE', 'dist/plugins/gate.js', 'dist/plugins/gate.d.ts', 'dist/src/index.js', 'dist/src/index.d.ts', 'docs/protocol.md']) {
+    for (const must of ['package.json', 'README.md', 'LICENSE', 'dist/plugins/gate.js', 'dist/plugins/gate.d.ts', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/ui/index.html', 'dist/ui/manifest.json', 'docs/protocol.md']) {
       assert.ok(files.includes(must), `the tarball has ${must}`)
     }
     for (const path of files) {

@@ -47,7 +47,7 @@ test('example app: two clients online, listed, one pushed to, the other kicked',
   assert.deepEqual(user.connections.map((c: { node: string, transport: string }) => [c.node, c.transport]), [['node-1', 'ws']])
 
   const message = { from_uid: 'admin', to_uid: 'alice', content: 'hello from the admin API', ts: 1700000000000 }
-  assert.deepEqual((await admin('/push', { uids: ['alice'], name: 'S2C_Message', body: message })).json, { delivered: 1 })
+  assert.deepEqual((await admin('/push', { uids: ['alice'], name: 'S2C_Message', body: message })).json, { delivered: 1, stored: 1 })
   assert.deepEqual(await alice.nextOf('S2C_Message'), { name: 'S2C_Message', body: message })
   const bad = await admin('/push', { uids: ['alice'], name: 'S2C_Message', body: { content: 'no sender' } })
   assert.equal(bad.status, 400)

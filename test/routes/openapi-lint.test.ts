@@ -43,7 +43,7 @@ test('push, room push and broadcast bodies are a oneOf over the registered messa
     }
   }
   const login = bodyOf('/gate/push').oneOf.find((v: any) => v.title === 'S2C_UserLogin')
-  assert.deepEqual(Object.keys(login.properties.body.properties).sort(), ['msg', 'ret', 'uid'])
+  assert.deepEqual(Object.keys(login.properties.body.properties).sort(), ['gate_pos', 'msg', 'recovered', 'ret', 'uid'])
   assert.deepEqual(login.required.sort(), ['body', 'name', 'uids'])
 })
 

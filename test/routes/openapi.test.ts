@@ -9,6 +9,8 @@ const ADMIN_ROUTES = {
   '/gate/stats': ['get'],
   '/gate/users': ['get'],
   '/gate/users/{uid}': ['get'],
+  '/gate/users/{uid}/history': ['get'],
+  '/gate/users/{uid}/settings': ['post'],
   '/gate/kick': ['post'],
   '/gate/push': ['post'],
   '/gate/broadcast': ['post'],
@@ -32,6 +34,7 @@ test('GET /gate/openapi.json lists every admin route, with every response and th
 
   const responses = (path: string, method: string): string[] => Object.keys(doc.paths[path][method].responses).sort()
   assert.deepEqual(responses('/gate/users', 'get'), ['200', '400', '401', '503'])
+  assert.deepEqual(responses('/gate/users/{uid}/history', 'get'), ['200', '400', '401', '404', '503'])
   assert.deepEqual(responses('/gate/users/{uid}', 'get'), ['200', '400', '401', '404', '503'])
   assert.deepEqual(responses('/gate/push', 'post'), ['200', '400', '401', '503'])
   assert.deepEqual(responses('/gate/protocol', 'get'), ['200'])
@@ -39,7 +42,7 @@ test('GET /gate/openapi.json lists every admin route, with every response and th
   const error = doc.paths['/gate/kick'].post.responses['401'].content['application/json'].schema
   assert.deepEqual(Object.keys(error.properties).sort(), ['code', 'error', 'message', 'statusCode'])
   const delivery = doc.paths['/gate/broadcast'].post.responses['200'].content['application/json'].schema
-  assert.deepEqual(Object.keys(delivery.properties).sort(), ['delivered', 'missingNodes', 'partial'])
+  assert.deepEqual(Object.keys(delivery.properties).sort(), ['delivered', 'missingNodes', 'partial', 'stored'])
   assert.deepEqual(delivery.required, ['delivered'])
 })
 

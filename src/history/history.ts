@@ -1,0 +1,235 @@
+import type { Agent } from '../agent.js'
+import { OutboundMessage } from '../codec/outbound.js'
+import type { Processor } from '../codec/processor.js'
+import type { FramingOptions } from '../framing/length-prefix.js'
+import type { GateLogger } from '../logger.js'
+import type { MessageRegistry } from '../messages.js'
+import { MemoryHistoryStore } from './memory-store.js'
+import type { NormalizedHistoryOptions } from './options.js'
+import { positioner, type AddPosition } from './positioned.js'
+import type { HistoryStore, Position, StoredMessage } from './store.js'
+import { formatPosition, parsePosition } from './store.js'
+import { Tracker, type TrackerHost } from './tracker.js'
+import type { HistoryPage } from './page.js'
+import { GateError } from '../errors.js'
+
+/** `agent.bind(uid, { resume })`: ask for positions, and for the messages missed since `resume`. */
+export interface BindOptions {
+  /**
+   * The last position the client saw (`"<epoch>:<offset>"`), or `''` when it has
+   * none yet (first login). Either way the connection gets positions from now on.
+   */
+  resume?: string
+}
+
+/** What a resume found (the application tells its client). */
+export interface Recovery {
+  /** True when every message after the client's position was replayed: no cap, expiry or lost stream got in the way. */
+  recovered: boolean
+  /** Messages replayed, sent before this resolved. */
+  replayed: number
+  /** The position after the replay: what the client resumes from if nothing else arrives. */
+  pos: string
+}
+
+/** Longest position token: an epoch (8 characters here, at most 15 from other stores), ':' and up to 16 digits. */
+export const MAX_POSITION_LENGTH = 32
+
+/** Messages read from the store per round trip of a replay. */
+const PAGE = 500
+/** Sweeps of the memory store, at most this often (ms). */
+const SWEEP_EVERY = 10_000
+
+/**
+ * Per-uid history: appends the messages registered with `history: true` when
+ * they are pushed, and replays them to a connection that resumes. The store is
+ * the directory's (Redis Streams in cluster mode) or memory.
+ */
+export class History implements TrackerHost {
+  readonly opts: NormalizedHistoryOptions
+  store: HistoryStore | undefined
+  private readonly positioners = new Map<string, AddPosition>()
+  private readonly framing: Pick<FramingOptions, 'lenMsgLen' | 'littleEndian'>
+  private readonly log: GateLogger
+  private cache: { msg: OutboundMessage, token: string, out: OutboundMessage } | undefined
+  private lastSweep = 0
+  private readonly maxBufferedBytes: number
+  private readonly maxMsgLen: number
+
+  constructor (opts: NormalizedHistoryOptions, framing: Pick<FramingOptions, 'lenMsgLen' | 'littleEndian'> & { maxBufferedBytes: number, maxMsgLen: number }, log: GateLogger) {
+    this.opts = opts
+    this.framing = { lenMsgLen: framing.lenMsgLen, littleEndian: framing.littleEndian }
+    this.maxBufferedBytes = framing.maxBufferedBytes
+    this.maxMsgLen = framing.maxMsgLen
+    this.log = log
+  }
+
+  /** Bytes a position may add to a payload: `,"<field>":"<token>"` in JSON; less in protobuf (tag, length, token). */
+  get reserve (): number {
+    return this.opts.field.length + 6 + MAX_POSITION_LENGTH
+  }
+
+  get gapTimeout (): number {
+    return this.opts.gapTimeout
+  }
+
+  /** At ready: the store, and how each message with history carries its position. */
+  start (registry: MessageRegistry, processor: Processor, store: HistoryStore | undefined): void {
+    for (const def of registry.list()) if (def.history) this.positioners.set(def.name, positioner(processor, def, this.opts.field))
+    if (this.positioners.size > 0) this.store = store ?? new MemoryHistoryStore(this.opts)
+  }
+
+  /** Whether `name` is kept in history. */
+  keeps (name: string): boolean {
+    return this.positioners.has(name)
+  }
+
+  /**
+   * Appends `msg` to every uid's stream, before it is sent. Resolves with the
+   * positions of those that were stored (a store that failed is logged; those
+   * uids get the message live, without a position).
+   */
+  async append (uids: readonly string[], msg: OutboundMessage): Promise<Map<string, Position>> {
+    // The position counts toward maxMsgLen, so that a tracking client never gets a payload over it.
+    const size = msg.payload.length + this.reserve
+    if (size > this.maxMsgLen) throw new GateError.MESSAGE_TOO_LARGE(msg.name, size, this.maxMsgLen)
+    const store = this.store!
+    const out = new Map<string, Position>()
+    const results = await Promise.allSettled(uids.map(async uid => await store.append(uid, msg.name, msg.text, msg.payload)))
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled') out.set(uids[i], r.value)
+      else this.log.warn({ err: r.reason, uid: uids[i] }, 'history append failed; sent without a position')
+    })
+    return out
+  }
+
+  /** `msg` with its position in the body (one copy per message and position, shared by the uid's connections). */
+  positioned (msg: OutboundMessage, pos: Position): OutboundMessage {
+    const token = formatPosition(pos)
+    const c = this.cache
+    if (c !== undefined && c.msg === msg && c.token === token) return c.out
+    const add = this.positioners.get(msg.name)
+    const out = add === undefined ? msg : new OutboundMessage(msg.name, add(msg.payload, token), msg.text, this.framing)
+    this.cache = { msg, token, out }
+    return out
+  }
+
+  /**
+   * Starts positions for a connection just bound to `uid`, and replays what it
+   * missed since `token`. Must be called right after the bind, before any await:
+   * from then on, live messages for it wait in its tracker until the replay is done.
+   */
+  async resume (agent: Agent<any>, uid: string, token: string): Promise<Recovery> {
+    const store = this.store
+    const tracker = new Tracker(agent, uid, this)
+    agent.tracker = tracker
+    if (store === undefined) {
+      tracker.live()
+      return { recovered: false, replayed: 0, pos: '' }
+    }
+    // Lets the presence of the bind reach Redis first (it is sent on the same
+    // connection, in a microtask): a push appended after our read is then
+    // routed to this connection, and one appended before it is in the read.
+    await new Promise(resolve => setImmediate(resolve))
+    const want = token === '' ? undefined : parsePosition(token)
+    let recovered = false
+    let replayed = 0
+    try {
+      let r = await store.read(uid, want?.offset ?? 0, want === undefined ? 0 : PAGE, true)
+      if (want !== undefined && want.epoch !== r.epoch && r.epoch !== '') {
+        // Another epoch: the client's stream was lost. Everything of this one is new to it.
+        r = await store.read(uid, 0, PAGE, true)
+      }
+      tracker.epoch = r.epoch
+      if (want === undefined) {
+        // First login: nothing to replay; what arrived since the bind is delivered.
+        const low = tracker.lowestHeld
+        tracker.last = low !== undefined ? Math.min(low - 1, r.last) : r.last
+      } else {
+        const same = want.epoch === r.epoch
+        recovered = same && want.offset <= r.last && r.first <= want.offset + 1
+        tracker.last = same ? Math.min(want.offset, r.last) : 0
+        let items = r.items
+        while (items.length > 0 && agent.isOpen) {
+          for (const item of items) {
+            if (item.offset <= tracker.last) continue
+            if (agent.bufferedBytes > this.maxBufferedBytes / 2) await this.drained(agent)
+            if (!agent.isOpen) break
+            tracker.write(this.outbound(item), { epoch: r.epoch, offset: item.offset })
+            replayed++
+          }
+          if (items.length < PAGE) break
+          const next = await store.read(uid, tracker.last, PAGE)
+          if (next.epoch !== r.epoch) break
+          items = next.items
+        }
+      }
+    } catch (err) {
+      this.log.warn({ err, uid }, 'history read failed; resumed without replay')
+      recovered = false
+    }
+    tracker.live()
+    return { recovered, replayed, pos: tracker.epoch === '' ? '' : formatPosition({ epoch: tracker.epoch, offset: tracker.last }) }
+  }
+
+  /** Fills a gap: the stored messages after `after`, offered in order; a gap the store cannot fill is skipped. */
+  async fill (tracker: Tracker, after: number): Promise<void> {
+    try {
+      const r = await this.store!.read(tracker.uid, after, PAGE)
+      if (r.epoch === tracker.epoch) {
+        for (const item of r.items) tracker.offer(this.outbound(item), { epoch: r.epoch, offset: item.offset })
+      }
+    } catch (err) {
+      this.log.warn({ err, uid: tracker.uid }, 'history read failed; gap skipped')
+    }
+    tracker.skipGap()
+  }
+
+  /**
+   * A page of `uid`'s history after offset `after`, bodies decoded, for the admin
+   * API. Throws `FST_GATE_NO_HISTORY` when no message has history, and
+   * `FST_GATE_CLUSTER_UNAVAILABLE` when the store cannot be read.
+   */
+  async page (uid: string, after: number, limit: number, processor: Processor): Promise<HistoryPage> {
+    if (this.store === undefined) throw new GateError.NO_HISTORY()
+    let r
+    try {
+      r = await this.store.read(uid, after, limit)
+    } catch (err) {
+      throw new GateError.CLUSTER_UNAVAILABLE((err as Error).message)
+    }
+    const items = r.items.map(item => ({ offset: item.offset, at: new Date(item.at).toISOString(), name: item.name, body: processor.decode(item.payload).body }))
+    const page: HistoryPage = { uid, epoch: r.epoch, first: r.first, last: r.last, items }
+    const end = items.at(-1)?.offset
+    if (end !== undefined && end < r.last) page.next = end
+    return page
+  }
+
+  /** The connection's positions end (unbind, close). */
+  detach (agent: Agent<any>): void {
+    agent.tracker?.stop()
+    agent.tracker = undefined
+  }
+
+  sweep (now: number): void {
+    if (this.store?.sweep === undefined || now - this.lastSweep < SWEEP_EVERY) return
+    this.lastSweep = now
+    this.store.sweep(now)
+  }
+
+  async close (): Promise<void> {
+    await this.store?.close?.()
+  }
+
+  private outbound (item: StoredMessage): OutboundMessage {
+    return new OutboundMessage(item.name, item.payload, item.text, this.framing)
+  }
+
+  /** Waits until the connection's outbound backlog is under half its bound, so a long replay is not a slow consumer. */
+  private async drained (agent: Agent<any>): Promise<void> {
+    // Bounded: a client that stops reading is closed as a slow consumer by its own writes.
+    for (let i = 0; i < 2000 && agent.isOpen && agent.bufferedBytes > this.maxBufferedBytes / 4; i++) {
+      await new Promise(resolve => setTimeout(resolve, 5))
+    }
+  }
+}

@@ -1,0 +1,57 @@
+import { GateError } from '../errors.js'
+
+/** Per-uid history (docs/sessions.md). Every field has a default (`historyDefaults`). */
+export interface HistoryOptions {
+  /** Messages kept per uid; older ones are dropped as new ones come. Default 1000. */
+  maxCount?: number
+  /** How long a message is kept, in ms; a uid's stream expires this long after its last message. Default 1 hour. */
+  maxAge?: number
+  /**
+   * The body field that carries a message's position (`"<epoch>:<offset>"`) to
+   * connections that asked for positions. Default `"gate_pos"`. In protobuf mode,
+   * every message registered with `history: true` must declare it as a `string`.
+   */
+  field?: string
+  /** Memory store only: the most uids with a stream; past it, the least recently written one is dropped. Default 100,000. */
+  maxStreams?: number
+  /**
+   * ms a connection waits for a message missing from the sequence (it went
+   * through another node and is late) before it reads it from the store. Default 250.
+   */
+  gapTimeout?: number
+}
+
+export type NormalizedHistoryOptions = Required<HistoryOptions>
+
+export const historyDefaults: NormalizedHistoryOptions = {
+  maxCount: 1000,
+  maxAge: 3_600_000,
+  field: 'gate_pos',
+  maxStreams: 100_000,
+  gapTimeout: 250
+}
+
+function int (option: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new GateError.INVALID_OPTION(`history.${option}`, `must be an integer between ${min} and ${max}, got ${JSON.stringify(value)}`)
+  }
+  return value
+}
+
+/** Validates the `history` option once, at register time. Throws `FST_GATE_INVALID_OPTION`. */
+export function normalizeHistoryOptions (opts: HistoryOptions = {}): NormalizedHistoryOptions {
+  if (typeof opts !== 'object' || opts === null) throw new GateError.INVALID_OPTION('history', 'must be an object')
+  const known = new Set(Object.keys(historyDefaults))
+  for (const key of Object.keys(opts)) if (!known.has(key)) throw new GateError.INVALID_OPTION(`history.${key}`, 'is not a history option')
+  const o = { ...historyDefaults, ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) }
+  if (typeof o.field !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(o.field)) {
+    throw new GateError.INVALID_OPTION('history.field', 'must be an identifier of at most 64 characters')
+  }
+  return {
+    maxCount: int('maxCount', o.maxCount, 1, 1_000_000),
+    maxAge: int('maxAge', o.maxAge, 1000, 30 * 24 * 3_600_000),
+    field: o.field,
+    maxStreams: int('maxStreams', o.maxStreams, 1, 100_000_000),
+    gapTimeout: int('gapTimeout', o.gapTimeout, 1, 60_000)
+  }
+}
