@@ -19,14 +19,16 @@ export const leafProtocol: Protocol = {
   }
 }
 
-function streamSession (peer: ProtocolPeer): ProtocolSession {
+function streamSession (peer: ProtocolPeer): ProtocolSession & { readonly buffered: number } {
   const header = peer.options.lenMsgLen
   const decoder = new FrameDecoder(peer.options, payload => peer.receive(payload, payload.length + header), err => peer.reject(err))
   return {
     data: chunk => decoder.push(chunk),
     pause: () => decoder.pause(),
     resume: () => decoder.resume(),
-    stop: () => decoder.stop()
+    stop: () => decoder.stop(),
+    /** Bytes the decoder holds (a partial frame, or the rest of a read kept while paused). */
+    get buffered (): number { return decoder.buffered }
   }
 }
 
