@@ -2,20 +2,48 @@ import websocket from '@fastify/websocket'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { IncomingMessage } from 'node:http'
 import fp from 'fastify-plugin'
-import type { ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import type { WebSocket } from 'ws'
 import { normalizeClusterOptions, type ClusterOptions, type RedisOption } from '../src/cluster/options.js'
 import { GateError } from '../src/errors.js'
 import { Gate, type DirectoryFactory } from '../src/gate.js'
 import { Slot, type Refusal } from '../src/limits/admission.js'
-import type { CoreOptions } from '../src/options.js'
+import type { CoreOptions, TcpOptions } from '../src/options.js'
+import { leafProtocol } from '../src/protocol/leaf.js'
+import { mqttProtocol } from '../src/protocol/mqtt/mqtt.js'
+import type { Protocol } from '../src/protocol/protocol.js'
 import { TcpListener } from '../src/transport/tcp.js'
 import { attachWebSocket } from '../src/transport/ws.js'
+import { detachUpgradeResponse, wsInternals } from '../src/transport/ws-internals.js'
 import { adminPlugin, type AdminOptions } from './admin.js'
+
+/**
+ * A protocol of the application's own (mqant's `SetCreateAgent`): its name and
+ * codec in `protocol`, served on its own TCP port and/or a WebSocket path.
+ */
+export interface ProtocolListener {
+  /** The protocol, or a function of the gate that makes it (when it needs the gate's codec or messages). */
+  protocol: Protocol | ((gate: Gate<any>) => Protocol)
+  /** Its own TCP (or TLS) listener. */
+  tcp?: TcpOptions
+  /** Its WebSocket path on the HTTP server. */
+  path?: string
+}
+
+/** MQTT 3.1.1 (docs/protocol.md section 7). */
+export interface MqttOptions {
+  /** MQTT over TCP (or TLS) on its own port; off unless given. */
+  tcp?: TcpOptions
+  /** MQTT over WebSocket; default `/mqtt`, `false` turns it off. */
+  path?: string | false
+}
 
 /** Options of `app.register(gatePlugin, opts)`. */
 export interface GatePluginOptions extends CoreOptions {
+  /** MQTT beside leaf: `{}` serves WebSocket `/mqtt`, `{ tcp: { port } }` a TCP port too. Off unless given. */
+  mqtt?: MqttOptions | false
+  /** The application's own protocols, each on its own listener. */
+  protocols?: ProtocolListener[]
   /** @internal Replaces the directory (where agents live); the cluster plugin sets it. */
   directory?: DirectoryFactory
   /** The admin HTTP API (docs/protocol.md section 5); `false` switches it off. See `AdminOptions`. */
@@ -35,6 +63,8 @@ declare module 'fastify' {
     gate: Gate
     /** The companion TCP listener's address, once ready (undefined when TCP is off). */
     gateTcpAddress: () => AddressInfo | undefined
+    /** The TCP address of a protocol's listener (`mqtt`, or an application's protocol), once ready. */
+    gateAddress: (protocol: string) => AddressInfo | undefined
   }
 }
 
@@ -45,7 +75,7 @@ declare module 'fastify' {
  */
 async function gate (app: FastifyInstance, opts: GatePluginOptions): Promise<void> {
   if (app.hasDecorator('gate')) throw new GateError.ALREADY_REGISTERED()
-  const { directory, redis, cluster, ...core } = opts
+  const { directory, redis, cluster, mqtt, protocols, ...core } = opts
   if (cluster !== undefined && redis === undefined) throw new GateError.INVALID_OPTION('cluster', 'needs the redis option')
   const clustered = redis !== undefined ? normalizeClusterOptions(redis, cluster) : undefined
   // ioredis is loaded only in cluster mode: a single node never pays for it.
@@ -53,6 +83,7 @@ async function gate (app: FastifyInstance, opts: GatePluginOptions): Promise<voi
   const factory: DirectoryFactory | undefined = directory ??
     (RedisDirectory !== undefined ? (local, gate) => new RedisDirectory(local, gate, clustered!) : undefined)
   const instance = new Gate(core, app.log.child({ component: 'gate' }), factory)
+  if (!wsInternals.senderFrame) instance.log.warn('ws internals (Sender.frame) not as expected: WebSocket frames go through ws.send')
   const options = instance.options
   app.decorate('gate', instance)
 
@@ -66,22 +97,37 @@ async function gate (app: FastifyInstance, opts: GatePluginOptions): Promise<voi
     })
   }
 
-  let tcp: TcpListener | undefined
-  if (options.tcp !== false) tcp = new TcpListener(instance, options.tcp)
-  app.decorate('gateTcpAddress', () => tcp?.address() ?? undefined)
+  // Every protocol and where it listens: leaf on the main path and TCP port, then MQTT, then the application's.
+  const served: Array<{ protocol: Protocol, tcp?: TcpOptions, path?: string }> = [
+    { protocol: leafProtocol, tcp: options.tcp === false ? undefined : options.tcp, path: options.path }
+  ]
+  if (mqtt !== undefined && mqtt !== false) {
+    served.push({ protocol: mqttProtocol(instance), tcp: mqtt.tcp, path: mqtt.path === false ? undefined : (mqtt.path ?? '/mqtt') })
+  }
+  for (const p of protocols ?? []) {
+    const protocol = typeof p.protocol === 'function' ? p.protocol(instance) : p.protocol
+    if (served.some(s => s.protocol.name === protocol.name)) throw new GateError.INVALID_OPTION('protocols', `protocol "${protocol.name}" is served twice`)
+    served.push({ protocol, tcp: p.tcp, path: p.path })
+  }
+  const listeners = new Map<string, TcpListener>()
+  for (const s of served) {
+    if (s.tcp !== undefined) listeners.set(s.protocol.name, new TcpListener(instance, { host: '127.0.0.1', ...s.tcp }, s.protocol))
+  }
+  app.decorate('gateTcpAddress', () => listeners.get('leaf')?.address() ?? undefined)
+  app.decorate('gateAddress', (name: string) => listeners.get(name)?.address() ?? undefined)
 
   app.addHook('onReady', async () => {
     await instance.ready()
-    if (tcp !== undefined) {
-      const address = await tcp.listen()
-      app.log.info({ address: address.address, port: address.port }, 'gate tcp listening')
+    for (const [name, listener] of listeners) {
+      const address = await listener.listen()
+      app.log.info({ protocol: name, address: address.address, port: address.port }, name === 'leaf' ? 'gate tcp listening' : `gate ${name} listening`)
     }
   })
 
   app.addHook('preClose', async () => {
-    const tcpClosed = tcp?.close()
+    const closed = [...listeners.values()].map(l => l.close())
     await instance.close()
-    await tcpClosed
+    await Promise.all(closed)
   })
 
   instance.guardHttp(app.server)
@@ -105,12 +151,15 @@ async function gate (app: FastifyInstance, opts: GatePluginOptions): Promise<voi
     if (slot !== undefined) instance.release(slot)
   }
 
-  app.get(options.path, { websocket: true, onRequest: admitUpgrade, onResponse: releaseUnused, onRequestAbort: releaseUnused }, (socket, request) => {
-    if (ownWebsocket) releaseUpgrade(socket, request.raw.socket)
-    const slot = slots.get(request.raw)
-    slots.delete(request.raw)
-    attachWebSocket(instance, socket, request.ip, slot)
-  })
+  for (const { protocol, path } of served) {
+    if (path === undefined) continue
+    app.get(path, { websocket: true, onRequest: admitUpgrade, onResponse: releaseUnused, onRequestAbort: releaseUnused }, (socket, request) => {
+      if (ownWebsocket) releaseUpgrade(socket, request.raw.socket)
+      const slot = slots.get(request.raw)
+      slots.delete(request.raw)
+      attachWebSocket(instance, socket, request.ip, slot, protocol)
+    })
+  }
 
   if (opts.admin !== false) await app.register(adminPlugin, opts.admin ?? {})
 }
@@ -133,7 +182,7 @@ const REFUSALS: Record<Refusal, { status: number, code: string, message: string 
  * listener logs it, and the replacement terminates.
  */
 function releaseUpgrade (ws: WebSocket, socket: Socket): void {
-  (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage?.detachSocket(socket)
+  detachUpgradeResponse(socket)
   ws.removeAllListeners('error')
   ws.on('error', terminate)
 }
@@ -158,7 +207,10 @@ export type { Decoded, Processor } from '../src/codec/processor.js'
 export type { ProtobufOptions } from '../src/codec/protobuf.js'
 export type { ClusterAnswer, ConnectionInfo, Delivery, GateStats, KickResult, ProtocolInfo, SettingsResult, UserConnections, UsersPage } from '../src/answers.js'
 export { GateError } from '../src/errors.js'
-export { Gate, type ConnectHook, type DisconnectHook } from '../src/gate.js'
+export { Gate, type Authenticator, type ConnectHook, type DisconnectHook } from '../src/gate.js'
+export { OutboundMessage, type Framing } from '../src/codec/outbound.js'
+export type { Credentials, Protocol, ProtocolPeer, ProtocolSession } from '../src/protocol/protocol.js'
+export { ProtocolError } from '../src/protocol-error.js'
 export type { KickTarget } from '../src/local-agents.js'
 export type { AnyMessages, DefaultMessages, GateMessages, Handler, MessageBodies, MessageName, MessageOptions } from '../src/messages.js'
 export type { CoreOptions, MultiLoginPolicy, TcpOptions } from '../src/options.js'

@@ -42,6 +42,16 @@ export function gateMetrics (gate: Gate): Registry {
     }
   })
   new Gauge({
+    name: 'gate_protocol_connections',
+    help: 'Open connections on this node, by protocol (leaf, mqtt, or an application protocol)',
+    labelNames: ['protocol'] as const,
+    registers: [registry],
+    collect () {
+      this.reset()
+      for (const [protocol, n] of Object.entries(gate.local.protocols)) this.set({ protocol }, n)
+    }
+  })
+  new Gauge({
     name: 'gate_online_users',
     help: 'Distinct uids logged in on this node',
     registers: [registry],

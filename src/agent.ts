@@ -1,14 +1,15 @@
 import type { GateLogger as Logger } from './logger.js'
 import { CloseCode, type CloseReason } from './close-codes.js'
-import type { OutboundMessage } from './codec/outbound.js'
+import type { Framing, OutboundMessage } from './codec/outbound.js'
 import type { Inbox } from './inbox.js'
 import type { Slot } from './limits/admission.js'
-import type { DefaultMessages, MessageName } from './messages.js'
+import type { DefaultMessages, MessageDef, MessageName } from './messages.js'
+import type { Transport } from './protocol/protocol.js'
 import type { BindOptions, Recovery } from './history/history.js' // [history]
 import type { Tracker } from './history/tracker.js' // [history]
 import { SessionSettings, settingsDefaults } from './session/settings.js' // [session]
 
-export type Transport = 'ws' | 'tcp'
+export type { Transport } from './protocol/protocol.js'
 
 /**
  * A transport adapter: the only part that touches a socket. The agent drives it;
@@ -16,7 +17,13 @@ export type Transport = 'ws' | 'tcp'
  */
 export interface Connection {
   readonly transport: Transport
+  /** The protocol's name (`leaf`, `mqtt`, or an application's own). */
+  readonly protocol: string
   readonly remoteAddress: string
+  /** The framing whose bytes are counted as sent (the protocol's message, without the WebSocket header). */
+  readonly countFraming: Framing
+  /** The framing actually written, whose unpooled copy waits in the outbound queue. */
+  readonly queueFraming: Framing
   /**
    * Writes one message to the socket now. Returns false when the socket's own
    * buffer is past its high-water mark: the agent then queues further messages
@@ -49,6 +56,7 @@ export interface AgentHost {
   readonly backlog: { bytes: number }
   encode (name: string, body: unknown): OutboundMessage
   receive (agent: Agent<any>, payload: Buffer): void
+  dispatch (agent: Agent<any>, def: MessageDef, body: unknown): boolean
   bind (agent: Agent<any>, uid: string, opts?: BindOptions): Promise<Recovery | undefined>
   unbind (agent: Agent<any>): void
   join (agent: Agent<any>, room: string): void
@@ -88,6 +96,8 @@ export class Agent<M extends object = DefaultMessages> {
   /** Unique in the cluster: `<nodeId>-<sequence>`. */
   readonly id: string
   readonly transport: Transport
+  /** What the bytes say: `leaf`, `mqtt`, or the name of an application's own protocol. */
+  readonly protocol: string
   readonly remoteAddress: string
   /** Unix milliseconds. */
   readonly connectedAt: number
@@ -108,6 +118,8 @@ export class Agent<M extends object = DefaultMessages> {
   /** @internal Created on the first message. */ inbox: Inbox | undefined = undefined
   /** @internal The place this connection holds in the gate's admission. */ slot: Slot | undefined = undefined
   /** @internal Whether a uid was ever bound (the login timeout then no longer applies). */ loggedIn = false
+  /** @internal The protocol's handshake (MQTT CONNECT) is not done yet (see `connectTimeout`). */ handshakePending = false
+  /** @internal Nothing received for this long closes the connection (protocol keep-alive); 0: only `idleTimeout`. */ keepAliveMs = 0
   /** @internal This connection's login attempt holds a login token of its IP (given back on bind). */ loginToken = false
   /** @internal [session] Made on first use. */ settingsValue: SessionSettings | undefined = undefined
   /** @internal [history] Set when the client asked for positions (`bind(uid, { resume })`). */ tracker: Tracker | undefined = undefined
@@ -126,6 +138,7 @@ export class Agent<M extends object = DefaultMessages> {
     this.id = id
     this.conn = conn
     this.transport = conn.transport
+    this.protocol = conn.protocol
     this.remoteAddress = conn.remoteAddress
     this.host = host
     this.parentLog = log
@@ -134,7 +147,7 @@ export class Agent<M extends object = DefaultMessages> {
 
   /** A child logger bound to this connection's id, made on first use. */
   get log (): Logger {
-    return (this.childLog ??= this.parentLog.child({ agent: this.id, transport: this.transport }))
+    return (this.childLog ??= this.parentLog.child({ agent: this.id, transport: this.transport, protocol: this.protocol }))
   }
 
   /** The uid bound at login, if any. */
@@ -188,10 +201,9 @@ export class Agent<M extends object = DefaultMessages> {
    */
   write (msg: OutboundMessage): boolean {
     if (this.state !== State.Open) return false
-    const tcp = this.transport === 'tcp'
     const q = this.outq
     if (q !== undefined) {
-      const bytes = msg.unpooled(tcp).length
+      const bytes = msg.unpooledFrame(this.conn.queueFraming).length
       const { maxBufferedBytes, maxTotalBufferedBytes } = this.host.options
       const backlog = this.host.backlog
       if (this.outBytes + this.conn.bufferedAmount + bytes > maxBufferedBytes) {
@@ -213,7 +225,7 @@ export class Agent<M extends object = DefaultMessages> {
       }
       if (!this.conn.write(msg, false)) this.outq = []
     }
-    const bytes = tcp ? msg.framed.length : msg.payload.length
+    const bytes = msg.frame(this.conn.countFraming).length
     const counters = this.host.counters
     this.msgsOut++
     this.bytesOut += bytes
@@ -272,6 +284,22 @@ export class Agent<M extends object = DefaultMessages> {
     this.host.receive(this, payload)
   }
 
+  /** @internal A protocol decoded one message itself (MQTT PUBLISH): counted, then checked and queued. */
+  receiveDecoded (def: MessageDef, body: unknown, wireBytes: number): boolean {
+    if (this.state !== State.Open) return false
+    this.msgsIn++
+    this.host.counters.msgsIn++
+    this.received(wireBytes)
+    return this.host.dispatch(this, def, body)
+  }
+
+  /** @internal Inbound bytes that carry no message (a protocol's control packets). */
+  received (wireBytes: number): void {
+    this.bytesIn += wireBytes
+    this.host.counters.bytesIn += wireBytes
+    this.lastSeen = Date.now()
+  }
+
   /** @internal Called by the transport when some bytes arrived (keeps the idle timer fresh). */
   touch (): void {
     this.lastSeen = Date.now()
@@ -307,12 +335,12 @@ export class Agent<M extends object = DefaultMessages> {
   private flushQueue (all: boolean): void {
     const q = this.outq
     if (q === undefined) return
-    const tcp = this.transport === 'tcp'
+    const framing = this.conn.queueFraming
     const backlog = this.host.backlog
     while (this.outHead < q.length) {
       const msg = q[this.outHead]!
       q[this.outHead++] = undefined
-      const bytes = msg.unpooled(tcp).length
+      const bytes = msg.unpooledFrame(framing).length
       this.outBytes -= bytes
       backlog.bytes -= bytes
       if (!this.conn.write(msg, true) && !all) {

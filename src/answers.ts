@@ -47,6 +47,7 @@ export const GateStats = Type.Object({
   connections: Type.Integer({ minimum: 0, description: 'every open connection, logged in or not' }),
   nodes: Type.Integer({ minimum: 0, description: 'live nodes' }),
   transports: Type.Object({ ws: Count, tcp: Count }),
+  protocols: Type.Record(Type.String(), Count, { description: 'open connections by protocol: leaf, mqtt, and each protocol of the application' }),
   node: Type.String({ description: 'the id of the node that answered' }),
   mode: Type.Union([Type.Literal('local'), Type.Literal('cluster')]),
   ...clusterFields
@@ -68,6 +69,7 @@ export const ConnectionInfo = Type.Object({
   id: Type.String({ description: 'agent id, usable in POST /kick { agents }' }),
   node: Type.String(),
   transport: Type.Union([Type.Literal('ws'), Type.Literal('tcp')]),
+  protocol: Type.String({ description: 'what the bytes say: leaf, mqtt, or the name of an application protocol' }),
   remoteAddress: Type.String(),
   connectedAt: Type.String({ format: 'date-time', description: 'ISO 8601' }),
   settings: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'the connection\'s session settings, when it has any' }))

@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks'
 import type { GateLogger as Logger } from './logger.js'
 import type { Static, TSchema } from '@sinclair/typebox'
 import { Agent, type AgentHost, type Connection, type GateCounters } from './agent.js'
@@ -11,16 +10,17 @@ import type { Delivery, GateStats, KickResult, ProtocolInfo, SettingsResult, Use
 import type { AgentDirectory } from './directory/directory.js'
 import { LocalDirectory } from './directory/local.js'
 import { GateError } from './errors.js'
-import { Inbox } from './inbox.js'
+import { Dispatch, type GateObserver } from './dispatch.js'
 import { Admission, Slot, type Refusal } from './limits/admission.js'
 import { LogLimiter } from './limits/log-limiter.js'
-import { TokenBucket } from './limits/token-bucket.js'
 import { LocalAgents, type KickTarget } from './local-agents.js'
 import { MessageRegistry, type DefaultMessages, type Handler, type MessageDef, type MessageName, type MessageOptions } from './messages.js'
 import { normalizeCoreOptions, type CoreOptions, type NormalizedCoreOptions } from './options.js'
-import { ProtocolError, badBody } from './protocol-error.js'
+import type { ProtocolError } from './protocol-error.js'
 import { Sweeper } from './sweeper.js'
 import { HttpGuard } from './transport/http-guard.js'
+import { Peer } from './pipeline/peer.js'
+import type { Credentials, ProtocolPeer } from './protocol/protocol.js'
 import { History, type BindOptions, type Recovery } from './history/history.js' // [history]
 import { normalizeHistoryOptions } from './history/options.js' // [history]
 import { normalizeSessionOptions } from './session/options.js' // [session]
@@ -28,18 +28,21 @@ import { Sessions } from './session/sessions.js' // [session]
 import type { SessionSettings } from './session/settings.js' // [session]
 import type { Server as HttpServer } from 'node:http'
 
+export type { GateObserver } from './dispatch.js'
+
 export type ConnectHook<M extends object = DefaultMessages> = (agent: Agent<M>) => void | Promise<void>
 /** Runs after the close; the agent still has the uid, rooms and data it had when it closed. */
 export type DisconnectHook<M extends object = DefaultMessages> = (agent: Agent<M>, reason: CloseReason) => void | Promise<void>
 
-/** Optional instrumentation (the metrics plugin sets it). */
-export interface GateObserver {
-  /** One handler call finished, after `seconds`; `failed` when it threw or rejected. */
-  handled? (name: string, seconds: number, failed: boolean): void
-}
+/**
+ * Checks credentials a protocol received at connect (MQTT CONNECT's password)
+ * and binds the uid when they are valid (`agent.bind`). Return false (or throw)
+ * to refuse them.
+ */
+export type Authenticator<M extends object = DefaultMessages> = (agent: Agent<M>, credentials: Credentials) => boolean | Promise<boolean>
 
-/** Builds the directory; the default is the single-node `LocalDirectory`. */
-export type DirectoryFactory = (local: LocalAgents, gate: Gate<any>) => AgentDirectory
+/** Builds the directory from this node's agents, the gate's logger and options; the default is the single-node `LocalDirectory`. */
+export type DirectoryFactory = (local: LocalAgents, host: { log: Logger, options: NormalizedCoreOptions }) => AgentDirectory
 
 const MAX_UID_LENGTH = 256
 const MAX_ROOM_LENGTH = 256
@@ -74,6 +77,7 @@ export class Gate<M extends object = DefaultMessages> implements AgentHost {
   observer: GateObserver | undefined = undefined
   private seq = 0
   private state: 'init' | 'ready' | 'closing' | 'closed' = 'init'
+  private authenticator: Authenticator<any> | undefined
   private readonly connectHooks: Array<ConnectHook<any>> = []
   private readonly disconnectHooks: Array<DisconnectHook<any>> = []
   private readonly closingAgents = new Set<Agent>()
@@ -85,6 +89,7 @@ export class Gate<M extends object = DefaultMessages> implements AgentHost {
   private readonly sweeps: Array<(now: number) => void> = []
   /** Repeated log lines (bad input, refusals, handler errors) are capped per code. */
   readonly logLimiter = new LogLimiter()
+  private readonly dispatcher = new Dispatch(this)
 
   constructor (options: CoreOptions, log: Logger, directory?: DirectoryFactory) {
     this.options = normalizeCoreOptions(options)
@@ -97,12 +102,12 @@ export class Gate<M extends object = DefaultMessages> implements AgentHost {
         ? new ProtobufProcessor(this.options.protobuf!, this.options.littleEndian)
         : enc
     this.local = new LocalAgents(this.nodeId)
-    this.directory = directory ? directory(this.local, this) : new LocalDirectory(this.local)
+    this.directory = directory ? directory(this.local, { log, options: this.options }) : new LocalDirectory(this.local)
     this.admission = new Admission(this.options)
     this.sessions = new Sessions(normalizeSessionOptions(options.session), log.child({ component: 'session' })) // [session]
     this.history = new History(normalizeHistoryOptions(options.history), this.options, log.child({ component: 'history' })) // [history]
     const o = this.options
-    this.sweeper = new Sweeper([o.idleTimeout, o.closeTimeout, o.loginTimeout, o.headersTimeout], now => this.sweep(now))
+    this.sweeper = new Sweeper([o.idleTimeout, o.closeTimeout, o.loginTimeout, o.headersTimeout, o.connectTimeout], now => this.sweep(now))
   }
 
   /**
@@ -147,6 +152,15 @@ export class Gate<M extends object = DefaultMessages> implements AgentHost {
   /** Sets the handler of a registered message. */
   handle<T = unknown> (name: MessageName<M>, handler: Handler<T, M>): this {
     this.messages.handle(name, handler as Handler<any>)
+    return this
+  }
+
+  /**
+   * Sets the check of credentials given at connect by a protocol that has them
+   * (MQTT's CONNECT password). Without one, such credentials are refused.
+   */
+  authenticate (fn: Authenticator<M>): this {
+    this.authenticator = fn
     return this
   }
 
@@ -273,24 +287,41 @@ export class Gate<M extends object = DefaultMessages> implements AgentHost {
   }
 
   receive (agent: Agent, payload: Buffer): void {
-    let def: MessageDef
-    let body: unknown
+    this.dispatcher.receive(agent, payload)
+  }
+
+  /** Checks a decoded message against its schema and queues it for its handler; false when the connection was closed. */
+  dispatch (agent: Agent, def: MessageDef, body: unknown): boolean {
+    return this.dispatcher.dispatch(agent, def, body)
+  }
+
+  /** Closes `agent` for bad input: one warn line (capped per code), and the error's close code. */
+  reject (agent: Agent, err: ProtocolError): void {
+    this.dispatcher.reject(agent, err)
+  }
+
+  /** @internal The handle a protocol session gets on its connection. */
+  peerOf (agent: Agent): ProtocolPeer {
+    return new Peer(this, agent)
+  }
+
+  /** @internal Credentials from a protocol's connect: throttled per IP like login messages, then the authenticator. */
+  async authenticateAgent (agent: Agent, credentials: Credentials): Promise<boolean> {
+    if (this.authenticator === undefined) return false
+    if (agent.uidValue === undefined && !agent.loginToken) {
+      for (let wait = this.admission.loginWait(agent.remoteAddress, Date.now()); wait > 0; wait = this.admission.loginWait(agent.remoteAddress, Date.now())) {
+        this.counters.loginsThrottled++
+        await new Promise<void>(resolve => setTimeout(resolve, wait))
+        if (!agent.isOpen) return false
+      }
+      if (this.options.loginRatePerIp > 0) agent.loginToken = true
+    }
     try {
-      const decoded = this.processor.decode(payload)
-      def = decoded.def
-      body = decoded.body
+      return await this.authenticator(agent, credentials) !== false && agent.uidValue !== undefined
     } catch (err) {
-      this.reject(agent, err instanceof ProtocolError ? err : badBody(`the payload does not decode: ${(err as Error).message}`))
-      return
+      agent.log.warn({ err }, 'authenticator failed')
+      return false
     }
-    if (def.check !== undefined && !def.check.Check(body)) {
-      const first = def.check.Errors(body).First()
-      this.reject(agent, badBody(`the body of "${def.name}" fails its schema${first ? `: ${first.path || '/'} ${first.message}` : ''}`))
-      return
-    }
-    // The login check runs in the queue (see `run`), so that a message sent right
-    // behind a login sees the login, whose handler may still be running now.
-    (agent.inbox ??= this.createInbox(agent)).push(def, body)
   }
 
   async bind (agent: Agent, uid: string, opts?: BindOptions): Promise<Recovery | undefined> {
@@ -454,15 +485,6 @@ export class Gate<M extends object = DefaultMessages> implements AgentHost {
 
   // ---- internals ------------------------------------------------------------
 
-  /** Closes `agent` for bad input: one warn line (capped per code), and the error's close code. */
-  reject (agent: Agent, err: ProtocolError): void {
-    const suppressed = this.logLimiter.allow(err.code)
-    if (suppressed >= 0) {
-      agent.log.warn({ code: err.code, closeCode: err.closeCode, reason: err.message, suppressed }, 'bad input; closing connection')
-    }
-    agent.close(err.closeCode, clampCloseReason(err.message))
-  }
-
   private refused (why: Refusal, remoteAddress: string): void {
     this.counters.refused++
     this.refusals.set(why, (this.refusals.get(why) ?? 0) + 1)
@@ -470,68 +492,6 @@ export class Gate<M extends object = DefaultMessages> implements AgentHost {
     if (suppressed >= 0) {
       this.log.warn({ reason: why, remoteAddress, connections: this.local.connections, suppressed }, 'connection refused')
     }
-  }
-
-  private createInbox (agent: Agent): Inbox {
-    const rate = this.options.msgRate
-    return new Inbox(
-      this.options.pendingReadNum,
-      (def, body) => this.run(agent, def, body),
-      (err, def) => { this.handlerFailed(agent, def, err) },
-      agent.conn,
-      rate > 0 ? { bucket: new TokenBucket(rate, rate * 2, Date.now()), onThrottle: () => { this.counters.throttled++ } } : undefined
-    )
-  }
-
-  /**
-   * A handler threw. A coded error (FST_GATE_*, e.g. a send over maxMsgLen) is
-   * one line without a stack; anything else is logged with its stack. Both are
-   * capped per code, so one client cannot flood the log.
-   */
-  private handlerFailed (agent: Agent, def: MessageDef, err: unknown): void {
-    this.counters.handlerErrors++
-    const code = (err as { code?: unknown } | null)?.code
-    const coded = typeof code === 'string' && code.startsWith('FST_GATE_')
-    const suppressed = this.logLimiter.allow(coded ? code : `handler:${def.name}`)
-    if (suppressed < 0) return
-    if (coded) agent.log.warn({ code, msgName: def.name, reason: (err as Error).message, suppressed }, 'message handler failed')
-    else agent.log.error({ err, msgName: def.name, suppressed }, 'message handler failed')
-  }
-
-  private run (agent: Agent, def: MessageDef, body: unknown): void | Promise<void> {
-    if (!agent.isOpen) return
-    if (def.needsLogin && agent.uidValue === undefined) {
-      this.reject(agent, new ProtocolError('GATE_LOGIN_REQUIRED', CloseCode.UNAUTHORIZED, `"${def.name}" needs login`))
-      return
-    }
-    if (def.login && agent.uidValue === undefined && !agent.loginToken) {
-      // Each login attempt takes a token of its IP; a successful bind gives it back.
-      const wait = this.admission.loginWait(agent.remoteAddress, Date.now())
-      if (wait > 0) {
-        this.counters.loginsThrottled++
-        return new Promise<void>(resolve => setTimeout(resolve, wait)).then(() => this.run(agent, def, body))
-      }
-      if (this.options.loginRatePerIp > 0) agent.loginToken = true
-    }
-    if (def.handler === undefined) {
-      agent.log.debug({ msgName: def.name }, 'no handler for message; ignored')
-      return
-    }
-    const observer = this.observer
-    if (observer?.handled === undefined) return def.handler(body, agent)
-    const start = performance.now()
-    const done = (failed: boolean): void => observer.handled!(def.name, (performance.now() - start) / 1000, failed)
-    let result: void | Promise<void>
-    try {
-      result = def.handler(body, agent)
-    } catch (err) {
-      done(true)
-      throw err
-    }
-    if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
-      return (result as Promise<void>).then(() => done(false), (err: unknown) => { done(true); throw err })
-    }
-    done(false)
   }
 
   private runHook (agent: Agent, kind: string, fn: () => void | Promise<void>): void {
@@ -550,14 +510,22 @@ export class Gate<M extends object = DefaultMessages> implements AgentHost {
   private sweep (now: number): void {
     const idle = this.options.idleTimeout
     const login = this.loginRequired ? this.options.loginTimeout : 0
-    if (idle > 0 || login > 0) {
-      for (const agent of this.local.all()) {
-        if (!agent.isOpen) continue
-        // Counted from the connect: bytes, pings and partial frames do not extend it.
-        if (login > 0 && !agent.loggedIn && now - agent.connectedAt > login) agent.close(CloseCode.UNAUTHORIZED, 'login timeout')
-        // A connection whose handlers are still working is not idle: its reading may be paused by us.
-        else if (idle > 0 && now - agent.lastSeen > idle && agent.inbox?.busy !== true) agent.close(CloseCode.IDLE_TIMEOUT, 'idle timeout')
+    const handshake = this.options.connectTimeout
+    for (const agent of this.local.all()) {
+      if (!agent.isOpen) continue
+      // Counted from the connect: bytes, pings and partial frames do not extend them.
+      if (handshake > 0 && agent.handshakePending && now - agent.connectedAt > handshake) {
+        agent.close(CloseCode.UNAUTHORIZED, 'connect timeout')
+        continue
       }
+      if (login > 0 && !agent.loggedIn && now - agent.connectedAt > login) {
+        agent.close(CloseCode.UNAUTHORIZED, 'login timeout')
+        continue
+      }
+      const ka = agent.keepAliveMs
+      const limit = ka > 0 && (idle === 0 || ka < idle) ? ka : idle
+      // A connection whose handlers are still working is not idle: its reading may be paused by us.
+      if (limit > 0 && now - agent.lastSeen > limit && agent.inbox?.busy !== true) agent.close(CloseCode.IDLE_TIMEOUT, ka === limit ? 'keep-alive timeout' : 'idle timeout')
     }
     this.admission.sweep(now)
     for (const fn of this.sweeps) fn(now)

@@ -24,6 +24,7 @@ export class LocalAgents {
   private readonly byRoom = new Map<string, Set<Agent>>()
   private sortedUids: string[] | undefined
   private tcp = 0
+  private readonly byProtocol = new Map<string, number>()
 
   constructor (nodeId: string) {
     this.nodeId = nodeId
@@ -41,9 +42,15 @@ export class LocalAgents {
     return { ws: this.byId.size - this.tcp, tcp: this.tcp }
   }
 
+  /** Open connections by protocol name. */
+  get protocols (): Record<string, number> {
+    return Object.fromEntries(this.byProtocol)
+  }
+
   add (agent: Agent): void {
     this.byId.set(agent.id, agent)
     if (agent.transport === 'tcp') this.tcp++
+    this.byProtocol.set(agent.protocol, (this.byProtocol.get(agent.protocol) ?? 0) + 1)
   }
 
   /**
@@ -53,6 +60,7 @@ export class LocalAgents {
   remove (agent: Agent): void {
     if (!this.byId.delete(agent.id)) return
     if (agent.transport === 'tcp') this.tcp--
+    this.byProtocol.set(agent.protocol, this.byProtocol.get(agent.protocol)! - 1)
     if (agent.roomSet) for (const room of agent.roomSet) this.unindex(this.byRoom, room, agent)
     if (agent.uidValue !== undefined && this.unindex(this.byUid, agent.uidValue, agent)) this.sortedUids = undefined
   }
@@ -151,6 +159,7 @@ export class LocalAgents {
       id: agent.id,
       node: this.nodeId,
       transport: agent.transport,
+      protocol: agent.protocol,
       remoteAddress: agent.remoteAddress,
       connectedAt: new Date(agent.connectedAt).toISOString(),
       // [session] settings, when the connection has any

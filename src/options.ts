@@ -59,6 +59,12 @@ export interface CoreOptions {
    * Bytes, pings and partial frames do not extend it. 0 disables.
    */
   loginTimeout?: number
+  /**
+   * A protocol with a handshake (MQTT's CONNECT) must complete it this many ms
+   * after connecting, or the connection is closed (4003, "connect timeout").
+   * Independent of `loginTimeout`. 0 disables.
+   */
+  connectTimeout?: number
   /** Open connections per client IP, all transports together; 0 disables. */
   maxConnPerIp?: number
   /** New connections per second per client IP (burst twice that); 0 disables. */
@@ -120,6 +126,7 @@ export const defaults = {
   littleEndian: false,
   idleTimeout: 60000,
   loginTimeout: 10000,
+  connectTimeout: 10000,
   maxConnPerIp: 1000,
   connRatePerIp: 100,
   msgRate: 100,
@@ -208,6 +215,7 @@ export function normalizeCoreOptions (opts: CoreOptions = {}): NormalizedCoreOpt
     idleTimeout: int('idleTimeout', o.idleTimeout, 0, 2 ** 31 - 1),
     closeTimeout: int('closeTimeout', o.closeTimeout, 1, 2 ** 31 - 1),
     loginTimeout: int('loginTimeout', o.loginTimeout, 0, 2 ** 31 - 1),
+    connectTimeout: int('connectTimeout', o.connectTimeout, 0, 2 ** 31 - 1),
     maxConnPerIp: int('maxConnPerIp', o.maxConnPerIp, 0),
     connRatePerIp: int('connRatePerIp', o.connRatePerIp, 0),
     msgRate: int('msgRate', o.msgRate, 0),

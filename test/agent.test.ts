@@ -101,7 +101,7 @@ for (const transport of transports) {
       assert.equal(s.app.gate.agentsOf('u1').size, 0)
       assert.equal((await s.app.gate.pushToRoom('r1', 'Echo', { text: 'x' })).delivered, 0)
       await assert.rejects(agent.bind('u2'), { code: 'FST_GATE_NOT_CONNECTED' })
-      assert.deepEqual(await s.app.gate.stats(), { onlineUsers: 0, connections: 0, nodes: 1, transports: { ws: 0, tcp: 0 }, node: s.app.gate.nodeId, mode: 'local' })
+      assert.deepEqual(await s.app.gate.stats(), { onlineUsers: 0, connections: 0, nodes: 1, transports: { ws: 0, tcp: 0 }, protocols: { leaf: 0, mqtt: 0 }, node: s.app.gate.nodeId, mode: 'local' })
     })
 
     test('join, leave and rooms', async (t) => {

@@ -211,8 +211,10 @@ for (const transport of transports) {
 
 /** Whether the server side of a connection has stopped reading (reaches into the transport adapters). */
 function isPaused (conn: unknown): boolean {
-  const c = conn as { socket?: { isPaused: () => boolean }, ws?: { isPaused: boolean } }
-  return c.socket !== undefined ? c.socket.isPaused() : c.ws!.isPaused
+  // The pipeline's connection holds the transport's link, which holds the socket or the ws WebSocket.
+  const c = (conn as { link: unknown }).link as { socket?: { isPaused: () => boolean }, ws?: { isPaused: boolean } }
+  if (c.ws !== undefined) return c.ws.isPaused
+  return c.socket!.isPaused()
 }
 
 async function assertAlive (client: Client): Promise<void> {

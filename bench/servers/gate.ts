@@ -15,6 +15,7 @@ const config = loadConfig({
   HOST: '127.0.0.1',
   PORT: '0',
   GATE_TCP_PORT: '0',
+  GATE_MQTT_PORT: '0',
   GATE_TOKEN_SECRET: SECRET,
   GATE_ADMIN_TOKEN: ADMIN_TOKEN,
   GATE_MAX_CONN: process.env.GATE_MAX_CONN ?? '1000000',

@@ -14,7 +14,7 @@ import pino from 'pino'
 import { registerChat } from '../../examples/chat/handlers.js'
 import { gateMetrics } from '../../plugins/metrics.js'
 import type { Connection } from '../../src/agent.js'
-import type { OutboundMessage } from '../../src/codec/outbound.js'
+import { LEAF_MESSAGE, LEAF_STREAM, LEAF_WS_FRAME, type OutboundMessage } from '../../src/codec/outbound.js'
 import { Gate } from '../../src/gate.js'
 import { BareChat } from '../servers/bare-chat.js'
 
@@ -28,6 +28,9 @@ async function gateNsPerMsg (metrics: boolean, transport: 'ws' | 'tcp', rateLimi
   await gate.ready()
   const conn: Connection = {
     transport,
+    protocol: 'leaf',
+    countFraming: transport === 'ws' ? LEAF_MESSAGE : LEAF_STREAM,
+    queueFraming: transport === 'ws' ? LEAF_WS_FRAME : LEAF_STREAM,
     remoteAddress: '127.0.0.1',
     bufferedAmount: 0,
     write: (msg: OutboundMessage) => { if (transport === 'ws') void msg.wsFrame; else void msg.framed; return true },

@@ -14,6 +14,7 @@ export async function buildChatApp (config: ChatConfig, fastifyOptions: FastifyS
   if (config.tokenSecretDefaulted) app.log.warn('GATE_TOKEN_SECRET is not set: login tokens use the insecure default secret "dev-secret"')
   await app.register(gatePlugin, {
     tcp: config.tcpPort === false ? false : { port: config.tcpPort, host: config.host },
+    mqtt: { tcp: config.mqttPort === false ? undefined : { port: config.mqttPort, host: config.host } },
     encoding: config.encoding,
     protobuf: config.encoding === 'protobuf' ? { root: PROTO_PATH } : undefined,
     maxConnNum: config.maxConn,

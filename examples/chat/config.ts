@@ -6,6 +6,8 @@ export interface ChatConfig {
   port: number
   /** `false` when GATE_TCP_PORT=off. */
   tcpPort: number | false
+  /** MQTT over TCP (GATE_MQTT_PORT); `false` when off. MQTT over WebSocket at `/mqtt` is always on. */
+  mqttPort: number | false
   encoding: 'json' | 'protobuf'
   adminToken: string
   /** True when GATE_ADMIN_TOKEN was not set and a random one was made. */
@@ -82,6 +84,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): ChatConfig {
     host: env.HOST || '127.0.0.1',
     port: port('PORT', env.PORT, 3000),
     tcpPort: tcp === 'off' ? false : port('GATE_TCP_PORT', tcp, 3001),
+    mqttPort: env.GATE_MQTT_PORT === 'off' ? false : port('GATE_MQTT_PORT', env.GATE_MQTT_PORT, 3002),
     encoding,
     adminToken: env.GATE_ADMIN_TOKEN || randomBytes(18).toString('base64url'),
     adminTokenGenerated: !env.GATE_ADMIN_TOKEN,

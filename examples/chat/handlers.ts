@@ -77,4 +77,16 @@ export function registerChat (gate: Gate, verifyToken: (token: string) => string
 
   // Registered last, so that the protobuf ids of the messages above stay 0..6.
   gate.message('S2C_Error', { schema: M.S2C_Error })
+  // MQTT's CONNECT password is a login token too (docs/protocol.md section 7).
+  gate.authenticate(async (agent, credentials) => {
+    if (credentials.password === undefined) return false
+    let uid: string
+    try {
+      uid = verifyToken(credentials.password.toString('utf8'))
+    } catch {
+      return false
+    }
+    await agent.bind(uid)
+    return true
+  })
 }

@@ -2,7 +2,7 @@ import type { Agent } from '../agent.js'
 import { OutboundMessage } from '../codec/outbound.js'
 import type { AgentDirectory, ClusterAnswer, ClusterFigures, Delivery, GateStats, KickResult, UserConnections, UsersPage } from '../directory/directory.js'
 import type { NodeFigures } from '../figures/schema.js'
-import type { Gate } from '../gate.js'
+import type { FramingOptions } from '../framing/length-prefix.js'
 import type { KickTarget, LocalAgents } from '../local-agents.js'
 import type { GateLogger } from '../logger.js'
 import { ClusterBus, type Target } from './bus.js'
@@ -40,7 +40,7 @@ export class RedisDirectory implements AgentDirectory {
   readonly mode = 'cluster' as const
   reporter: (() => NodeFigures) | undefined = undefined
   private readonly local: LocalAgents
-  private readonly gate: Gate
+  private readonly framing: Pick<FramingOptions, 'lenMsgLen' | 'littleEndian'>
   private readonly opts: NormalizedClusterOptions
   private readonly nodeId: string
   private readonly log: GateLogger
@@ -50,12 +50,13 @@ export class RedisDirectory implements AgentDirectory {
   private readonly bus: ClusterBus
   private connected = false
 
-  constructor (local: LocalAgents, gate: Gate, opts: NormalizedClusterOptions) {
+  /** `host` is what the cluster needs of the gate: its logger and its framing options. */
+  constructor (local: LocalAgents, host: { log: GateLogger, options: Pick<FramingOptions, 'lenMsgLen' | 'littleEndian'> }, opts: NormalizedClusterOptions) {
     this.local = local
-    this.gate = gate
+    this.framing = host.options
     this.opts = opts
     this.nodeId = local.nodeId
-    this.log = gate.log.child({ component: 'cluster', node: local.nodeId })
+    this.log = host.log.child({ component: 'cluster', node: local.nodeId })
     const keys = clusterKeys(opts.keyPrefix)
     this.conns = new ClusterConnections(opts, this.log)
     this.store = new PresenceStore(defineScripts(this.conns.client), keys.nodes, this.nodeId, opts.nodeTtl)
@@ -130,6 +131,7 @@ export class RedisDirectory implements AgentDirectory {
       connections: r.ws + r.tcp,
       nodes: r.nodes,
       transports: { ws: r.ws, tcp: r.tcp },
+      protocols: { leaf: 0, mqtt: 0, ...r.protocols },
       node: this.nodeId,
       mode: this.mode,
       ...this.unpublished(r.registered)
@@ -280,7 +282,7 @@ export class RedisDirectory implements AgentDirectory {
     if (req.op === 'kick') return this.local.kick(req, req.code, req.reason)
     if (req.op === 'figures') return Buffer.from(JSON.stringify(this.reporter?.() ?? null))
     if (req.op === 'settings') return this.local.updateSettings(req.uid, req.set, req.remove) // [session]
-    const msg = new OutboundMessage(req.name, payload, req.text, this.gate.options)
+    const msg = new OutboundMessage(req.name, payload, req.text, this.framing)
     switch (req.op) {
       case 'push': return this.local.pushToUids(req.uids, msg, req.pos === undefined ? undefined : new Map(Object.entries(req.pos).map(([uid, [epoch, offset]]) => [uid, { epoch, offset }]))) // [history]
       case 'room': return this.local.pushToRoom(req.room, msg)

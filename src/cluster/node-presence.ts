@@ -113,7 +113,7 @@ export class NodePresence {
     this.ops = []
     if (this.countsChanged) {
       const { ws, tcp } = this.local.transports
-      ops.push('n', String(ws), String(tcp))
+      ops.push('n', String(ws), String(tcp), JSON.stringify(this.local.protocols))
       this.countsChanged = false
     }
     if (this.stale || ops.length === 0) return
@@ -165,6 +165,6 @@ export class NodePresence {
     for (const agent of this.local.all()) {
       if (agent.uidValue !== undefined) bound.push([agent.id, agent.uidValue, JSON.stringify(this.local.info(agent))])
     }
-    return { ...this.local.transports, bound }
+    return { ...this.local.transports, protocols: this.local.protocols, bound }
   }
 }

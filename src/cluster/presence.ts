@@ -6,6 +6,8 @@ import type { PresenceScripts } from './scripts.js'
 export interface Snapshot {
   ws: number
   tcp: number
+  /** Open connections by protocol. */
+  protocols: Record<string, number>
   /** Logged-in connections: agent id, uid, ConnectionInfo JSON. */
   bound: Array<[string, string, string]>
 }
@@ -13,7 +15,7 @@ export interface Snapshot {
 /** Every read says whether this node was registered when it ran. */
 interface Read { registered: boolean }
 
-export interface StatsRead extends Read { nodes: number, ws: number, tcp: number, onlineUsers: number }
+export interface StatsRead extends Read { nodes: number, ws: number, tcp: number, onlineUsers: number, protocols: Record<string, number> }
 export interface UsersRead extends Read { total: number, items: Array<{ uid: string, connections: number }> }
 export interface UserRead extends Read { connections: ConnectionInfo[] }
 export interface RouteRead extends Read {
@@ -42,7 +44,7 @@ export class PresenceStore {
 
   /** Registers this node and replaces its presence with `snapshot`. */
   async sync (snapshot: Snapshot, ms: number): Promise<void> {
-    await within(this.scripts.gateSync(this.nodesKey, this.nodeId, this.nodeTtl, snapshot.ws, snapshot.tcp, ...snapshot.bound.flat()), ms)
+    await within(this.scripts.gateSync(this.nodesKey, this.nodeId, this.nodeTtl, snapshot.ws, snapshot.tcp, JSON.stringify(snapshot.protocols), ...snapshot.bound.flat()), ms)
   }
 
   /** Extends this node's deadline; false when it is not registered. */
@@ -61,8 +63,14 @@ export class PresenceStore {
   }
 
   async stats (ms: number): Promise<StatsRead> {
-    const [registered, nodes, ws, tcp, onlineUsers] = await within(this.scripts.gateStats(this.nodesKey, this.nodeId), ms) as number[]
-    return { registered: registered === 1, nodes, ws, tcp, onlineUsers }
+    const [registered, nodes, ws, tcp, onlineUsers, ...perNode] = await within(this.scripts.gateStats(this.nodesKey, this.nodeId), ms) as [number, number, number, number, number, ...string[]]
+    const protocols: Record<string, number> = {}
+    for (const json of perNode) {
+      let counts: unknown
+      try { counts = JSON.parse(json) } catch { continue }
+      for (const [name, n] of Object.entries(counts as Record<string, unknown>)) if (typeof n === 'number') protocols[name] = (protocols[name] ?? 0) + n
+    }
+    return { registered: registered === 1, nodes, ws, tcp, onlineUsers, protocols }
   }
 
   /** A page of the uids that start with `prefix` ('' for all). */

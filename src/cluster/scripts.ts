@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis'
  * `keyPrefix` working.
  *
  *   T:nodes              ZSET  nodeId -> deadline (Redis server time, unix ms)
- *   T:node:<id>          HASH  ws, tcp: that node's open connections
+ *   T:node:<id>          HASH  ws, tcp: that node's open connections; p: by protocol, JSON
  *   T:node:<id>:agents   HASH  agentId -> uid, that node's logged-in connections
  *   T:uids               ZSET  uid -> 0 (equal scores: ordered by uid bytes, for paging)
  *   T:uid:<uid>          HASH  agentId -> ConnectionInfo JSON, over every node
@@ -55,27 +55,27 @@ local registered = live(me) and 1 or 0
 
 /** Each script's body, after the prelude. ARGV[1] is always the calling node's id. */
 const BODIES = {
-  /** ARGV: me, ttl, ws, tcp, then (agentId, uid, info) triples. Replaces this node's presence. */
+  /** ARGV: me, ttl, ws, tcp, protocols (JSON), then (agentId, uid, info) triples. Replaces this node's presence. */
   gateSync: `
 drop(me)
 redis.call('ZADD', nodes, now + tonumber(ARGV[2]), me)
-redis.call('HSET', T .. ':node:' .. me, 'ws', ARGV[3], 'tcp', ARGV[4])
-for i = 5, #ARGV, 3 do bind(me, ARGV[i], ARGV[i + 1], ARGV[i + 2]) end
+redis.call('HSET', T .. ':node:' .. me, 'ws', ARGV[3], 'tcp', ARGV[4], 'p', ARGV[5])
+for i = 6, #ARGV, 3 do bind(me, ARGV[i], ARGV[i + 1], ARGV[i + 2]) end
 return 1`,
   /** ARGV: me, ttl. 0 when this node is not registered (Redis lost it, or it was reaped). */
   gateHeartbeat: `
 if registered == 0 then return 0 end
 redis.call('ZADD', nodes, 'XX', now + tonumber(ARGV[2]), me)
 return 1`,
-  /** ARGV: me, then ops: 'n' ws tcp | 'b' agentId uid info | 'u' agentId uid. 0 when not registered. */
+  /** ARGV: me, then ops: 'n' ws tcp protocols | 'b' agentId uid info | 'u' agentId uid. 0 when not registered. */
   gateApply: `
 if registered == 0 then return 0 end
 local i = 2
 while i <= #ARGV do
   local op = ARGV[i]
   if op == 'n' then
-    redis.call('HSET', T .. ':node:' .. me, 'ws', ARGV[i + 1], 'tcp', ARGV[i + 2])
-    i = i + 3
+    redis.call('HSET', T .. ':node:' .. me, 'ws', ARGV[i + 1], 'tcp', ARGV[i + 2], 'p', ARGV[i + 3])
+    i = i + 4
   elseif op == 'b' then
     bind(me, ARGV[i + 1], ARGV[i + 2], ARGV[i + 3])
     i = i + 4
@@ -90,16 +90,20 @@ return 1`,
   gateLeave: `
 drop(me)
 return 1`,
-  /** ARGV: me. -> { registered, nodes, ws, tcp, onlineUsers } */
+  /** ARGV: me. -> { registered, nodes, ws, tcp, onlineUsers, then each node's protocols (JSON) } */
   gateStats: `
 local ws, tcp = 0, 0
 local live_nodes = redis.call('ZRANGE', nodes, 0, -1)
+local protocols = {}
 for _, node in ipairs(live_nodes) do
-  local c = redis.call('HMGET', T .. ':node:' .. node, 'ws', 'tcp')
+  local c = redis.call('HMGET', T .. ':node:' .. node, 'ws', 'tcp', 'p')
   ws = ws + (tonumber(c[1]) or 0)
   tcp = tcp + (tonumber(c[2]) or 0)
+  protocols[#protocols + 1] = c[3] or '{}'
 end
-return { registered, #live_nodes, ws, tcp, redis.call('ZCARD', T .. ':uids') }`,
+local out = { registered, #live_nodes, ws, tcp, redis.call('ZCARD', T .. ':uids') }
+for _, p in ipairs(protocols) do out[#out + 1] = p end
+return out`,
   /**
    * ARGV: me, offset, limit, prefix. -> { registered, total, uid1, connections1, uid2, … }
    * The uids that start with a prefix are the lex range [prefix, prefix..0xff)

@@ -26,14 +26,7 @@ export class JsonProcessor implements Processor {
   }
 
   decode (payload: Buffer): Decoded {
-    // Invalid UTF-8 would otherwise turn into U+FFFD silently (ws checks text frames, not binary ones or TCP).
-    if (!isUtf8(payload)) throw badBody('the payload is not valid UTF-8')
-    let doc: unknown
-    try {
-      doc = sjson.parse(payload.toString('utf8'), undefined, { protoAction: 'error', constructorAction: 'error' })
-    } catch (err) {
-      throw badEnvelope(`not valid JSON: ${(err as Error).message}`)
-    }
+    const doc = parse(payload, badEnvelope)
     if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw badEnvelope('the payload is not a JSON object')
     let name: string | undefined
     for (const key in doc) {
@@ -48,8 +41,31 @@ export class JsonProcessor implements Processor {
     return { def, body }
   }
 
+  /** A body alone (MQTT's payload): a JSON object, parsed as safely as an envelope. */
+  decodeBody (def: MessageDef, bytes: Buffer): unknown {
+    const body = parse(bytes, badBody)
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badBody(`the body of "${def.name}" is not an object`)
+    return body
+  }
+
+  /** The body's bytes inside an envelope this processor encoded: after `{"name":`, before the last `}`. */
+  bodyOf (payload: Buffer, def: MessageDef): Buffer {
+    return payload.subarray(Buffer.byteLength(this.prefixes.get(def)!), payload.length - 1)
+  }
+
   encode (def: MessageDef, body: unknown): Buffer {
     const json = JSON.stringify(body ?? {})
     return Buffer.from(this.prefixes.get(def) + json + '}', 'utf8')
+  }
+}
+
+/** UTF-8 JSON, without prototype-pollution keys; `fail` makes the error of a document that does not parse. */
+function parse (bytes: Buffer, fail: (message: string) => Error): unknown {
+  // Invalid UTF-8 would otherwise turn into U+FFFD silently (ws checks text frames, not binary ones or TCP).
+  if (!isUtf8(bytes)) throw badBody('the payload is not valid UTF-8')
+  try {
+    return sjson.parse(bytes.toString('utf8'), undefined, { protoAction: 'error', constructorAction: 'error' })
+  } catch (err) {
+    throw fail(`not valid JSON: ${(err as Error).message}`)
   }
 }

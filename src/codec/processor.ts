@@ -20,6 +20,13 @@ export interface Processor {
   init (registry: MessageRegistry): void
   decode (payload: Buffer): Decoded
   encode (def: MessageDef, body: unknown): Buffer
+  /**
+   * Decodes a body alone, without the envelope (MQTT carries the name in the
+   * topic). Needed by protocols that do; throws a `ProtocolError` for bad input.
+   */
+  decodeBody? (def: MessageDef, bytes: Buffer): unknown
+  /** The body's bytes inside a payload `encode` made (a view, no copy). Needed with `decodeBody`. */
+  bodyOf? (payload: Buffer, def: MessageDef): Buffer
   /** Extra fields for `GET /gate/protocol` (e.g. the protobuf schema). */
   describe? (): Record<string, unknown>
 }

@@ -75,17 +75,24 @@ export class ProtobufProcessor implements Processor {
     const id = this.littleEndian ? payload.readUInt16LE(0) : payload.readUInt16BE(0)
     const def = this.registry.byId(id)
     if (def === undefined) throw badEnvelope(`message id ${id} is not registered`)
-    const type = this.types[id]
-    let body: unknown
+    return { def, body: this.decodeBody(def, payload.subarray(2)) }
+  }
+
+  decodeBody (def: MessageDef, bytes: Buffer): unknown {
+    const type = this.types[def.id]
     try {
       // A plain Reader, not the BufferReader protobufjs picks for a Buffer: that one
       // cuts a string field short at the end of the input instead of failing.
-      body = type.toObject(type.decode(new Utf8Reader(payload.subarray(2))), toObjectOptions)
+      return type.toObject(type.decode(new Utf8Reader(bytes)), toObjectOptions)
     } catch (err) {
       if (err instanceof InvalidUtf8) throw badBody(`the body of "${def.name}" has ${err.message}`)
       throw badBody(`the body of "${def.name}" does not decode: ${(err as Error).message}`)
     }
-    return { def, body }
+  }
+
+  /** The body's bytes: the payload after its 2-byte id. */
+  bodyOf (payload: Buffer): Buffer {
+    return payload.subarray(2)
   }
 
   encode (def: MessageDef, body: unknown): Buffer {

@@ -34,6 +34,7 @@ export class LocalDirectory implements AgentDirectory {
       connections: this.local.connections,
       nodes: 1,
       transports: this.local.transports,
+      protocols: { leaf: 0, mqtt: 0, ...this.local.protocols },
       node: this.local.nodeId,
       mode: this.mode
     }

@@ -74,7 +74,7 @@ export class FigureSampler {
       at: newest.at,
       window: seconds,
       connections: transports,
-      protocols: { leaf: transports.ws + transports.tcp },
+      protocols: local.protocols,
       onlineUsers: local.onlineUsers,
       msgsIn: rate('msgsIn'),
       msgsOut: rate('msgsOut'),

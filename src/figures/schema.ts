@@ -11,7 +11,7 @@ export const NodeFigures = Type.Object({
   at: Type.Integer(),
   window: Type.Number({ minimum: 0, description: 'seconds the rates and latencies cover' }),
   connections: Type.Object({ ws: Count, tcp: Count }, { description: 'open connections on the node, by transport' }),
-  protocols: Type.Record(Type.String(), Count, { description: 'open connections by protocol (every connection speaks "leaf" today)' }),
+  protocols: Type.Record(Type.String(), Count, { description: 'open connections by protocol: leaf, mqtt, or an application protocol' }),
   onlineUsers: Type.Integer({ minimum: 0, description: 'distinct uids logged in on this node' }),
   msgsIn: Rate,
   msgsOut: Rate,

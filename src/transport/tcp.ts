@@ -1,23 +1,26 @@
 import net from 'node:net'
 import tls from 'node:tls'
 import type { AddressInfo } from 'node:net'
-import type { Agent, Connection } from '../agent.js'
+import type { Agent } from '../agent.js'
 import { CloseCode } from '../close-codes.js'
-import type { OutboundMessage } from '../codec/outbound.js'
-import { FrameDecoder } from '../framing/length-prefix.js'
+import type { Framing, OutboundMessage } from '../codec/outbound.js'
 import type { Gate } from '../gate.js'
 import type { TcpOptions } from '../options.js'
+import { connect } from '../pipeline/connect.js'
+import type { Link, LinkEvents } from '../pipeline/link.js'
+import { leafProtocol } from '../protocol/leaf.js'
+import type { Protocol } from '../protocol/protocol.js'
 
-/** A TCP socket as a gate `Connection`: length-prefixed frames out, `end()` to close. */
-class TcpConnection implements Connection {
+/** A TCP (or TLS) socket as a link: frames of its protocol out, `end()` to close. */
+class TcpLink implements Link {
   readonly transport = 'tcp' as const
   readonly remoteAddress: string
-  readonly socket: net.Socket
-  decoder: FrameDecoder | undefined
-  private paused = false
+  private readonly socket: net.Socket
+  private readonly framing: Framing
 
-  constructor (socket: net.Socket) {
+  constructor (socket: net.Socket, framing: Framing) {
     this.socket = socket
+    this.framing = framing
     this.remoteAddress = socket.remoteAddress ?? ''
   }
 
@@ -27,12 +30,11 @@ class TcpConnection implements Connection {
 
   write (msg: OutboundMessage, queued: boolean): boolean {
     // Behind other bytes, the frame waits in the socket's buffer: give it memory of its own.
-    return this.socket.write(queued || this.socket.writableLength > 0 ? msg.unpooled(true) : msg.framed)
+    return this.socket.write(queued || this.socket.writableLength > 0 ? msg.unpooledFrame(this.framing) : msg.frame(this.framing))
   }
 
   /** TCP has no close codes: the code is only logged and passed to the disconnect hook. */
   close (): void {
-    this.decoder?.stop()
     this.socket.end()
   }
 
@@ -41,65 +43,50 @@ class TcpConnection implements Connection {
   }
 
   pause (): void {
-    this.paused = true
     this.socket.pause()
-    this.decoder?.pause()
   }
 
-  /**
-   * Decodes what was kept first: that may pause the connection again (the
-   * handler queue filled up, or the rate limit ran out), and then the socket
-   * must stay paused, or every chunk it reads would pile up in the decoder.
-   */
+  /** (The pipeline keeps the socket paused when the session paused again while resuming.) */
   resume (): void {
-    this.paused = false
-    this.decoder?.resume()
-    if (!this.paused) this.socket.resume()
+    this.socket.resume()
+  }
+
+  listen (events: LinkEvents): void {
+    const socket = this.socket
+    socket.setNoDelay(true)
+    socket.on('data', (chunk: Buffer) => events.data(chunk))
+    socket.on('drain', () => events.drain())
+    socket.on('close', (hadError: boolean) => {
+      events.closed(hadError
+        ? { code: 1006, reason: 'connection error' }
+        : { code: CloseCode.NORMAL, reason: 'client closed' })
+    })
+  }
+
+  refuse (bytes: Buffer | undefined): void {
+    if (bytes === undefined) this.socket.destroy()
+    else this.socket.end(bytes)
   }
 }
 
-/** Hands a fresh TCP socket to the gate, or destroys it at once when it is refused (full, per-IP cap or rate). */
-export function attachTcpSocket (gate: Gate, socket: net.Socket): Agent | undefined {
+/** Hands a fresh TCP socket to the gate, or ends it at once when it is refused (full, per-IP cap or rate). */
+export function attachTcpSocket (gate: Gate<any>, socket: net.Socket, protocol: Protocol = leafProtocol): Agent<any> | undefined {
   socket.on('error', onSocketError)
-  const conn = new TcpConnection(socket)
-  const agent = gate.accept(conn)
-  if (typeof agent === 'string') {
-    socket.destroy()
-    return undefined
-  }
-  socket.setNoDelay(true)
-  const header = gate.options.lenMsgLen
-  const decoder = conn.decoder = new FrameDecoder(
-    gate.options,
-    payload => agent.receive(payload, payload.length + header),
-    err => gate.reject(agent, err)
-  )
-  socket.on('data', (chunk: Buffer) => {
-    agent.touch()
-    decoder.push(chunk)
-  })
-  socket.on('drain', () => agent.drained())
-  socket.on('close', (hadError: boolean) => {
-    decoder.stop()
-    agent.transportClosed(hadError
-      ? { code: 1006, reason: 'connection error' }
-      : { code: CloseCode.NORMAL, reason: 'client closed' })
-  })
-  return agent
+  return connect(gate, new TcpLink(socket, protocol.stream), protocol)
 }
 
 function onSocketError (this: net.Socket): void {
   // 'close' follows with hadError = true; nothing else to do.
 }
 
-/** The companion TCP (or TLS) listener. Connections themselves belong to the gate. */
+/** A TCP (or TLS) listener for one protocol. Connections themselves belong to the gate. */
 export class TcpListener {
   private readonly server: net.Server
   private readonly opts: TcpOptions & { host: string }
 
-  constructor (gate: Gate, opts: TcpOptions & { host: string }) {
+  constructor (gate: Gate<any>, opts: TcpOptions & { host: string }, protocol: Protocol = leafProtocol) {
     this.opts = opts
-    const onConnection = (socket: net.Socket): void => { attachTcpSocket(gate, socket) }
+    const onConnection = (socket: net.Socket): void => { attachTcpSocket(gate, socket, protocol) }
     if (opts.tls !== undefined) {
       const server = tls.createServer(opts.tls, onConnection)
       server.on('tlsClientError', (err, socket) => {

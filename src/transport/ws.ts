@@ -1,37 +1,47 @@
 import type { Socket } from 'node:net'
 import { WebSocket } from 'ws'
-import type { Agent, Connection } from '../agent.js'
+import type { Agent } from '../agent.js'
 import { CloseCode } from '../close-codes.js'
-import type { OutboundMessage } from '../codec/outbound.js'
+import type { Framing, OutboundMessage } from '../codec/outbound.js'
 import type { Gate } from '../gate.js'
 import type { Slot } from '../limits/admission.js'
-import { ProtocolError } from '../protocol-error.js'
+import { connect, wsFramingOf } from '../pipeline/connect.js'
+import type { Link, LinkEvents } from '../pipeline/link.js'
+import { leafProtocol } from '../protocol/leaf.js'
+import type { Protocol } from '../protocol/protocol.js'
 import { rawSocketOf, wsErrorCloseCode } from './ws-internals.js'
 
 const BINARY = { binary: true }
 const TEXT = { binary: false }
 
 /**
- * A ws WebSocket as a gate `Connection`: one payload per message, close frames carry the code.
+ * A ws WebSocket as a link: one protocol message per WebSocket message, close
+ * frames carry the code.
  *
- * Data frames are written straight to the socket, prebuilt once per message
- * (`OutboundMessage.wsFrame`): one write per send instead of ws's header and
+ * Data frames are written straight to the socket, prebuilt once per message and
+ * protocol (`wsFramingOf`): one write per send instead of ws's header and
  * payload writes, and one frame for every receiver of a broadcast. ws itself
  * still writes its control frames (close, ping, pong) to the same socket, in
- * call order. When permessage-deflate was negotiated, or the socket is no
- * longer open, `ws.send` does the work (compression, errors after close).
+ * call order. When permessage-deflate was negotiated, the socket is no longer
+ * open, or ws's internals are not as expected, `ws.send` does the work.
  */
-class WsConnection implements Connection {
+class WsLink implements Link {
   readonly transport = 'ws' as const
   readonly remoteAddress: string
   private readonly ws: WebSocket
-  /** The socket under `ws` (ws keeps it in `_socket`); undefined when frames must go through `ws.send`. */
+  /** The socket under `ws`; undefined when frames must go through `ws.send`. */
   private readonly socket: Socket | undefined
+  private readonly frameFraming: Framing
+  private readonly messageFraming: Framing
+  private readonly textFrames: boolean
 
-  constructor (ws: WebSocket, remoteAddress: string) {
+  constructor (ws: WebSocket, remoteAddress: string, protocol: Protocol) {
     this.ws = ws
     this.remoteAddress = remoteAddress
     this.socket = ws.extensions === '' ? rawSocketOf(ws) : undefined
+    this.frameFraming = wsFramingOf(protocol)
+    this.messageFraming = protocol.message
+    this.textFrames = protocol.textFrames
   }
 
   get bufferedAmount (): number {
@@ -42,16 +52,11 @@ class WsConnection implements Connection {
     const socket = this.socket
     if (socket !== undefined && this.ws.readyState === WebSocket.OPEN) {
       // Behind other bytes, the frame waits in the socket's buffer: give it memory of its own.
-      return socket.write(queued || socket.writableLength > 0 ? msg.unpooled(false) : msg.wsFrame)
+      return socket.write(queued || socket.writableLength > 0 ? msg.unpooledFrame(this.frameFraming) : msg.frame(this.frameFraming))
     }
     // Compression (or a closing socket): ws queues it; the agent's byte bound still reads bufferedAmount.
-    this.ws.send(msg.payload, msg.text ? TEXT : BINARY)
+    this.ws.send(msg.frame(this.messageFraming), this.textFrames && msg.text && !msg.raw ? TEXT : BINARY)
     return true
-  }
-
-  /** Calls `fn` whenever the socket's buffer has drained (only the direct path ever waits for it). */
-  onDrain (fn: () => void): void {
-    this.socket?.on('drain', fn)
   }
 
   close (code: number, reason: string): void {
@@ -69,37 +74,30 @@ class WsConnection implements Connection {
   resume (): void {
     this.ws.resume()
   }
+
+  listen (events: LinkEvents): void {
+    const ws = this.ws
+    ws.on('message', (data: Buffer) => events.data(data))
+    // Only the direct path ever waits for the socket to drain.
+    this.socket?.on('drain', () => events.drain())
+    ws.on('ping', () => events.alive())
+    ws.on('error', (err: Error & { code?: string }) => {
+      events.failed(wsErrorCloseCode(err), err.message)
+    })
+    ws.on('close', (code: number, reason: Buffer) => {
+      events.closed({ code, reason: reason.toString() })
+    })
+  }
+
+  refuse (): void {
+    this.ws.close(CloseCode.SERVER_FULL, 'server full')
+  }
 }
 
 /**
  * Hands an upgraded WebSocket to the gate, or closes it with 4005 when it is
  * refused. `slot` is the place reserved for it before the upgrade, if any.
  */
-export function attachWebSocket (gate: Gate, ws: WebSocket, remoteAddress: string, slot?: Slot): Agent | undefined {
-  const conn = new WsConnection(ws, remoteAddress)
-  const agent = gate.accept(conn, slot)
-  if (typeof agent === 'string') {
-    ws.close(CloseCode.SERVER_FULL, 'server full')
-    return undefined
-  }
-  const maxMsgLen = gate.options.maxMsgLen
-  ws.on('message', (data: Buffer) => {
-    // ws enforces maxPayload from the frame header; this guards a shared ws server with a larger one.
-    if (data.length > maxMsgLen) {
-      gate.reject(agent, new ProtocolError('GATE_FRAME_TOO_LONG', CloseCode.MESSAGE_TOO_BIG, `message of ${data.length} bytes is over maxMsgLen ${maxMsgLen}`))
-      return
-    }
-    agent.receive(data, data.length)
-  })
-  conn.onDrain(() => agent.drained())
-  ws.on('ping', () => agent.touch())
-  ws.on('error', (err: Error & { code?: string }) => {
-    const closeCode = wsErrorCloseCode(err)
-    agent.log.warn({ code: err.code, closeCode, reason: err.message }, 'bad websocket frame; closing connection')
-    agent.closedByTransport(closeCode, err.message)
-  })
-  ws.on('close', (code: number, reason: Buffer) => {
-    agent.transportClosed({ code, reason: reason.toString() })
-  })
-  return agent
+export function attachWebSocket (gate: Gate<any>, ws: WebSocket, remoteAddress: string, slot?: Slot, protocol: Protocol = leafProtocol): Agent<any> | undefined {
+  return connect(gate, new WsLink(ws, remoteAddress, protocol), protocol, slot)
 }

@@ -43,16 +43,17 @@ test('a throttled TCP flooder leaves its bytes in the kernel: the gate holds at 
   const chat = await startChat(t, { GATE_MSG_RATE: '20' })
   const flooder = await chat.tcp()
   const agent = [...chat.app.gate.local.all()].find(a => a.transport === 'tcp')!
-  const decoder = agent.conn as unknown as { decoder?: { buffered: number } }
+  // The pipeline's connection holds the protocol session; leaf's TCP session reports what its decoder holds.
+  const conn = agent.conn as unknown as { session?: { buffered: number } }
   flooder.send('C2S_UserHeartBeat', { ptime: 0 })
-  await until(() => decoder.decoder !== undefined)
+  await until(() => conn.session !== undefined)
   const wire = new Wire()
   const beats = Buffer.concat(Array.from({ length: 20000 }, () => wire.frame(wire.encode('C2S_UserHeartBeat', { ptime: 1 }))))
   for (let i = 0; i < 5; i++) flooder.sendRaw(beats) // about 4 MB
   let most = 0
   for (let i = 0; i < 40; i++) {
     await sleep(25)
-    most = Math.max(most, decoder.decoder!.buffered)
+    most = Math.max(most, conn.session!.buffered)
   }
   assert.ok(chat.app.gate.counters.throttled > 0)
   assert.ok(most <= 256 * 1024, `the decoder held at most ${most} bytes`)

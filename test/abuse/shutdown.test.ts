@@ -74,7 +74,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     const root = fileURLToPath(new URL('../..', import.meta.url))
     const npm = spawn('npm', ['start', '--silent'], {
       cwd: root,
-      env: { ...process.env, PORT: String(port), GATE_TCP_PORT: String(tcpPort), GATE_TOKEN_SECRET: 'sig-secret', GATE_ADMIN_TOKEN: 'x', LOG_LEVEL: 'info' },
+      env: { ...process.env, PORT: String(port), GATE_TCP_PORT: String(tcpPort), GATE_MQTT_PORT: 'off', GATE_TOKEN_SECRET: 'sig-secret', GATE_ADMIN_TOKEN: 'x', LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe']
     })
     t.after(() => { if (npm.exitCode === null) npm.kill('SIGKILL') })

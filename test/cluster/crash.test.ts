@@ -23,7 +23,7 @@ test('a node killed with SIGKILL disappears from every answer, and its keys are 
   await until(async () => (await a.app.gate.stats()).nodes === 1, PURGE_BOUND, 'the dead node to leave the answers')
   t.diagnostic(`gone from the answers ${Date.now() - killedAt} ms after SIGKILL (nodeTtl ${fastCluster.nodeTtl} ms)`)
 
-  assert.deepEqual(await a.app.gate.stats(), { onlineUsers: 1, connections: 1, nodes: 1, transports: { ws: 1, tcp: 0 }, node: 'a', mode: 'cluster' })
+  assert.deepEqual(await a.app.gate.stats(), { onlineUsers: 1, connections: 1, nodes: 1, transports: { ws: 1, tcp: 0 }, protocols: { leaf: 1, mqtt: 0 }, node: 'a', mode: 'cluster' })
   assert.deepEqual((await a.app.gate.users(0, 10)).items, [{ uid: 'shared', connections: 1 }])
   assert.equal(await a.app.gate.user('victim'), null)
   assert.deepEqual((await a.app.gate.user('shared'))?.connections.map(conn => conn.node), ['a'])

@@ -64,6 +64,6 @@ test('clusters with different key prefixes share a Redis without seeing each oth
   const user = await login(a.wsUrl, 'u')
   t.after(() => user.close())
   await until(async () => (await a.app.gate.stats()).onlineUsers === 1, 5000, 'the user to be listed')
-  assert.deepEqual(await b.app.gate.stats(), { onlineUsers: 0, connections: 0, nodes: 1, transports: { ws: 0, tcp: 0 }, node: 'b', mode: 'cluster' })
+  assert.deepEqual(await b.app.gate.stats(), { onlineUsers: 0, connections: 0, nodes: 1, transports: { ws: 0, tcp: 0 }, protocols: { leaf: 0, mqtt: 0 }, node: 'b', mode: 'cluster' })
   assert.deepEqual(await b.app.gate.pushToUids(['u'], 'Echo', { text: 'x' }), { delivered: 0 })
 })

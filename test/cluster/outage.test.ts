@@ -78,7 +78,7 @@ test('while Redis is down the nodes serve their own connections; when it comes b
   await untilStats(a, stats => stats.onlineUsers === 3 && stats.nodes === 2 && stats.partial === undefined, 'the presence of both nodes to be back')
   t.diagnostic(`presence back ${Date.now() - restartedAt} ms after Redis restarted empty`)
 
-  assert.deepEqual(await b.app.gate.stats(), { onlineUsers: 3, connections: 3, nodes: 2, transports: { ws: 3, tcp: 0 }, node: 'b', mode: 'cluster' })
+  assert.deepEqual(await b.app.gate.stats(), { onlineUsers: 3, connections: 3, nodes: 2, transports: { ws: 3, tcp: 0 }, protocols: { leaf: 3, mqtt: 0 }, node: 'b', mode: 'cluster' })
   assert.deepEqual((await a.app.gate.users(0, 10)).items.map(i => i.uid), ['alice', 'bob', 'carol'])
   // The subscriptions are back: uid-to-uid across nodes, both ways.
   await until(async () => (await b.app.gate.pushToUids(['alice'], 'Echo', { text: 'probe' })).partial === undefined, RECOVERY_BOUND, 'node a to answer again')

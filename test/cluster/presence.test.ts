@@ -21,7 +21,7 @@ test('stats, users and user answer for the whole cluster; a uid on two nodes cou
   for (const node of [a, b, c]) {
     await until(async () => (await node.app.gate.stats()).connections === 7, 5000, `node ${node.app.gate.nodeId} to count every connection`)
     const stats = await node.app.gate.stats()
-    assert.deepEqual(stats, { onlineUsers: 4, connections: 7, nodes: 3, transports: { ws: 6, tcp: 1 }, node: node.app.gate.nodeId, mode: 'cluster' })
+    assert.deepEqual(stats, { onlineUsers: 4, connections: 7, nodes: 3, transports: { ws: 6, tcp: 1 }, protocols: { leaf: 7, mqtt: 0 }, node: node.app.gate.nodeId, mode: 'cluster' })
   }
 
   assert.deepEqual(await b.app.gate.users(0, 10), {
@@ -41,6 +41,7 @@ test('stats, users and user answer for the whole cluster; a uid on two nodes cou
   for (const conn of u2.connections) {
     assert.ok(conn.id.startsWith(`${conn.node}-`), 'agent ids start with their node id')
     assert.equal(conn.transport, 'ws')
+    assert.equal(conn.protocol, 'leaf')
     assert.equal(conn.remoteAddress, '127.0.0.1')
     assert.equal(new Date(conn.connectedAt).toISOString(), conn.connectedAt)
   }
@@ -72,7 +73,7 @@ test('a graceful shutdown removes the node\'s presence at once', async (t) => {
   await b.app.close()
 
   // No polling: once close() resolved, the presence is gone.
-  assert.deepEqual(await a.app.gate.stats(), { onlineUsers: 1, connections: 1, nodes: 1, transports: { ws: 1, tcp: 0 }, node: 'a', mode: 'cluster' })
+  assert.deepEqual(await a.app.gate.stats(), { onlineUsers: 1, connections: 1, nodes: 1, transports: { ws: 1, tcp: 0 }, protocols: { leaf: 1, mqtt: 0 }, node: 'a', mode: 'cluster' })
   assert.deepEqual((await a.app.gate.users(0, 10)).items, [{ uid: 'stays', connections: 1 }])
   assert.equal(await a.app.gate.user('leaves'), null)
 })

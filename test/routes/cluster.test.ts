@@ -16,7 +16,7 @@ test('cluster mode: the admin routes of any node count, page, push and kick acro
   for (const node of [a, b]) {
     const stats = await ok(node, { url: '/gate/stats' })
     assert.deepEqual({ ...stats, node: undefined }, {
-      onlineUsers: 2, connections: 3, nodes: 2, transports: { ws: 2, tcp: 1 }, node: undefined, mode: 'cluster'
+      onlineUsers: 2, connections: 3, nodes: 2, transports: { ws: 2, tcp: 1 }, protocols: { leaf: 3, mqtt: 0 }, node: undefined, mode: 'cluster'
     })
     assert.deepEqual(await ok(node, { url: '/gate/users?limit=1&offset=1' }), { total: 2, offset: 1, limit: 1, items: [{ uid: 'bob', connections: 2 }] })
   }

@@ -12,7 +12,7 @@ import { until } from '../helper.js'
  * then the curl lines: stats, users, one user, push to alice, kick bob.
  */
 test('example app: two clients online, listed, one pushed to, the other kicked', async (t) => {
-  const config = loadConfig({ PORT: '0', GATE_TCP_PORT: '0', GATE_ADMIN_TOKEN: 'secret', GATE_NODE_ID: 'node-1' })
+  const config = loadConfig({ PORT: '0', GATE_TCP_PORT: '0', GATE_MQTT_PORT: '0', GATE_ADMIN_TOKEN: 'secret', GATE_NODE_ID: 'node-1' })
   const app = await buildChatApp(config, { logger: false })
   t.after(() => app.close())
   await app.listen({ port: 0, host: '127.0.0.1' })
@@ -37,7 +37,7 @@ test('example app: two clients online, listed, one pushed to, the other kicked',
 
   assert.equal((await admin('/stats', undefined, 'wrong')).status, 401)
   assert.deepEqual((await admin('/stats')).json, {
-    onlineUsers: 2, connections: 2, nodes: 1, transports: { ws: 1, tcp: 1 }, node: 'node-1', mode: 'local'
+    onlineUsers: 2, connections: 2, nodes: 1, transports: { ws: 1, tcp: 1 }, protocols: { leaf: 2, mqtt: 0 }, node: 'node-1', mode: 'local'
   })
   assert.deepEqual((await admin('/users?offset=0&limit=100')).json, {
     total: 2, offset: 0, limit: 100, items: [{ uid: 'alice', connections: 1 }, { uid: 'bob', connections: 1 }]

@@ -13,7 +13,7 @@ const CHAT_MESSAGES = ['C2S_UserHeartBeat', 'C2S_UserLogin', 'S2C_UserLogin', 'C
 
 /** The example app's admin document, as a client would fetch it. */
 async function chatDocument (t: import('node:test').TestContext): Promise<any> {
-  const app = await buildChatApp(loadConfig({ GATE_ADMIN_TOKEN: 'admin', GATE_TCP_PORT: 'off' }), { logger: false })
+  const app = await buildChatApp(loadConfig({ GATE_ADMIN_TOKEN: 'admin', GATE_TCP_PORT: 'off', GATE_MQTT_PORT: 'off' }), { logger: false })
   t.after(() => app.close())
   await app.ready()
   const res = await app.inject({ url: '/gate/openapi.json', headers: { authorization: 'Bearer admin' } })

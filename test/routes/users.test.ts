@@ -58,6 +58,7 @@ test('GET /gate/users/:uid lists every connection of the uid; 404 once it is off
       id: agent.id,
       node: 'node-a',
       transport: agent.transport,
+      protocol: 'leaf',
       remoteAddress: agent.remoteAddress,
       connectedAt: new Date(agent.connectedAt).toISOString()
     })

@@ -1,0 +1,139 @@
+import { performance } from 'node:perf_hooks'
+import type { Agent, GateCounters } from './agent.js'
+import { CloseCode, clampCloseReason } from './close-codes.js'
+import type { Processor } from './codec/processor.js'
+import { Inbox } from './inbox.js'
+import type { Admission } from './limits/admission.js'
+import type { LogLimiter } from './limits/log-limiter.js'
+import { TokenBucket } from './limits/token-bucket.js'
+import type { MessageDef } from './messages.js'
+import type { NormalizedCoreOptions } from './options.js'
+import { ProtocolError, badBody } from './protocol-error.js'
+
+/** Optional instrumentation (the metrics plugin sets it). */
+export interface GateObserver {
+  /** One handler call finished, after `seconds`; `failed` when it threw or rejected. */
+  handled? (name: string, seconds: number, failed: boolean): void
+}
+
+/** What dispatch reads from the gate. */
+export interface DispatchHost {
+  readonly options: NormalizedCoreOptions
+  readonly processor: Processor
+  readonly counters: GateCounters
+  readonly admission: Admission
+  readonly logLimiter: LogLimiter
+  readonly observer: GateObserver | undefined
+}
+
+/**
+ * The inbound half of the pipeline, after a protocol found a message: decode
+ * (leaf payloads), check the schema, queue per connection (order, backpressure,
+ * `msgRate`), login policy and throttle, then the handler, timed for the
+ * observer. Bad input closes the connection with its code.
+ */
+export class Dispatch {
+  private readonly host: DispatchHost
+
+  constructor (host: DispatchHost) {
+    this.host = host
+  }
+
+  receive (agent: Agent, payload: Buffer): void {
+    let def: MessageDef
+    let body: unknown
+    try {
+      const decoded = this.host.processor.decode(payload)
+      def = decoded.def
+      body = decoded.body
+    } catch (err) {
+      this.reject(agent, err instanceof ProtocolError ? err : badBody(`the payload does not decode: ${(err as Error).message}`))
+      return
+    }
+    this.dispatch(agent, def, body)
+  }
+
+  /** Checks a decoded message against its schema and queues it for its handler; false when the connection was closed. */
+  dispatch (agent: Agent, def: MessageDef, body: unknown): boolean {
+    if (def.check !== undefined && !def.check.Check(body)) {
+      const first = def.check.Errors(body).First()
+      this.reject(agent, badBody(`the body of "${def.name}" fails its schema${first ? `: ${first.path || '/'} ${first.message}` : ''}`))
+      return false
+    }
+    // The login check runs in the queue (see `run`), so that a message sent right
+    // behind a login sees the login, whose handler may still be running now.
+    (agent.inbox ??= this.createInbox(agent)).push(def, body)
+    return true
+  }
+
+  /** Closes `agent` for bad input: one warn line (capped per code), and the error's close code. */
+  reject (agent: Agent<any>, err: ProtocolError): void {
+    const suppressed = this.host.logLimiter.allow(err.code)
+    if (suppressed >= 0) {
+      agent.log.warn({ code: err.code, closeCode: err.closeCode, reason: err.message, suppressed }, 'bad input; closing connection')
+    }
+    agent.close(err.closeCode, clampCloseReason(err.message))
+  }
+
+  private createInbox (agent: Agent): Inbox {
+    const rate = this.host.options.msgRate
+    return new Inbox(
+      this.host.options.pendingReadNum,
+      (def, body) => this.run(agent, def, body),
+      (err, def) => { this.handlerFailed(agent, def, err) },
+      agent.conn,
+      rate > 0 ? { bucket: new TokenBucket(rate, rate * 2, Date.now()), onThrottle: () => { this.host.counters.throttled++ } } : undefined
+    )
+  }
+
+  /**
+   * A handler threw. A coded error (FST_GATE_*, e.g. a send over maxMsgLen) is
+   * one line without a stack; anything else is logged with its stack. Both are
+   * capped per code, so one client cannot flood the log.
+   */
+  private handlerFailed (agent: Agent, def: MessageDef, err: unknown): void {
+    this.host.counters.handlerErrors++
+    const code = (err as { code?: unknown } | null)?.code
+    const coded = typeof code === 'string' && code.startsWith('FST_GATE_')
+    const suppressed = this.host.logLimiter.allow(coded ? code : `handler:${def.name}`)
+    if (suppressed < 0) return
+    if (coded) agent.log.warn({ code, msgName: def.name, reason: (err as Error).message, suppressed }, 'message handler failed')
+    else agent.log.error({ err, msgName: def.name, suppressed }, 'message handler failed')
+  }
+
+  private run (agent: Agent, def: MessageDef, body: unknown): void | Promise<void> {
+    if (!agent.isOpen) return
+    if (def.needsLogin && agent.uidValue === undefined) {
+      this.reject(agent, new ProtocolError('GATE_LOGIN_REQUIRED', CloseCode.UNAUTHORIZED, `"${def.name}" needs login`))
+      return
+    }
+    if (def.login && agent.uidValue === undefined && !agent.loginToken) {
+      // Each login attempt takes a token of its IP; a successful bind gives it back.
+      const wait = this.host.admission.loginWait(agent.remoteAddress, Date.now())
+      if (wait > 0) {
+        this.host.counters.loginsThrottled++
+        return new Promise<void>(resolve => setTimeout(resolve, wait)).then(() => this.run(agent, def, body))
+      }
+      if (this.host.options.loginRatePerIp > 0) agent.loginToken = true
+    }
+    if (def.handler === undefined) {
+      agent.log.debug({ msgName: def.name }, 'no handler for message; ignored')
+      return
+    }
+    const observer = this.host.observer
+    if (observer?.handled === undefined) return def.handler(body, agent)
+    const start = performance.now()
+    const done = (failed: boolean): void => observer.handled!(def.name, (performance.now() - start) / 1000, failed)
+    let result: void | Promise<void>
+    try {
+      result = def.handler(body, agent)
+    } catch (err) {
+      done(true)
+      throw err
+    }
+    if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
+      return (result as Promise<void>).then(() => done(false), (err: unknown) => { done(true); throw err })
+    }
+    done(false)
+  }
+}

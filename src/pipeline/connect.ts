@@ -1,0 +1,114 @@
+import type { Agent, Connection } from '../agent.js'
+import { LEAF_MESSAGE, LEAF_WS_FRAME, type Framing, type OutboundMessage } from '../codec/outbound.js'
+import { wsFrame } from '../framing/ws-frame.js'
+import type { Gate } from '../gate.js'
+import type { Slot } from '../limits/admission.js'
+import type { Protocol, ProtocolSession } from '../protocol/protocol.js'
+import type { Link } from './link.js'
+
+/**
+ * The one connection pipeline, for every protocol and transport: admission
+ * (`Gate.accept`), then socket events from the link go to the protocol session,
+ * whose messages go to the agent (counters, idle time, handler queue, rate);
+ * the agent writes back through the link in the protocol's framing, with its
+ * outbound queue and byte bounds. A transport only translates socket events;
+ * a protocol only translates bytes.
+ */
+export function connect (gate: Gate<any>, link: Link, protocol: Protocol, slot?: Slot): Agent<any> | undefined {
+  const conn = new PipelineConnection(link, protocol)
+  const agent = gate.accept(conn, slot)
+  if (typeof agent === 'string') {
+    link.refuse(protocol.refusal?.(agent))
+    return undefined
+  }
+  const session = conn.session = protocol.open(gate.peerOf(agent))
+  link.listen({
+    data: chunk => {
+      agent.touch()
+      session.data(chunk)
+    },
+    alive: () => agent.touch(),
+    drain: () => agent.drained(),
+    failed: (code, reason) => {
+      agent.log.warn({ closeCode: code, reason }, 'bad frame; the transport closed the connection')
+      session.stop?.()
+      agent.closedByTransport(code, reason)
+    },
+    closed: fallback => {
+      session.stop?.()
+      agent.transportClosed(fallback)
+    }
+  })
+  return agent
+}
+
+/** A link and its protocol session, as the agent sees them. */
+class PipelineConnection implements Connection {
+  readonly transport
+  readonly remoteAddress
+  readonly protocol: string
+  readonly countFraming: Framing
+  readonly queueFraming: Framing
+  session: ProtocolSession | undefined
+  private readonly link: Link
+  private paused = false
+
+  constructor (link: Link, protocol: Protocol) {
+    this.link = link
+    this.transport = link.transport
+    this.remoteAddress = link.remoteAddress
+    this.protocol = protocol.name
+    this.countFraming = link.transport === 'tcp' ? protocol.stream : protocol.message
+    this.queueFraming = link.transport === 'tcp' ? protocol.stream : wsFramingOf(protocol)
+  }
+
+  get bufferedAmount (): number {
+    return this.link.bufferedAmount
+  }
+
+  write (msg: OutboundMessage, queued: boolean): boolean {
+    return this.link.write(msg, queued)
+  }
+
+  close (code: number, reason: string): void {
+    this.session?.stop?.()
+    this.link.close(code, reason)
+  }
+
+  destroy (): void {
+    this.link.destroy()
+  }
+
+  pause (): void {
+    this.paused = true
+    this.link.pause()
+    this.session?.pause?.()
+  }
+
+  /**
+   * The session handles what it kept first: that may pause the connection again
+   * (the handler queue filled up, or the rate limit ran out), and then the socket
+   * must stay paused, or every chunk it reads would pile up in the session.
+   */
+  resume (): void {
+    this.paused = false
+    this.session?.resume?.()
+    if (!this.paused) this.link.resume()
+  }
+}
+
+const wsFramings = new WeakMap<Protocol, Framing>()
+
+/**
+ * The whole WebSocket frame of a protocol's message, one framing object per
+ * protocol (the cache key of `OutboundMessage.frame`).
+ */
+export function wsFramingOf (protocol: Protocol): Framing {
+  if (protocol.message === LEAF_MESSAGE) return LEAF_WS_FRAME
+  let f = wsFramings.get(protocol)
+  if (f === undefined) {
+    f = { build: msg => wsFrame(msg.frame(protocol.message), protocol.textFrames && msg.text && !msg.raw) }
+    wsFramings.set(protocol, f)
+  }
+  return f
+}

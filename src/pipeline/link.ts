@@ -1,0 +1,39 @@
+import type { CloseReason } from '../close-codes.js'
+import type { OutboundMessage } from '../codec/outbound.js'
+import type { Transport } from '../protocol/protocol.js'
+
+/** What a transport adapter reports: socket events, translated. */
+export interface LinkEvents {
+  /** Bytes arrived: a chunk of a byte stream, or one whole WebSocket message. */
+  data (chunk: Buffer): void
+  /** Bytes arrived that carry no data (a WebSocket ping): keeps the idle timer fresh. */
+  alive (): void
+  /** The socket's buffer drained. */
+  drain (): void
+  /** The transport started a close by itself (ws refused a frame): `code` says why. */
+  failed (code: number, reason: string): void
+  /** The socket is gone; `fallback` is the reason when the gate did not start the close. */
+  closed (fallback: CloseReason): void
+}
+
+/**
+ * A transport adapter: the only part that touches a socket (TCP or a ws
+ * WebSocket). It writes what the pipeline gives it and reports socket events;
+ * it knows nothing of protocols, limits or agents.
+ */
+export interface Link {
+  readonly transport: Transport
+  readonly remoteAddress: string
+  /** Bytes the socket (and the WebSocket library) hold that the OS has not taken yet. */
+  readonly bufferedAmount: number
+  /** Writes one message in this link's framing; false when the socket's buffer is past its high-water mark. */
+  write (msg: OutboundMessage, queued: boolean): boolean
+  close (code: number, reason: string): void
+  destroy (): void
+  pause (): void
+  resume (): void
+  /** Starts reporting events (once, after admission). */
+  listen (events: LinkEvents): void
+  /** Ends a connection the gate refused, after writing `bytes` when given (TCP) or with a 4005 close (WebSocket). */
+  refuse (bytes: Buffer | undefined): void
+}

@@ -1,0 +1,85 @@
+import type { Agent } from '../agent.js'
+import type { Framing } from '../codec/outbound.js'
+import type { Processor } from '../codec/processor.js'
+import type { Refusal } from '../limits/admission.js'
+import type { MessageDef, MessageRegistry } from '../messages.js'
+import type { NormalizedCoreOptions } from '../options.js'
+import type { ProtocolError } from '../protocol-error.js'
+
+/** How the bytes arrive: a byte stream (TCP, TLS) or WebSocket messages. */
+export type Transport = 'ws' | 'tcp'
+
+/**
+ * A wire protocol (mqant's custom agent): per connection it turns bytes into
+ * (message, body) and back. The gate keeps everything else: admission, limits,
+ * timeouts, the handler queue, uids, rooms, the admin API and the cluster.
+ *
+ *     socket -> transport adapter -> ProtocolSession.data -> peer.receive/deliver -> handler
+ *     agent.send -> OutboundMessage.frame(protocol framing) -> socket
+ */
+export interface Protocol {
+  /** Reported as `protocol` by the admin API and the metrics (`leaf`, `mqtt`, or your own). */
+  readonly name: string
+  /** Outbound bytes of one message on a byte stream (TCP). */
+  readonly stream: Framing
+  /** Outbound bytes of one message carried in one WebSocket message. */
+  readonly message: Framing
+  /** Whether `OutboundMessage.text` may turn WebSocket frames into text frames (leaf's JSON). */
+  readonly textFrames: boolean
+  /** Called once per connection, after admission. */
+  open (peer: ProtocolPeer): ProtocolSession
+  /**
+   * Bytes to write before a refused connection is ended (MQTT: CONNACK 3), where
+   * the refusal happens after the transport connected. Undefined: just close.
+   */
+  refusal? (why: Refusal): Buffer | undefined
+}
+
+/** One connection's protocol state. */
+export interface ProtocolSession {
+  /** Inbound bytes: a chunk of the TCP stream, or one whole WebSocket message. */
+  data (chunk: Buffer): void
+  /** Inbound backpressure: stop emitting messages until `resume` (optional). */
+  pause? (): void
+  resume? (): void
+  /** The connection is closing or gone: stop for good. */
+  stop? (): void
+}
+
+/** What a protocol session may do with its connection. */
+export interface ProtocolPeer {
+  readonly agent: Agent<any>
+  readonly transport: Transport
+  readonly options: NormalizedCoreOptions
+  readonly messages: MessageRegistry
+  /** The gate's codec (JSON, protobuf or the application's). */
+  readonly processor: Processor
+  /** One whole payload in the gate's encoding (leaf's envelope); `wireBytes` counts framing. */
+  receive (payload: Buffer, wireBytes: number): void
+  /** One decoded message: checked against its schema, then queued for its handler. False when refused. */
+  deliver (def: MessageDef, body: unknown, wireBytes: number): boolean
+  /** Counts inbound bytes that carry no message (control packets). */
+  received (wireBytes: number): void
+  /** Writes control bytes, in order with the messages (through the same outbound queue and limits). */
+  sendRaw (bytes: Buffer): boolean
+  /** Closes for bad input: one capped log line, and the error's close code. */
+  reject (err: ProtocolError): void
+  /**
+   * Hands credentials to the application's authenticator (see `Gate.authenticate`).
+   * Resolves true when it accepted them (it binds the uid), false when not, or
+   * when no authenticator is set. Failed attempts are throttled per IP like logins.
+   */
+  authenticate (credentials: Credentials): Promise<boolean>
+  /** Marks the protocol's handshake done or pending (pending connections close after `handshakeTimeout`). */
+  handshake (pending: boolean): void
+  /** Closes the connection when nothing arrives for this long (0: only the gate's `idleTimeout`). */
+  keepAlive (ms: number): void
+}
+
+/** Credentials a protocol received at connect (MQTT CONNECT's username and password). */
+export interface Credentials {
+  readonly protocol: string
+  readonly clientId?: string
+  readonly username?: string
+  readonly password?: Buffer
+}
