@@ -11,7 +11,7 @@ const server = fileURLToPath(new URL('../../examples/chat/server.ts', import.met
 /** `npm start`'s server as a process on fixed ports; resolves once it logs "chat gateway ready". */
 async function startServer (t: TestContext, at: Addresses, encoding: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', server], {
-    env: { ...process.env, PORT: new URL(at.http).port, GATE_TCP_PORT: String(at.tcp), GATE_ENCODING: encoding, GATE_TOKEN_SECRET: SECRET, GATE_ADMIN_TOKEN: 'admin', LOG_LEVEL: 'info' },
+    env: { ...process.env, PORT: new URL(at.http).port, GATE_TCP_PORT: String(at.tcp), GATE_MQTT_PORT: 'off', GATE_ENCODING: encoding, GATE_TOKEN_SECRET: SECRET, GATE_ADMIN_TOKEN: 'admin', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'inherit']
   })
   t.after(() => { child.kill('SIGKILL') })
