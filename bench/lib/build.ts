@@ -31,13 +31,15 @@ export function build (root = here): void {
     const out = String((err as { stdout?: Buffer }).stdout ?? '')
     log(`tsc reported errors (running what it emitted):\n${out.split('\n').slice(0, 10).join('\n')}`)
   }
-  // The example app serves the dashboard, built by `npm run build:ui` into dist/ui; the compiled
-  // plugins look for it beside them (.bench-tmp/build/dist/ui).
-  const ui = path.join(root, 'dist', 'ui')
-  const link = path.join(root, outDir, 'dist', 'ui')
-  if (existsSync(ui) && !existsSync(link)) {
-    mkdirSync(path.dirname(link), { recursive: true })
-    symlinkSync(ui, link, 'dir')
+  // Files the compiled example app reads beside its code that tsc does not emit: the dashboard and
+  // the client bundle (built by `npm run build:ui` into dist/ui and dist/browser) and the demo page.
+  for (const dir of ['dist/ui', 'dist/browser', 'examples/chat/demo']) {
+    const built = path.join(root, dir)
+    const link = path.join(root, outDir, dir)
+    if (existsSync(built) && !existsSync(link)) {
+      mkdirSync(path.dirname(link), { recursive: true })
+      symlinkSync(built, link, 'dir')
+    }
   }
   built.add(root)
 }
