@@ -9,23 +9,27 @@ import { buildChatApp } from '../../examples/chat/app.js'
 import { loadConfig } from '../../examples/chat/config.js'
 import * as schemas from '../../examples/chat/messages.js'
 import { tokenSigner } from '../../examples/chat/tokens.js'
-import { createClient, LoginRefused, loadCodec, webSocket, type ClientOptions, type ClientState, type GateClient, type MessageBodies, type SessionHook } from '../../client/node.js'
+import { createClient, LoginRefused, loadCodec, webSocket, type ClientOptions, type ClientState, type GateClient, type LoginHook, type MessageBodies } from '../../client/node.js'
 import { tcp } from '../../client/tcp.js'
 import { SECRET, type Chat } from '../example/helper.js'
 
 export type ChatMessages = MessageBodies<typeof schemas>
 export const sign = tokenSigner(SECRET)
 
-/** Logs in as `uid` and rejoins `rooms()` on every (re)connect, as an application would. */
-export function chatLogin (uid: string, rooms: () => string[] = () => []): SessionHook<ChatMessages> {
+/**
+ * Logs in as `uid` and rejoins `rooms()` on every (re)connect, as an application
+ * would; with resume on, it sends the position and returns the login answer.
+ */
+export function chatLogin (uid: string, rooms: () => string[] = () => []): LoginHook<ChatMessages> {
   return async (s) => {
-    s.send('C2S_UserLogin', { token: uid === '' ? 'not-a-token' : sign(uid), login_plat: 1 })
+    s.send('C2S_UserLogin', { token: uid === '' ? 'not-a-token' : sign(uid), login_plat: 1, resume_pos: s.position })
     const answer = await s.next('S2C_UserLogin')
     if (answer.ret !== 1) throw new LoginRefused(answer.msg)
     if (rooms().length > 0) {
       s.send('C2S_UpdateWatchRoom', { rooms: rooms() })
       await s.next('S2C_UpdateWatchRoom')
     }
+    return answer
   }
 }
 
