@@ -3,7 +3,9 @@
  * schemas), a login hook that logs in and rejoins rooms, and SDK clients over
  * either transport and codec.
  */
+import { spawn, type ChildProcess } from 'node:child_process'
 import net from 'node:net'
+import { fileURLToPath } from 'node:url'
 import type { TestContext } from 'node:test'
 import { buildChatApp } from '../../examples/chat/app.js'
 import { loadConfig } from '../../examples/chat/config.js'
@@ -91,4 +93,24 @@ export async function reach (client: SdkClient, status: ClientState['status'], m
       resolve(s)
     })
   })
+}
+
+const server = fileURLToPath(new URL('../../examples/chat/server.ts', import.meta.url))
+
+/** `npm start`'s server as a process on fixed ports, killed after the test; resolves once it logs "chat gateway ready". */
+export async function startServer (t: TestContext, at: Addresses, encoding: string, env: Record<string, string> = {}): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', server], {
+    env: { ...process.env, PORT: new URL(at.http).port, GATE_TCP_PORT: String(at.tcp), GATE_ENCODING: encoding, GATE_TOKEN_SECRET: SECRET, GATE_ADMIN_TOKEN: 'admin', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'inherit']
+  })
+  t.after(() => { child.kill('SIGKILL') })
+  let out = ''
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString()
+      if (out.includes('chat gateway ready')) resolve()
+    })
+    child.once('exit', code => reject(new Error(`the server exited (${String(code)}): ${out}`)))
+  })
+  return child
 }

@@ -4,13 +4,14 @@
  * the replayed messages delivered in order before live ones.
  */
 import assert from 'node:assert/strict'
+import { once } from 'node:events'
 import { test } from 'node:test'
 import type { FastifyInstance } from 'fastify'
 import { advancePosition, LoginRefused, type PositionStore, type ResumeInfo } from '../../client/node.js'
 import { until } from '../helper.js'
 import { noRedis, range } from '../history/app.js'
 import { startRedis } from '../redis-helper.js'
-import { chatOn, freePort, reach, sdkClient, sign, type Addresses, type ChatMessages, type SdkClient } from './helper.js'
+import { chatOn, freePort, reach, sdkClient, sign, startServer, type Addresses, type ChatMessages, type SdkClient } from './helper.js'
 import type { LoginHook } from '../../client/node.js'
 
 if (noRedis !== false) process.stderr.write(`\n!!! ${noRedis} (test/client/resume.test.ts: the SDK's resume across a restart of a Redis-backed gateway)\n\n`)
@@ -91,6 +92,48 @@ for (const [encoding, transport] of combos) {
     assert.deepEqual(offsetsOf(seen.positions), range(1, 10))
     assert.ok(seen.positions.every(p => epochOf(p) === epoch))
     assert.equal(alice.position, `${epoch}:10`)
+  })
+}
+
+for (const encoding of ['json', 'protobuf'] as const) {
+  test(`cluster (Redis), ${encoding}: the gateway process is killed (SIGKILL) while another node pushes without pause; WS and TCP clients get every message, in order, once`, { skip: noRedis }, async (t) => {
+    const redis = await startRedis(t)
+    const env = { REDIS_URL: redis.url }
+    const port = await freePort()
+    const at: Addresses = { http: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}/ws`, tcp: await freePort() }
+    const doomed = await startServer(t, at, encoding, env)
+    const other = await chatOn(t, encoding, 0, 0, env)
+    const alice = await sdkClient(t, at, 'ws', 'alice', { resume: true, reconnect: fast })
+    const carol = await sdkClient(t, at, 'tcp', 'carol', { resume: true, reconnect: fast })
+    const [a, c] = [record(alice), record(carol)]
+    await Promise.all([alice.connect(), carol.connect()])
+    await until(async () => (await other.app.gate.user('alice')) !== null && (await other.app.gate.user('carol')) !== null, 5000, 'both listed')
+
+    const total = 150
+    let sent = 0
+    const pushing = (async () => {
+      while (sent < total) {
+        const n = ++sent
+        await other.app.gate.pushToUids(['alice', 'carol'], 'S2C_Message', { from_uid: 'bob', content: `m${n}`, ts: Date.now() })
+        await new Promise(resolve => setTimeout(resolve, 1))
+      }
+    })()
+    await until(() => a.contents.length >= 10 && c.contents.length >= 10, 5000, 'live messages before the kill')
+    doomed.kill('SIGKILL')
+    await once(doomed, 'exit')
+    await Promise.all([reach(alice, 'reconnecting'), reach(carol, 'reconnecting')])
+    const away = sent
+    await until(() => sent >= away + 20, 5000, 'pushes while the gateway is down')
+    await startServer(t, at, encoding, env)
+    await pushing
+    await until(() => a.contents.length >= total && c.contents.length >= total, 10000, 'every message')
+    await Promise.all([roundTrip(alice), roundTrip(carol)])
+    for (const [who, seen] of [['alice', a], ['carol', c]] as const) {
+      assert.deepEqual(seen.contents, ms(1, total), `${who}: in order, none lost, none twice`)
+      assert.deepEqual(offsetsOf(seen.positions), range(1, total))
+      assert.equal(seen.resumes.at(-1)?.recovered, true, `${who}: ${JSON.stringify(seen.resumes)}`)
+    }
+    t.diagnostic(`the kill came after alice saw ${a.resumes.length > 1 ? offsetsOf([a.resumes[1].from])[0] : '?'} messages; ${away} were sent by then`)
   })
 }
 
