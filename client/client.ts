@@ -348,7 +348,10 @@ export class GateClient<M extends object = AnyMessages> {
     if (this.current !== conn) return
     this.attempt = 0
     this.connectedOnce = true
-    if (resumed !== undefined) this.emitResumed(resumed)
+    if (resumed !== undefined) {
+      this.emitResumed(resumed)
+      if (this.current !== conn) return // a listener closed the client
+    }
     this.setState({ status: 'connected' })
     const queued = this.queue
     this.queue = []

@@ -231,3 +231,13 @@ test('resume off: the login sends no position, messages carry none, and nothing 
   assert.equal(alice.position, '')
   assert.deepEqual(seen.resumes, [])
 })
+
+test('a resume listener that closes the client: it stops there, never connected', async (t) => {
+  const chat = await chatOn(t, 'json', 0, 0)
+  const { port } = chat.app.server.address() as { port: number }
+  const at: Addresses = { http: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}/ws`, tcp: chat.app.gateTcpAddress()!.port }
+  const alice = await sdkClient(t, at, 'ws', 'alice', { resume: true })
+  alice.onResume(() => alice.close(1000, 'not wanted'))
+  await assert.rejects(alice.connect(), { code: 'GATE_CLIENT_CLOSED' })
+  assert.deepEqual(alice.states.map(s => s.status), ['connecting', 'disconnected'])
+})
