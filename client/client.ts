@@ -3,6 +3,7 @@ import { backoffDelay, normalizeReconnect, type NormalizedReconnect, type Reconn
 import type { Codec } from './codec.js'
 import { GateClientError, LoginRefused } from './errors.js'
 import { json } from './json.js'
+import { advance, type PositionStore, type ResumeInfo, type ResumeOptions } from './position.js'
 import type { Payload, Transport, TransportConnection } from './transport.js'
 
 /**
@@ -18,7 +19,7 @@ export type ClientState =
   | { status: 'reconnecting', attempt: number, delay: number, code: number, reason: string }
   | { status: 'disconnected', code: number, reason: string }
 
-/** What `login` and `resume` get: the connection being set up, before it counts as connected. */
+/** What `login` gets: the connection being set up, before it counts as connected. */
 export interface Session<M extends object = AnyMessages> {
   /** Sends now, ahead of the offline queue. */
   send: <N extends MessageName<M>>(name: N, body: M[N]) => void
@@ -26,10 +27,23 @@ export interface Session<M extends object = AnyMessages> {
   next: <N extends MessageName<M>>(name: N, timeout?: number) => Promise<M[N]>
   /** True on every connect but the first. */
   readonly reconnect: boolean
+  /**
+   * With `resume` on, the client's last position (`''` before the first one), to
+   * send in the login message (the example's `resume_pos`); `undefined` with
+   * resume off, so that `{ resume_pos: session.position }` asks for a replay
+   * only when it is on. It moves on as replayed messages arrive.
+   */
+  readonly position: string | undefined
 }
 
 /** A hook run on every (re)connect, after the transport opened and before `connected`. */
 export type SessionHook<M extends object> = (session: Session<M>) => void | Promise<void>
+
+/** What `login` may return: the login answer, whose `recovered` (and position field) the client reads when resume is on. */
+export interface LoginResult { recovered?: boolean }
+
+/** The `login` hook: a `SessionHook` that may return the login answer. */
+export type LoginHook<M extends object> = (session: Session<M>) => void | LoginResult | Promise<void | LoginResult>
 
 /** An application heartbeat, e.g. the example's `C2S_UserHeartBeat { ptime }`. */
 export type HeartbeatOptions<M extends object> = {
@@ -51,16 +65,16 @@ export interface ClientOptions<M extends object = AnyMessages> {
   /**
    * Runs on every (re)connect before the client counts as connected: log in,
    * rejoin rooms, restore state. Throw `LoginRefused` to stop for good; any
-   * other error drops this connection and retries.
+   * other error drops this connection and retries. With resume on, send
+   * `session.position` in the login message and return the login answer.
    */
-  login?: SessionHook<M>
+  login?: LoginHook<M>
   /**
-   * Runs after `login` on every (re)connect. Reserved for resume (coming with
-   * history, issue 11): the SDK will ship a hook that sends the last position
-   * it saw and lets the replayed messages through, in order, before live ones.
-   * Until then an application may use it for its own catch-up.
+   * Resume (docs/protocol.md section 8): keep the last position seen, in the
+   * `field` of every message and of the login answer, and hand it to `login`
+   * on every (re)connect. `true`: the defaults. Default: off.
    */
-  resume?: SessionHook<M>
+  resume?: ResumeOptions | boolean
   /** Default: none. */
   heartbeat?: HeartbeatOptions<M> | false
   /** `false`: never reconnect. */
@@ -98,6 +112,12 @@ export class GateClient<M extends object = AnyMessages> {
   private readonly listeners = new Map<string, Set<Listener>>()
   private readonly stateListeners = new Set<(s: ClientState) => void>()
   private readonly errorListeners = new Set<(e: Error) => void>()
+  private readonly resumeListeners = new Set<(r: ResumeInfo) => void>()
+  /** The position field, or undefined with resume off. */
+  private readonly field: string | undefined
+  private readonly store: PositionStore | undefined
+  private storeRead = false
+  private _position = ''
   private waiters: Waiter[] = []
   private queue: Payload[] = []
   private current: TransportConnection | undefined
@@ -117,7 +137,13 @@ export class GateClient<M extends object = AnyMessages> {
     this.retry = opts.reconnect === false ? false : normalizeReconnect(opts.reconnect)
     this.queueMax = opts.offline === 'error' ? 0 : (opts.offline?.queue ?? 100)
     this.connectTimeout = opts.connectTimeout ?? 10000
+    const resume = opts.resume === true ? {} : opts.resume === false ? undefined : opts.resume
+    this.field = resume === undefined ? undefined : (resume.field ?? 'gate_pos')
+    this.store = resume?.store
   }
+
+  /** With resume on, the last position seen (`''` before the first one). */
+  get position (): string { return this._position }
 
   get state (): ClientState { return this._state }
 
@@ -185,6 +211,12 @@ export class GateClient<M extends object = AnyMessages> {
   onState (listener: (state: ClientState) => void): () => void {
     this.stateListeners.add(listener)
     return () => { this.stateListeners.delete(listener) }
+  }
+
+  /** With resume on, called after every login, before `connected`: was everything missed replayed, and the position now. */
+  onResume (listener: (info: ResumeInfo) => void): () => void {
+    this.resumeListeners.add(listener)
+    return () => { this.resumeListeners.delete(listener) }
   }
 
   /** Errors that do not stop the client: an undecodable payload, a listener that threw, a failed login attempt that will be retried. */
@@ -284,14 +316,23 @@ export class GateClient<M extends object = AnyMessages> {
   }
 
   private async setUp (conn: TransportConnection, reconnect: boolean, openTimer: ReturnType<typeof setTimeout>): Promise<void> {
+    const positionNow = (): string | undefined => this.field === undefined ? undefined : this._position
     const session: Session<M> = {
       send: (name, body) => { if (this.current === conn) conn.send(this.encode(name, body)) },
       next: async (name, timeout = this.connectTimeout) => await this.wait(name, timeout),
-      reconnect
+      reconnect,
+      get position () { return positionNow() }
     }
+    let resumed: ResumeInfo | undefined
     try {
-      await this.opts.login?.(session)
-      if (this.current === conn) await this.opts.resume?.(session)
+      await this.readStore()
+      const from = this._position
+      const result = await this.opts.login?.(session)
+      if (this.field !== undefined && this.current === conn) {
+        const answer = (typeof result === 'object' && result !== null ? result : {}) as Record<string, unknown>
+        this.track(answer[this.field])
+        resumed = { recovered: answer.recovered === true, from, position: this._position }
+      }
     } catch (err) {
       clearTimeout(openTimer)
       if (this.current !== conn) return
@@ -307,6 +348,10 @@ export class GateClient<M extends object = AnyMessages> {
     if (this.current !== conn) return
     this.attempt = 0
     this.connectedOnce = true
+    if (resumed !== undefined) {
+      this.emitResumed(resumed)
+      if (this.current !== conn) return // a listener closed the client
+    }
     this.setState({ status: 'connected' })
     const queued = this.queue
     this.queue = []
@@ -325,6 +370,7 @@ export class GateClient<M extends object = AnyMessages> {
       this.report(new GateClientError('GATE_CLIENT_BAD_PAYLOAD', `a payload from the server does not decode: ${(err as Error).message}`, { cause: err }))
       return
     }
+    if (this.field !== undefined) this.track((msg.body as Record<string, unknown> | null)?.[this.field])
     const waiter = this.waiters.find(w => w.name === msg.name)
     if (waiter !== undefined) {
       this.waiters = this.waiters.filter(w => w !== waiter)
@@ -339,6 +385,42 @@ export class GateClient<M extends object = AnyMessages> {
         } catch (err) {
           this.report(new GateClientError('GATE_CLIENT_LISTENER', `a listener of "${msg.name}" threw: ${(err as Error).message}`, { cause: err }))
         }
+      }
+    }
+  }
+
+  /** Reads the position store once, before the first login. */
+  private async readStore (): Promise<void> {
+    if (this.store === undefined || this.storeRead) return
+    this.storeRead = true
+    try {
+      this._position = advance(this._position, await this.store.get())
+    } catch (err) {
+      this.report(new GateClientError('GATE_CLIENT_POSITION_STORE', `the position store's get failed: ${(err as Error).message}`, { cause: err }))
+    }
+  }
+
+  /** Keeps `pos` when it moves the position on (see `advance`), and saves it to the store. */
+  private track (pos: unknown): void {
+    const next = advance(this._position, pos)
+    if (next === this._position) return
+    this._position = next
+    if (this.store === undefined) return
+    const failed = (err: unknown): void => { this.report(new GateClientError('GATE_CLIENT_POSITION_STORE', `the position store's set failed: ${(err as Error).message}`, { cause: err })) }
+    try {
+      const r = this.store.set(next)
+      if (r instanceof Promise) r.catch(failed)
+    } catch (err) {
+      failed(err)
+    }
+  }
+
+  private emitResumed (info: ResumeInfo): void {
+    for (const l of [...this.resumeListeners]) {
+      try {
+        l(info)
+      } catch (err) {
+        this.report(new GateClientError('GATE_CLIENT_LISTENER', `a resume listener threw: ${(err as Error).message}`, { cause: err }))
       }
     }
   }

@@ -16,6 +16,8 @@ export type GateClientErrorCode =
   | 'GATE_CLIENT_LISTENER'
   /** `GET /gate/protocol` failed. */
   | 'GATE_CLIENT_PROTOCOL'
+  /** (`onError`) the resume position store's `get` or `set` failed; the client goes on with the position it has. */
+  | 'GATE_CLIENT_POSITION_STORE'
 
 /** Every error the client raises or reports has a stable `code`. */
 export class GateClientError extends Error {

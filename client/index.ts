@@ -4,10 +4,11 @@
  * See docs/client.md.
  */
 export { backoffCeiling, backoffDelay, STOP_CODES, type ReconnectOptions } from './backoff.js'
-export { GateClient, createClient, type ClientOptions, type ClientState, type HeartbeatOptions, type Session, type SessionHook } from './client.js'
+export { GateClient, createClient, type ClientOptions, type ClientState, type HeartbeatOptions, type LoginHook, type LoginResult, type Session, type SessionHook } from './client.js'
 export type { ClientMessage, Codec } from './codec.js'
 export { GateClientError, LoginRefused, type GateClientErrorCode } from './errors.js'
 export { json } from './json.js'
+export { advance as advancePosition, type PositionStore, type ResumeInfo, type ResumeOptions } from './position.js'
 export { protobufCodec, type ProtobufCodecOptions } from './protobuf.js'
 export { codecFor, fetchProtocol, loadCodec, type GateProtocol } from './protocol.js'
 export { ABNORMAL_CLOSE, type Payload, type Transport, type TransportConnection, type TransportHandlers } from './transport.js'

@@ -3,29 +3,35 @@
  * schemas), a login hook that logs in and rejoins rooms, and SDK clients over
  * either transport and codec.
  */
+import { spawn, type ChildProcess } from 'node:child_process'
 import net from 'node:net'
+import { fileURLToPath } from 'node:url'
 import type { TestContext } from 'node:test'
 import { buildChatApp } from '../../examples/chat/app.js'
 import { loadConfig } from '../../examples/chat/config.js'
 import * as schemas from '../../examples/chat/messages.js'
 import { tokenSigner } from '../../examples/chat/tokens.js'
-import { createClient, LoginRefused, loadCodec, webSocket, type ClientOptions, type ClientState, type GateClient, type MessageBodies, type SessionHook } from '../../client/node.js'
+import { createClient, LoginRefused, loadCodec, webSocket, type ClientOptions, type ClientState, type GateClient, type LoginHook, type MessageBodies } from '../../client/node.js'
 import { tcp } from '../../client/tcp.js'
 import { SECRET, type Chat } from '../example/helper.js'
 
 export type ChatMessages = MessageBodies<typeof schemas>
 export const sign = tokenSigner(SECRET)
 
-/** Logs in as `uid` and rejoins `rooms()` on every (re)connect, as an application would. */
-export function chatLogin (uid: string, rooms: () => string[] = () => []): SessionHook<ChatMessages> {
+/**
+ * Logs in as `uid` and rejoins `rooms()` on every (re)connect, as an application
+ * would; with resume on, it sends the position and returns the login answer.
+ */
+export function chatLogin (uid: string, rooms: () => string[] = () => []): LoginHook<ChatMessages> {
   return async (s) => {
-    s.send('C2S_UserLogin', { token: uid === '' ? 'not-a-token' : sign(uid), login_plat: 1 })
+    s.send('C2S_UserLogin', { token: uid === '' ? 'not-a-token' : sign(uid), login_plat: 1, resume_pos: s.position })
     const answer = await s.next('S2C_UserLogin')
     if (answer.ret !== 1) throw new LoginRefused(answer.msg)
     if (rooms().length > 0) {
       s.send('C2S_UpdateWatchRoom', { rooms: rooms() })
       await s.next('S2C_UpdateWatchRoom')
     }
+    return answer
   }
 }
 
@@ -87,4 +93,24 @@ export async function reach (client: SdkClient, status: ClientState['status'], m
       resolve(s)
     })
   })
+}
+
+const server = fileURLToPath(new URL('../../examples/chat/server.ts', import.meta.url))
+
+/** `npm start`'s server as a process on fixed ports, killed after the test; resolves once it logs "chat gateway ready". */
+export async function startServer (t: TestContext, at: Addresses, encoding: string, env: Record<string, string> = {}): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', server], {
+    env: { ...process.env, PORT: new URL(at.http).port, GATE_TCP_PORT: String(at.tcp), GATE_MQTT_PORT: 'off', GATE_ENCODING: encoding, GATE_TOKEN_SECRET: SECRET, GATE_ADMIN_TOKEN: 'admin', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'inherit']
+  })
+  t.after(() => { child.kill('SIGKILL') })
+  let out = ''
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString()
+      if (out.includes('chat gateway ready')) resolve()
+    })
+    child.once('exit', code => reject(new Error(`the server exited (${String(code)}): ${out}`)))
+  })
+  return child
 }

@@ -1,30 +1,7 @@
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { test, type TestContext } from 'node:test'
-import { fileURLToPath } from 'node:url'
-import { SECRET } from '../example/helper.js'
-import { freePort, reach, sdkClient, type Addresses } from './helper.js'
-
-const server = fileURLToPath(new URL('../../examples/chat/server.ts', import.meta.url))
-
-/** `npm start`'s server as a process on fixed ports; resolves once it logs "chat gateway ready". */
-async function startServer (t: TestContext, at: Addresses, encoding: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', server], {
-    env: { ...process.env, PORT: new URL(at.http).port, GATE_TCP_PORT: String(at.tcp), GATE_MQTT_PORT: 'off', GATE_ENCODING: encoding, GATE_TOKEN_SECRET: SECRET, GATE_ADMIN_TOKEN: 'admin', LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'inherit']
-  })
-  t.after(() => { child.kill('SIGKILL') })
-  let out = ''
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString()
-      if (out.includes('chat gateway ready')) resolve()
-    })
-    child.once('exit', code => reject(new Error(`the server exited (${String(code)}): ${out}`)))
-  })
-  return child
-}
+import { test } from 'node:test'
+import { freePort, reach, sdkClient, startServer, type Addresses } from './helper.js'
 
 for (const encoding of ['json', 'protobuf'] as const) {
   test(`${encoding}: after the server is killed (SIGKILL) and started again, WS and TCP clients reconnect and chat`, async (t) => {

@@ -59,3 +59,27 @@ createClient<Chat>({
 const loose = createClient({ transport: webSocket('ws://x') })
 loose.send('Anything', { at: 'all' })
 loose.on('Whatever', (body: unknown) => { void body })
+
+// Resume: the login hook gets the position and may return the login answer.
+export const ResumeSchemas = {
+  Login: Type.Object({ token: Type.String(), resume_pos: Type.Optional(Type.String()) }),
+  Welcome: Type.Object({ uid: Type.String(), recovered: Type.Optional(Type.Boolean()), gate_pos: Type.Optional(Type.String()) })
+}
+const resuming = createClient<MessageBodies<typeof ResumeSchemas>>({
+  transport: webSocket('ws://x'),
+  resume: { field: 'gate_pos', store: { get: () => null, set: () => {} } },
+  login: async (s) => {
+    const pos: string | undefined = s.position
+    s.send('Login', { token: 't', resume_pos: pos })
+    return await s.next('Welcome')
+  }
+})
+const position: string = resuming.position
+resuming.onResume(r => { const b: boolean = r.recovered; const p: string = r.position; void b; void p; void position })
+createClient<MessageBodies<typeof ResumeSchemas>>({
+  transport: webSocket('ws://x'),
+  // @ts-expect-error a login result whose recovered is not a boolean
+  login: async () => ({ recovered: 'yes' })
+})
+// @ts-expect-error a position store without set
+createClient({ transport: webSocket('ws://x'), resume: { store: { get: () => '' } } })

@@ -19,6 +19,17 @@ function line (text, kind = 'message', data = {}) {
   log.append(li)
 }
 
+/** After every login: was everything missed while away replayed (docs/client.md, Resume)? */
+function showResume (r) {
+  const el = $('#resume')
+  el.dataset.recovered = String(r.recovered)
+  el.dataset.position = r.position
+  if (r.from === '') el.textContent = `new session, at ${r.position || 'no position'}`
+  else if (r.recovered) el.textContent = `resumed from ${r.from}: nothing missed (now at ${r.position})`
+  else el.textContent = `resumed from ${r.from}: some messages may be missing (now at ${r.position})`
+  if (r.from !== '') line(el.textContent, 'system')
+}
+
 function showState (s) {
   status.dataset.status = s.status
   status.dataset.code = 'code' in s ? String(s.code) : ''
@@ -42,25 +53,32 @@ async function connect (as, pasted) {
   const token = await tokenFor(uid, pasted)
   const codec = await loadCodec('/gate/protocol')
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws'
+  // The position is kept per uid for this tab, so a reload resumes too.
+  const key = `gate-demo-position:${uid}`
   client = createClient({
     transport: webSocket(`${scheme}://${location.host}/ws`),
     codec,
     heartbeat: { name: 'C2S_UserHeartBeat', body: () => ({ ptime: Math.floor(Date.now() / 1000) }), interval: 20000 },
     reconnect: { initialDelay: 250, maxDelay: 5000 },
+    resume: { store: { get: () => sessionStorage.getItem(key), set: (pos) => sessionStorage.setItem(key, pos) } },
     login: async (session) => {
-      session.send('C2S_UserLogin', { token, login_plat: 3 })
+      // resume_pos: what this tab saw last; the messages sent to this uid since then come first, then the answer
+      session.send('C2S_UserLogin', { token, login_plat: 3, resume_pos: session.position })
       const answer = await session.next('S2C_UserLogin')
       if (answer.ret !== 1) throw new LoginRefused(answer.msg)
       if (rooms.length > 0) {
         session.send('C2S_UpdateWatchRoom', { rooms })
         await session.next('S2C_UpdateWatchRoom')
       }
+      return answer // the client reads `recovered` and `gate_pos` from it
     }
   })
   client.onState(showState)
+  client.onResume(showResume)
   client.on('S2C_Message', (m) => {
     const where = m.room ? `#${m.room}` : `to ${m.to_uid}`
-    line(`${m.from_uid} (${where}): ${m.content}`, 'message', { from: m.from_uid, room: m.room ?? '', content: m.content })
+    const replayed = client.state.status !== 'connected'
+    line(`${m.from_uid} (${where}): ${m.content}${replayed ? ' (missed while away)' : ''}`, 'message', { from: m.from_uid, room: m.room ?? '', content: m.content, pos: m.gate_pos ?? '', replayed: String(replayed) })
   })
   client.on('S2C_UpdateWatchRoom', (m) => { $('#watching').textContent = m.rooms.length ? `watching ${m.rooms.join(', ')}` : '' })
   client.on('S2C_Error', (m) => line(`error ${m.code}: ${m.msg}`, 'system'))
