@@ -87,6 +87,13 @@ export interface ClientOptions<M extends object = AnyMessages> {
   offline?: { queue: number } | 'error'
   /** ms for the transport to open and the hooks to finish. Default 10000. */
   connectTimeout?: number
+  /**
+   * The message the server sends with `{ code, reason }` just before it closes
+   * a connection that has no close codes (raw TCP: the gate's `closeNotice`
+   * option; `S2C_Close` in the example app). Its code then counts as the close
+   * code, so a kicked TCP client stops as a WebSocket one does. Default: none.
+   */
+  closeNotice?: string
 }
 
 type Listener = (body: any, name: string) => void
@@ -128,6 +135,8 @@ export class GateClient<M extends object = AnyMessages> {
   private connectedOnce = false
   private stopped = false
   private _state: ClientState = { status: 'idle' }
+  /** The close notice received on the current connection, if any. */
+  private notice: { code: number, reason: string } | undefined
   private firstConnect: { resolve: () => void, reject: (e: Error) => void } | undefined
 
   constructor (opts: ClientOptions<M>) {
@@ -286,6 +295,7 @@ export class GateClient<M extends object = AnyMessages> {
   /** One connection attempt: open, hooks, then connected. */
   private open (): void {
     this.retryTimer = undefined
+    this.notice = undefined
     this.setState({ status: 'connecting', attempt: this.attempt })
     const reconnect = this.connectedOnce
     let opened = false
@@ -309,7 +319,10 @@ export class GateClient<M extends object = AnyMessages> {
       onClose: (code, reason) => {
         clearTimeout(openTimer)
         if (!isCurrent()) return
-        this.lost(code, reason || (opened ? 'connection closed' : 'could not connect'))
+        const notice = this.notice
+        this.notice = undefined
+        if (notice !== undefined) this.lost(notice.code, notice.reason)
+        else this.lost(code, reason || (opened ? 'connection closed' : 'could not connect'))
       }
     })
     this.current = ref.conn
@@ -371,6 +384,10 @@ export class GateClient<M extends object = AnyMessages> {
       return
     }
     if (this.field !== undefined) this.track((msg.body as Record<string, unknown> | null)?.[this.field])
+    if (msg.name === this.opts.closeNotice) {
+      const body = msg.body as { code?: unknown, reason?: unknown } | null
+      if (typeof body?.code === 'number') this.notice = { code: body.code, reason: typeof body.reason === 'string' ? body.reason : '' }
+    }
     const waiter = this.waiters.find(w => w.name === msg.name)
     if (waiter !== undefined) {
       this.waiters = this.waiters.filter(w => w !== waiter)

@@ -62,6 +62,8 @@ export interface AgentHost {
   join (agent: Agent<any>, room: string): void
   leave (agent: Agent<any>, room: string): void
   closing (agent: Agent<any>): void
+  /** Writes the close notice, where the connection has no close codes and one is configured. */
+  closeNotice? (agent: Agent<any>, code: number, reason: string): void
   closed (agent: Agent<any>, reason: CloseReason): void
   /** [session] Makes a connection's settings (bounded, reporting changes). */
   settingsFor? (agent: Agent<any>): SessionSettings
@@ -242,7 +244,10 @@ export class Agent<M extends object = DefaultMessages> {
     if (this.state !== State.Open) return
     // What waits in the queue goes out before the close (a slow consumer's is dropped).
     if (code === CloseCode.SLOW_CONSUMER) this.dropQueue()
-    else this.flushQueue(true)
+    else {
+      this.flushQueue(true)
+      this.host.closeNotice?.(this, code, reason)
+    }
     this.state = State.Closing
     this.reason = { code, reason }
     this.closingSince = Date.now()

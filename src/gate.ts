@@ -185,6 +185,10 @@ export class Gate<M extends object = DefaultMessages> implements AgentHost {
     this.processor.init(this.messages)
     this.history.start(this.messages, this.processor, this.directory.historyStore?.(this.history.opts)) // [history]
     this.loginRequired = this.messages.loginConfigured
+    const notice = this.options.closeNotice
+    if (notice !== undefined && this.messages.get(notice) === undefined) {
+      throw new GateError.INVALID_OPTION('closeNotice', `"${notice}" is not a registered message`)
+    }
     await this.directory.start()
     this.sweeper.start()
     this.onSweep(now => this.history.sweep(now)) // [history]
@@ -398,6 +402,23 @@ export class Gate<M extends object = DefaultMessages> implements AgentHost {
 
   leave (agent: Agent, room: string): void {
     if (this.local.leave(agent, room)) this.directory.left(agent, room)
+  }
+
+  /**
+   * Before a leaf connection over raw TCP is closed: it has no close codes, so
+   * the `closeNotice` message, when configured, says why (`{ code, reason }`).
+   * Not for a slow consumer (it does not read), nor for other protocols (MQTT
+   * has its own rules on what may be sent before a CONNACK).
+   */
+  closeNotice (agent: Agent, code: number, reason: string): void {
+    const name = this.options.closeNotice
+    if (name === undefined || agent.transport !== 'tcp' || agent.protocol !== 'leaf') return
+    try {
+      agent.write(this.encode(name, { code, reason }))
+    } catch (err) {
+      const suppressed = this.logLimiter.allow('close-notice')
+      if (suppressed >= 0) agent.log.warn({ err, msgName: name, suppressed }, 'close notice not sent')
+    }
   }
 
   closing (agent: Agent): void {

@@ -101,11 +101,18 @@ export interface CoreOptions {
   multiLogin?: MultiLoginPolicy
   /** Send JSON payloads to WebSocket clients as text frames instead of binary. */
   textFrames?: boolean
+  /**
+   * A registered message, sent with `{ code, reason }` just before the gate
+   * closes a leaf connection over raw TCP, which has no close codes: a client
+   * that reads it knows a kick (4001) from a dropped line. Default: none.
+   */
+  closeNotice?: string
   /** This node's id; agent ids start with it. Default: 8 random hex digits. */
   nodeId?: string
 }
 
-export type NormalizedCoreOptions = Required<Omit<CoreOptions, 'tcp' | 'protobuf' | 'ids' | 'encoding' | 'history' | 'session'>> & {
+export type NormalizedCoreOptions = Required<Omit<CoreOptions, 'tcp' | 'protobuf' | 'ids' | 'encoding' | 'history' | 'session' | 'closeNotice'>> & {
+  closeNotice: string | undefined
   tcp: (TcpOptions & { host: string }) | false
   protobuf: ProtobufOptions | undefined
   ids: Record<string, number> | undefined
@@ -227,8 +234,14 @@ export function normalizeCoreOptions (opts: CoreOptions = {}): NormalizedCoreOpt
     ids: opts.ids,
     multiLogin: multiLogin as MultiLoginPolicy,
     textFrames: bool('textFrames', o.textFrames),
+    closeNotice: opts.closeNotice === undefined ? undefined : nonEmpty('closeNotice', opts.closeNotice),
     nodeId
   }
+}
+
+function nonEmpty (option: string, value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0) fail(option, 'must be the name of a registered message')
+  return value as string
 }
 
 function stripUndefined<T extends object> (obj: T): Partial<T> {

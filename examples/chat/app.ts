@@ -26,6 +26,7 @@ export async function buildChatApp (config: ChatConfig, fastifyOptions: FastifyS
     lenMsgLen: config.lenMsgLen,
     littleEndian: config.littleEndian,
     textFrames: config.textFrames,
+    closeNotice: 'S2C_Close',
     nodeId: config.nodeId,
     redis: config.redisUrl,
     history: config.historyMaxCount > 0 ? { maxCount: config.historyMaxCount, maxAge: config.historyMaxAge } : undefined,

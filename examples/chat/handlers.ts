@@ -77,6 +77,9 @@ export function registerChat (gate: Gate, verifyToken: (token: string) => string
 
   // Registered last, so that the protobuf ids of the messages above stay 0..6.
   gate.message('S2C_Error', { schema: M.S2C_Error })
+  // Sent just before the gate closes a raw TCP connection (the gate's closeNotice
+  // option): TCP has no close codes, so this is how a TCP client tells a kick.
+  gate.message('S2C_Close', { schema: M.S2C_Close })
   // MQTT's CONNECT password is a login token too (docs/protocol.md section 7).
   gate.authenticate(async (agent, credentials) => {
     if (credentials.password === undefined) return false

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox'
 
 /**
  * The example's messages, in the order of chat.proto (their default protobuf
- * ids 0..7; S2C_Error came last, so the ids of the others did not move).
+ * ids 0..8; S2C_Error and S2C_Close came last, so the ids of the others did not move).
  *
  * Limits are in UTF-16 code units, what a TypeBox `maxLength` counts, and are
  * chosen so that every message the example sends fits `maxMsgLen` in bytes.
@@ -78,3 +78,5 @@ export const C2S_UpdateWatchRoom = Type.Object({ rooms: Type.Array(Room, { maxIt
 export const S2C_UpdateWatchRoom = Type.Object({ rooms: Type.Array(Type.String()) })
 /** An error answer to a request that was understood but could not be carried out; the connection stays open. */
 export const S2C_Error = Type.Object({ code: Type.String(), msg: Type.String() })
+/** The close code and reason, before the gate closes a raw TCP connection. */
+export const S2C_Close = Type.Object({ code: Type.Integer({ minimum: 0, maximum: 65535 }), reason: Type.String() })

@@ -30,21 +30,24 @@ for (const transport of ['ws', 'tcp'] as const) {
   })
 }
 
-test('kicked (4001): the client stops and never reconnects', async (t) => {
-  const chat = await startChat(t, 'json')
-  const at = addressesOf(chat)
-  const alice = await sdkClient(t, at, 'ws', 'alice', { reconnect: fast })
-  await alice.connect()
-  const res = await fetch(`${at.http}/gate/kick`, { method: 'POST', headers: { authorization: 'Bearer admin', 'content-type': 'application/json' }, body: JSON.stringify({ uids: ['alice'], reason: 'bye' }) })
-  assert.equal(res.status, 200)
-  assert.deepEqual(await reach(alice, 'disconnected'), { status: 'disconnected', code: 4001, reason: 'bye' })
-  assert.equal(alice.states.filter(s => s.status === 'reconnecting').length, 0)
-  assert.equal(alice.states.filter(s => s.status === 'connecting').length, 1)
-  assert.throws(() => alice.send('C2S_Message', { to_uid: 'bob', content: 'x' }), (e: GateClientError) => e.code === 'GATE_CLIENT_CLOSED' && e.closeCode === 4001)
-  await assert.rejects(alice.connect(), { code: 'GATE_CLIENT_CLOSED' })
-  await until(() => chat.app.gate.connectionCount === 0, 5000, 'the kicked connection to close')
-  assert.equal(alice.states.filter(s => s.status === 'connecting').length, 1, 'still no new attempt')
-})
+for (const transport of ['ws', 'tcp'] as const) {
+  // TCP has no close codes: the example app's close notice (S2C_Close) carries the 4001.
+  test(`${transport}: kicked (4001), the client stops and never reconnects`, async (t) => {
+    const chat = await startChat(t, 'json')
+    const at = addressesOf(chat)
+    const alice = await sdkClient(t, at, transport, 'alice', { reconnect: fast, closeNotice: 'S2C_Close' })
+    await alice.connect()
+    const res = await fetch(`${at.http}/gate/kick`, { method: 'POST', headers: { authorization: 'Bearer admin', 'content-type': 'application/json' }, body: JSON.stringify({ uids: ['alice'], reason: 'bye' }) })
+    assert.equal(res.status, 200)
+    assert.deepEqual(await reach(alice, 'disconnected'), { status: 'disconnected', code: 4001, reason: 'bye' })
+    assert.equal(alice.states.filter(s => s.status === 'reconnecting').length, 0)
+    assert.equal(alice.states.filter(s => s.status === 'connecting').length, 1)
+    assert.throws(() => alice.send('C2S_Message', { to_uid: 'bob', content: 'x' }), (e: GateClientError) => e.code === 'GATE_CLIENT_CLOSED' && e.closeCode === 4001)
+    await assert.rejects(alice.connect(), { code: 'GATE_CLIENT_CLOSED' })
+    await until(() => chat.app.gate.connectionCount === 0, 5000, 'the kicked connection to close')
+    assert.equal(alice.states.filter(s => s.status === 'connecting').length, 1, 'still no new attempt')
+  })
+}
 
 test('a refused login stops the client (4003), without retrying', async (t) => {
   const chat = await startChat(t, 'json')

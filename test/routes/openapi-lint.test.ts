@@ -9,7 +9,7 @@ import { buildChatApp } from '../../examples/chat/app.js'
 import { loadConfig } from '../../examples/chat/config.js'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
-const CHAT_MESSAGES = ['C2S_UserHeartBeat', 'C2S_UserLogin', 'S2C_UserLogin', 'C2S_Message', 'S2C_Message', 'C2S_UpdateWatchRoom', 'S2C_UpdateWatchRoom', 'S2C_Error']
+const CHAT_MESSAGES = ['C2S_UserHeartBeat', 'C2S_UserLogin', 'S2C_UserLogin', 'C2S_Message', 'S2C_Message', 'C2S_UpdateWatchRoom', 'S2C_UpdateWatchRoom', 'S2C_Error', 'S2C_Close']
 
 /** The example app's admin document, as a client would fetch it. */
 async function chatDocument (t: import('node:test').TestContext): Promise<any> {
