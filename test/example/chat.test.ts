@@ -14,7 +14,7 @@ import { until } from '../helper.js'
 
 const SECRET = 'test-secret'
 const sign = tokenSigner(SECRET)
-const MESSAGE_ORDER = ['C2S_UserHeartBeat', 'C2S_UserLogin', 'S2C_UserLogin', 'C2S_Message', 'S2C_Message', 'C2S_UpdateWatchRoom', 'S2C_UpdateWatchRoom']
+const MESSAGE_ORDER = ['C2S_UserHeartBeat', 'C2S_UserLogin', 'S2C_UserLogin', 'C2S_Message', 'S2C_Message', 'C2S_UpdateWatchRoom', 'S2C_UpdateWatchRoom', 'S2C_Error', 'S2C_Close']
 
 async function startChat (t: TestContext, encoding: 'json' | 'protobuf', env: Record<string, string> = {}) {
   const config = loadConfig({ GATE_TOKEN_SECRET: SECRET, PORT: '0', GATE_TCP_PORT: '0', GATE_MQTT_PORT: '0', GATE_ENCODING: encoding, GATE_ADMIN_TOKEN: 'admin', ...env })

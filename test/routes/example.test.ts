@@ -61,7 +61,7 @@ test('example app: two clients online, listed, one pushed to, the other kicked',
   const protocol = await fetch(`${base}/protocol`)
   assert.equal(protocol.status, 200)
   assert.deepEqual((await protocol.json()).messages.map((m: { name: string }) => m.name), [
-    'C2S_UserHeartBeat', 'C2S_UserLogin', 'S2C_UserLogin', 'C2S_Message', 'S2C_Message', 'C2S_UpdateWatchRoom', 'S2C_UpdateWatchRoom', 'S2C_Error'
+    'C2S_UserHeartBeat', 'C2S_UserLogin', 'S2C_UserLogin', 'C2S_Message', 'S2C_Message', 'C2S_UpdateWatchRoom', 'S2C_UpdateWatchRoom', 'S2C_Error', 'S2C_Close'
   ])
   await alice.close()
 })
