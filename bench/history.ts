@@ -20,17 +20,10 @@ import { Type } from '@sinclair/typebox'
 import Fastify, { type FastifyInstance } from 'fastify'
 import WebSocket from 'ws'
 import gatePlugin, { type GatePluginOptions } from '../plugins/gate.js'
+import { freePort } from './lib/ports.js'
 
 const N = Number(process.env.BENCH_PUSHES ?? 5000)
 const MISSED = 1000
-
-async function freePort (): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1')
-  await new Promise(resolve => server.once('listening', resolve))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise(resolve => server.close(resolve))
-  return port
-}
 
 async function gate (opts: GatePluginOptions, history: boolean): Promise<FastifyInstance> {
   const app = Fastify({ logger: false })

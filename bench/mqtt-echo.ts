@@ -20,6 +20,7 @@ import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import mqtt from 'mqtt'
+import { freePort } from './lib/ports.js'
 
 const seconds = Number(process.argv[2] ?? 10)
 const clients = Number(process.argv[3] ?? 20)
@@ -27,14 +28,6 @@ const MOSQUITTO = '/usr/sbin/mosquitto'
 const TICKS = 100 // USER_HZ on Linux
 
 interface Server { name: string, proc: ChildProcess, port: number, topic: (i: number) => string, subscribe: boolean, cleanup?: () => void }
-
-async function freePort (): Promise<number> {
-  const s = net.createServer()
-  await new Promise<void>(resolve => s.listen(0, '127.0.0.1', () => resolve()))
-  const { port } = s.address() as net.AddressInfo
-  await new Promise(resolve => s.close(resolve))
-  return port
-}
 
 async function ready (port: number, ms = 20000): Promise<void> {
   const deadline = Date.now() + ms

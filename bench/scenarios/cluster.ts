@@ -15,6 +15,7 @@ import { log, note } from '../lib/log.js'
 import { envInt, type ScenarioResult } from '../lib/params.js'
 import { errorList, fixed, int } from '../lib/stats.js'
 import type { EchoResult, LatencyResult, OpenResult } from '../load/main.js'
+import { freePort } from '../lib/ports.js'
 
 export interface ClusterSample {
   path: 'local' | 'cross-node'
@@ -31,14 +32,6 @@ function unavailable (): string | undefined {
   if (!existsSync(fileURLToPath(new URL('../../src/cluster/directory.ts', import.meta.url)))) return 'the Redis cluster mode (src/cluster) is not in this tree'
   if (spawnSync('redis-server', ['--version']).status !== 0) return 'redis-server is not on PATH (apt-get install redis-server)'
   return undefined
-}
-
-async function freePort (): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1')
-  await new Promise(resolve => server.once('listening', resolve))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise(resolve => server.close(resolve))
-  return port
 }
 
 /** A throwaway redis-server: no persistence, loopback only; resolves once it answers PING. */

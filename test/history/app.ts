@@ -4,13 +4,13 @@
  */
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
+import { spawnSync, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import protobuf from 'protobufjs'
 import type { TestContext } from 'node:test'
 import type { GatePluginOptions } from '../../plugins/gate.js'
 import { Wire, WsClient, type Received } from '../clients.js'
+import { spawnGateProcess } from '../fixtures/cluster-app.js'
 import { startCore, startGate, type Started } from '../helper.js'
 
 export const historyProto = fileURLToPath(new URL('../fixtures/history-test.proto', import.meta.url))
@@ -119,26 +119,5 @@ export const noRedis: string | false = spawnSync('redis-server', ['--version']).
 
 /** A history node in a child process (test/fixtures/history-node.ts), killed after the test. */
 export async function spawnHistoryNode (t: TestContext, redisUrl: string, nodeId: string): Promise<{ proc: ChildProcess, wsUrl: string, exited: Promise<unknown> }> {
-  const script = fileURLToPath(new URL('../fixtures/history-node.ts', import.meta.url))
-  const proc = spawn(process.execPath, ['--import', 'tsx', script], {
-    env: { ...process.env, REDIS_URL: redisUrl, GATE_NODE_ID: nodeId },
-    stdio: ['ignore', 'pipe', 'inherit']
-  })
-  const exited = once(proc, 'exit')
-  t.after(async () => {
-    if (proc.exitCode === null && proc.signalCode === null) {
-      proc.kill('SIGKILL')
-      await exited
-    }
-  })
-  let out = ''
-  const port = await new Promise<number>((resolve, reject) => {
-    proc.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString()
-      const line = /^listening (\d+)$/m.exec(out)
-      if (line !== null) resolve(Number(line[1]))
-    })
-    proc.once('exit', code => reject(new Error(`history node exited with ${code}: ${out}`)))
-  })
-  return { proc, wsUrl: `ws://127.0.0.1:${port}/ws`, exited }
+  return await spawnGateProcess(t, fileURLToPath(new URL('../fixtures/history-node.ts', import.meta.url)), { REDIS_URL: redisUrl, GATE_NODE_ID: nodeId })
 }
