@@ -1,5 +1,5 @@
 import websocket from '@fastify/websocket'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { IncomingMessage } from 'node:http'
 import fp from 'fastify-plugin'
 import type { AddressInfo, Socket } from 'node:net'
@@ -142,9 +142,9 @@ async function gate (app: FastifyInstance, opts: GatePluginOptions): Promise<voi
       slots.set(request.raw, got)
       return
     }
-    const { status, code, message } = REFUSALS[got]
-    if (status === 429) void reply.header('retry-after', '1')
-    await reply.code(status).send({ statusCode: status, code, error: status === 429 ? 'Too Many Requests' : 'Service Unavailable', message })
+    const { statusCode, code, message } = new REFUSALS[got]()
+    if (statusCode === 429) void reply.header('retry-after', '1')
+    await reply.code(statusCode!).send({ statusCode, code, error: statusCode === 429 ? 'Too Many Requests' : 'Service Unavailable', message })
   }
   const releaseUnused = async (request: FastifyRequest): Promise<void> => {
     const slot = slots.get(request.raw)
@@ -164,12 +164,12 @@ async function gate (app: FastifyInstance, opts: GatePluginOptions): Promise<voi
   if (opts.admin !== false) await app.register(adminPlugin, opts.admin ?? {})
 }
 
-/** The HTTP answer to an upgrade refused before it happened, by reason. */
-const REFUSALS: Record<Refusal, { status: number, code: string, message: string }> = {
-  full: { status: 503, code: 'FST_GATE_FULL', message: 'The gateway is full' },
-  'not-serving': { status: 503, code: 'FST_GATE_FULL', message: 'The gateway is full or shutting down' },
-  'ip-limit': { status: 503, code: 'FST_GATE_IP_LIMIT', message: 'Too many connections from this address' },
-  'ip-rate': { status: 429, code: 'FST_GATE_IP_RATE', message: 'Too many new connections from this address; retry later' }
+/** The error an upgrade refused before it happened answers with, by reason. */
+const REFUSALS: Record<Refusal, new () => FastifyError> = {
+  full: GateError.FULL,
+  'not-serving': GateError.FULL,
+  'ip-limit': GateError.IP_LIMIT,
+  'ip-rate': GateError.IP_RATE
 }
 
 /**

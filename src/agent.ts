@@ -282,10 +282,8 @@ export class Agent<M extends object = DefaultMessages> {
   receive (payload: Buffer, wireBytes: number): void {
     if (this.state !== State.Open) return
     this.msgsIn++
-    this.bytesIn += wireBytes
     this.host.counters.msgsIn++
-    this.host.counters.bytesIn += wireBytes
-    this.lastSeen = Date.now()
+    this.received(wireBytes)
     this.host.receive(this, payload)
   }
 

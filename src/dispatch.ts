@@ -39,6 +39,23 @@ export class Dispatch {
     this.host = host
   }
 
+  /**
+   * A login attempt (a login message, or credentials a protocol got at connect)
+   * on a connection without a uid takes a token of its IP, which a successful
+   * bind gives back. Returns 0 when it may go on, else the ms to wait (counted
+   * as a throttled login).
+   */
+  loginAttempt (agent: Agent): number {
+    if (agent.uidValue !== undefined || agent.loginToken) return 0
+    const wait = this.host.admission.loginWait(agent.remoteAddress, Date.now())
+    if (wait > 0) {
+      this.host.counters.loginsThrottled++
+      return wait
+    }
+    if (this.host.options.loginRatePerIp > 0) agent.loginToken = true
+    return 0
+  }
+
   receive (agent: Agent, payload: Buffer): void {
     let def: MessageDef
     let body: unknown
@@ -107,14 +124,9 @@ export class Dispatch {
       this.reject(agent, new ProtocolError('GATE_LOGIN_REQUIRED', CloseCode.UNAUTHORIZED, `"${def.name}" needs login`))
       return
     }
-    if (def.login && agent.uidValue === undefined && !agent.loginToken) {
-      // Each login attempt takes a token of its IP; a successful bind gives it back.
-      const wait = this.host.admission.loginWait(agent.remoteAddress, Date.now())
-      if (wait > 0) {
-        this.host.counters.loginsThrottled++
-        return new Promise<void>(resolve => setTimeout(resolve, wait)).then(() => this.run(agent, def, body))
-      }
-      if (this.host.options.loginRatePerIp > 0) agent.loginToken = true
+    if (def.login) {
+      const wait = this.loginAttempt(agent)
+      if (wait > 0) return new Promise<void>(resolve => setTimeout(resolve, wait)).then(() => this.run(agent, def, body))
     }
     if (def.handler === undefined) {
       agent.log.debug({ msgName: def.name }, 'no handler for message; ignored')

@@ -312,13 +312,9 @@ export class Gate<M extends object = DefaultMessages> implements AgentHost {
   /** @internal Credentials from a protocol's connect: throttled per IP like login messages, then the authenticator. */
   async authenticateAgent (agent: Agent, credentials: Credentials): Promise<boolean> {
     if (this.authenticator === undefined) return false
-    if (agent.uidValue === undefined && !agent.loginToken) {
-      for (let wait = this.admission.loginWait(agent.remoteAddress, Date.now()); wait > 0; wait = this.admission.loginWait(agent.remoteAddress, Date.now())) {
-        this.counters.loginsThrottled++
-        await new Promise<void>(resolve => setTimeout(resolve, wait))
-        if (!agent.isOpen) return false
-      }
-      if (this.options.loginRatePerIp > 0) agent.loginToken = true
+    for (let wait = this.dispatcher.loginAttempt(agent); wait > 0; wait = this.dispatcher.loginAttempt(agent)) {
+      await new Promise<void>(resolve => setTimeout(resolve, wait))
+      if (!agent.isOpen) return false
     }
     try {
       return await this.authenticator(agent, credentials) !== false && agent.uidValue !== undefined
