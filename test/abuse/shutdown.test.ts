@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url'
 import { tokenSigner } from '../../examples/chat/tokens.js'
 import { WsClient } from '../clients.js'
 import { registerTestMessages, startCore, until } from '../helper.js'
+import { freePort } from '../ports.js'
 
 const closed = async (socket: net.Socket): Promise<void> => {
   if (!socket.destroyed) await new Promise(resolve => socket.once('close', resolve))
@@ -57,15 +58,6 @@ test('app.close() finishes with half-open requests, a slow request body, a stall
   await stalled.closed
   assert.equal(s.app.gate.connectionCount, 0)
 })
-
-/** A free port on 127.0.0.1. */
-async function freePort (): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as net.AddressInfo
-  await new Promise(resolve => server.close(resolve))
-  return port
-}
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   test(`npm start shuts down gracefully when only its top process gets ${signal}: clients get 1001 and nothing is left running`, { timeout: 60000 }, async (t) => {

@@ -4,7 +4,6 @@
  * either transport and codec.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import net from 'node:net'
 import { fileURLToPath } from 'node:url'
 import type { TestContext } from 'node:test'
 import { buildChatApp } from '../../examples/chat/app.js'
@@ -14,6 +13,7 @@ import { tokenSigner } from '../../examples/chat/tokens.js'
 import { createClient, LoginRefused, loadCodec, webSocket, type ClientOptions, type ClientState, type GateClient, type LoginHook, type MessageBodies } from '../../client/node.js'
 import { tcp } from '../../client/tcp.js'
 import { SECRET, type Chat } from '../example/helper.js'
+export { freePort } from '../ports.js'
 
 export type ChatMessages = MessageBodies<typeof schemas>
 export const sign = tokenSigner(SECRET)
@@ -71,15 +71,6 @@ export async function chatOn (t: TestContext, encoding: 'json' | 'protobuf', por
 }
 
 const notUsed = async (): Promise<never> => { throw new Error('use the SDK') }
-
-/** A port nobody listens on (bound then released). */
-export async function freePort (): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise(resolve => server.close(resolve))
-  return port
-}
 
 /** Resolves when the client reaches `status` (now or later); rejects after `ms`. */
 export async function reach (client: SdkClient, status: ClientState['status'], ms = 10000): Promise<ClientState> {
