@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { TlsOptions } from 'node:tls'
 import type { Processor } from './codec/processor.js'
 import type { ProtobufOptions } from './codec/protobuf.js'
-import { GateError } from './errors.js'
+import { bool, fail, int } from './option-checks.js'
 import { maxLenFor } from './framing/length-prefix.js'
 import type { HistoryOptions } from './history/options.js'
 import type { SessionOptions } from './session/options.js'
@@ -145,21 +145,6 @@ export const defaults = {
   multiLogin: 'allow',
   textFrames: false
 } as const
-
-const fail = (option: string, why: string): never => {
-  throw new GateError.INVALID_OPTION(option, why)
-}
-
-function int (option: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof value !== 'number' || !Number.isInteger(value)) fail(option, `must be an integer, got ${JSON.stringify(value)}`)
-  if ((value as number) < min || (value as number) > max) fail(option, `must be between ${min} and ${max}, got ${value as number}`)
-  return value as number
-}
-
-function bool (option: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') fail(option, `must be a boolean, got ${JSON.stringify(value)}`)
-  return value as boolean
-}
 
 function isProcessor (value: unknown): value is Processor {
   const p = value as Processor

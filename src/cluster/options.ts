@@ -1,5 +1,5 @@
 import type { Redis, RedisOptions } from 'ioredis'
-import { GateError } from '../errors.js'
+import { fail, int } from '../option-checks.js'
 
 /**
  * Where the cluster store is: a URL (`redis://…`, `rediss://…`), ioredis
@@ -44,17 +44,6 @@ export const clusterDefaults = {
   nodeTtl: 10000,
   requestTimeout: 1000
 } as const
-
-const fail = (option: string, why: string): never => {
-  throw new GateError.INVALID_OPTION(option, why)
-}
-
-function int (option: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    fail(option, `must be an integer between ${min} and ${max}, got ${JSON.stringify(value)}`)
-  }
-  return value as number
-}
 
 /** Duck-typed, so that a client from another copy of ioredis is accepted too. */
 export function isRedisClient (value: unknown): value is Redis {

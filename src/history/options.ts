@@ -1,4 +1,5 @@
 import { GateError } from '../errors.js'
+import { int as intOption } from '../option-checks.js'
 
 /** Per-uid history (docs/sessions.md). Every field has a default (`historyDefaults`). */
 export interface HistoryOptions {
@@ -31,12 +32,7 @@ export const historyDefaults: NormalizedHistoryOptions = {
   gapTimeout: 250
 }
 
-function int (option: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new GateError.INVALID_OPTION(`history.${option}`, `must be an integer between ${min} and ${max}, got ${JSON.stringify(value)}`)
-  }
-  return value
-}
+const int = (option: string, value: unknown, min: number, max: number): number => intOption(`history.${option}`, value, min, max)
 
 /** Validates the `history` option once, at register time. Throws `FST_GATE_INVALID_OPTION`. */
 export function normalizeHistoryOptions (opts: HistoryOptions = {}): NormalizedHistoryOptions {

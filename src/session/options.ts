@@ -1,4 +1,5 @@
 import { GateError } from '../errors.js'
+import { int as intOption } from '../option-checks.js'
 import { settingsDefaults, type SettingsLimits } from './settings.js'
 import type { SessionStore } from './store.js'
 
@@ -19,12 +20,7 @@ export interface NormalizedSessionOptions extends SettingsLimits {
   ttl: number
 }
 
-function int (option: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new GateError.INVALID_OPTION(`session.${option}`, `must be an integer between ${min} and ${max}, got ${JSON.stringify(value)}`)
-  }
-  return value
-}
+const int = (option: string, value: unknown, min: number, max: number): number => intOption(`session.${option}`, value, min, max)
 
 function isStore (value: unknown): value is SessionStore {
   const s = value as SessionStore
