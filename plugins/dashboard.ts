@@ -43,7 +43,7 @@ const hidden = { schema: { hide: true } }
 export async function dashboardPage (app: FastifyInstance): Promise<void> {
   const { page, files } = loadDashboardAssets()
   const sampler = new FigureSampler(app.gate)
-  app.gate.directory.reporter = () => sampler.figures()
+  app.gate.reporter = () => sampler.figures()
   app.addHook('onReady', async () => { sampler.start() })
   app.addHook('onClose', async () => { sampler.stop() })
 

@@ -81,7 +81,7 @@ async function gate (app: FastifyInstance, opts: GatePluginOptions): Promise<voi
   // ioredis is loaded only in cluster mode: a single node never pays for it.
   const RedisDirectory = clustered !== undefined && directory === undefined ? (await import('../src/cluster/directory.js')).RedisDirectory : undefined
   const factory: DirectoryFactory | undefined = directory ??
-    (RedisDirectory !== undefined ? (local, gate) => new RedisDirectory(local, gate, clustered!) : undefined)
+    (RedisDirectory !== undefined ? (node, host) => new RedisDirectory(node, host, clustered!) : undefined)
   const instance = new Gate(core, app.log.child({ component: 'gate' }), factory)
   if (!wsInternals.senderFrame) instance.log.warn('ws internals (Sender.frame) not as expected: WebSocket frames go through ws.send')
   const options = instance.options
@@ -211,7 +211,7 @@ export { Gate, type Authenticator, type ConnectHook, type DisconnectHook } from 
 export { OutboundMessage, type Framing } from '../src/codec/outbound.js'
 export type { Credentials, Protocol, ProtocolPeer, ProtocolSession } from '../src/protocol/protocol.js'
 export { ProtocolError } from '../src/protocol-error.js'
-export type { KickTarget } from '../src/local-agents.js'
+export type { KickTarget } from '../src/operations/operation.js'
 export type { AnyMessages, DefaultMessages, GateMessages, Handler, MessageBodies, MessageName, MessageOptions } from '../src/messages.js'
 export type { CoreOptions, MultiLoginPolicy, TcpOptions } from '../src/options.js'
 export { gateMetrics, metricsPlugin, type MetricsPluginOptions } from './metrics.js'

@@ -1,19 +1,16 @@
 import type { GateLogger as Logger } from './logger.js'
 import { CloseCode, type CloseReason } from './close-codes.js'
 import type { Framing, OutboundMessage } from './codec/outbound.js'
-import type { Inbox } from './inbox.js'
-import type { Slot } from './limits/admission.js'
-import type { DefaultMessages, MessageDef, MessageName } from './messages.js'
-import type { Transport } from './protocol/protocol.js'
-import type { BindOptions, Recovery } from './history/history.js' // [history]
-import type { Tracker } from './history/tracker.js' // [history]
+import type { DefaultMessages, MessageName } from './message-map.js'
+import type { Transport } from './transport/kind.js'
+import type { BindOptions, Recovery } from './history/recovery.js' // [history]
 import { SessionSettings, settingsDefaults } from './session/settings.js' // [session]
 
-export type { Transport } from './protocol/protocol.js'
+export type { Transport } from './transport/kind.js'
 
 /**
  * A transport adapter: the only part that touches a socket. The agent drives it;
- * it reports back through `Agent.receive` and `Agent.transportClosed`.
+ * the pipeline reports back to the agent (`countIn`, `drained`, `transportClosed`).
  */
 export interface Connection {
   readonly transport: Transport
@@ -55,8 +52,6 @@ export interface AgentHost {
   /** Bytes waiting in every agent's outbound queue, process-wide. */
   readonly backlog: { bytes: number }
   encode (name: string, body: unknown): OutboundMessage
-  receive (agent: Agent<any>, payload: Buffer): void
-  dispatch (agent: Agent<any>, def: MessageDef, body: unknown): boolean
   bind (agent: Agent<any>, uid: string, opts?: BindOptions): Promise<Recovery | undefined>
   unbind (agent: Agent<any>): void
   join (agent: Agent<any>, room: string): void
@@ -67,6 +62,19 @@ export interface AgentHost {
   closed (agent: Agent<any>, reason: CloseReason): void
   /** [session] Makes a connection's settings (bounded, reporting changes). */
   settingsFor? (agent: Agent<any>): SessionSettings
+}
+
+/**
+ * Who a connection is (its uid) and where it is (its rooms) on this node. This
+ * node's index (`LocalAgents`) makes it and is its only writer, so the index and
+ * what the agent reports cannot disagree; the agent only reads it. After the
+ * close it keeps what it held, for the disconnect hooks.
+ */
+export interface Place {
+  readonly uid: string | undefined
+  readonly rooms: ReadonlySet<string> | undefined
+  /** Whether a uid was ever bound (the login timeout then no longer applies). */
+  readonly everBound: boolean
 }
 
 /** Gate-wide totals since start (monotonic), read by the metrics plugin. */
@@ -92,7 +100,8 @@ const noRooms: ReadonlySet<string> = new Set()
 /**
  * One client connection, the same object on WebSocket and TCP (mqant's session).
  * It knows nothing of the wire format: it sends `OutboundMessage`s through its
- * `Connection`, and hands inbound payloads to the gate.
+ * `Connection`. Inbound messages go from the pipeline to the gate's dispatch;
+ * the agent only counts them.
  */
 export class Agent<M extends object = DefaultMessages> {
   /** Unique in the cluster: `<nodeId>-<sequence>`. */
@@ -114,31 +123,27 @@ export class Agent<M extends object = DefaultMessages> {
   /** When `close()` was called (unix ms), for the close timeout. */
   closingSince = 0
 
-  /** @internal */ uidValue: string | undefined = undefined
-  /** @internal */ roomSet: Set<string> | undefined = undefined
-  /** @internal */ readonly conn: Connection
-  /** @internal Created on the first message. */ inbox: Inbox | undefined = undefined
-  /** @internal The place this connection holds in the gate's admission. */ slot: Slot | undefined = undefined
-  /** @internal Whether a uid was ever bound (the login timeout then no longer applies). */ loggedIn = false
-  /** @internal The protocol's handshake (MQTT CONNECT) is not done yet (see `connectTimeout`). */ handshakePending = false
-  /** @internal Nothing received for this long closes the connection (protocol keep-alive); 0: only `idleTimeout`. */ keepAliveMs = 0
-  /** @internal This connection's login attempt holds a login token of its IP (given back on bind). */ loginToken = false
-  /** @internal [session] Made on first use. */ settingsValue: SessionSettings | undefined = undefined
-  /** @internal [history] Set when the client asked for positions (`bind(uid, { resume })`). */ tracker: Tracker | undefined = undefined
+  /** @internal The socket side (the pipeline's connection); only the agent and the gate's lifecycle drive it. */
+  readonly conn: Connection
+  /** @internal Kept by this node's index. */
+  readonly place: Place
   private readonly host: AgentHost
   private readonly parentLog: Logger
   private childLog: Logger | undefined
   private state = State.Open
   private reason: CloseReason | undefined
+  /** [session] Made on first use. */
+  private settingsValue: SessionSettings | undefined = undefined
   /** Messages waiting for the socket to drain, from `outHead` on; undefined while the socket keeps up. */
   private outq: Array<OutboundMessage | undefined> | undefined = undefined
   private outHead = 0
   /** Bytes of the frames in `outq`. */
   private outBytes = 0
 
-  constructor (id: string, conn: Connection, host: AgentHost, log: Logger) {
+  constructor (id: string, conn: Connection, host: AgentHost, log: Logger, place: Place) {
     this.id = id
     this.conn = conn
+    this.place = place
     this.transport = conn.transport
     this.protocol = conn.protocol
     this.remoteAddress = conn.remoteAddress
@@ -154,11 +159,11 @@ export class Agent<M extends object = DefaultMessages> {
 
   /** The uid bound at login, if any. */
   get uid (): string | undefined {
-    return this.uidValue
+    return this.place.uid
   }
 
   get rooms (): ReadonlySet<string> {
-    return this.roomSet ?? noRooms
+    return this.place.rooms ?? noRooms
   }
 
   get isOpen (): boolean {
@@ -176,6 +181,11 @@ export class Agent<M extends object = DefaultMessages> {
    */
   get settings (): SessionSettings {
     return (this.settingsValue ??= this.host.settingsFor?.(this) ?? new SessionSettings(settingsDefaults, () => {}))
+  }
+
+  /** @internal [session] Whether this connection has settings (without making them). */
+  get hasSettings (): boolean {
+    return this.settingsValue !== undefined && this.settingsValue.size > 0
   }
 
   /** Why the connection closed (set once closing starts). */
@@ -278,28 +288,16 @@ export class Agent<M extends object = DefaultMessages> {
     this.host.leave(this, room)
   }
 
-  /** @internal Called by the transport for every inbound payload. */
-  receive (payload: Buffer, wireBytes: number): void {
-    if (this.state !== State.Open) return
-    this.msgsIn++
-    this.host.counters.msgsIn++
-    this.received(wireBytes)
-    this.host.receive(this, payload)
-  }
-
-  /** @internal A protocol decoded one message itself (MQTT PUBLISH): counted, then checked and queued. */
-  receiveDecoded (def: MessageDef, body: unknown, wireBytes: number): boolean {
-    if (this.state !== State.Open) return false
-    this.msgsIn++
-    this.host.counters.msgsIn++
-    this.received(wireBytes)
-    return this.host.dispatch(this, def, body)
-  }
-
-  /** @internal Inbound bytes that carry no message (a protocol's control packets). */
-  received (wireBytes: number): void {
+  /**
+   * @internal Inbound bytes, counted: `messages` of them carried a message (0 for
+   * a protocol's control packets). Keeps the idle timer fresh.
+   */
+  countIn (wireBytes: number, messages: 0 | 1): void {
+    const counters = this.host.counters
+    this.msgsIn += messages
+    counters.msgsIn += messages
     this.bytesIn += wireBytes
-    this.host.counters.bytesIn += wireBytes
+    counters.bytesIn += wireBytes
     this.lastSeen = Date.now()
   }
 

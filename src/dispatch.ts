@@ -3,7 +3,7 @@ import type { Agent, GateCounters } from './agent.js'
 import { CloseCode, clampCloseReason } from './close-codes.js'
 import type { Processor } from './codec/processor.js'
 import { Inbox } from './inbox.js'
-import type { Admission } from './limits/admission.js'
+import type { LoginThrottle } from './limits/login-throttle.js'
 import type { LogLimiter } from './limits/log-limiter.js'
 import { TokenBucket } from './limits/token-bucket.js'
 import type { MessageDef } from './messages.js'
@@ -21,7 +21,7 @@ export interface DispatchHost {
   readonly options: NormalizedCoreOptions
   readonly processor: Processor
   readonly counters: GateCounters
-  readonly admission: Admission
+  readonly logins: LoginThrottle
   readonly logLimiter: LogLimiter
   readonly observer: GateObserver | undefined
 }
@@ -30,32 +30,34 @@ export interface DispatchHost {
  * The inbound half of the pipeline, after a protocol found a message: decode
  * (leaf payloads), check the schema, queue per connection (order, backpressure,
  * `msgRate`), login policy and throttle, then the handler, timed for the
- * observer. Bad input closes the connection with its code.
+ * observer. Bad input closes the connection with its code. Each connection's
+ * queue is kept here, from its first message until it closes (`forget`).
  */
 export class Dispatch {
   private readonly host: DispatchHost
+  private readonly inboxes = new Map<Agent, Inbox>()
 
   constructor (host: DispatchHost) {
     this.host = host
   }
 
-  /**
-   * A login attempt (a login message, or credentials a protocol got at connect)
-   * on a connection without a uid takes a token of its IP, which a successful
-   * bind gives back. Returns 0 when it may go on, else the ms to wait (counted
-   * as a throttled login).
-   */
-  loginAttempt (agent: Agent): number {
-    if (agent.uidValue !== undefined || agent.loginToken) return 0
-    const wait = this.host.admission.loginWait(agent.remoteAddress, Date.now())
-    if (wait > 0) {
-      this.host.counters.loginsThrottled++
-      return wait
-    }
-    if (this.host.options.loginRatePerIp > 0) agent.loginToken = true
-    return 0
+  /** Whether the connection's handlers are working (its reading may then be paused by us). */
+  busy (agent: Agent): boolean {
+    return this.inboxes.get(agent)?.busy === true
   }
 
+  /** Messages waiting in the connection's queue (not counting the one running). */
+  queued (agent: Agent): number {
+    return this.inboxes.get(agent)?.size ?? 0
+  }
+
+  /** The connection is gone: its waiting messages are dropped. */
+  forget (agent: Agent): void {
+    this.inboxes.get(agent)?.clear()
+    this.inboxes.delete(agent)
+  }
+
+  /** One whole payload in the gate's encoding: decoded, then as `dispatch`. */
   receive (agent: Agent, payload: Buffer): void {
     let def: MessageDef
     let body: unknown
@@ -79,7 +81,13 @@ export class Dispatch {
     }
     // The login check runs in the queue (see `run`), so that a message sent right
     // behind a login sees the login, whose handler may still be running now.
-    (agent.inbox ??= this.createInbox(agent)).push(def, body)
+    let inbox = this.inboxes.get(agent)
+    if (inbox === undefined) {
+      if (!agent.isOpen) return false
+      inbox = this.createInbox(agent)
+      this.inboxes.set(agent, inbox)
+    }
+    inbox.push(def, body)
     return true
   }
 
@@ -120,12 +128,12 @@ export class Dispatch {
 
   private run (agent: Agent, def: MessageDef, body: unknown): void | Promise<void> {
     if (!agent.isOpen) return
-    if (def.needsLogin && agent.uidValue === undefined) {
+    if (def.needsLogin && agent.uid === undefined) {
       this.reject(agent, new ProtocolError('GATE_LOGIN_REQUIRED', CloseCode.UNAUTHORIZED, `"${def.name}" needs login`))
       return
     }
     if (def.login) {
-      const wait = this.loginAttempt(agent)
+      const wait = this.host.logins.attempt(agent)
       if (wait > 0) return new Promise<void>(resolve => setTimeout(resolve, wait)).then(() => this.run(agent, def, body))
     }
     if (def.handler === undefined) {

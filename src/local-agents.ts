@@ -1,25 +1,25 @@
-import type { Agent } from './agent.js'
+import type { Agent, Place } from './agent.js'
 import type { ConnectionInfo } from './answers.js'
-import type { OutboundMessage } from './codec/outbound.js'
-import type { Position } from './history/store.js' // [history]
 
 export type { ConnectionInfo } from './answers.js'
 
-/** Who to kick. */
-export interface KickTarget {
-  uids?: readonly string[]
-  agents?: readonly string[]
-  /** Spare this connection (the one that just logged in under `replace`). */
-  except?: string
+/** Each connection's place, written here only. */
+class Entry implements Place {
+  uid: string | undefined = undefined
+  rooms: Set<string> | undefined = undefined
+  everBound = false
 }
 
 /**
- * This node's connections, indexed by id, uid and room. Everything here is
- * synchronous and local; the directories build cluster answers on top of it.
+ * This node's connections, indexed by id, uid and room. It is the one owner of
+ * each connection's uid and rooms (the agent's `Place`): a change goes through
+ * here, so the index and the agents agree. Everything is synchronous and local;
+ * operations (`src/operations.ts`) and the directories build on it.
  */
 export class LocalAgents {
   readonly nodeId: string
   private readonly byId = new Map<string, Agent>()
+  private readonly entries = new WeakMap<Agent, Entry>()
   private readonly byUid = new Map<string, Set<Agent>>()
   private readonly byRoom = new Map<string, Set<Agent>>()
   private sortedUids: string[] | undefined
@@ -47,22 +47,28 @@ export class LocalAgents {
     return Object.fromEntries(this.byProtocol)
   }
 
-  add (agent: Agent): void {
+  /** Makes a connection's agent with its place (`make`), and indexes it. */
+  add<A extends Agent<any>> (make: (place: Place) => A): A {
+    const entry = new Entry()
+    const agent = make(entry)
+    this.entries.set(agent, entry)
     this.byId.set(agent.id, agent)
     if (agent.transport === 'tcp') this.tcp++
     this.byProtocol.set(agent.protocol, (this.byProtocol.get(agent.protocol) ?? 0) + 1)
+    return agent
   }
 
   /**
-   * Takes the agent out of every index (id, uid, rooms). The agent itself keeps its
-   * uid and rooms, so disconnect hooks see it as it was when it closed.
+   * Takes the agent out of every index (id, uid, rooms). Its place keeps the uid
+   * and rooms, so disconnect hooks see it as it was when it closed.
    */
   remove (agent: Agent): void {
     if (!this.byId.delete(agent.id)) return
     if (agent.transport === 'tcp') this.tcp--
     this.byProtocol.set(agent.protocol, this.byProtocol.get(agent.protocol)! - 1)
-    if (agent.roomSet) for (const room of agent.roomSet) this.unindex(this.byRoom, room, agent)
-    if (agent.uidValue !== undefined && this.unindex(this.byUid, agent.uidValue, agent)) this.sortedUids = undefined
+    const entry = this.entries.get(agent)!
+    if (entry.rooms !== undefined) for (const room of entry.rooms) this.unindex(this.byRoom, room, agent)
+    if (entry.uid !== undefined && this.unindex(this.byUid, entry.uid, agent)) this.sortedUids = undefined
   }
 
   /** Deletes `agent` from `index[key]`; returns true when that emptied the key. */
@@ -71,6 +77,11 @@ export class LocalAgents {
     if (set === undefined || !set.delete(agent) || set.size > 0) return false
     index.delete(key)
     return true
+  }
+
+  /** The entry of an agent still indexed here (not removed). */
+  private indexed (agent: Agent): Entry | undefined {
+    return this.byId.get(agent.id) === agent ? this.entries.get(agent) : undefined
   }
 
   get (id: string): Agent | undefined {
@@ -93,9 +104,16 @@ export class LocalAgents {
     return this.byRoom.keys()
   }
 
-  /** Indexes `agent` under `uid`; returns true when it is the uid's first connection here. */
-  bind (agent: Agent, uid: string): boolean {
-    agent.uidValue = uid
+  /**
+   * Binds `uid` to an indexed agent (it must have none: unbind first). Returns
+   * true when it is the uid's first connection here, undefined when the agent is
+   * not indexed (closed).
+   */
+  bind (agent: Agent, uid: string): boolean | undefined {
+    const entry = this.indexed(agent)
+    if (entry === undefined) return undefined
+    entry.uid = uid
+    entry.everBound = true
     let set = this.byUid.get(uid)
     const first = set === undefined
     if (set === undefined) {
@@ -109,23 +127,21 @@ export class LocalAgents {
 
   /** Removes `agent`'s uid; returns the uid and whether it was the last connection of it here. */
   unbind (agent: Agent): { uid: string, last: boolean } | undefined {
-    const uid = agent.uidValue
     // A removed (closed) agent keeps its uid for the disconnect hooks.
-    if (uid === undefined || !this.byId.has(agent.id)) return undefined
-    agent.uidValue = undefined
-    const set = this.byUid.get(uid)
-    set?.delete(agent)
-    const last = set === undefined || set.size === 0
-    if (last) {
-      this.byUid.delete(uid)
-      this.sortedUids = undefined
-    }
+    const entry = this.indexed(agent)
+    const uid = entry?.uid
+    if (entry === undefined || uid === undefined) return undefined
+    entry.uid = undefined
+    const last = this.unindex(this.byUid, uid, agent)
+    if (last) this.sortedUids = undefined
     return { uid, last }
   }
 
-  /** Returns true when the agent was not in the room yet. */
+  /** Returns true when the agent was not in the room yet (and is indexed). */
   join (agent: Agent, room: string): boolean {
-    const rooms = (agent.roomSet ??= new Set())
+    const entry = this.indexed(agent)
+    if (entry === undefined) return false
+    const rooms = (entry.rooms ??= new Set())
     if (rooms.has(room)) return false
     rooms.add(room)
     let set = this.byRoom.get(room)
@@ -139,13 +155,10 @@ export class LocalAgents {
 
   /** Returns true when the agent was in the room. */
   leave (agent: Agent, room: string): boolean {
-    if (!this.byId.has(agent.id) || agent.roomSet?.delete(room) !== true) return false
-    if (agent.roomSet.size === 0) agent.roomSet = undefined
-    const set = this.byRoom.get(room)
-    if (set !== undefined) {
-      set.delete(agent)
-      if (set.size === 0) this.byRoom.delete(room)
-    }
+    const entry = this.indexed(agent)
+    if (entry?.rooms?.delete(room) !== true) return false
+    if (entry.rooms.size === 0) entry.rooms = undefined
+    this.unindex(this.byRoom, room, agent)
     return true
   }
 
@@ -163,68 +176,8 @@ export class LocalAgents {
       remoteAddress: agent.remoteAddress,
       connectedAt: new Date(agent.connectedAt).toISOString(),
       // [session] settings, when the connection has any
-      ...(agent.settingsValue !== undefined && agent.settingsValue.size > 0 ? { settings: agent.settingsValue.toJSON() } : {})
+      ...(agent.hasSettings ? { settings: agent.settings.toJSON() } : {})
     }
-  }
-
-  /** [session] Updates the settings of every connection of `uid` here; returns how many. */
-  updateSettings (uid: string, set: Record<string, string>, remove: readonly string[]): number {
-    let n = 0
-    for (const agent of this.byUid.get(uid) ?? []) {
-      if (!agent.isOpen) continue
-      agent.settings.update(set, remove)
-      n++
-    }
-    return n
-  }
-
-  /** Writes `msg` to every connection of these uids; returns how many took it. */
-  pushToUids (uids: Iterable<string>, msg: OutboundMessage, positions?: ReadonlyMap<string, Position>): number {
-    let n = 0
-    for (const uid of uids) {
-      const set = this.byUid.get(uid)
-      if (set === undefined) continue
-      // [history] connections that asked for positions get the message in order, with its position
-      const pos = positions?.get(uid)
-      for (const agent of set) if (pos !== undefined && agent.tracker !== undefined ? agent.tracker.offer(msg, pos) : agent.write(msg)) n++
-    }
-    return n
-  }
-
-  pushToRoom (room: string, msg: OutboundMessage): number {
-    let n = 0
-    const set = this.byRoom.get(room)
-    if (set !== undefined) for (const agent of set) if (agent.write(msg)) n++
-    return n
-  }
-
-  broadcast (msg: OutboundMessage, loggedInOnly: boolean): number {
-    let n = 0
-    for (const agent of this.byId.values()) {
-      if (loggedInOnly && agent.uidValue === undefined) continue
-      if (agent.write(msg)) n++
-    }
-    return n
-  }
-
-  /** Closes the targeted open connections; returns how many were closed. */
-  kick (target: KickTarget, code: number, reason: string): number {
-    const victims = new Set<Agent>()
-    for (const uid of target.uids ?? []) {
-      const set = this.byUid.get(uid)
-      if (set !== undefined) for (const agent of set) victims.add(agent)
-    }
-    for (const id of target.agents ?? []) {
-      const agent = this.byId.get(id)
-      if (agent !== undefined) victims.add(agent)
-    }
-    let n = 0
-    for (const agent of victims) {
-      if (agent.id === target.except || !agent.isOpen) continue
-      agent.close(code, reason)
-      n++
-    }
-    return n
   }
 }
 

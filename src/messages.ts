@@ -2,26 +2,9 @@ import type { Static, TSchema } from '@sinclair/typebox'
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
 import type { Agent } from './agent.js'
 import { GateError } from './errors.js'
-import type { AnyMessages } from './message-map.js'
+import type { DefaultMessages } from './message-map.js'
 
-export type { AnyMessages, MessageBodies, MessageName } from './message-map.js'
-
-/**
- * The application's messages: name -> body type. Empty, any name and any body
- * compile. Extend it by declaration merging, and `agent.send`, `gate.pushToUids`,
- * `gate.pushToRoom`, `gate.broadcast` and `gate.message` accept only these names,
- * each with its own body:
- *
- * ```ts
- * declare module 'fastify-gate' {
- *   interface GateMessages extends MessageBodies<typeof schemas> {}
- * }
- * ```
- */
-export interface GateMessages {}
-
-/** `GateMessages` once the application has extended it, else `AnyMessages`. */
-export type DefaultMessages = keyof GateMessages extends never ? AnyMessages : GateMessages
+export type { AnyMessages, DefaultMessages, GateMessages, MessageBodies, MessageName } from './message-map.js'
 
 /** A message handler: one call per inbound message, in order per connection. */
 export type Handler<T = unknown, M extends object = DefaultMessages> = (msg: T, agent: Agent<M>) => void | Promise<void>

@@ -1,6 +1,6 @@
 /**
  * The gate's per-message JavaScript, without sockets: a heartbeat through
- * `Agent.receive` (decode, schema check, inbox, handler, encode, frame) into a
+ * the protocol peer (`peer.receive`: decode, schema check, inbox, handler, encode, frame) into a
  * connection that only counts, beside the bare baseline's same work, with and
  * without the metrics observer, and with the per-connection rate limiter
  * (`msgRate`, set high enough never to bind) against none. Sockets and the kernel are left out, so this
@@ -42,7 +42,8 @@ async function gateNsPerMsg (metrics: boolean, transport: 'ws' | 'tcp', rateLimi
   const agent = gate.accept(conn)
   if (typeof agent === 'string') throw new Error(`refused: ${agent}`)
   const t = process.hrtime.bigint()
-  for (let i = 0; i < n; i++) agent.receive(payload, payload.length)
+  const peer = gate.peerOf(agent)
+  for (let i = 0; i < n; i++) peer.receive(payload, payload.length)
   const ns = Number(process.hrtime.bigint() - t) / n
   await gate.close()
   return ns

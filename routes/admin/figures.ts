@@ -25,7 +25,7 @@ const figures: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: FiguresAnswer, ...errors(401, 503) }
     })
   }, async () => {
-    const [stats, cluster] = await Promise.all([app.gate.stats(), app.gate.directory.figures()])
+    const [stats, cluster] = await Promise.all([app.gate.stats(), app.gate.figures()])
     const missing = [...new Set([...(stats.missingNodes ?? []), ...(cluster.missingNodes ?? [])])].sort()
     const answer: Static<typeof FiguresAnswer> = { stats, latencyBounds: [...LATENCY_BOUNDS], total: totalFigures(cluster.nodes), nodes: cluster.nodes }
     if (stats.partial === true || cluster.partial === true) Object.assign(answer, { partial: true, missingNodes: missing })

@@ -163,7 +163,7 @@ export class NodePresence {
   private snapshot (): Snapshot {
     const bound: Snapshot['bound'] = []
     for (const agent of this.local.all()) {
-      if (agent.uidValue !== undefined) bound.push([agent.id, agent.uidValue, JSON.stringify(this.local.info(agent))])
+      if (agent.uid !== undefined) bound.push([agent.id, agent.uid, JSON.stringify(this.local.info(agent))])
     }
     return { ...this.local.transports, protocols: this.local.protocols, bound }
   }

@@ -1,62 +1,62 @@
 import type { Agent } from '../agent.js'
-import type { OutboundMessage } from '../codec/outbound.js'
-import type { Delivery, GateStats, KickResult, UserConnections, UsersPage } from '../answers.js'
+import type { GateStats, UserConnections, UsersPage } from '../answers.js'
 import type { NodeFigures } from '../figures/schema.js'
-import type { KickTarget } from '../local-agents.js'
-import type { ClusterAnswer } from '../answers.js'
-import type { HistoryStore, Position } from '../history/store.js' // [history]
+import type { LocalAgents } from '../local-agents.js'
+import type { FiguresQuestion, Operation, RemoteShare } from '../operations/operation.js'
+import type { HistoryStore } from '../history/store.js' // [history]
 import type { NormalizedHistoryOptions } from '../history/options.js' // [history]
 import type { SessionStore } from '../session/store.js' // [session]
-import type { SettingsResult } from '../answers.js' // [session]
 
 export type { ClusterAnswer, Delivery, GateStats, KickResult, UserConnections, UsersPage } from '../answers.js'
 
-/** Every node's live figures; a node without a reporter is missing. */
-export interface ClusterFigures extends ClusterAnswer {
-  nodes: NodeFigures[]
+/** A change of this node's presence, reported after its index changed. */
+export type PresenceChange =
+  | { readonly kind: 'connected', readonly agent: Agent }
+  /** `uid`: the uid it had, if any. */
+  | { readonly kind: 'disconnected', readonly agent: Agent, readonly uid: string | undefined }
+  /** Also sent again when what the connection publishes changed (its settings). */
+  | { readonly kind: 'bound', readonly agent: Agent, readonly uid: string }
+  | { readonly kind: 'unbound', readonly agent: Agent, readonly uid: string }
+
+/** What a directory gets of this node: its connections, and what it does when another node asks. */
+export interface LocalNode {
+  readonly nodeId: string
+  /** This node's index (read only). */
+  readonly agents: LocalAgents
+  /** Does another node's operation with this node's connections; returns how many it reached. */
+  run (op: Operation): number
+  /** This node's live figures, undefined without a reporter (the dashboard's sampler). */
+  figures (): NodeFigures | undefined
 }
 
 /**
- * Where agents live. The gate tells the directory about its own connections as
- * they change, and asks it every cluster-wide question. `LocalDirectory` answers
- * from this node's memory; the Redis directory answers for the whole cluster.
- * `app.gate` and the admin routes only ever talk to this interface.
+ * Where agents live, beyond this node (the shape of @fastify/rate-limit's
+ * store): it keeps presence and asks the other nodes to do their share of an
+ * operation. The gate does this node's share itself. `LocalDirectory` is the
+ * single node (presence from memory, no other node); `RedisDirectory` keeps
+ * presence in Redis and reaches the other nodes over Redis pub/sub.
  */
-export interface AgentDirectory {
+export interface Directory {
   readonly mode: 'local' | 'cluster'
   start (): Promise<void>
   /** Removes this node's presence and releases resources. */
   stop (): Promise<void>
-
-  // Local changes, reported synchronously by the gate (after its index changed).
-  added (agent: Agent): void
-  removed (agent: Agent, uid: string | undefined, lastOfUid: boolean): void
-  bound (agent: Agent, uid: string, firstOfUid: boolean): void
-  unbound (agent: Agent, uid: string, lastOfUid: boolean): void
-  joined (agent: Agent, room: string): void
-  left (agent: Agent, room: string): void
-
-  // Cluster-wide questions and operations.
-  isOnline (uid: string): Promise<boolean>
+  /** This node's presence changed. */
+  changed (change: PresenceChange): void
+  /** Cluster-wide counts. */
   stats (): Promise<GateStats>
   /** Online uids in a stable order, a page at a time; with `prefix`, only the uids that start with it. */
-  users (offset: number, limit: number, prefix?: string): Promise<UsersPage>
+  users (offset: number, limit: number, prefix: string): Promise<UsersPage>
   /** `null` when the uid has no connection anywhere. */
   user (uid: string): Promise<UserConnections | null>
-  /** [history] `positions`: each stored uid's position of `msg`, for the connections that track them. */
-  pushToUids (uids: readonly string[], msg: OutboundMessage, positions?: ReadonlyMap<string, Position>): Promise<Delivery>
-  pushToRoom (room: string, msg: OutboundMessage): Promise<Delivery>
-  broadcast (msg: OutboundMessage, loggedInOnly: boolean): Promise<Delivery>
-  kick (target: KickTarget, code: number, reason: string): Promise<KickResult>
+  /** The other nodes' share of an operation (or their answers to a question); never rejects. */
+  remote (op: Operation | FiguresQuestion): Promise<RemoteShare>
+  /** [history] [session] Stores kept beside the presence (default: memory). */
+  stores? (): DirectoryStores
+}
 
-  /** What this node answers when asked for its live figures (the dashboard sets it). */
-  reporter: (() => NodeFigures) | undefined
-  /** Every live node's figures, this node's first. */
-  figures (): Promise<ClusterFigures>
-  /** [history] The history store of this directory (default: memory). */
-  historyStore? (opts: NormalizedHistoryOptions): HistoryStore
-  /** [session] Sets and removes settings of every connection of `uid`, on every node. */
-  updateSettings (uid: string, set: Record<string, string>, remove: readonly string[]): Promise<SettingsResult>
-  /** [session] The session store of this directory (default: memory). */
-  sessionStore? (): SessionStore
+/** [history] [session] Stores a directory offers (the cluster's: in its Redis). */
+export interface DirectoryStores {
+  history (opts: NormalizedHistoryOptions): HistoryStore
+  session (): SessionStore
 }

@@ -1,31 +1,24 @@
-import type { OutboundMessage } from '../codec/outbound.js'
-import type { KickTarget, LocalAgents } from '../local-agents.js'
-import type { NodeFigures } from '../figures/schema.js'
-import type { Position } from '../history/store.js'
-import type { AgentDirectory, ClusterFigures, Delivery, GateStats, KickResult, UserConnections, UsersPage } from './directory.js'
-import type { SettingsResult } from '../answers.js'
+import type { GateStats, UserConnections, UsersPage } from '../answers.js'
+import type { LocalAgents } from '../local-agents.js'
+import type { RemoteShare } from '../operations/operation.js'
+import type { Directory, LocalNode } from './directory.js'
 
-/** The single-node directory: every answer comes from this node's memory. */
-export class LocalDirectory implements AgentDirectory {
+/** The single-node directory: presence is this node's memory, and there is no other node to ask. */
+export class LocalDirectory implements Directory {
   readonly mode = 'local' as const
-  reporter: (() => NodeFigures) | undefined = undefined
   private readonly local: LocalAgents
 
-  constructor (local: LocalAgents) {
-    this.local = local
+  constructor (node: LocalNode) {
+    this.local = node.agents
   }
 
   async start (): Promise<void> {}
   async stop (): Promise<void> {}
-  added (): void {}
-  removed (): void {}
-  bound (): void {}
-  unbound (): void {}
-  joined (): void {}
-  left (): void {}
+  /** The index is the presence. */
+  changed (): void {}
 
-  async isOnline (uid: string): Promise<boolean> {
-    return this.local.agentsOf(uid) !== undefined
+  async remote (): Promise<RemoteShare> {
+    return { n: 0 }
   }
 
   async stats (): Promise<GateStats> {
@@ -52,31 +45,6 @@ export class LocalDirectory implements AgentDirectory {
     const set = this.local.agentsOf(uid)
     if (set === undefined) return null
     return { uid, connections: [...set].map(agent => this.local.info(agent)) }
-  }
-
-  async pushToUids (uids: readonly string[], msg: OutboundMessage, positions?: ReadonlyMap<string, Position>): Promise<Delivery> {
-    return { delivered: this.local.pushToUids(new Set(uids), msg, positions) }
-  }
-
-  async pushToRoom (room: string, msg: OutboundMessage): Promise<Delivery> {
-    return { delivered: this.local.pushToRoom(room, msg) }
-  }
-
-  async broadcast (msg: OutboundMessage, loggedInOnly: boolean): Promise<Delivery> {
-    return { delivered: this.local.broadcast(msg, loggedInOnly) }
-  }
-
-  async kick (target: KickTarget, code: number, reason: string): Promise<KickResult> {
-    return { kicked: this.local.kick(target, code, reason) }
-  }
-
-  async updateSettings (uid: string, set: Record<string, string>, remove: readonly string[]): Promise<SettingsResult> {
-    return { updated: this.local.updateSettings(uid, set, remove) }
-  }
-
-  async figures (): Promise<ClusterFigures> {
-    const mine = this.reporter?.()
-    return mine === undefined ? { nodes: [], partial: true, missingNodes: [this.local.nodeId] } : { nodes: [mine] }
   }
 }
 

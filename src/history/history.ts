@@ -12,25 +12,9 @@ import { formatPosition, parsePosition } from './store.js'
 import { Tracker, type TrackerHost } from './tracker.js'
 import type { HistoryPage } from './page.js'
 import { GateError } from '../errors.js'
+import type { Recovery } from './recovery.js'
 
-/** `agent.bind(uid, { resume })`: ask for positions, and for the messages missed since `resume`. */
-export interface BindOptions {
-  /**
-   * The last position the client saw (`"<epoch>:<offset>"`), or `''` when it has
-   * none yet (first login). Either way the connection gets positions from now on.
-   */
-  resume?: string
-}
-
-/** What a resume found (the application tells its client). */
-export interface Recovery {
-  /** True when every message after the client's position was replayed: no cap, expiry or lost stream got in the way. */
-  recovered: boolean
-  /** Messages replayed, sent before this resolved. */
-  replayed: number
-  /** The position after the replay: what the client resumes from if nothing else arrives. */
-  pos: string
-}
+export type { BindOptions, Recovery } from './recovery.js'
 
 /** Longest position token: an epoch (8 characters here, at most 15 from other stores), ':' and up to 16 digits. */
 export const MAX_POSITION_LENGTH = 32
@@ -49,6 +33,8 @@ export class History implements TrackerHost {
   readonly opts: NormalizedHistoryOptions
   store: HistoryStore | undefined
   private readonly positioners = new Map<string, AddPosition>()
+  /** The connections that asked for positions, from their resume until unbind or close. */
+  private readonly trackers = new Map<Agent<any>, Tracker>()
   private readonly framing: Pick<FramingOptions, 'lenMsgLen' | 'littleEndian'>
   private readonly log: GateLogger
   private cache: { msg: OutboundMessage, token: string, out: OutboundMessage } | undefined
@@ -121,8 +107,9 @@ export class History implements TrackerHost {
    */
   async resume (agent: Agent<any>, uid: string, token: string): Promise<Recovery> {
     const store = this.store
+    this.detach(agent)
     const tracker = new Tracker(agent, uid, this)
-    agent.tracker = tracker
+    this.trackers.set(agent, tracker)
     if (store === undefined) {
       tracker.live()
       return { recovered: false, replayed: 0, pos: '' }
@@ -205,10 +192,20 @@ export class History implements TrackerHost {
     return page
   }
 
+  /**
+   * A live message stored at `pos` for one connection of its uid: in order and
+   * with its position when the connection tracks positions, else as it is.
+   * Returns whether it was written (or kept to be written in turn).
+   */
+  offer (agent: Agent<any>, msg: OutboundMessage, pos: Position): boolean {
+    const tracker = this.trackers.get(agent)
+    return tracker !== undefined ? tracker.offer(msg, pos) : agent.write(msg)
+  }
+
   /** The connection's positions end (unbind, close). */
   detach (agent: Agent<any>): void {
-    agent.tracker?.stop()
-    agent.tracker = undefined
+    this.trackers.get(agent)?.stop()
+    this.trackers.delete(agent)
   }
 
   sweep (now: number): void {

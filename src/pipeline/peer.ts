@@ -6,40 +6,56 @@ import type { NormalizedCoreOptions } from '../options.js'
 import type { ProtocolError } from '../protocol-error.js'
 import type { Credentials, ProtocolPeer } from '../protocol/protocol.js'
 
-/** What a peer needs from the gate. */
-export interface PeerHost {
+/** The parts of the gate a protocol session reaches through its peer. */
+export interface PeerParts {
   readonly options: NormalizedCoreOptions
   readonly messages: MessageRegistry
   readonly processor: Processor
-  reject (agent: Agent<any>, err: ProtocolError): void
-  authenticateAgent (agent: Agent<any>, credentials: Credentials): Promise<boolean>
+  readonly dispatch: {
+    receive (agent: Agent, payload: Buffer): void
+    dispatch (agent: Agent, def: MessageDef, body: unknown): boolean
+    reject (agent: Agent, err: ProtocolError): void
+  }
+  readonly membership: { authenticate (agent: Agent, credentials: Credentials): Promise<boolean> }
+  readonly lifecycle: {
+    handshake (agent: Agent, pending: boolean): void
+    keepAlive (agent: Agent, ms: number): void
+  }
 }
 
-/** A protocol session's handle on its connection. */
+/**
+ * A protocol session's handle on its connection: where the protocol's
+ * messages enter the gate. Each is counted on the agent, then goes to
+ * dispatch (decode, schema, queue, handler).
+ */
 export class Peer implements ProtocolPeer {
   readonly agent: Agent<any>
-  private readonly host: PeerHost
+  private readonly parts: PeerParts
 
-  constructor (host: PeerHost, agent: Agent<any>) {
-    this.host = host
+  constructor (parts: PeerParts, agent: Agent<any>) {
+    this.parts = parts
     this.agent = agent
   }
 
   get transport (): Agent['transport'] { return this.agent.transport }
-  get options (): NormalizedCoreOptions { return this.host.options }
-  get messages (): MessageRegistry { return this.host.messages }
-  get processor (): Processor { return this.host.processor }
+  get options (): NormalizedCoreOptions { return this.parts.options }
+  get messages (): MessageRegistry { return this.parts.messages }
+  get processor (): Processor { return this.parts.processor }
 
   receive (payload: Buffer, wireBytes: number): void {
-    this.agent.receive(payload, wireBytes)
+    if (!this.agent.isOpen) return
+    this.agent.countIn(wireBytes, 1)
+    this.parts.dispatch.receive(this.agent, payload)
   }
 
   deliver (def: MessageDef, body: unknown, wireBytes: number): boolean {
-    return this.agent.receiveDecoded(def, body, wireBytes)
+    if (!this.agent.isOpen) return false
+    this.agent.countIn(wireBytes, 1)
+    return this.parts.dispatch.dispatch(this.agent, def, body)
   }
 
   received (wireBytes: number): void {
-    this.agent.received(wireBytes)
+    this.agent.countIn(wireBytes, 0)
   }
 
   sendRaw (bytes: Buffer): boolean {
@@ -47,18 +63,18 @@ export class Peer implements ProtocolPeer {
   }
 
   reject (err: ProtocolError): void {
-    this.host.reject(this.agent, err)
+    this.parts.dispatch.reject(this.agent, err)
   }
 
   async authenticate (credentials: Credentials): Promise<boolean> {
-    return await this.host.authenticateAgent(this.agent, credentials)
+    return await this.parts.membership.authenticate(this.agent, credentials)
   }
 
   handshake (pending: boolean): void {
-    this.agent.handshakePending = pending
+    this.parts.lifecycle.handshake(this.agent, pending)
   }
 
   keepAlive (ms: number): void {
-    this.agent.keepAliveMs = ms
+    this.parts.lifecycle.keepAlive(this.agent, ms)
   }
 }

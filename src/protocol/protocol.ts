@@ -5,9 +5,9 @@ import type { Refusal } from '../limits/admission.js'
 import type { MessageDef, MessageRegistry } from '../messages.js'
 import type { NormalizedCoreOptions } from '../options.js'
 import type { ProtocolError } from '../protocol-error.js'
+import type { Transport } from '../transport/kind.js'
 
-/** How the bytes arrive: a byte stream (TCP, TLS) or WebSocket messages. */
-export type Transport = 'ws' | 'tcp'
+export type { Transport } from '../transport/kind.js'
 
 /**
  * A wire protocol (mqant's custom agent): per connection it turns bytes into

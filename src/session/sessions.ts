@@ -69,7 +69,7 @@ export class Sessions {
     this.lastTouch = now
     if (store instanceof MemorySessionStore) store.sweep(now)
     const active = new Set<string>()
-    for (const agent of agents) if (agent.uid !== undefined && agent.lastSeen >= since && (agent.settingsValue?.size ?? 0) > 0) active.add(agent.uid)
+    for (const agent of agents) if (agent.uid !== undefined && agent.lastSeen >= since && agent.hasSettings) active.add(agent.uid)
     for (const uid of active) store.touch(uid, this.opts.ttl).catch((err: unknown) => this.log.debug({ err, uid }, 'session touch failed'))
   }
 }

@@ -71,7 +71,7 @@ test('while Redis is down the nodes serve their own connections; when it comes b
   for (const client of [bob, carol]) assert.equal((await client.nextOf('Echo')).body.text, 'down')
   const kicked = await settles(t, 'kick', a.app.gate.kick({ uids: ['bob'] }))
   assert.deepEqual(kicked, { status: 'fulfilled', value: { kicked: 0, partial: true } })
-  assert.equal(await a.app.gate.directory.isOnline('bob'), false, 'isOnline answers from this node alone')
+  assert.equal(await a.app.gate.isOnline('bob'), false, 'isOnline answers from this node alone')
 
   const restartedAt = Date.now()
   await redis.restart()

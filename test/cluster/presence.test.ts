@@ -47,8 +47,8 @@ test('stats, users and user answer for the whole cluster; a uid on two nodes cou
   }
   assert.deepEqual(u2.connections.map(conn => conn.id).sort(), [...a.app.gate.agentsOf('u2'), ...b.app.gate.agentsOf('u2')].map(agent => agent.id).sort())
   assert.equal(await a.app.gate.user('nobody'), null)
-  assert.equal(await a.app.gate.directory.isOnline('u4'), true)
-  assert.equal(await a.app.gate.directory.isOnline('nobody'), false)
+  assert.equal(await a.app.gate.isOnline('u4'), true)
+  assert.equal(await a.app.gate.isOnline('nobody'), false)
 
   // u2 leaves node a: still online through b, still counted once.
   await clients[1].close()

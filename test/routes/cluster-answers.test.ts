@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import type { OutboundMessage } from '../../src/codec/outbound.js'
-import type { Delivery, GateStats, KickResult, UserConnections, UsersPage } from '../../src/directory/directory.js'
+import type { GateStats, UserConnections, UsersPage } from '../../src/directory/directory.js'
 import { LocalDirectory } from '../../src/directory/local.js'
 import { GateError } from '../../src/errors.js'
-import type { KickTarget } from '../../src/local-agents.js'
+import type { RemoteShare } from '../../src/operations/operation.js'
 import { assertError, call, login, ok, startAdmin } from './helper.js'
 
 const missing = { partial: true, missingNodes: ['node-b'] }
 
-/** A directory answering like a cluster that lost node-b: every answer is this node's, marked partial. */
+/** A directory answering like a cluster that lost node-b: every answer is this node's, marked partial; node-b never answers an operation. */
 class PartialDirectory extends LocalDirectory {
   override async stats (): Promise<GateStats> { return { ...await super.stats(), nodes: 2, ...missing } }
   override async users (offset: number, limit: number): Promise<UsersPage> { return { ...await super.users(offset, limit), ...missing } }
@@ -18,10 +17,7 @@ class PartialDirectory extends LocalDirectory {
     return user === null ? null : { ...user, ...missing }
   }
 
-  override async pushToUids (uids: readonly string[], msg: OutboundMessage): Promise<Delivery> { return { ...await super.pushToUids(uids, msg), ...missing } }
-  override async pushToRoom (room: string, msg: OutboundMessage): Promise<Delivery> { return { ...await super.pushToRoom(room, msg), ...missing } }
-  override async broadcast (msg: OutboundMessage, loggedInOnly: boolean): Promise<Delivery> { return { ...await super.broadcast(msg, loggedInOnly), ...missing } }
-  override async kick (target: KickTarget, code: number, reason: string): Promise<KickResult> { return { ...await super.kick(target, code, reason), ...missing } }
+  override async remote (): Promise<RemoteShare> { return { n: 0, ...missing } }
 }
 
 /** A directory whose cluster store is down: every question rejects. */
@@ -32,7 +28,7 @@ class DownDirectory extends LocalDirectory {
 }
 
 test('partial cluster answers pass through every route with partial and missingNodes', async (t) => {
-  const s = await startAdmin(t, { directory: local => new PartialDirectory(local) })
+  const s = await startAdmin(t, { directory: node => new PartialDirectory(node) })
   const alice = await login(s, 'ws', 'alice')
   alice.agent.join('lobby')
   const sent = { name: 'Echo', body: { text: 'x' } }
@@ -47,7 +43,7 @@ test('partial cluster answers pass through every route with partial and missingN
 })
 
 test('FST_GATE_CLUSTER_UNAVAILABLE answers 503 in Fastify\'s error shape', async (t) => {
-  const s = await startAdmin(t, { directory: local => new DownDirectory(local) })
+  const s = await startAdmin(t, { directory: node => new DownDirectory(node) })
   for (const url of ['/gate/stats', '/gate/users', '/gate/users/alice']) {
     const res = await call(s, { url })
     assertError(res, 503, 'FST_GATE_CLUSTER_UNAVAILABLE')

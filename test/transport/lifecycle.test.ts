@@ -71,7 +71,7 @@ describe('idle timeout while the handler is busy', () => {
       const closes = recordCloses(s.app)
       const busy = await connectAgent(s, transport)
       busy.client.send('Slow', {})
-      await until(() => busy.agent.inbox?.busy === true, 5000, 'the slow handler to start')
+      await until(() => s.app.gate.dispatch.busy(busy.agent), 5000, 'the slow handler to start')
       // A silent connection on the same gate shows an idle period has passed.
       const silent = await connectAgent(s, transport)
       assert.equal((await closeOf(closes, silent.agent)).code, CloseCode.IDLE_TIMEOUT)

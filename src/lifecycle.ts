@@ -1,0 +1,264 @@
+import { Agent, type AgentHost, type Connection, type GateCounters } from './agent.js'
+import { CloseCode, type CloseReason } from './close-codes.js'
+import type { Encoder } from './codec/encoder.js'
+import type { Directory } from './directory/directory.js'
+import type { Dispatch } from './dispatch.js'
+import type { History } from './history/history.js' // [history]
+import { Slot, type Admission, type Refusal } from './limits/admission.js'
+import type { LogLimiter } from './limits/log-limiter.js'
+import type { LocalAgents } from './local-agents.js'
+import type { GateLogger } from './logger.js'
+import type { Membership } from './membership.js'
+import type { NormalizedCoreOptions } from './options.js'
+
+export type ConnectHook<A extends Agent<any> = Agent<any>> = (agent: A) => void | Promise<void>
+/** Runs after the close; the agent still has the uid, rooms and data it had when it closed. */
+export type DisconnectHook<A extends Agent<any> = Agent<any>> = (agent: A, reason: CloseReason) => void | Promise<void>
+
+/** What the lifecycle works with. */
+export interface LifecycleParts {
+  readonly options: NormalizedCoreOptions
+  readonly log: GateLogger
+  readonly counters: GateCounters
+  readonly admission: Admission
+  readonly logLimiter: LogLimiter
+  readonly local: LocalAgents
+  readonly directory: Directory
+  readonly dispatch: Dispatch
+  readonly history: History
+  readonly membership: Membership
+  readonly encoder: Encoder
+  /** Outbound bytes waiting in every connection's queue (see `maxTotalBufferedBytes`). */
+  readonly backlog: { bytes: number }
+}
+
+type State = 'init' | 'ready' | 'closing' | 'closed'
+
+/**
+ * A connection from admission to its last hook: places (`reserve`, `accept`,
+ * `release`), the connect and disconnect hooks, the close bookkeeping, the
+ * timeouts checked by the gate's one shared timer (connect, login, keep-alive,
+ * idle, close handshake), and shutdown.
+ */
+export class Lifecycle {
+  /** Connections refused, by reason, since start. */
+  readonly refusals = new Map<Refusal, number>()
+  readonly connectHooks: ConnectHook[] = []
+  readonly disconnectHooks: DisconnectHook[] = []
+  private readonly p: LifecycleParts
+  private state: State = 'init'
+  private seq = 0
+  private loginRequired = false
+  private readonly slots = new Map<Agent, Slot>()
+  /** Connections whose protocol handshake is not done (see `connectTimeout`). */
+  private readonly handshakes = new Set<Agent>()
+  /** Protocol keep-alives (ms) shorter than or beside `idleTimeout`. */
+  private readonly keepAlives = new Map<Agent, number>()
+  private readonly closingAgents = new Set<Agent>()
+  private readonly hookRuns = new Set<Promise<unknown>>()
+  private drained: (() => void) | undefined
+  /** What each agent gets of the gate. */
+  private readonly host: AgentHost
+
+  constructor (parts: LifecycleParts) {
+    this.p = parts
+    const { membership, encoder } = parts
+    this.host = {
+      options: parts.options,
+      counters: parts.counters,
+      backlog: parts.backlog,
+      encode: (name, body) => encoder.encode(name, body),
+      bind: async (agent, uid, opts) => await membership.bind(agent, uid, opts),
+      unbind: agent => { membership.unbind(agent) },
+      join: (agent, room) => { membership.join(agent, room) },
+      leave: (agent, room) => { membership.leave(agent, room) },
+      settingsFor: agent => membership.settingsFor(agent),
+      closeNotice: (agent, code, reason) => { this.closeNotice(agent, code, reason) },
+      closing: agent => { this.closingAgents.add(agent) },
+      closed: (agent, reason) => { this.closed(agent, reason) }
+    }
+  }
+
+  get isReady (): boolean {
+    return this.state === 'ready'
+  }
+
+  /** Serving from now on; `loginRequired` turns the login timeout on. */
+  serve (loginRequired: boolean): void {
+    this.loginRequired = loginRequired
+    this.state = 'ready'
+  }
+
+  /**
+   * Takes a place for a connection from `ip` that is being set up (an HTTP
+   * upgrade, a connection still sending its headers), or says why not. The
+   * place is handed to `accept`, or given back with `release`.
+   */
+  reserve (ip: string, unfinishedHttp = false): Slot | Refusal {
+    const admission = this.p.admission
+    const got = this.state !== 'ready'
+      ? 'not-serving'
+      : unfinishedHttp ? admission.admitUnfinished(ip) : admission.admit(ip, Date.now())
+    if (!(got instanceof Slot)) this.refused(got, ip)
+    return got
+  }
+
+  release (slot: Slot): void {
+    this.p.admission.release(slot)
+  }
+
+  /**
+   * Admits a connection: returns its agent, or why it was refused (the
+   * transport then refuses it). A `slot` from `reserve` is the place it takes;
+   * without one, the connection is admitted here (caps and rate of its IP).
+   */
+  accept (conn: Connection, slot?: Slot): Agent | Refusal {
+    if (this.state !== 'ready') {
+      if (slot !== undefined) this.release(slot)
+      this.refused('not-serving', conn.remoteAddress)
+      return 'not-serving'
+    }
+    const place = slot ?? this.reserve(conn.remoteAddress)
+    if (!(place instanceof Slot)) return place
+    const { local, options, log } = this.p
+    const host = this.host
+    const id = `${options.nodeId}-${(++this.seq).toString(36)}`
+    const agent = local.add(where => new Agent(id, conn, host, log, where))
+    this.slots.set(agent, place)
+    this.p.directory.changed({ kind: 'connected', agent })
+    for (const hook of this.connectHooks) this.runHook(agent, 'connect', () => hook(agent))
+    return agent
+  }
+
+  /** The protocol's handshake (MQTT CONNECT) is pending or done: pending connections close after `connectTimeout`. */
+  handshake (agent: Agent, pending: boolean): void {
+    if (pending && agent.isOpen) this.handshakes.add(agent)
+    else this.handshakes.delete(agent)
+  }
+
+  /** Nothing received for `ms` closes the connection (a protocol's keep-alive); 0: only `idleTimeout`. */
+  keepAlive (agent: Agent, ms: number): void {
+    if (ms > 0 && agent.isOpen) this.keepAlives.set(agent, ms)
+    else this.keepAlives.delete(agent)
+  }
+
+  /**
+   * Before a leaf connection over raw TCP is closed: it has no close codes, so
+   * the `closeNotice` message, when configured, says why (`{ code, reason }`).
+   * Not for a slow consumer (it does not read), nor for other protocols (MQTT
+   * has its own rules on what may be sent before a CONNACK).
+   */
+  private closeNotice (agent: Agent, code: number, reason: string): void {
+    const name = this.p.options.closeNotice
+    if (name === undefined || agent.transport !== 'tcp' || agent.protocol !== 'leaf') return
+    try {
+      agent.write(this.p.encoder.encode(name, { code, reason }))
+    } catch (err) {
+      const suppressed = this.p.logLimiter.allow('close-notice')
+      if (suppressed >= 0) agent.log.warn({ err, msgName: name, suppressed }, 'close notice not sent')
+    }
+  }
+
+  /** The connection is gone: every part forgets it, then the disconnect hooks run. */
+  private closed (agent: Agent, reason: CloseReason): void {
+    const { local, dispatch, history, directory, counters } = this.p
+    this.closingAgents.delete(agent)
+    this.handshakes.delete(agent)
+    this.keepAlives.delete(agent)
+    dispatch.forget(agent)
+    history.detach(agent) // [history]
+    const uid = agent.uid
+    local.remove(agent)
+    const slot = this.slots.get(agent)
+    if (slot !== undefined) {
+      this.slots.delete(agent)
+      this.release(slot)
+    }
+    directory.changed({ kind: 'disconnected', agent, uid })
+    counters.closes.set(reason.code, (counters.closes.get(reason.code) ?? 0) + 1)
+    agent.log.debug({ code: reason.code, reason: reason.reason, uid }, 'connection closed')
+    for (const hook of this.disconnectHooks) this.runHook(agent, 'disconnect', () => hook(agent, reason))
+    if (this.drained !== undefined && local.connections === 0) this.drained()
+  }
+
+  /**
+   * Closes every connection with 1001 and waits until they are gone; connections
+   * that do not finish their close handshake within `closeTimeout` are destroyed
+   * by the sweep, and whatever is left after the bound here too. Then waits for
+   * the hooks still running.
+   */
+  async shutdown (): Promise<void> {
+    this.state = 'closing'
+    const { local, options } = this.p
+    if (local.connections > 0) {
+      const drained = new Promise<void>(resolve => { this.drained = resolve })
+      for (const agent of [...local.all()]) agent.close(CloseCode.GOING_AWAY, 'server shutting down')
+      // The sweep destroys connections stuck in their close handshake after
+      // closeTimeout; this bound only guards against a transport that never reports.
+      let timer: NodeJS.Timeout | undefined
+      const ms = Math.min(options.shutdownTimeout, options.closeTimeout * 2 + 1000)
+      const bound = new Promise<void>(resolve => { timer = setTimeout(resolve, ms) })
+      await Promise.race([drained, bound])
+      clearTimeout(timer)
+      for (const agent of [...local.all()]) {
+        agent.conn.destroy()
+        agent.transportClosed({ code: CloseCode.GOING_AWAY, reason: 'server shutting down' })
+      }
+    }
+    await Promise.allSettled([...this.hookRuns])
+  }
+
+  /** After shutdown, once every part has stopped. */
+  stopped (): void {
+    this.state = 'closed'
+  }
+
+  /** On the gate's shared timer: the connect, login, keep-alive, idle and close-handshake timeouts. */
+  sweep (now: number): void {
+    const { options, local, dispatch } = this.p
+    const idle = options.idleTimeout
+    const login = this.loginRequired ? options.loginTimeout : 0
+    const handshake = options.connectTimeout
+    for (const agent of local.all()) {
+      if (!agent.isOpen) continue
+      // Counted from the connect: bytes, pings and partial frames do not extend them.
+      if (handshake > 0 && now - agent.connectedAt > handshake && this.handshakes.has(agent)) {
+        agent.close(CloseCode.UNAUTHORIZED, 'connect timeout')
+        continue
+      }
+      if (login > 0 && !agent.place.everBound && now - agent.connectedAt > login) {
+        agent.close(CloseCode.UNAUTHORIZED, 'login timeout')
+        continue
+      }
+      const ka = this.keepAlives.get(agent) ?? 0
+      const limit = ka > 0 && (idle === 0 || ka < idle) ? ka : idle
+      // A connection whose handlers are still working is not idle: its reading may be paused by us.
+      if (limit > 0 && now - agent.lastSeen > limit && !dispatch.busy(agent)) agent.close(CloseCode.IDLE_TIMEOUT, ka === limit ? 'keep-alive timeout' : 'idle timeout')
+    }
+    for (const agent of this.closingAgents) {
+      if (now - agent.closingSince > options.closeTimeout) agent.conn.destroy()
+    }
+  }
+
+  private refused (why: Refusal, remoteAddress: string): void {
+    this.p.counters.refused++
+    this.refusals.set(why, (this.refusals.get(why) ?? 0) + 1)
+    const suppressed = this.p.logLimiter.allow(`refused:${why}`)
+    if (suppressed >= 0) {
+      this.p.log.warn({ reason: why, remoteAddress, connections: this.p.local.connections, suppressed }, 'connection refused')
+    }
+  }
+
+  private runHook (agent: Agent, kind: string, fn: () => void | Promise<void>): void {
+    const fail = (err: unknown): void => { agent.log.error({ err }, `${kind} hook failed`) }
+    try {
+      const result = fn()
+      if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
+        const run: Promise<void> = (result as Promise<void>).catch(fail).finally(() => this.hookRuns.delete(run))
+        this.hookRuns.add(run)
+      }
+    } catch (err) {
+      fail(err)
+    }
+  }
+}

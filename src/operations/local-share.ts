@@ -1,0 +1,90 @@
+import type { Agent } from '../agent.js'
+import type { OutboundMessage } from '../codec/outbound.js'
+import type { History } from '../history/history.js'
+import type { Position } from '../history/store.js'
+import type { LocalAgents } from '../local-agents.js'
+import type { Operation } from './operation.js'
+
+/**
+ * This node's share of an operation, done with its own connections; the same
+ * code serves the gate's own operations and those other nodes ask for.
+ * Returns how many connections it reached (written, closed, updated).
+ */
+export class LocalShare {
+  private readonly local: LocalAgents
+  private readonly history: History
+
+  constructor (local: LocalAgents, history: History) {
+    this.local = local
+    this.history = history
+  }
+
+  run (op: Operation): number {
+    switch (op.op) {
+      case 'push': return this.push(op.uids, op.msg, op.positions)
+      case 'room': return this.writeAll(this.local.members(op.room), op.msg)
+      case 'broadcast': return this.broadcast(op.msg, op.loggedInOnly)
+      case 'kick': return this.kick(op.uids, op.agents, op.except, op.code, op.reason)
+      case 'settings': return this.settings(op.uid, op.set, op.remove)
+    }
+  }
+
+  private push (uids: readonly string[], msg: OutboundMessage, positions: ReadonlyMap<string, Position> | undefined): number {
+    let n = 0
+    for (const uid of uids) {
+      const set = this.local.agentsOf(uid)
+      if (set === undefined) continue
+      // [history] connections that asked for positions get the message in order, with its position
+      const pos = positions?.get(uid)
+      if (pos !== undefined) {
+        for (const agent of set) if (this.history.offer(agent, msg, pos)) n++
+      } else {
+        n += this.writeAll(set, msg)
+      }
+    }
+    return n
+  }
+
+  private writeAll (agents: Iterable<Agent> | undefined, msg: OutboundMessage): number {
+    let n = 0
+    if (agents !== undefined) for (const agent of agents) if (agent.write(msg)) n++
+    return n
+  }
+
+  private broadcast (msg: OutboundMessage, loggedInOnly: boolean): number {
+    let n = 0
+    for (const agent of this.local.all()) {
+      if (loggedInOnly && agent.uid === undefined) continue
+      if (agent.write(msg)) n++
+    }
+    return n
+  }
+
+  /** Closes the targeted open connections; returns how many were closed. */
+  private kick (uids: readonly string[], agents: readonly string[], except: string | undefined, code: number, reason: string): number {
+    const victims = new Set<Agent>()
+    for (const uid of uids) for (const agent of this.local.agentsOf(uid) ?? []) victims.add(agent)
+    for (const id of agents) {
+      const agent = this.local.get(id)
+      if (agent !== undefined) victims.add(agent)
+    }
+    let n = 0
+    for (const agent of victims) {
+      if (agent.id === except || !agent.isOpen) continue
+      agent.close(code, reason)
+      n++
+    }
+    return n
+  }
+
+  /** [session] Updates the settings of every open connection of `uid` here. */
+  private settings (uid: string, set: Readonly<Record<string, string>>, remove: readonly string[]): number {
+    let n = 0
+    for (const agent of this.local.agentsOf(uid) ?? []) {
+      if (!agent.isOpen) continue
+      agent.settings.update(set, remove)
+      n++
+    }
+    return n
+  }
+}

@@ -1,0 +1,82 @@
+import type { ClusterAnswer, Delivery, KickResult, SettingsResult } from '../answers.js'
+import type { OutboundMessage } from '../codec/outbound.js'
+import type { Directory, LocalNode } from '../directory/directory.js'
+import type { NodeFigures } from '../figures/schema.js'
+import type { History } from '../history/history.js'
+import type { ClusterFigures, KickTarget, Operation, RemoteShare } from './operation.js'
+
+/**
+ * The cluster-wide operations: this node's share first (`LocalNode.run`), then
+ * the other nodes' through the directory (socket.io's adapter does the same:
+ * the local broadcast, then the publish). The answers add both counts up.
+ */
+export class Operations {
+  private readonly node: LocalNode
+  private readonly directory: Directory
+  private readonly history: History
+
+  constructor (node: LocalNode, directory: Directory, history: History) {
+    this.node = node
+    this.directory = directory
+    this.history = history
+  }
+
+  /** Sends to every connection of these uids; [history] appended to their streams first when `msg` keeps history. */
+  async pushToUids (uids: readonly string[], msg: OutboundMessage): Promise<Delivery> {
+    const list = [...new Set(uids)]
+    if (!this.history.keeps(msg.name)) return delivered(await this.run({ op: 'push', uids: list, msg }))
+    // [history] appended before it is sent; `stored` says to how many uids' streams
+    const positions = await this.history.append(list, msg)
+    return { ...delivered(await this.run({ op: 'push', uids: list, msg, positions })), stored: positions.size }
+  }
+
+  async pushToRoom (room: string, msg: OutboundMessage): Promise<Delivery> {
+    return delivered(await this.run({ op: 'room', room, msg }))
+  }
+
+  async broadcast (msg: OutboundMessage, loggedInOnly: boolean): Promise<Delivery> {
+    return delivered(await this.run({ op: 'broadcast', msg, loggedInOnly }))
+  }
+
+  async kick (target: KickTarget, code: number, reason: string): Promise<KickResult> {
+    const { n, ...answer } = await this.run({ op: 'kick', uids: target.uids ?? [], agents: target.agents ?? [], except: target.except, code, reason })
+    return { kicked: n, ...answer }
+  }
+
+  /** [session] Settings of every connection of `uid`. */
+  async updateSettings (uid: string, set: Record<string, string>, remove: readonly string[]): Promise<SettingsResult> {
+    const { n, ...answer } = await this.run({ op: 'settings', uid, set, remove })
+    return { updated: n, ...answer }
+  }
+
+  /** Every live node's figures, this node's first; a node without a reporter (or no answer) is missing. */
+  async figures (): Promise<ClusterFigures> {
+    const mine = this.node.figures()
+    const there = await this.directory.remote({ op: 'figures' })
+    const nodes: NodeFigures[] = mine === undefined ? [] : [mine]
+    const missing = mine === undefined ? [this.node.nodeId] : []
+    for (const [node, payload] of [...(there.replies ?? [])].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)) {
+      const figures = JSON.parse(payload.toString()) as NodeFigures | null
+      if (figures === null) missing.push(node)
+      else nodes.push(figures)
+    }
+    missing.push(...there.missingNodes ?? [])
+    return missing.length === 0 && there.partial !== true ? { nodes } : { nodes, partial: true, missingNodes: missing.sort() }
+  }
+
+  /** This node's share, then the others'. */
+  private async run (op: Operation): Promise<ClusterAnswer & { n: number }> {
+    const here = this.node.run(op)
+    const there = await this.directory.remote(op)
+    return { ...answerOf(there), n: here + there.n }
+  }
+}
+
+function delivered ({ n, ...answer }: ClusterAnswer & { n: number }): Delivery {
+  return { delivered: n, ...answer }
+}
+
+function answerOf (share: RemoteShare): ClusterAnswer {
+  if (share.partial !== true) return {}
+  return share.missingNodes === undefined ? { partial: true } : { partial: true, missingNodes: share.missingNodes }
+}

@@ -1,0 +1,2 @@
+/** How the bytes arrive: a byte stream (TCP, TLS) or WebSocket messages. */
+export type Transport = 'ws' | 'tcp'
