@@ -21,3 +21,7 @@ export const badEnvelope = (message: string): ProtocolError =>
 
 export const badBody = (message: string): ProtocolError =>
   new ProtocolError('GATE_BAD_BODY', CloseCode.INVALID_PAYLOAD, message)
+
+/** A frame, packet or message over the size limit (1009), whatever the protocol. */
+export const tooLong = (message: string): ProtocolError =>
+  new ProtocolError('GATE_FRAME_TOO_LONG', CloseCode.MESSAGE_TOO_BIG, message)

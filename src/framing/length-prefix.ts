@@ -1,5 +1,5 @@
 import { CloseCode } from '../close-codes.js'
-import { ProtocolError } from '../protocol-error.js'
+import { ProtocolError, tooLong } from '../protocol-error.js'
 
 /**
  * leaf's TCP framing (network/tcp_msg.go):
@@ -157,7 +157,7 @@ export class FrameDecoder {
     const { minMsgLen, maxMsgLen } = this.opts
     if (len > maxMsgLen) {
       this.stop()
-      this.onError(new ProtocolError('GATE_FRAME_TOO_LONG', CloseCode.MESSAGE_TOO_BIG, `frame length ${len} is over maxMsgLen ${maxMsgLen}`))
+      this.onError(tooLong(`frame length ${len} is over maxMsgLen ${maxMsgLen}`))
       return false
     }
     if (len < minMsgLen) {

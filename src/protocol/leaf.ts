@@ -1,7 +1,6 @@
-import { CloseCode } from '../close-codes.js'
 import { LEAF_MESSAGE, LEAF_STREAM } from '../codec/outbound.js'
 import { FrameDecoder } from '../framing/length-prefix.js'
-import { ProtocolError } from '../protocol-error.js'
+import { tooLong } from '../protocol-error.js'
 import type { Protocol, ProtocolPeer, ProtocolSession } from './protocol.js'
 
 /**
@@ -38,7 +37,7 @@ function messageSession (peer: ProtocolPeer): ProtocolSession {
     data (payload) {
       // ws enforces maxPayload from the frame header; this guards a shared ws server with a larger one.
       if (payload.length > maxMsgLen) {
-        peer.reject(new ProtocolError('GATE_FRAME_TOO_LONG', CloseCode.MESSAGE_TOO_BIG, `message of ${payload.length} bytes is over maxMsgLen ${maxMsgLen}`))
+        peer.reject(tooLong(`message of ${payload.length} bytes is over maxMsgLen ${maxMsgLen}`))
         return
       }
       peer.receive(payload, payload.length)

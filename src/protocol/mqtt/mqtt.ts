@@ -5,7 +5,7 @@ import type { Framing, OutboundMessage } from '../../codec/outbound.js'
 import type { Processor } from '../../codec/processor.js'
 import type { Refusal } from '../../limits/admission.js'
 import type { MessageRegistry } from '../../messages.js'
-import { ProtocolError, badEnvelope } from '../../protocol-error.js'
+import { ProtocolError, badEnvelope, tooLong } from '../../protocol-error.js'
 import type { Protocol, ProtocolPeer, ProtocolSession } from '../protocol.js'
 import { LengthGuard } from './length-guard.js'
 
@@ -102,7 +102,7 @@ class MqttSession implements ProtocolSession {
     if (this.state === State.Stopped) return
     const over = this.guard.scan(chunk)
     if (over >= 0) {
-      this.reject(new ProtocolError('GATE_FRAME_TOO_LONG', CloseCode.MESSAGE_TOO_BIG, `MQTT packet of ${over} bytes is over the limit`))
+      this.reject(tooLong(`MQTT packet of ${over} bytes is over the limit`))
       return
     }
     this.parser.parse(chunk)
@@ -241,7 +241,7 @@ class MqttSession implements ProtocolSession {
     }
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload
     if (payload.length > this.maxMsgLen) {
-      this.reject(new ProtocolError('GATE_FRAME_TOO_LONG', CloseCode.MESSAGE_TOO_BIG, `payload of ${payload.length} bytes is over maxMsgLen ${this.maxMsgLen}`))
+      this.reject(tooLong(`payload of ${payload.length} bytes is over maxMsgLen ${this.maxMsgLen}`))
       return
     }
     const id = packet.messageId
