@@ -19,7 +19,6 @@ class Entry implements Place {
 export class LocalAgents {
   readonly nodeId: string
   private readonly byId = new Map<string, Agent>()
-  private readonly entries = new WeakMap<Agent, Entry>()
   private readonly byUid = new Map<string, Set<Agent>>()
   private readonly byRoom = new Map<string, Set<Agent>>()
   private sortedUids: string[] | undefined
@@ -51,7 +50,7 @@ export class LocalAgents {
   add<A extends Agent<any>> (make: (place: Place) => A): A {
     const entry = new Entry()
     const agent = make(entry)
-    this.entries.set(agent, entry)
+    if (agent.place !== entry) throw new TypeError('the agent must be made with the place it is given')
     this.byId.set(agent.id, agent)
     if (agent.transport === 'tcp') this.tcp++
     this.byProtocol.set(agent.protocol, (this.byProtocol.get(agent.protocol) ?? 0) + 1)
@@ -66,7 +65,7 @@ export class LocalAgents {
     if (!this.byId.delete(agent.id)) return
     if (agent.transport === 'tcp') this.tcp--
     this.byProtocol.set(agent.protocol, this.byProtocol.get(agent.protocol)! - 1)
-    const entry = this.entries.get(agent)!
+    const entry = agent.place as Entry
     if (entry.rooms !== undefined) for (const room of entry.rooms) this.unindex(this.byRoom, room, agent)
     if (entry.uid !== undefined && this.unindex(this.byUid, entry.uid, agent)) this.sortedUids = undefined
   }
@@ -79,9 +78,9 @@ export class LocalAgents {
     return true
   }
 
-  /** The entry of an agent still indexed here (not removed). */
+  /** The place of an agent still indexed here (not removed): one that `add` made. */
   private indexed (agent: Agent): Entry | undefined {
-    return this.byId.get(agent.id) === agent ? this.entries.get(agent) : undefined
+    return this.byId.get(agent.id) === agent ? agent.place as Entry : undefined
   }
 
   get (id: string): Agent | undefined {
