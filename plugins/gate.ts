@@ -147,10 +147,22 @@ async function gate (app: FastifyInstance, opts: GatePluginOptions): Promise<voi
   // connect rate) while the client can still read an HTTP answer. The place is
   // handed to the connection, or given back when no upgrade follows.
   const slots = new WeakMap<IncomingMessage, Slot>()
+  // ws can still refuse the handshake after the hooks (a malformed header: it
+  // writes 400 and closes, and neither the handler nor a response hook runs), so
+  // an upgrade's socket closing before the handler gives its place back.
+  const unwatch = new WeakMap<IncomingMessage, () => void>()
   const admitUpgrade = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const got = instance.reserve(request.ip)
     if (got instanceof Slot) {
       slots.set(request.raw, got)
+      const socket = request.raw.socket as Socket | undefined
+      if (request.ws && socket !== undefined) {
+        const closed = (): void => { instance.release(got) }
+        // Gone while the app's earlier hooks ran: no upgrade will follow.
+        if (socket.destroyed) closed()
+        socket.once('close', closed)
+        unwatch.set(request.raw, () => { socket.off('close', closed) })
+      }
       return
     }
     const refusal = new REFUSALS[got]()
@@ -180,6 +192,8 @@ async function gate (app: FastifyInstance, opts: GatePluginOptions): Promise<voi
       if (ownWebsocket) releaseUpgrade(socket, request.raw.socket)
       const slot = slots.get(request.raw)
       slots.delete(request.raw)
+      unwatch.get(request.raw)?.()
+      unwatch.delete(request.raw)
       attachWebSocket(instance, socket, request.ip, slot, protocol)
     })
   }
