@@ -1,6 +1,6 @@
 import websocket from '@fastify/websocket'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { IncomingMessage } from 'node:http'
+import { STATUS_CODES, type IncomingMessage } from 'node:http'
 import fp from 'fastify-plugin'
 import type { AddressInfo, Socket } from 'node:net'
 import type { WebSocket } from 'ws'
@@ -12,6 +12,7 @@ import type { CoreOptions, TcpOptions } from '../src/options.js'
 import { leafProtocol } from '../src/protocol/leaf.js'
 import { mqttProtocol } from '../src/protocol/mqtt/mqtt.js'
 import type { Protocol } from '../src/protocol/protocol.js'
+import { isSubprotocolName, offeredSubprotocols, selectSubprotocol } from '../src/transport/subprotocol.js'
 import { TcpListener } from '../src/transport/tcp.js'
 import { attachWebSocket } from '../src/transport/ws.js'
 import { detachUpgradeResponse, wsInternals } from '../src/transport/ws-internals.js'
@@ -87,12 +88,18 @@ async function gate (app: FastifyInstance, opts: GatePluginOptions): Promise<voi
   const options = instance.options
   app.decorate('gate', instance)
 
+  // The subprotocols an upgrade on a gate path selects from, by request: set by
+  // the route's hook once the client offered one, read by ws's handleProtocols.
+  const speaks = new WeakMap<IncomingMessage, readonly string[]>()
   const ownWebsocket = !app.hasDecorator('websocketServer')
   if (ownWebsocket) {
     // The gate closes its own sockets with 1001 in preClose (below), so the
     // plugin's default preClose (close with no code) is replaced.
     await app.register(websocket, {
-      options: { maxPayload: options.maxMsgLen },
+      options: {
+        maxPayload: options.maxMsgLen,
+        handleProtocols: (offers, request) => chooseSubprotocol(offers, speaks.get(request))
+      },
       preClose: (done) => { done() }
     })
   }
@@ -108,6 +115,10 @@ async function gate (app: FastifyInstance, opts: GatePluginOptions): Promise<voi
     const protocol = typeof p.protocol === 'function' ? p.protocol(instance) : p.protocol
     if (served.some(s => s.protocol.name === protocol.name)) throw new GateError.INVALID_OPTION('protocols', `protocol "${protocol.name}" is served twice`)
     served.push({ protocol, tcp: p.tcp, path: p.path })
+  }
+  for (const { protocol } of served) {
+    const bad = protocol.subprotocols?.find(name => !isSubprotocolName(name))
+    if (bad !== undefined) throw new GateError.INVALID_OPTION('protocols', `protocol "${protocol.name}" declares the subprotocol "${bad}", which is not an HTTP token`)
   }
   const listeners = new Map<string, TcpListener>()
   for (const s of served) {
@@ -136,15 +147,37 @@ async function gate (app: FastifyInstance, opts: GatePluginOptions): Promise<voi
   // connect rate) while the client can still read an HTTP answer. The place is
   // handed to the connection, or given back when no upgrade follows.
   const slots = new WeakMap<IncomingMessage, Slot>()
+  // ws can still refuse the handshake after the hooks (a malformed header: it
+  // writes 400 and closes, and neither the handler nor a response hook runs), so
+  // an upgrade's socket closing before the handler gives its place back.
+  const unwatch = new WeakMap<IncomingMessage, () => void>()
   const admitUpgrade = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const got = instance.reserve(request.ip)
     if (got instanceof Slot) {
       slots.set(request.raw, got)
+      const socket = request.raw.socket as Socket | undefined
+      if (request.ws && socket !== undefined) {
+        const closed = (): void => { instance.release(got) }
+        // Gone while the app's earlier hooks ran: no upgrade will follow.
+        if (socket.destroyed) closed()
+        socket.once('close', closed)
+        unwatch.set(request.raw, () => { socket.off('close', closed) })
+      }
       return
     }
-    const { statusCode, code, message } = new REFUSALS[got]()
-    if (statusCode === 429) void reply.header('retry-after', '1')
-    await reply.code(statusCode!).send({ statusCode, code, error: statusCode === 429 ? 'Too Many Requests' : 'Service Unavailable', message })
+    const refusal = new REFUSALS[got]()
+    if (refusal.statusCode === 429) void reply.header('retry-after', '1')
+    await refuseUpgrade(reply, refusal)
+  }
+  // A protocol that declares subprotocols (MQTT: `mqtt`) gets only upgrades that
+  // offer one: the others are refused with 400 before admission takes a place.
+  const requireSubprotocol = (wanted: readonly string[]) => async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    if (!request.ws) return
+    if (selectSubprotocol(offeredSubprotocols(request.headers['sec-websocket-protocol']), wanted) !== undefined) {
+      speaks.set(request.raw, wanted)
+      return
+    }
+    await refuseUpgrade(reply, new GateError.SUBPROTOCOL(wanted.join(', ')))
   }
   const releaseUnused = async (request: FastifyRequest): Promise<void> => {
     const slot = slots.get(request.raw)
@@ -153,10 +186,14 @@ async function gate (app: FastifyInstance, opts: GatePluginOptions): Promise<voi
 
   for (const { protocol, path } of served) {
     if (path === undefined) continue
-    app.get(path, { websocket: true, onRequest: admitUpgrade, onResponse: releaseUnused, onRequestAbort: releaseUnused }, (socket, request) => {
+    const wanted = protocol.subprotocols ?? []
+    const onRequest = wanted.length === 0 ? admitUpgrade : [requireSubprotocol(wanted), admitUpgrade]
+    app.get(path, { websocket: true, onRequest, onResponse: releaseUnused, onRequestAbort: releaseUnused }, (socket, request) => {
       if (ownWebsocket) releaseUpgrade(socket, request.raw.socket)
       const slot = slots.get(request.raw)
       slots.delete(request.raw)
+      unwatch.get(request.raw)?.()
+      unwatch.delete(request.raw)
       attachWebSocket(instance, socket, request.ip, slot, protocol)
     })
   }
@@ -170,6 +207,23 @@ const REFUSALS: Record<Refusal, new () => FastifyError> = {
   'not-serving': GateError.FULL,
   'ip-limit': GateError.IP_LIMIT,
   'ip-rate': GateError.IP_RATE
+}
+
+/** Answers an upgrade with `err`'s status and code, before it happens (the client can still read HTTP). */
+async function refuseUpgrade (reply: FastifyReply, err: FastifyError): Promise<void> {
+  const { statusCode, code, message } = err
+  await reply.code(statusCode!).send({ statusCode, code, error: STATUS_CODES[statusCode!], message })
+}
+
+/**
+ * ws's `handleProtocols` (called when the client offered any): on a path whose
+ * protocol declares subprotocols, the first of the client's offers it speaks
+ * (the route's hook refused the upgrade if none); on every other path the first
+ * offer, which is what ws selects without the option.
+ */
+function chooseSubprotocol (offers: Set<string>, speaks: readonly string[] | undefined): string | false {
+  if (speaks === undefined) return offers.values().next().value ?? false
+  return selectSubprotocol(offers, speaks) ?? false
 }
 
 /**

@@ -21,8 +21,9 @@ export const GateError = {
   INVALID_SETTING: createError('FST_GATE_INVALID_SETTING', 'Invalid session setting: %s', 400),
   NO_HISTORY: createError('FST_GATE_NO_HISTORY', 'No message is registered with history', 404),
   CLUSTER_UNAVAILABLE: createError('FST_GATE_CLUSTER_UNAVAILABLE', 'The cluster store is unreachable: %s', 503),
-  /** WebSocket upgrades refused before they happen (docs/limits.md). */
+  /** WebSocket upgrades refused before they happen (docs/limits.md; the subprotocol: docs/protocol.md section 7). */
   FULL: createError('FST_GATE_FULL', 'The gateway is full or shutting down', 503),
   IP_LIMIT: createError('FST_GATE_IP_LIMIT', 'Too many connections from this address', 503),
-  IP_RATE: createError('FST_GATE_IP_RATE', 'Too many new connections from this address; retry later', 429)
+  IP_RATE: createError('FST_GATE_IP_RATE', 'Too many new connections from this address; retry later', 429),
+  SUBPROTOCOL: createError('FST_GATE_SUBPROTOCOL', 'The upgrade must offer a WebSocket subprotocol of this path in Sec-WebSocket-Protocol: %s', 400)
 } as const

@@ -26,6 +26,14 @@ export interface Protocol {
   readonly message: Framing
   /** Whether `OutboundMessage.text` may turn WebSocket frames into text frames (leaf's JSON). */
   readonly textFrames: boolean
+  /**
+   * The WebSocket subprotocols it speaks (MQTT: `['mqtt']`). When given, an
+   * upgrade on its path must offer one of them in `Sec-WebSocket-Protocol` (else
+   * HTTP 400 `FST_GATE_SUBPROTOCOL`, before the upgrade), and the first of the
+   * client's offers that is listed here is selected. Unset or empty (leaf): any
+   * upgrade is accepted and ws echoes the client's first offer, if any.
+   */
+  readonly subprotocols?: readonly string[]
   /** Called once per connection, after admission. */
   open (peer: ProtocolPeer): ProtocolSession
   /**

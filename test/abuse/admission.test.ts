@@ -9,10 +9,12 @@ import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import http from 'node:http'
 import net from 'node:net'
+import { once } from 'node:events'
+import { WebSocket } from 'ws'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { CloseCode } from '../../src/close-codes.js'
 import { WsClient } from '../clients.js'
-import { closeOf, deferred, recordCloses, registerTestMessages, startCore, until } from '../helper.js'
+import { assertEchoes, closeOf, deferred, recordCloses, registerTestMessages, startCore, until } from '../helper.js'
 import { startChat } from './chat.js'
 
 /** A raw TCP connection to `port`, from `localAddress`; resolves once connected. */
@@ -191,6 +193,47 @@ describe('upgrades in progress and unfinished HTTP requests', () => {
     for (const socket of trickling) await closedSocket(socket)
     assert.equal(s.app.gate.admission.unfinishedHttp, 0)
     assert.equal(s.app.gate.admission.usedBy('127.0.0.1'), 0)
+  })
+
+  test('an upgrade that ws refuses after the hooks (malformed Sec-WebSocket-Protocol, bad version) gives its place back', async (t) => {
+    const s = await startCore(t, { mqtt: {}, maxConnPerIp: 2 }, registerTestMessages)
+    const { port } = s.app.server.address() as net.AddressInfo
+    const upgrade = async (path: string, headers: string): Promise<string> => {
+      const socket = await rawSocket(port)
+      let answer = ''
+      socket.on('data', chunk => { answer += String(chunk) })
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n${headers}\r\n`)
+      await closedSocket(socket)
+      return answer.split('\r\n')[0]!
+    }
+    for (let i = 0; i < 3; i++) {
+      // Both pass the gate's hooks (the first offers mqtt) and are answered 400 by ws itself.
+      assert.equal(await upgrade('/mqtt', 'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: mqtt,,\r\n'), 'HTTP/1.1 400 Bad Request')
+      assert.equal(await upgrade('/ws', 'Sec-WebSocket-Version: 12\r\n'), 'HTTP/1.1 400 Bad Request')
+    }
+    await until(() => s.app.gate.admission.usedBy('127.0.0.1') === 0, 5000, 'the refused upgrades\' places given back')
+    await assertEchoes(await s.ws())
+    await assertEchoes(await s.ws())
+  })
+
+  test('an upgrade whose socket closed while an app hook ran gives its place back', async (t) => {
+    const closed = deferred()
+    const s = await startCore(t, { maxConnPerIp: 1 }, (app) => {
+      registerTestMessages(app)
+      app.addHook('onRequest', async (request) => {
+        if (request.headers['x-drop'] === undefined) return
+        const socket = request.raw.socket
+        socket.destroy()
+        await once(socket, 'close')
+        closed.resolve()
+      })
+    })
+    const dropped = new WebSocket(s.wsUrl, { headers: { 'x-drop': '1' } })
+    dropped.on('error', () => {})
+    await closed.promise
+    // The gate's admission hook runs right after the app's, before the next upgrade arrives: at the cap of 1, it
+    // gets in only if that place was given back.
+    await assertEchoes(await s.ws())
   })
 
   test('a full gate still answers plain HTTP (the admin API stays reachable)', async (t) => {

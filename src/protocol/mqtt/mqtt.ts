@@ -16,6 +16,9 @@ const LEVEL = 4
 /** Room names longer than this make the SUBSCRIBE packet larger than a message; the guard allows them. */
 const HEADROOM = 256
 
+/** MQTT 3.1.1 section 6: the client offers `mqtt`, the server selects it. `mqttv3.1` (level 3) is not spoken. */
+const SUBPROTOCOLS: readonly string[] = ['mqtt']
+
 const CONNACK_REFUSED_VERSION = 1
 const CONNACK_UNAVAILABLE = 3
 const CONNACK_NOT_AUTHORIZED = 5
@@ -50,6 +53,7 @@ export function mqttProtocol (host: MqttHost): Protocol {
     stream: publish,
     message: publish,
     textFrames: false,
+    subprotocols: SUBPROTOCOLS,
     open: peer => {
       if (host.processor.decodeBody === undefined || host.processor.bodyOf === undefined) {
         throw new Error(`the "${host.processor.encoding}" processor cannot decode a body alone (decodeBody, bodyOf): MQTT needs it`)
