@@ -103,7 +103,10 @@ test('push a message from the page: the body is checked against its schema, then
   // A broadcast asks first, and sends only once confirmed.
   await tab.page.click('nav a[href="#/actions"]')
   const cast = tab.page.locator('[data-action=broadcast] .message-form')
+  // The form is ready once it lists the messages (it picks the first, Echo).
+  await cast.locator('select[name=name] option', { hasText: 'Echo' }).waitFor({ state: 'attached' })
   await cast.locator('textarea[name=body]').fill('{"text": "to everyone"}')
+  assert.equal(await cast.locator('.problems').count(), 0, 'the body fits the picked message')
   await cast.locator('button[type=submit]').click()
   await textOf(tab.page, '[data-action=broadcast] .confirm', /every connection/)
   await cast.locator('button[name=confirm]').click()
