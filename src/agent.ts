@@ -290,7 +290,8 @@ export class Agent<M extends object = DefaultMessages> {
 
   /**
    * @internal Inbound bytes, counted: `messages` of them carried a message (0 for
-   * a protocol's control packets). Keeps the idle timer fresh.
+   * a protocol's control packets). The idle timer was refreshed when they
+   * arrived (`touch`).
    */
   countIn (wireBytes: number, messages: 0 | 1): void {
     const counters = this.host.counters
@@ -298,7 +299,6 @@ export class Agent<M extends object = DefaultMessages> {
     counters.msgsIn += messages
     this.bytesIn += wireBytes
     counters.bytesIn += wireBytes
-    this.lastSeen = Date.now()
   }
 
   /** @internal Called by the transport when some bytes arrived (keeps the idle timer fresh). */

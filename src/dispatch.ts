@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks'
 import type { Agent, GateCounters } from './agent.js'
 import { CloseCode, clampCloseReason } from './close-codes.js'
 import type { Processor } from './codec/processor.js'
-import { Inbox } from './inbox.js'
+import { Inbox, type InboxHost } from './inbox.js'
 import type { LoginThrottle } from './limits/login-throttle.js'
 import type { LogLimiter } from './limits/log-limiter.js'
 import { TokenBucket } from './limits/token-bucket.js'
@@ -33,9 +33,9 @@ export interface DispatchHost {
  * observer. Bad input closes the connection with its code. Each connection's
  * queue is kept here, from its first message until it closes (`forget`).
  */
-export class Dispatch {
+export class Dispatch implements InboxHost<Agent> {
   private readonly host: DispatchHost
-  private readonly inboxes = new Map<Agent, Inbox>()
+  private readonly inboxes = new Map<Agent, Inbox<Agent>>()
 
   constructor (host: DispatchHost) {
     this.host = host
@@ -100,15 +100,19 @@ export class Dispatch {
     agent.close(err.closeCode, clampCloseReason(err.message))
   }
 
-  private createInbox (agent: Agent): Inbox {
+  private createInbox (agent: Agent): Inbox<Agent> {
     const rate = this.host.options.msgRate
-    return new Inbox(
-      this.host.options.pendingReadNum,
-      (def, body) => this.run(agent, def, body),
-      (err, def) => { this.handlerFailed(agent, def, err) },
-      agent.conn,
-      rate > 0 ? { bucket: new TokenBucket(rate, rate * 2, Date.now()), onThrottle: () => { this.host.counters.throttled++ } } : undefined
-    )
+    return new Inbox(this.host.options.pendingReadNum, this, agent, agent.conn, rate > 0 ? new TokenBucket(rate, rate * 2, Date.now()) : undefined)
+  }
+
+  /** @internal (InboxHost) The connection passed `msgRate`. */
+  throttled (): void {
+    this.host.counters.throttled++
+  }
+
+  /** @internal (InboxHost) A handler threw: see `handlerFailed`. */
+  failed (agent: Agent, err: unknown, def: MessageDef): void {
+    this.handlerFailed(agent, def, err)
   }
 
   /**
@@ -126,7 +130,8 @@ export class Dispatch {
     else agent.log.error({ err, msgName: def.name, suppressed }, 'message handler failed')
   }
 
-  private run (agent: Agent, def: MessageDef, body: unknown): void | Promise<void> {
+  /** @internal (InboxHost) Runs one message from the connection's queue: login policy, then its handler. */
+  exec (agent: Agent, def: MessageDef, body: unknown): void | Promise<void> {
     if (!agent.isOpen) return
     if (def.needsLogin && agent.uid === undefined) {
       this.reject(agent, new ProtocolError('GATE_LOGIN_REQUIRED', CloseCode.UNAUTHORIZED, `"${def.name}" needs login`))
@@ -134,7 +139,7 @@ export class Dispatch {
     }
     if (def.login) {
       const wait = this.host.logins.attempt(agent)
-      if (wait > 0) return new Promise<void>(resolve => setTimeout(resolve, wait)).then(() => this.run(agent, def, body))
+      if (wait > 0) return new Promise<void>(resolve => setTimeout(resolve, wait)).then(() => this.exec(agent, def, body))
     }
     if (def.handler === undefined) {
       agent.log.debug({ msgName: def.name }, 'no handler for message; ignored')

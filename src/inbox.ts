@@ -7,15 +7,20 @@ export interface FlowControl {
   resume (): void
 }
 
-type Exec = (def: MessageDef, body: unknown) => void | Promise<void>
-type OnError = (err: unknown, def: MessageDef) => void
-
-/** The inbound rate limit of one connection. */
-export interface InboxRate {
-  readonly bucket: TokenBucket
-  /** Called each time the connection is throttled (reading pauses). */
-  readonly onThrottle: () => void
+/**
+ * Who runs an inbox's messages, for any number of inboxes: each call names the
+ * inbox's `owner` (its connection), so an inbox holds no closure of its own.
+ */
+export interface InboxHost<O> {
+  /** Runs one message; a promise holds the queue until it settles. */
+  exec (owner: O, def: MessageDef, body: unknown): void | Promise<void>
+  /** A message's run threw or rejected. */
+  failed (owner: O, err: unknown, def: MessageDef): void
+  /** The connection passed its rate: reading pauses (called each time). */
+  throttled? (owner: O): void
 }
+
+const noQueue: unknown[] = []
 
 /**
  * One connection's handler queue. Messages run one at a time in arrival order; a
@@ -23,28 +28,28 @@ export interface InboxRate {
  * resolves or rejects. Once `limit` messages wait, reading from the socket pauses
  * until the queue has drained (inbound backpressure).
  *
- * With a `rate`, each message takes a token first. When none is left, the queue
- * holds and reading pauses at once (the client is throttled, not closed); one
- * timer, for this connection only while it is throttled, resumes it when a token
- * is due.
+ * With a `rate` bucket, each message takes a token first. When none is left, the
+ * queue holds and reading pauses at once (the client is throttled, not closed);
+ * one timer, for this connection only while it is throttled, resumes it when a
+ * token is due.
  */
-export class Inbox {
-  /** Flat pairs (def, body) from `head` on: no object per queued message. */
-  private queue: unknown[] = []
+export class Inbox<O = unknown> {
+  /** Flat pairs (def, body) from `head` on: no object per queued message; no array until one waits. */
+  private queue: unknown[] = noQueue
   private head = 0
   private running = false
   private paused = false
   private readonly limit: number
-  private readonly exec: Exec
-  private readonly onError: OnError
+  private readonly host: InboxHost<O>
+  private readonly owner: O
   private readonly flow: FlowControl
-  private readonly rate: InboxRate | undefined
+  private readonly rate: TokenBucket | undefined
   private timer: NodeJS.Timeout | undefined
 
-  constructor (limit: number, exec: Exec, onError: OnError, flow: FlowControl, rate?: InboxRate) {
+  constructor (limit: number, host: InboxHost<O>, owner: O, flow: FlowControl, rate?: TokenBucket) {
     this.limit = limit
-    this.exec = exec
-    this.onError = onError
+    this.host = host
+    this.owner = owner
     this.flow = flow
     this.rate = rate
   }
@@ -61,7 +66,7 @@ export class Inbox {
 
   push (def: MessageDef, body: unknown): void {
     if (this.running) {
-      this.queue.push(def, body)
+      this.enqueue(def, body)
       if (!this.paused && this.size >= this.limit) {
         this.paused = true
         this.flow.pause()
@@ -71,15 +76,20 @@ export class Inbox {
     // Nothing running, so nothing waits either: run it at once, without queueing it.
     this.running = true
     if (this.rate !== undefined && this.throttled()) {
-      this.queue.push(def, body)
+      this.enqueue(def, body)
       return
     }
     if (this.run(def, body)) this.drain()
   }
 
+  private enqueue (def: MessageDef, body: unknown): void {
+    if (this.queue === noQueue) this.queue = []
+    this.queue.push(def, body)
+  }
+
   /** Drops every waiting message (the connection is gone). */
   clear (): void {
-    this.queue = []
+    this.queue = noQueue
     this.head = 0
     if (this.timer !== undefined) clearTimeout(this.timer)
     this.timer = undefined
@@ -87,18 +97,19 @@ export class Inbox {
 
   /** Takes a token; when none is left, pauses reading and schedules `drain` for when one is due. */
   private throttled (): boolean {
-    const wait = this.rate!.bucket.take(Date.now())
+    const wait = this.rate!.take(Date.now())
     if (wait === 0) return false
     if (!this.paused) {
       this.paused = true
       this.flow.pause()
     }
-    this.rate!.onThrottle()
-    this.timer = setTimeout(this.resumeAfterThrottle, wait)
+    this.host.throttled?.(this.owner)
+    this.timer = setTimeout(resumeAfterThrottle, wait, this)
     return true
   }
 
-  private readonly resumeAfterThrottle = (): void => {
+  /** @internal The throttle's timer fired (a function for every inbox, not a closure each). */
+  resumed (): void {
     this.timer = undefined
     this.drain()
   }
@@ -107,14 +118,14 @@ export class Inbox {
   private run (def: MessageDef, body: unknown): boolean {
     let result: void | Promise<void>
     try {
-      result = this.exec(def, body)
+      result = this.host.exec(this.owner, def, body)
     } catch (err) {
-      this.onError(err, def)
+      this.host.failed(this.owner, err, def)
       return true
     }
     if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
       (result as Promise<void>).then(() => this.drain(), (err: unknown) => {
-        this.onError(err, def)
+        this.host.failed(this.owner, err, def)
         this.drain()
       })
       return false
@@ -142,4 +153,8 @@ export class Inbox {
       this.flow.resume()
     }
   }
+}
+
+function resumeAfterThrottle (inbox: Inbox<any>): void {
+  inbox.resumed()
 }

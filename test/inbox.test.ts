@@ -14,7 +14,8 @@ const def = { name: 'M' } as MessageDef
 function inbox (limit: number, exec: (body: unknown) => void | Promise<void>): { box: Inbox, errors: unknown[], flow: string[] } {
   const errors: unknown[] = []
   const flow: string[] = []
-  const box = new Inbox(limit, (_def, body) => exec(body), err => errors.push(err), {
+  const host = { exec: (_owner: unknown, _def: MessageDef, body: unknown) => exec(body), failed: (_owner: unknown, err: unknown) => { errors.push(err) } }
+  const box = new Inbox(limit, host, undefined, {
     pause: () => flow.push('pause'),
     resume: () => flow.push('resume')
   })

@@ -1,10 +1,11 @@
 import type { Agent, Connection } from '../agent.js'
+import type { CloseReason } from '../close-codes.js'
 import { LEAF_MESSAGE, LEAF_WS_FRAME, type Framing, type OutboundMessage } from '../codec/outbound.js'
 import { wsFrame } from '../framing/ws-frame.js'
 import type { Gate } from '../gate.js'
 import type { Slot } from '../limits/admission.js'
 import type { Protocol, ProtocolSession } from '../protocol/protocol.js'
-import type { Link } from './link.js'
+import type { Link, LinkEvents } from './link.js'
 
 /**
  * The one connection pipeline, for every protocol and transport: admission
@@ -21,36 +22,25 @@ export function connect (gate: Gate<any>, link: Link, protocol: Protocol, slot?:
     link.refuse(protocol.refusal?.(agent))
     return undefined
   }
-  const session = conn.session = protocol.open(gate.peerOf(agent))
-  link.listen({
-    data: chunk => {
-      agent.touch()
-      session.data(chunk)
-    },
-    alive: () => agent.touch(),
-    drain: () => agent.drained(),
-    failed: (code, reason) => {
-      agent.log.warn({ closeCode: code, reason }, 'bad frame; the transport closed the connection')
-      session.stop?.()
-      agent.closedByTransport(code, reason)
-    },
-    closed: fallback => {
-      session.stop?.()
-      agent.transportClosed(fallback)
-    }
-  })
+  conn.open(agent, protocol.open(gate.peerOf(agent)))
+  link.listen(conn)
   return agent
 }
 
-/** A link and its protocol session, as the agent sees them. */
-class PipelineConnection implements Connection {
+/**
+ * A link and its protocol session, as the agent sees them (`Connection`), and
+ * the link's events, passed on to the session and the agent (`LinkEvents`).
+ * One object per connection, with no closure of its own.
+ */
+class PipelineConnection implements Connection, LinkEvents {
   readonly transport
   readonly remoteAddress
   readonly protocol: string
   readonly countFraming: Framing
   readonly queueFraming: Framing
-  session: ProtocolSession | undefined
   private readonly link: Link
+  private agent!: Agent<any>
+  private session!: ProtocolSession
   private paused = false
 
   constructor (link: Link, protocol: Protocol) {
@@ -61,6 +51,14 @@ class PipelineConnection implements Connection {
     this.countFraming = link.transport === 'tcp' ? protocol.stream : protocol.message
     this.queueFraming = link.transport === 'tcp' ? protocol.stream : wsFramingOf(protocol)
   }
+
+  /** Once admitted: the agent, and the protocol session that reads for it. */
+  open (agent: Agent<any>, session: ProtocolSession): void {
+    this.agent = agent
+    this.session = session
+  }
+
+  // ---- Connection: what the agent drives ----------------------------------------
 
   get bufferedAmount (): number {
     return this.link.bufferedAmount
@@ -94,6 +92,32 @@ class PipelineConnection implements Connection {
     this.paused = false
     this.session?.resume?.()
     if (!this.paused) this.link.resume()
+  }
+
+  // ---- LinkEvents: what the socket reports ------------------------------------------
+
+  data (chunk: Buffer): void {
+    this.agent.touch()
+    this.session.data(chunk)
+  }
+
+  alive (): void {
+    this.agent.touch()
+  }
+
+  drain (): void {
+    this.agent.drained()
+  }
+
+  failed (code: number, reason: string): void {
+    this.agent.log.warn({ closeCode: code, reason }, 'bad frame; the transport closed the connection')
+    this.session.stop?.()
+    this.agent.closedByTransport(code, reason)
+  }
+
+  closed (fallback: CloseReason): void {
+    this.session.stop?.()
+    this.agent.transportClosed(fallback)
   }
 }
 

@@ -37,3 +37,25 @@ export interface Link {
   /** Ends a connection the gate refused, after writing `bytes` when given (TCP) or with a 4005 close (WebSocket). */
   refuse (bytes: Buffer | undefined): void
 }
+
+/*
+ * Socket listeners without closures: a transport registers the same functions
+ * for every connection (EventEmitter calls them with the emitter as `this`),
+ * which find the connection's events under a symbol of ours on the emitter.
+ */
+const kEvents = Symbol('fastify-gate link events')
+
+/** Marks `emitter` (a socket, a ws WebSocket) as reporting to `events`. */
+export function reportTo (emitter: object, events: LinkEvents): void {
+  (emitter as { [kEvents]?: LinkEvents })[kEvents] = events
+}
+
+/** The events an emitter reports to (see `reportTo`). */
+export function eventsOf (emitter: object): LinkEvents {
+  return (emitter as { [kEvents]: LinkEvents })[kEvents]
+}
+
+/** A socket's 'drain', for every link. */
+export function onDrain (this: object): void {
+  eventsOf(this).drain()
+}

@@ -14,33 +14,57 @@ export const leafProtocol: Protocol = {
   message: LEAF_MESSAGE,
   textFrames: true,
   open (peer: ProtocolPeer): ProtocolSession {
-    return peer.transport === 'tcp' ? streamSession(peer) : messageSession(peer)
+    return peer.transport === 'tcp' ? new StreamSession(peer) : new MessageSession(peer)
   }
 }
 
-function streamSession (peer: ProtocolPeer): ProtocolSession & { readonly buffered: number } {
-  const header = peer.options.lenMsgLen
-  const decoder = new FrameDecoder(peer.options, payload => peer.receive(payload, payload.length + header), err => peer.reject(err))
-  return {
-    data: chunk => decoder.push(chunk),
-    pause: () => decoder.pause(),
-    resume: () => decoder.resume(),
-    stop: () => decoder.stop(),
-    /** Bytes the decoder holds (a partial frame, or the rest of a read kept while paused). */
-    get buffered (): number { return decoder.buffered }
+/** leaf over a byte stream: `| len | payload |` frames, cut by the decoder. */
+class StreamSession implements ProtocolSession {
+  private readonly decoder: FrameDecoder
+
+  constructor (peer: ProtocolPeer) {
+    const header = peer.options.lenMsgLen
+    this.decoder = new FrameDecoder(peer.options, payload => peer.receive(payload, payload.length + header), err => peer.reject(err))
+  }
+
+  data (chunk: Buffer): void {
+    this.decoder.push(chunk)
+  }
+
+  pause (): void {
+    this.decoder.pause()
+  }
+
+  resume (): void {
+    this.decoder.resume()
+  }
+
+  stop (): void {
+    this.decoder.stop()
+  }
+
+  /** Bytes the decoder holds (a partial frame, or the rest of a read kept while paused). */
+  get buffered (): number {
+    return this.decoder.buffered
   }
 }
 
-function messageSession (peer: ProtocolPeer): ProtocolSession {
-  const maxMsgLen = peer.options.maxMsgLen
-  return {
-    data (payload) {
-      // ws enforces maxPayload from the frame header; this guards a shared ws server with a larger one.
-      if (payload.length > maxMsgLen) {
-        peer.reject(tooLong(`message of ${payload.length} bytes is over maxMsgLen ${maxMsgLen}`))
-        return
-      }
-      peer.receive(payload, payload.length)
+/** leaf over WebSocket: one payload per message. */
+class MessageSession implements ProtocolSession {
+  private readonly peer: ProtocolPeer
+  private readonly maxMsgLen: number
+
+  constructor (peer: ProtocolPeer) {
+    this.peer = peer
+    this.maxMsgLen = peer.options.maxMsgLen
+  }
+
+  data (payload: Buffer): void {
+    // ws enforces maxPayload from the frame header; this guards a shared ws server with a larger one.
+    if (payload.length > this.maxMsgLen) {
+      this.peer.reject(tooLong(`message of ${payload.length} bytes is over maxMsgLen ${this.maxMsgLen}`))
+      return
     }
+    this.peer.receive(payload, payload.length)
   }
 }

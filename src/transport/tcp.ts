@@ -7,7 +7,7 @@ import type { Framing, OutboundMessage } from '../codec/outbound.js'
 import type { Gate } from '../gate.js'
 import type { TcpOptions } from '../options.js'
 import { connect } from '../pipeline/connect.js'
-import type { Link, LinkEvents } from '../pipeline/link.js'
+import { eventsOf, onDrain, reportTo, type Link, type LinkEvents } from '../pipeline/link.js'
 import { leafProtocol } from '../protocol/leaf.js'
 import type { Protocol } from '../protocol/protocol.js'
 
@@ -54,19 +54,27 @@ class TcpLink implements Link {
   listen (events: LinkEvents): void {
     const socket = this.socket
     socket.setNoDelay(true)
-    socket.on('data', (chunk: Buffer) => events.data(chunk))
-    socket.on('drain', () => events.drain())
-    socket.on('close', (hadError: boolean) => {
-      events.closed(hadError
-        ? { code: 1006, reason: 'connection error' }
-        : { code: CloseCode.NORMAL, reason: 'client closed' })
-    })
+    reportTo(socket, events)
+    socket.on('data', onData)
+    socket.on('drain', onDrain)
+    socket.on('close', onClose)
   }
 
   refuse (bytes: Buffer | undefined): void {
     if (bytes === undefined) this.socket.destroy()
     else this.socket.end(bytes)
   }
+}
+
+// Listeners shared by every connection (see `reportTo`).
+function onData (this: net.Socket, chunk: Buffer): void {
+  eventsOf(this).data(chunk)
+}
+
+function onClose (this: net.Socket, hadError: boolean): void {
+  eventsOf(this).closed(hadError
+    ? { code: 1006, reason: 'connection error' }
+    : { code: CloseCode.NORMAL, reason: 'client closed' })
 }
 
 /** Hands a fresh TCP socket to the gate, or ends it at once when it is refused (full, per-IP cap or rate). */

@@ -6,7 +6,7 @@ import type { Framing, OutboundMessage } from '../codec/outbound.js'
 import type { Gate } from '../gate.js'
 import type { Slot } from '../limits/admission.js'
 import { connect, wsFramingOf } from '../pipeline/connect.js'
-import type { Link, LinkEvents } from '../pipeline/link.js'
+import { eventsOf, onDrain, reportTo, type Link, type LinkEvents } from '../pipeline/link.js'
 import { leafProtocol } from '../protocol/leaf.js'
 import type { Protocol } from '../protocol/protocol.js'
 import { rawSocketOf, wsErrorCloseCode } from './ws-internals.js'
@@ -77,21 +77,38 @@ class WsLink implements Link {
 
   listen (events: LinkEvents): void {
     const ws = this.ws
-    ws.on('message', (data: Buffer) => events.data(data))
+    reportTo(ws, events)
+    ws.on('message', onMessage)
     // Only the direct path ever waits for the socket to drain.
-    this.socket?.on('drain', () => events.drain())
-    ws.on('ping', () => events.alive())
-    ws.on('error', (err: Error & { code?: string }) => {
-      events.failed(wsErrorCloseCode(err), err.message)
-    })
-    ws.on('close', (code: number, reason: Buffer) => {
-      events.closed({ code, reason: reason.toString() })
-    })
+    if (this.socket !== undefined) {
+      reportTo(this.socket, events)
+      this.socket.on('drain', onDrain)
+    }
+    ws.on('ping', onPing)
+    ws.on('error', onError)
+    ws.on('close', onClose)
   }
 
   refuse (): void {
     this.ws.close(CloseCode.SERVER_FULL, 'server full')
   }
+}
+
+// Listeners shared by every connection (see `reportTo`).
+function onMessage (this: WebSocket, data: Buffer): void {
+  eventsOf(this).data(data)
+}
+
+function onPing (this: WebSocket): void {
+  eventsOf(this).alive()
+}
+
+function onError (this: WebSocket, err: Error & { code?: string }): void {
+  eventsOf(this).failed(wsErrorCloseCode(err), err.message)
+}
+
+function onClose (this: WebSocket, code: number, reason: Buffer): void {
+  eventsOf(this).closed({ code, reason: reason.toString() })
 }
 
 /**
