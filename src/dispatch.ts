@@ -105,12 +105,12 @@ export class Dispatch implements InboxHost<Agent> {
     return new Inbox(this.host.options.pendingReadNum, this, agent, agent.conn, rate > 0 ? new TokenBucket(rate, rate * 2, Date.now()) : undefined)
   }
 
-  /** @internal (InboxHost) The connection passed `msgRate`. */
+  /** (InboxHost, not public: Dispatch is not exported from the package) The connection passed `msgRate`. */
   throttled (): void {
     this.host.counters.throttled++
   }
 
-  /** @internal (InboxHost) A handler threw: see `handlerFailed`. */
+  /** (InboxHost, not public: Dispatch is not exported from the package) A handler threw: see `handlerFailed`. */
   failed (agent: Agent, err: unknown, def: MessageDef): void {
     this.handlerFailed(agent, def, err)
   }
@@ -130,7 +130,7 @@ export class Dispatch implements InboxHost<Agent> {
     else agent.log.error({ err, msgName: def.name, suppressed }, 'message handler failed')
   }
 
-  /** @internal (InboxHost) Runs one message from the connection's queue: login policy, then its handler. */
+  /** (InboxHost, not public: Dispatch is not exported from the package) Runs one message from the connection's queue: login policy, then its handler. */
   exec (agent: Agent, def: MessageDef, body: unknown): void | Promise<void> {
     if (!agent.isOpen) return
     if (def.needsLogin && agent.uid === undefined) {
