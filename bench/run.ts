@@ -1,6 +1,6 @@
 /**
  * The benchmark runner: `npm run bench [scenario...]` (echo, idle, fanout,
- * cluster, soak; all by default). Saves each scenario's figures to
+ * cluster, soak, mqtt; all by default). Saves each scenario's figures to
  * bench/results/<scenario>.json, then writes BENCHMARKS.md and the chart.
  */
 import { writeFileSync } from 'node:fs'
@@ -13,9 +13,10 @@ import * as cluster from './scenarios/cluster.js'
 import * as echo from './scenarios/echo.js'
 import * as fanout from './scenarios/fanout.js'
 import * as idle from './scenarios/idle.js'
+import * as mqtt from './scenarios/mqtt.js'
 import * as soak from './scenarios/soak.js'
 
-const scenarios: Record<string, () => Promise<ScenarioResult>> = { echo: echo.run, idle: idle.run, fanout: fanout.run, cluster: cluster.run, soak: soak.run }
+const scenarios: Record<string, () => Promise<ScenarioResult>> = { echo: echo.run, idle: idle.run, fanout: fanout.run, cluster: cluster.run, soak: soak.run, mqtt: mqtt.run }
 
 const asked = process.argv.slice(2)
 const unknown = asked.filter(name => !(name in scenarios))

@@ -4,10 +4,11 @@
  * always stops both, `withServers` does so for several contenders at once;
  * `rounds` alternates the contenders (A/B/C, A/B/C, ...).
  */
+import { existsSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type { Kind, Target } from '../load/conns.js'
-import type { ServerStats } from '../servers/control.js'
+import type { ServerInfo, ServerStats } from '../servers/control.js'
 import { Child } from './ipc.js'
 import { log, note } from './log.js'
 
@@ -19,6 +20,8 @@ export interface Contender {
   /** Another checkout whose server to run (`BENCH_BEFORE`). */
   root?: string
   env?: Record<string, string>
+  /** Why this contender cannot run on this machine, if it cannot (a program is missing). */
+  missing?: () => string | undefined
 }
 
 export const gateWs: Contender = { id: 'gate-ws', label: 'fastify-gate', entry: 'servers/gate.ts', kind: 'ws' }
@@ -26,12 +29,27 @@ export const gateTcp: Contender = { id: 'gate-tcp', label: 'fastify-gate', entry
 export const bareWs: Contender = { id: 'bare-ws', label: 'bare ws', entry: 'servers/bare-ws.ts', kind: 'ws' }
 export const bareNet: Contender = { id: 'bare-net', label: 'bare net', entry: 'servers/bare-net.ts', kind: 'tcp' }
 export const socketIo: Contender = { id: 'socket.io', label: 'socket.io', entry: 'servers/socketio.ts', kind: 'sio' }
+export const gateMqtt: Contender = { id: 'gate-mqtt', label: 'fastify-gate', entry: 'servers/gate.ts', kind: 'mqtt' }
+export const aedes: Contender = { id: 'aedes', label: 'aedes', entry: 'servers/aedes.ts', kind: 'mqtt' }
+/** Debian's mosquitto (package `mosquitto`); its wrapper (servers/mosquitto.ts) starts this program. */
+const MOSQUITTO = process.env.BENCH_MOSQUITTO ?? '/usr/sbin/mosquitto'
+export const mosquitto: Contender = {
+  id: 'mosquitto',
+  label: 'mosquitto',
+  entry: 'servers/mosquitto.ts',
+  kind: 'mqtt',
+  env: { BENCH_MOSQUITTO: MOSQUITTO },
+  missing: () => existsSync(MOSQUITTO) ? undefined : `${MOSQUITTO} is missing (apt-get install mosquitto)`
+}
 
 /** The contenders per transport, gate first: WebSocket beside bare ws and socket.io, TCP beside bare net. */
 export const byTransport: ReadonlyArray<{ transport: 'ws' | 'tcp', contenders: readonly Contender[] }> = [
   { transport: 'ws', contenders: [gateWs, bareWs, socketIo] },
   { transport: 'tcp', contenders: [gateTcp, bareNet] }
 ]
+
+/** MQTT 3.1.1 over TCP: the gate's `mqtt` protocol beside aedes (Node) and mosquitto (C). */
+export const mqttBrokers: readonly Contender[] = [gateMqtt, aedes, mosquitto]
 
 export interface Session {
   server: Child
@@ -59,8 +77,10 @@ export const pinning = process.env.BENCH_PIN !== '0' && os.availableParallelism(
 export const SERVER_CPU = pinning ? '0' : undefined
 export const LOAD_CPU = pinning ? '1' : undefined
 
-export function targetOf (c: Contender, info: { port: number, tcpPort?: number, path?: string }): Target {
-  return { kind: c.kind, host: '127.0.0.1', port: c.kind === 'tcp' ? info.tcpPort! : info.port, path: info.path ?? '/' }
+export function targetOf (c: Contender, info: ServerInfo): Target {
+  const port = c.kind === 'tcp' ? info.tcpPort : c.kind === 'mqtt' ? info.mqttPort : info.port
+  if (port === undefined) throw new Error(`${c.id}: the server reports no ${c.kind} port`)
+  return { kind: c.kind, host: '127.0.0.1', port, path: info.path ?? '/', broker: info.broker }
 }
 
 export interface SessionOptions {
@@ -136,7 +156,11 @@ export function selected (contenders: readonly Contender[]): Contender[] {
     ? [...contenders]
     : contenders.flatMap(c => c.id.startsWith('gate-') ? [c, { ...c, id: `${c.id}@before`, label: `${c.label}@before`, root: path.resolve(before) }] : [c])
   const only = process.env.BENCH_ONLY?.split(',').filter(Boolean)
-  return only === undefined || only.length === 0 ? all : all.filter(c => only.includes(c.id))
+  return (only === undefined || only.length === 0 ? all : all.filter(c => only.includes(c.id))).filter(c => {
+    const why = c.missing?.()
+    if (why !== undefined) log(`*** ${c.label} left out: ${why} ***`)
+    return why === undefined
+  })
 }
 
 /** Runs `fn` for every contender, `n` rounds, each round in a rotated order. */

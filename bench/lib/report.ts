@@ -21,7 +21,7 @@ const root = new URL('../../', import.meta.url)
 export const resultFile = (scenario: string): URL => new URL(`bench/results/${scenario}.json`, root)
 export const CHART = 'bench/chart.svg'
 
-const LABELS: Record<string, string> = { 'gate-ws': 'fastify-gate', 'gate-tcp': 'fastify-gate', 'bare-ws': 'bare ws', 'bare-net': 'bare net', 'socket.io': 'socket.io' }
+const LABELS: Record<string, string> = { 'gate-ws': 'fastify-gate', 'gate-tcp': 'fastify-gate', 'gate-mqtt': 'fastify-gate', 'bare-ws': 'bare ws', 'bare-net': 'bare net', 'socket.io': 'socket.io' }
 const label = (id: string): string => LABELS[id] ?? id
 const series = (id: string): string => id.startsWith('bare') ? 'bare' : label(id)
 
@@ -59,7 +59,8 @@ export function writeReport (): { file: string, chart: string } {
   const fanout = load('fanout')
   const cluster = load('cluster')
   const soak = load('soak')
-  const latest = [echo, idle, fanout, cluster].filter((r): r is SavedResult => r !== undefined).sort((a, b) => b.machine.date.localeCompare(a.machine.date))[0]
+  const mqtt = load('mqtt')
+  const latest = [echo, idle, fanout, cluster, mqtt].filter((r): r is SavedResult => r !== undefined).sort((a, b) => b.machine.date.localeCompare(a.machine.date))[0]
   const targets: Target[] = []
   const panels: Panel[] = []
   const parts: string[] = []
@@ -225,6 +226,51 @@ ${table(['cycles', 'cycles/s', 'RSS MiB', 'heap MiB', 'external MiB', 'open conn
 ${growth}${(soak.data.errors as string[]).length > 0 ? ` Failed cycles: ${(soak.data.errors as string[]).join('; ')}.` : ''}`)
   }
 
+  if (mqtt !== undefined && mqtt.skipped === undefined) {
+    const all = mqtt.data.samples as EchoSample[]
+    const m = medians(all, s => `${s.contender}/${s.conns}`)
+    const get = (id: string, n: number): EchoSample | undefined => m.get(`${id}/${n}`)
+    const conns = [...new Set([...m.values()].map(s => s.conns))].sort((a, b) => a - b)
+    const ids = ['gate-mqtt', 'aedes', 'mosquitto']
+    const rows: string[][] = []
+    for (const n of conns) {
+      const gate = get('gate-mqtt', n)
+      for (const id of ids) {
+        const s = get(id, n)
+        if (s === undefined) continue
+        const vs = (base: string): string => id === base || get(base, n) === undefined ? '' : `${pairedRatio(all, id, base, n).toFixed(2)}x`
+        rows.push([int(n), label(id), int(s.msgsPerSec), fixed(s.p50), fixed(s.p99), fixed(s.serverUsPerMsg, 1), vs('aedes'), vs('mosquitto')])
+      }
+      const aedes = get('aedes', n)
+      if (gate !== undefined && aedes !== undefined) {
+        targets.push({ what: `MQTT echo vs aedes, ${int(n)} connections`, value: pairedRatio(all, 'gate-mqtt', 'aedes', n), goal: 0.9, atLeast: true, detail: `${int(gate.msgsPerSec)} vs ${int(aedes.msgsPerSec)} msg/s; server CPU ${fixed(gate.serverUsPerMsg, 1)} vs ${fixed(aedes.serverUsPerMsg, 1)} µs/msg` })
+      }
+    }
+    panels.push({
+      title: 'MQTT echo throughput (higher is better)',
+      unit: 'msg/s',
+      groups: conns.map(n => ({ label: `MQTT ${int(n)}`, bars: ids.map(id => ({ series: label(id), value: get(id, n)?.msgsPerSec ?? NaN })) }))
+    })
+    const missing = ids.filter(id => conns.every(n => get(id, n) === undefined))
+    parts.push(`## 6. MQTT echo: beside aedes and mosquitto
+
+The echo of section 1 over MQTT 3.1.1 on TCP. Each connection logs in at
+CONNECT (its uid as client id and user name, a login JWT as password) and keeps
+one QoS 0 \`PUBLISH\` in flight. fastify-gate answers \`C2S_UserHeartBeat\`
+with its handler (the example app, the same work as section 1). aedes (npm, the
+Node broker, in-memory persistence) and mosquitto (Debian, in C, no
+persistence, no log) have no handlers: each connection subscribes to a topic
+of its own and publishes its heartbeat there, so the broker's delivery back is
+the answer. One message in and one out per round trip on all three. The load
+is a lean client (packets generated once by mqtt-packet) on CPU 1; servers on
+CPU 0; windows alternate as in section 1. mosquitto's CPU is its run time from
+/proc (schedstat); the Node servers' is \`process.cpuUsage()\`.${missing.length > 0 ? ` **Left out on this machine: ${missing.map(label).join(', ')}.**` : ''}
+
+${measured(mqtt, `${String(mqtt.params.rounds)} alternating windows per server`)}
+
+${table(['connections', 'server', 'msg/s', 'p50 ms', 'p99 ms', 'server CPU µs/msg', 'vs aedes', 'vs mosquitto'], rows)}`)
+  }
+
   const targetRows = targets.map(t => [t.what, `**${t.value.toFixed(2)}x**`, `${t.atLeast ? '≥' : '≤'} ${t.goal}x`, (t.atLeast ? t.value >= t.goal : t.value <= t.goal) ? 'yes' : 'no', t.detail])
   const notesFile = new URL('bench/notes.md', root)
   const notes = existsSync(notesFile) ? readFileSync(notesFile, 'utf8').trim() : ''
@@ -253,7 +299,7 @@ ${notes}
 
 \`\`\`sh
 npm run bench           # every scenario, then BENCHMARKS.md and ${CHART} (about 10 minutes)
-npm run bench:echo      # or one scenario: bench:echo, bench:idle, bench:fanout, bench:cluster, bench:soak
+npm run bench:echo      # or one scenario: bench:echo, bench:idle, bench:fanout, bench:cluster, bench:soak, bench:mqtt
 \`\`\`
 
 The runner compiles the project with \`tsc\` into \`.bench-tmp/build\` and runs each
@@ -265,7 +311,8 @@ them over IPC. Knobs (environment): \`BENCH_ECHO_WINDOWS\` (per server, 10),
 \`BENCH_FANOUT_CONNS\` (10000), \`BENCH_FANOUT_ROUNDS\` (2), \`BENCH_FANOUT_REPS\` (5),
 \`BENCH_CLUSTER_ROUNDS\` (3), \`BENCH_CLUSTER_CLIENTS\` (100), \`BENCH_CLUSTER_DURATION_MS\` (3000),
 \`BENCH_SOAK_CYCLES\` (100000), \`BENCH_SOAK_SAMPLE\` (5000), \`BENCH_SOAK_CONCURRENCY\` (50), \`BENCH_SOAK_ADDRESSES\` (4),
-\`BENCH_ONLY=gate-ws,bare-ws\` (some contenders only),
+\`BENCH_ONLY=gate-ws,bare-ws\` (some contenders only; the MQTT ones are \`gate-mqtt\`, \`aedes\`, \`mosquitto\`),
+\`BENCH_MOSQUITTO\` (the mosquitto program, \`/usr/sbin/mosquitto\`; left out, loudly, when missing),
 \`BENCH_CPU_PROF=1\` (CPU profile of each measured window into \`.bench-tmp/prof\`;
 summarise with \`npx tsx bench/tools/cpuprofile-top.ts <file>\`),
 \`BENCH_HEAP_SNAPSHOT=1\` (heap snapshots of the idle servers into \`.bench-tmp/heap\`;

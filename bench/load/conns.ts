@@ -5,18 +5,23 @@
  *
  * - `ws`:  one JSON payload per WebSocket message (the gate and bare `ws`);
  * - `tcp`: `| len : uint16 BE | JSON payload |` (the gate and bare `net`);
- * - `sio`: socket.io v4 over a raw WebSocket (`42["name",body]` events).
+ * - `sio`: socket.io v4 over a raw WebSocket (`42["name",body]` events);
+ * - `mqtt`: MQTT 3.1.1 over TCP, logged in at CONNECT, a PUBLISH per message
+ *   with the message name as topic (mqtt-conn.ts).
  */
+import mqttPacket from 'mqtt-packet'
 import net from 'node:net'
 import WebSocket from 'ws'
 
-export type Kind = 'ws' | 'tcp' | 'sio'
+export type Kind = 'ws' | 'tcp' | 'sio' | 'mqtt'
 
 export interface Target {
   kind: Kind
   host: string
   port: number
   path: string
+  /** `mqtt` only: the server is a plain broker, echoed through a subscription (see mqtt-conn.ts). */
+  broker?: boolean
 }
 
 /** A payload encoded once for a kind, sent any number of times. */
@@ -24,6 +29,7 @@ export type Prepared = Buffer | string
 
 export function prepare (kind: Kind, name: string, body: unknown): Prepared {
   if (kind === 'sio') return '42' + JSON.stringify([name, body])
+  if (kind === 'mqtt') return mqttPacket.generate({ cmd: 'publish', topic: name, payload: Buffer.from(JSON.stringify(body)), qos: 0, dup: false, retain: false })
   const payload = Buffer.from(JSON.stringify({ [name]: body }))
   if (kind === 'ws') return payload
   const out = Buffer.allocUnsafe(2 + payload.length)
@@ -35,6 +41,8 @@ export function prepare (kind: Kind, name: string, body: unknown): Prepared {
 /** One client connection. `onMessage` sees every application message. */
 export interface LoadConn {
   onMessage: (data: Buffer) => void
+  /** The connection's own echo message, where it is not the shared heartbeat (MQTT to a plain broker: a topic per connection). */
+  readonly heartbeat?: Prepared
   send (p: Prepared): void
   close (): void
   readonly closed: Promise<void>

@@ -1,6 +1,6 @@
 /**
  * The load generator: a child process of the runner holding client connections.
- * Commands: `open` (connect, log in, join a room), `echo` (one heartbeat
+ * Commands: `open` (connect, log in, join a room; MQTT logs in at CONNECT), `echo` (one heartbeat
  * outstanding per connection, for a fixed time), `fanout` (admin pushes, timed
  * until the last client has received), `closeAll`, `cycles` (connect, log in,
  * disconnect, over and over: the soak). Every wait is bounded.
@@ -14,6 +14,7 @@ import { percentile } from '../lib/stats.js'
 import { SECRET } from '../servers/control.js'
 import { connect, pool, poolCounts, prepare, request, type LoadConn, type Target } from './conns.js'
 import { cycles } from './cycles.js'
+import { MqttConn } from './mqtt-conn.js'
 
 const sign = createSigner({ key: SECRET, algorithm: 'HS256' })
 let target: Target
@@ -57,9 +58,16 @@ async function open (a: OpenArgs): Promise<OpenResult> {
   }, 2000)
   await pool(a.count, a.concurrency, counts, () => counts.failed < a.maxFailures && performance.now() < deadline, async (n) => {
     const uid = `${a.uidPrefix}${n}`
-    const conn = await connect(target, a.localAddress, 10_000)
-    const login = await request(conn, prepare(target.kind, 'C2S_UserLogin', { token: sign({ sub: uid }), login_plat: 1 }), 10_000)
-    if (!login.includes('"ret":1')) throw new Error(`login refused: ${login.toString().slice(0, 80)}`)
+    const token = sign({ sub: uid })
+    let conn: LoadConn
+    if (target.kind === 'mqtt') {
+      // Logged in by CONNECT's password: CONNACK 0 is the login's answer.
+      conn = await MqttConn.open(target, uid, token, a.localAddress, 10_000)
+    } else {
+      conn = await connect(target, a.localAddress, 10_000)
+      const login = await request(conn, prepare(target.kind, 'C2S_UserLogin', { token, login_plat: 1 }), 10_000)
+      if (!login.includes('"ret":1')) throw new Error(`login refused: ${login.toString().slice(0, 80)}`)
+    }
     if (roomMsg !== undefined) await request(conn, roomMsg, 10_000)
     conns.push(conn)
     uids.push(uid)
@@ -132,8 +140,11 @@ async function closedLoops (loops: Loop[], warmupMs: number, durationMs: number)
 
 /** Every connection keeps one heartbeat in flight and sends the next when the answer arrives. */
 async function echo (a: { warmupMs: number, durationMs: number }): Promise<EchoResult> {
-  const hb = prepare(target.kind, 'C2S_UserHeartBeat', { ptime: 1 })
-  return await closedLoops(conns.map(conn => ({ receiver: conn, send: () => conn.send(hb) })), a.warmupMs, a.durationMs)
+  const shared = prepare(target.kind, 'C2S_UserHeartBeat', { ptime: 1 })
+  return await closedLoops(conns.map(conn => {
+    const hb = conn.heartbeat ?? shared
+    return { receiver: conn, send: () => conn.send(hb) }
+  }), a.warmupMs, a.durationMs)
 }
 
 export interface Admin {

@@ -6,7 +6,7 @@
  * generator), and the measurement windows alternate between them (A, B, C, A,
  * B, C, ...), so that the rest of the machine's load falls on all of them alike.
  */
-import { byTransport, selected, withServers } from '../lib/contenders.js'
+import { byTransport, selected, withServers, type Contender } from '../lib/contenders.js'
 import { log } from '../lib/log.js'
 import { envInt, envList, type ScenarioResult } from '../lib/params.js'
 import { errorList, fixed, int } from '../lib/stats.js'
@@ -14,7 +14,7 @@ import type { EchoResult, OpenResult } from '../load/main.js'
 
 export interface EchoSample {
   contender: string
-  transport: 'ws' | 'tcp'
+  transport: Transport
   conns: number
   round: number
   msgsPerSec: number
@@ -27,7 +27,15 @@ export interface EchoSample {
   serverUsPerMsg: number
 }
 
+export type Transport = 'ws' | 'tcp' | 'mqtt'
+
+/** The leaf protocol over WebSocket and TCP, beside bare ws, socket.io and bare net. */
 export async function run (): Promise<ScenarioResult> {
+  return await echoOf('echo', byTransport)
+}
+
+/** Runs the echo for each group of contenders (all of a group at once, windows alternating). */
+export async function echoOf (scenario: string, groups: ReadonlyArray<{ transport: Transport, contenders: readonly Contender[] }>): Promise<ScenarioResult> {
   const params = {
     rounds: envInt('BENCH_ECHO_WINDOWS', 10),
     conns: envList('BENCH_ECHO_CONNS', [100, 1000]),
@@ -35,7 +43,7 @@ export async function run (): Promise<ScenarioResult> {
     durationMs: envInt('BENCH_DURATION_MS', 1000)
   }
   const samples: EchoSample[] = []
-  for (const group of byTransport) {
+  for (const group of groups) {
     const contenders = selected(group.contenders)
     if (contenders.length === 0) continue
     log(`${group.transport.toUpperCase()}: ${contenders.map(c => c.label).join(', ')}, ${params.rounds} alternating windows of ${params.durationMs} ms each`)
@@ -76,5 +84,5 @@ export async function run (): Promise<ScenarioResult> {
       }
     })
   }
-  return { scenario: 'echo', params, data: { samples } }
+  return { scenario, params, data: { samples } }
 }

@@ -19,6 +19,10 @@ export interface ServerInfo {
   tcpPort?: number
   /** WebSocket path. */
   path?: string
+  /** MQTT (TCP) port, for servers that speak MQTT. */
+  mqttPort?: number
+  /** An MQTT broker with no handlers of its own: the echo goes through a subscription (load/mqtt-conn.ts). */
+  broker?: boolean
   /** Headers for the admin API (e.g. the bearer token). */
   adminHeaders?: Record<string, string>
   /** Where the admin API comes from, for the report. */
@@ -87,6 +91,7 @@ export function serveGate (app: FastifyInstance, adminToken: string): void {
   serveServer({
     port: (app.server.address() as AddressInfo).port,
     tcpPort: app.gateTcpAddress()?.port,
+    mqttPort: app.gateAddress('mqtt')?.port,
     path: app.gate.options.path,
     adminHeaders: { authorization: `Bearer ${adminToken}` },
     adminApi: 'the admin API (routes/admin)'
