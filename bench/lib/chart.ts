@@ -4,7 +4,7 @@ export interface Bar { series: string, value: number }
 export interface Group { label: string, bars: Bar[] }
 export interface Panel { title: string, unit: string, groups: Group[] }
 
-const COLORS: Record<string, string> = { 'fastify-gate': '#2563eb', bare: '#6b7280', 'socket.io': '#ea580c' }
+const COLORS: Record<string, string> = { 'fastify-gate': '#2563eb', bare: '#6b7280', 'socket.io': '#ea580c', aedes: '#16a34a', mosquitto: '#9333ea' }
 const PANEL_W = 420
 const PANEL_H = 260
 const TOP = 56
