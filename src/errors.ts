@@ -2,7 +2,7 @@ import createError from '@fastify/error'
 
 /**
  * Every error the gate raises, with a stable `code`. HTTP-facing errors carry the
- * status the admin API answers with. The list is repeated in the README.
+ * status the admin API answers with. The list is repeated in docs/guide.md (its error table).
  */
 export const GateError = {
   INVALID_OPTION: createError('FST_GATE_INVALID_OPTION', 'Invalid gate option "%s": %s', 500),
