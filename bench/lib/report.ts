@@ -51,6 +51,14 @@ function pairedRatio (samples: readonly EchoSample[], contender: string, base: s
   return median(ratios)
 }
 
+/** An echo scenario's samples, their medians per contender and connection count, and the connection counts run. */
+function echoMedians (r: SavedResult): { all: EchoSample[], get: (id: string, conns: number) => EchoSample | undefined, conns: number[] } {
+  const all = r.data.samples as EchoSample[]
+  const m = medians(all, s => `${s.contender}/${s.conns}`)
+  const conns = [...new Set([...m.values()].map(s => s.conns))].sort((a, b) => a - b)
+  return { all, get: (id, n) => m.get(`${id}/${n}`), conns }
+}
+
 interface Target { what: string, value: number, goal: number, atLeast: boolean, detail: string }
 
 export function writeReport (): { file: string, chart: string } {
@@ -66,10 +74,7 @@ export function writeReport (): { file: string, chart: string } {
   const parts: string[] = []
 
   if (echo !== undefined && echo.skipped === undefined) {
-    const all = echo.data.samples as EchoSample[]
-    const m = medians(all, s => `${s.contender}/${s.conns}`)
-    const get = (id: string, n: number): EchoSample | undefined => m.get(`${id}/${n}`)
-    const conns = [...new Set([...m.values()].map(s => s.conns))].sort((a, b) => a - b)
+    const { all, get, conns } = echoMedians(echo)
     const rows: string[][] = []
     for (const [transport, ids, base] of [['ws', ['gate-ws', 'bare-ws', 'socket.io'], 'bare-ws'], ['tcp', ['gate-tcp', 'bare-net'], 'bare-net']] as const) {
       for (const n of conns) {
@@ -227,10 +232,7 @@ ${growth}${(soak.data.errors as string[]).length > 0 ? ` Failed cycles: ${(soak.
   }
 
   if (mqtt !== undefined && mqtt.skipped === undefined) {
-    const all = mqtt.data.samples as EchoSample[]
-    const m = medians(all, s => `${s.contender}/${s.conns}`)
-    const get = (id: string, n: number): EchoSample | undefined => m.get(`${id}/${n}`)
-    const conns = [...new Set([...m.values()].map(s => s.conns))].sort((a, b) => a - b)
+    const { all, get, conns } = echoMedians(mqtt)
     const ids = ['gate-mqtt', 'aedes', 'mosquitto']
     const rows: string[][] = []
     for (const n of conns) {
