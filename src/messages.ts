@@ -29,6 +29,17 @@ export interface MessageOptions<S extends TSchema = TSchema> {
   history?: boolean
 }
 
+/**
+ * Why `body` fails a message's compiled schema: its first error as
+ * `<path> <message>` (`/` for the root), or undefined when the checker names
+ * none. Called only after `check.Check(body)` failed (the fast path stays one
+ * compiled check).
+ */
+export function schemaError (check: TypeCheck<TSchema>, body: unknown): string | undefined {
+  const first = check.Errors(body).First()
+  return first === undefined ? undefined : `${first.path || '/'} ${first.message}`
+}
+
 /** A registered message, as the decoder and dispatcher see it. */
 export interface MessageDef {
   readonly name: string

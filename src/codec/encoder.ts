@@ -1,6 +1,6 @@
 import { GateError } from '../errors.js'
 import type { FramingOptions } from '../framing/length-prefix.js'
-import type { MessageRegistry } from '../messages.js'
+import { schemaError, type MessageRegistry } from '../messages.js'
 import { OutboundMessage } from './outbound.js'
 import type { Processor } from './processor.js'
 
@@ -30,8 +30,7 @@ export class Encoder {
     const def = this.messages.get(name)
     if (def === undefined || !this.messages.isFrozen) throw new GateError.UNKNOWN_MESSAGE(name)
     if (def.check !== undefined && !def.check.Check(body)) {
-      const first = def.check.Errors(body).First()
-      throw new GateError.INVALID_BODY(name, first ? `${first.path || '/'} ${first.message}` : 'does not match the schema')
+      throw new GateError.INVALID_BODY(name, schemaError(def.check, body) ?? 'does not match the schema')
     }
     let payload: Buffer
     try {
