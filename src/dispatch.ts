@@ -6,7 +6,7 @@ import { Inbox, type InboxHost } from './inbox.js'
 import type { LoginThrottle } from './limits/login-throttle.js'
 import type { LogLimiter } from './limits/log-limiter.js'
 import { TokenBucket } from './limits/token-bucket.js'
-import type { MessageDef } from './messages.js'
+import { schemaError, type MessageDef } from './messages.js'
 import type { NormalizedCoreOptions } from './options.js'
 import { ProtocolError, badBody } from './protocol-error.js'
 
@@ -75,11 +75,11 @@ export class Dispatch implements InboxHost<Agent> {
   /** Checks a decoded message against its schema and queues it for its handler; false when the connection was closed. */
   dispatch (agent: Agent, def: MessageDef, body: unknown): boolean {
     if (def.check !== undefined && !def.check.Check(body)) {
-      const first = def.check.Errors(body).First()
-      this.reject(agent, badBody(`the body of "${def.name}" fails its schema${first ? `: ${first.path || '/'} ${first.message}` : ''}`))
+      const why = schemaError(def.check, body)
+      this.reject(agent, badBody(`the body of "${def.name}" fails its schema${why === undefined ? '' : `: ${why}`}`))
       return false
     }
-    // The login check runs in the queue (see `run`), so that a message sent right
+    // The login check runs in the queue (see `exec`), so that a message sent right
     // behind a login sees the login, whose handler may still be running now.
     let inbox = this.inboxes.get(agent)
     if (inbox === undefined) {
@@ -110,17 +110,13 @@ export class Dispatch implements InboxHost<Agent> {
     this.host.counters.throttled++
   }
 
-  /** (InboxHost, not public: Dispatch is not exported from the package) A handler threw: see `handlerFailed`. */
-  failed (agent: Agent, err: unknown, def: MessageDef): void {
-    this.handlerFailed(agent, def, err)
-  }
-
   /**
-   * A handler threw. A coded error (FST_GATE_*, e.g. a send over maxMsgLen) is
-   * one line without a stack; anything else is logged with its stack. Both are
-   * capped per code, so one client cannot flood the log.
+   * (InboxHost, not public: Dispatch is not exported from the package) A handler
+   * threw. A coded error (FST_GATE_*, e.g. a send over maxMsgLen) is one line
+   * without a stack; anything else is logged with its stack. Both are capped per
+   * code, so one client cannot flood the log.
    */
-  private handlerFailed (agent: Agent, def: MessageDef, err: unknown): void {
+  failed (agent: Agent, err: unknown, def: MessageDef): void {
     this.host.counters.handlerErrors++
     const code = (err as { code?: unknown } | null)?.code
     const coded = typeof code === 'string' && code.startsWith('FST_GATE_')

@@ -36,8 +36,6 @@ import { Sessions } from './session/sessions.js' // [session]
 
 export type { GateObserver } from './dispatch.js'
 export type { KickTarget } from './operations/operation.js'
-
-/** Runs for every new connection, before its first message is handled. */
 export type { ConnectHook, DisconnectHook } from './lifecycle.js'
 export type { Authenticator } from './membership.js'
 

@@ -14,7 +14,7 @@ class Entry implements Place {
  * This node's connections, indexed by id, uid and room. It is the one owner of
  * each connection's uid and rooms (the agent's `Place`): a change goes through
  * here, so the index and the agents agree. Everything is synchronous and local;
- * operations (`src/operations.ts`) and the directories build on it.
+ * operations (`src/operations/`) and the directories build on it.
  */
 export class LocalAgents {
   readonly nodeId: string
