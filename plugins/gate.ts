@@ -146,22 +146,23 @@ async function gate (app: FastifyInstance, opts: GatePluginOptions): Promise<voi
   // An upgrade takes its place before it happens: refused (503, or 429 past the
   // connect rate) while the client can still read an HTTP answer. The place is
   // handed to the connection, or given back when no upgrade follows.
-  const slots = new WeakMap<IncomingMessage, Slot>()
   // ws can still refuse the handshake after the hooks (a malformed header: it
   // writes 400 and closes, and neither the handler nor a response hook runs), so
-  // an upgrade's socket closing before the handler gives its place back.
-  const unwatch = new WeakMap<IncomingMessage, () => void>()
+  // an upgrade's socket closing before the handler gives its place back;
+  // `unwatch` stops that watch once the handler has the place.
+  const upgrades = new WeakMap<IncomingMessage, { slot: Slot, unwatch?: () => void }>()
   const admitUpgrade = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const got = instance.reserve(request.ip)
     if (got instanceof Slot) {
-      slots.set(request.raw, got)
       const socket = request.raw.socket as Socket | undefined
       if (request.ws && socket !== undefined) {
         const closed = (): void => { instance.release(got) }
         // Gone while the app's earlier hooks ran: no upgrade will follow.
         if (socket.destroyed) closed()
         socket.once('close', closed)
-        unwatch.set(request.raw, () => { socket.off('close', closed) })
+        upgrades.set(request.raw, { slot: got, unwatch: () => { socket.off('close', closed) } })
+      } else {
+        upgrades.set(request.raw, { slot: got })
       }
       return
     }
@@ -180,8 +181,8 @@ async function gate (app: FastifyInstance, opts: GatePluginOptions): Promise<voi
     await refuseUpgrade(reply, new GateError.SUBPROTOCOL(wanted.join(', ')))
   }
   const releaseUnused = async (request: FastifyRequest): Promise<void> => {
-    const slot = slots.get(request.raw)
-    if (slot !== undefined) instance.release(slot)
+    const held = upgrades.get(request.raw)
+    if (held !== undefined) instance.release(held.slot)
   }
 
   for (const { protocol, path } of served) {
@@ -190,11 +191,10 @@ async function gate (app: FastifyInstance, opts: GatePluginOptions): Promise<voi
     const onRequest = wanted.length === 0 ? admitUpgrade : [requireSubprotocol(wanted), admitUpgrade]
     app.get(path, { websocket: true, onRequest, onResponse: releaseUnused, onRequestAbort: releaseUnused }, (socket, request) => {
       if (ownWebsocket) releaseUpgrade(socket, request.raw.socket)
-      const slot = slots.get(request.raw)
-      slots.delete(request.raw)
-      unwatch.get(request.raw)?.()
-      unwatch.delete(request.raw)
-      attachWebSocket(instance, socket, request.ip, slot, protocol)
+      const held = upgrades.get(request.raw)
+      upgrades.delete(request.raw)
+      held?.unwatch?.()
+      attachWebSocket(instance, socket, request.ip, held?.slot, protocol)
     })
   }
 
