@@ -1,3 +1,5 @@
+import { CloseCode } from '../src/close-codes.js'
+
 /** Reconnect policy: exponential backoff with jitter, and the close codes that mean stop. */
 export interface ReconnectOptions {
   /** Delay before the first retry, in ms. Default 500. */
@@ -10,6 +12,13 @@ export interface ReconnectOptions {
   jitter?: number
   /** Retries in a row (without reaching `connected`) before giving up. Default `Infinity`. */
   maxAttempts?: number
+  /**
+   * After a close with 1012 (service restart: the node is draining, see
+   * docs/protocol.md section 9), the retry waits a uniformly random delay in
+   * `[0, restartDelay]` ms instead of the backoff, so that a stopping node's
+   * clients do not all come back in the same instant. Default 2000.
+   */
+  restartDelay?: number
   /** Close codes after which the client never reconnects. Default 4001 (kicked), 4002 (replaced), 4003 (unauthorized). */
   stopCodes?: readonly number[]
   /** Random source in [0, 1). Default `Math.random`. */
@@ -27,6 +36,7 @@ export function normalizeReconnect (opts: ReconnectOptions = {}): NormalizedReco
     factor: 2,
     jitter: 0.5,
     maxAttempts: Infinity,
+    restartDelay: 2000,
     stopCodes: STOP_CODES,
     random: Math.random,
     ...opts
@@ -35,6 +45,7 @@ export function normalizeReconnect (opts: ReconnectOptions = {}): NormalizedReco
   if (!(r.factor >= 1)) throw new RangeError('reconnect: factor must be >= 1')
   if (!(r.jitter >= 0 && r.jitter <= 1)) throw new RangeError('reconnect: jitter must be in 0..1')
   if (!(r.maxAttempts >= 0)) throw new RangeError('reconnect: maxAttempts must be >= 0')
+  if (!(r.restartDelay >= 0 && r.restartDelay < Infinity)) throw new RangeError('reconnect: restartDelay must be a finite number >= 0')
   return r
 }
 
@@ -47,4 +58,9 @@ export function backoffCeiling (attempt: number, r: NormalizedReconnect): number
 export function backoffDelay (attempt: number, r: NormalizedReconnect): number {
   const ceiling = backoffCeiling(attempt, r)
   return Math.round(ceiling * (1 - r.jitter * r.random()))
+}
+
+/** The delay before retry `attempt` after a close with `code`: random up to `restartDelay` after 1012, else the backoff. */
+export function retryDelay (attempt: number, code: number, r: NormalizedReconnect): number {
+  return code === CloseCode.SERVICE_RESTART ? Math.round(r.restartDelay * r.random()) : backoffDelay(attempt, r)
 }

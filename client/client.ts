@@ -1,5 +1,5 @@
 import type { AnyMessages, MessageName } from '../src/message-map.js'
-import { backoffDelay, normalizeReconnect, type NormalizedReconnect, type ReconnectOptions } from './backoff.js'
+import { normalizeReconnect, retryDelay, type NormalizedReconnect, type ReconnectOptions } from './backoff.js'
 import type { Codec } from './codec.js'
 import { GateClientError, LoginRefused } from './errors.js'
 import { json } from './json.js'
@@ -494,7 +494,7 @@ export class GateClient<M extends object = AnyMessages> {
       return
     }
     this.attempt++
-    const delay = backoffDelay(this.attempt, r)
+    const delay = retryDelay(this.attempt, code, r)
     this.setState({ status: 'reconnecting', attempt: this.attempt, delay, code, reason })
     this.retryTimer = setTimeout(() => this.open(), delay)
   }

@@ -3,7 +3,7 @@
  * This entry imports no Node built-in; raw TCP is `fastify-gate/client/tcp`.
  * See docs/client.md.
  */
-export { backoffCeiling, backoffDelay, STOP_CODES, type ReconnectOptions } from './backoff.js'
+export { backoffCeiling, backoffDelay, retryDelay, STOP_CODES, type ReconnectOptions } from './backoff.js'
 export { GateClient, createClient, type ClientOptions, type ClientState, type HeartbeatOptions, type LoginHook, type LoginResult, type Session, type SessionHook } from './client.js'
 export type { ClientMessage, Codec } from './codec.js'
 export { GateClientError, LoginRefused, type GateClientErrorCode } from './errors.js'

@@ -93,7 +93,7 @@ async function gate (app: FastifyInstance, opts: GatePluginOptions): Promise<voi
   const speaks = new WeakMap<IncomingMessage, readonly string[]>()
   const ownWebsocket = !app.hasDecorator('websocketServer')
   if (ownWebsocket) {
-    // The gate closes its own sockets with 1001 in preClose (below), so the
+    // The gate closes its own sockets with 1012 in preClose (below), so the
     // plugin's default preClose (close with no code) is replaced.
     await app.register(websocket, {
       options: {
@@ -136,6 +136,10 @@ async function gate (app: FastifyInstance, opts: GatePluginOptions): Promise<voi
   })
 
   app.addHook('preClose', async () => {
+    // Stop accepting before the drain: no new HTTP connection (so no upgrade), no
+    // new TCP one. Under node:cluster the primary then hands new connections to
+    // the other workers. (Fastify's own close of the server later finds it closed.)
+    if (app.server.listening) app.server.close()
     const closed = [...listeners.values()].map(l => l.close())
     await instance.close()
     await Promise.all(closed)

@@ -6,7 +6,7 @@
 export const CloseCode = {
   /** Normal close, by the client or the application. */
   NORMAL: 1000,
-  /** The server is shutting down. */
+  /** Going away: the gate no longer sends it (a stopping node sends 1012); browsers send it when a page is left. */
   GOING_AWAY: 1001,
   /** Bad frame or payload shape. */
   PROTOCOL_ERROR: 1002,
@@ -16,6 +16,8 @@ export const CloseCode = {
   POLICY_VIOLATION: 1008,
   /** Message too big. */
   MESSAGE_TOO_BIG: 1009,
+  /** Service restart: the node is stopping (`app.close()`, SIGTERM); reconnect after a random delay and resume. */
+  SERVICE_RESTART: 1012,
   /** Nothing received for `idleTimeout`. */
   IDLE_TIMEOUT: 4000,
   /** Kicked by the admin API or the application. */

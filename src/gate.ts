@@ -12,6 +12,7 @@ import type { Directory, LocalNode } from './directory/directory.js'
 import { LocalDirectory } from './directory/local.js'
 import { GateError } from './errors.js'
 import { Dispatch, type GateObserver } from './dispatch.js'
+import { Drain } from './drain.js'
 import type { NodeFigures } from './figures/schema.js'
 import { Lifecycle, type ConnectHook, type DisconnectHook } from './lifecycle.js'
 import { Admission, type Refusal, type Slot } from './limits/admission.js'
@@ -221,10 +222,11 @@ export class Gate<M extends object = DefaultMessages> {
   }
 
   /**
-   * Closes every connection with 1001 and waits until they are gone; connections
-   * that do not finish their close handshake within `closeTimeout` are destroyed,
-   * and whatever is left after `shutdownTimeout` too (HTTP requests included,
-   * when the HTTP server is guarded).
+   * Stops accepting, closes every connection with 1012 (service restart) spread
+   * over `drainTime`, and waits until they are gone; connections that do not
+   * finish their close handshake within `closeTimeout` are destroyed, and
+   * whatever is left `shutdownTimeout` after the drain too (HTTP requests
+   * included, when the HTTP server is guarded). Then removes this node's presence.
    */
   async close (): Promise<void> {
     await (this.stopping ??= this.stop())
@@ -248,7 +250,9 @@ export class Gate<M extends object = DefaultMessages> {
   }
 
   private async stop (): Promise<void> {
-    this.httpGuard?.shutdown(this.options.shutdownTimeout)
+    const { drainTime, shutdownTimeout } = this.options
+    this.httpGuard?.shutdown(drainTime + shutdownTimeout)
+    this.sweeper.quicken(Drain.period(drainTime))
     await this.lifecycle.shutdown()
     this.sweeper.stop()
     await this.directory.stop()

@@ -3,6 +3,7 @@ import { CloseCode, type CloseReason } from './close-codes.js'
 import type { Encoder } from './codec/encoder.js'
 import type { Directory } from './directory/directory.js'
 import type { Dispatch } from './dispatch.js'
+import { Drain } from './drain.js'
 import type { History } from './history/history.js' // [history]
 import { Slot, type Admission, type Refusal } from './limits/admission.js'
 import type { LogLimiter } from './limits/log-limiter.js'
@@ -57,6 +58,8 @@ export class Lifecycle {
   private readonly closingAgents = new Set<Agent>()
   private readonly hookRuns = new Set<Promise<unknown>>()
   private drained: (() => void) | undefined
+  /** The connections being closed by a shutdown, over `drainTime`. */
+  private draining: Drain | undefined
   /** What each agent gets of the gate. */
   private readonly host: AgentHost
 
@@ -182,27 +185,30 @@ export class Lifecycle {
   }
 
   /**
-   * Closes every connection with 1001 and waits until they are gone; connections
-   * that do not finish their close handshake within `closeTimeout` are destroyed
-   * by the sweep, and whatever is left after the bound here too. Then waits for
-   * the hooks still running.
+   * Stops accepting, then closes every connection with 1012, spread over
+   * `drainTime` (see `Drain`, driven by `sweep`), and waits until they are
+   * gone. Connections that do not finish their close handshake within
+   * `closeTimeout` are destroyed by the sweep, and whatever is left after the
+   * bound here too. Then waits for the hooks still running.
    */
   async shutdown (): Promise<void> {
     this.state = 'closing'
     const { local, options } = this.p
     if (local.connections > 0) {
       const drained = new Promise<void>(resolve => { this.drained = resolve })
-      for (const agent of [...local.all()]) agent.close(CloseCode.GOING_AWAY, 'server shutting down')
+      const drain = this.draining = new Drain([...local.all()], options.drainTime, Date.now())
+      drain.sweep(Date.now())
       // The sweep destroys connections stuck in their close handshake after
-      // closeTimeout; this bound only guards against a transport that never reports.
+      // closeTimeout; this bound, counted from the last close, only guards
+      // against a transport that never reports.
       let timer: NodeJS.Timeout | undefined
       const ms = Math.min(options.shutdownTimeout, options.closeTimeout * 2 + 1000)
-      const bound = new Promise<void>(resolve => { timer = setTimeout(resolve, ms) })
+      const bound = drain.issued.then(async () => await new Promise<void>(resolve => { timer = setTimeout(resolve, ms) }))
       await Promise.race([drained, bound])
       clearTimeout(timer)
       for (const agent of [...local.all()]) {
         agent.conn.destroy()
-        agent.transportClosed({ code: CloseCode.GOING_AWAY, reason: 'server shutting down' })
+        agent.transportClosed({ code: CloseCode.SERVICE_RESTART, reason: 'service restart' })
       }
     }
     await Promise.allSettled([...this.hookRuns])
@@ -213,12 +219,13 @@ export class Lifecycle {
     this.state = 'closed'
   }
 
-  /** On the gate's shared timer: the connect, login, keep-alive, idle and close-handshake timeouts. */
+  /** On the gate's shared timer: the drain, and the connect, login, keep-alive, idle and close-handshake timeouts. */
   sweep (now: number): void {
     const { options, local, dispatch } = this.p
     const idle = options.idleTimeout
     const login = this.loginRequired ? options.loginTimeout : 0
     const handshake = options.connectTimeout
+    this.draining?.sweep(now)
     for (const agent of local.all()) {
       if (!agent.isOpen) continue
       // Counted from the connect: bytes, pings and partial frames do not extend them.

@@ -87,7 +87,13 @@ export interface CoreOptions {
    * `maxConnPerIp`. 0 disables the deadline (not the counting).
    */
   headersTimeout?: number
-  /** `app.close()` destroys whatever is still open this many ms after it started. */
+  /**
+   * `app.close()` stops accepting, then closes this node's connections (1012,
+   * service restart) spread evenly over this many ms, so that they do not all
+   * reconnect to the other nodes in the same instant. 0 closes them all at once.
+   */
+  drainTime?: number
+  /** `app.close()` destroys whatever is still open this many ms after the drain (`drainTime`) ended. */
   shutdownTimeout?: number
   /** How long a closing connection may take to finish its close handshake before it is destroyed, in ms. */
   closeTimeout?: number
@@ -139,6 +145,7 @@ export const defaults = {
   msgRate: 100,
   loginRatePerIp: 10,
   headersTimeout: 10000,
+  drainTime: 5000,
   shutdownTimeout: 10000,
   closeTimeout: 2000,
   encoding: 'json',
@@ -213,6 +220,7 @@ export function normalizeCoreOptions (opts: CoreOptions = {}): NormalizedCoreOpt
     msgRate: int('msgRate', o.msgRate, 0),
     loginRatePerIp: int('loginRatePerIp', o.loginRatePerIp, 0),
     headersTimeout: int('headersTimeout', o.headersTimeout, 0, 2 ** 31 - 1),
+    drainTime: int('drainTime', o.drainTime, 0, 2 ** 31 - 1),
     shutdownTimeout: int('shutdownTimeout', o.shutdownTimeout, 1, 2 ** 31 - 1),
     encoding: encoding as NormalizedCoreOptions['encoding'],
     protobuf: opts.protobuf,

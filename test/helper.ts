@@ -30,7 +30,8 @@ export async function startGate (
   appOptions: FastifyServerOptions = {}
 ): Promise<Started> {
   const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'silent' }, ...appOptions })
-  await app.register(gatePlugin, { tcp: { port: 0 }, ...opts })
+  // No drain unless a test asks for one: app.close() closes every connection at once.
+  await app.register(gatePlugin, { tcp: { port: 0 }, drainTime: 0, ...opts })
   await setup?.(app)
   await app.listen({ port: 0, host: '127.0.0.1' })
   t.after(() => app.close())

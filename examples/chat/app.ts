@@ -27,6 +27,7 @@ export async function buildChatApp (config: ChatConfig, fastifyOptions: FastifyS
     littleEndian: config.littleEndian,
     textFrames: config.textFrames,
     closeNotice: 'S2C_Close',
+    drainTime: config.drainTime,
     nodeId: config.nodeId,
     redis: config.redisUrl,
     history: config.historyMaxCount > 0 ? { maxCount: config.historyMaxCount, maxAge: config.historyMaxAge } : undefined,

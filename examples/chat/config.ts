@@ -37,6 +37,8 @@ export interface ChatConfig {
   historyMaxCount: number
   /** ms a message is kept (GATE_HISTORY_MAX_AGE). */
   historyMaxAge: number
+  /** ms over which a stopping node spreads the closing of its connections (GATE_DRAIN_TIME). */
+  drainTime: number
 }
 
 export const DEFAULT_TOKEN_SECRET = 'dev-secret'
@@ -102,6 +104,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): ChatConfig {
     littleEndian: flag('GATE_LITTLE_ENDIAN', env.GATE_LITTLE_ENDIAN),
     textFrames: flag('GATE_TEXT_FRAMES', env.GATE_TEXT_FRAMES),
     historyMaxCount: nonNegativeInt('GATE_HISTORY_MAX_COUNT', env.GATE_HISTORY_MAX_COUNT, 1000),
-    historyMaxAge: historyMaxAge(env.GATE_HISTORY_MAX_AGE)
+    historyMaxAge: historyMaxAge(env.GATE_HISTORY_MAX_AGE),
+    drainTime: nonNegativeInt('GATE_DRAIN_TIME', env.GATE_DRAIN_TIME, 5000)
   }
 }

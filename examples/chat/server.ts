@@ -4,6 +4,7 @@
  */
 import { buildChatApp } from './app.js'
 import { loadConfig } from './config.js'
+import { onStopSignals } from '../../src/workers/signals.js'
 
 let config
 try {
@@ -36,20 +37,17 @@ if (config.adminTokenGenerated) {
 }
 
 // `npm start` runs this file with `exec node`, so this process is npm's own
-// child and gets the SIGTERM that npm passes on. The gate bounds the shutdown
-// (shutdownTimeout, 10 s); a second signal exits at once.
-let stopping = false
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (stopping) {
-      app.log.warn({ signal }, 'second signal: exiting now')
-      process.exit(1)
-    }
-    stopping = true
-    app.log.info({ signal }, 'shutting down')
-    app.close().then(() => process.exit(0), (err: unknown) => {
-      app.log.error({ err }, 'error during shutdown')
-      process.exit(1)
-    })
+// child and gets the SIGTERM that npm passes on. SIGINT and SIGTERM both drain
+// (GATE_DRAIN_TIME), bounded by the gate's shutdownTimeout; a Ctrl-C reaches npm
+// and node at once, so a second signal within a second is the same one; a later
+// one exits at once.
+onStopSignals((signal) => {
+  app.log.info({ signal }, 'shutting down')
+  app.close().then(() => process.exit(0), (err: unknown) => {
+    app.log.error({ err }, 'error during shutdown')
+    process.exit(1)
   })
-}
+}, (signal) => {
+  app.log.warn({ signal }, 'second signal: exiting now')
+  process.exit(1)
+})

@@ -60,7 +60,7 @@ test('app.close() finishes with half-open requests, a slow request body, a stall
 })
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  test(`npm start shuts down gracefully when only its top process gets ${signal}: clients get 1001 and nothing is left running`, { timeout: 60000 }, async (t) => {
+  test(`npm start shuts down gracefully when only its top process gets ${signal}: clients get 1012 and nothing is left running`, { timeout: 60000 }, async (t) => {
     const port = await freePort()
     const tcpPort = await freePort()
     const root = fileURLToPath(new URL('../..', import.meta.url))
@@ -81,7 +81,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 
     const exited = once(npm, 'exit')
     process.kill(npm.pid!, signal)
-    assert.equal((await client.closed).code, 1001)
+    assert.equal((await client.closed).code, 1012)
     await exited
     assert.match(out, /shutting down/)
     // The gateway itself is gone, not orphaned: both ports refuse connections.

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { backoffCeiling, backoffDelay, normalizeReconnect } from '../../client/backoff.js'
+import { backoffCeiling, backoffDelay, normalizeReconnect, retryDelay } from '../../client/backoff.js'
 
 test('backoff: the ceiling doubles from initialDelay up to maxDelay; jitter keeps each delay in [ceiling × (1 − jitter), ceiling]', () => {
   const r = normalizeReconnect({ initialDelay: 100, maxDelay: 1000, factor: 2, jitter: 0.3 })
@@ -21,4 +21,15 @@ test('backoff: the defaults stop on 4001, 4002 and 4003; bad options throw', () 
   assert.throws(() => normalizeReconnect({ initialDelay: 10, maxDelay: 5 }), RangeError)
   assert.throws(() => normalizeReconnect({ jitter: 2 }), RangeError)
   assert.throws(() => normalizeReconnect({ factor: 0.5 }), RangeError)
+})
+
+test('backoff: after 1012 (service restart) the retry waits a random delay in [0, restartDelay], whatever the attempt; other codes keep the backoff', () => {
+  const r = normalizeReconnect({ initialDelay: 100, maxDelay: 1000, restartDelay: 3000 })
+  assert.equal(normalizeReconnect().restartDelay, 2000)
+  for (const [random, want] of [[0, 0], [0.5, 1500], [0.9999, 3000]] as const) {
+    for (const attempt of [1, 5]) assert.equal(retryDelay(attempt, 1012, { ...r, random: () => random }), want)
+  }
+  assert.equal(retryDelay(3, 1006, { ...r, random: () => 0 }), backoffDelay(3, { ...r, random: () => 0 }))
+  assert.throws(() => normalizeReconnect({ restartDelay: -1 }), RangeError)
+  assert.throws(() => normalizeReconnect({ restartDelay: Infinity }), RangeError)
 })

@@ -61,7 +61,7 @@ export async function sdkClient (t: TestContext, at: Addresses, transport: 'ws' 
 
 /** The example app on given ports (0: any), closed after the test: for restarts on the same address. */
 export async function chatOn (t: TestContext, encoding: 'json' | 'protobuf', port: number, tcpPort: number, env: Record<string, string> = {}): Promise<Chat> {
-  const config = loadConfig({ GATE_TOKEN_SECRET: SECRET, PORT: String(port), GATE_TCP_PORT: String(tcpPort), GATE_MQTT_PORT: 'off', GATE_ENCODING: encoding, GATE_ADMIN_TOKEN: 'admin', ...env })
+  const config = loadConfig({ GATE_TOKEN_SECRET: SECRET, PORT: String(port), GATE_TCP_PORT: String(tcpPort), GATE_MQTT_PORT: 'off', GATE_ENCODING: encoding, GATE_ADMIN_TOKEN: 'admin', GATE_DRAIN_TIME: '0', ...env })
   const app = await buildChatApp(config, { logger: { level: process.env.LOG_LEVEL ?? 'silent' } })
   const closes: Chat['closes'] = []
   app.gate.onDisconnect((_agent, reason) => { closes.push(reason) })

@@ -17,7 +17,7 @@ for (const transport of ['ws', 'tcp'] as const) {
 
     await first.app.close()
     const lost = await reach(alice, 'reconnecting')
-    assert.equal(lost.status === 'reconnecting' && lost.code, transport === 'ws' ? 1001 : 1006, 'shutdown is 1001 on WebSocket; TCP has no close code')
+    assert.equal(lost.status === 'reconnecting' && lost.code, transport === 'ws' ? 1012 : 1006, 'shutdown is 1012 on WebSocket; TCP has no close code')
     await chatOn(t, 'json', port, tcpPort)
     await reach(alice, 'connected')
 

@@ -31,7 +31,7 @@ export interface Chat {
 
 /** The example app (`buildChatApp`) on 127.0.0.1, ports 0, closed after the test. */
 export async function startChat (t: TestContext, encoding: 'json' | 'protobuf', env: Record<string, string> = {}, logger: object = { level: process.env.LOG_LEVEL ?? 'silent' }): Promise<Chat> {
-  const config = loadConfig({ GATE_TOKEN_SECRET: SECRET, PORT: '0', GATE_TCP_PORT: '0', GATE_MQTT_PORT: '0', GATE_ENCODING: encoding, GATE_ADMIN_TOKEN: 'admin', ...env })
+  const config = loadConfig({ GATE_TOKEN_SECRET: SECRET, PORT: '0', GATE_TCP_PORT: '0', GATE_MQTT_PORT: '0', GATE_ENCODING: encoding, GATE_ADMIN_TOKEN: 'admin', GATE_DRAIN_TIME: '0', ...env })
   const app = await buildChatApp(config, { logger })
   const closes: CloseReason[] = []
   app.gate.onDisconnect((_agent, reason) => { closes.push(reason) })

@@ -113,16 +113,16 @@ for (const transport of transports) {
 }
 
 describe('graceful shutdown', () => {
-  test('app.close() closes WebSocket clients with 1001 and ends TCP clients', async (t) => {
+  test('app.close() closes WebSocket clients with 1012 and ends TCP clients', async (t) => {
     const s = await startCore(t, {}, registerTestMessages)
     const closes = recordCloses(s.app)
     const ws = await s.ws()
     const tcp = await s.tcp()
     await until(() => s.app.gate.connectionCount === 2)
     await s.app.close()
-    assert.equal((await ws.closed).code, CloseCode.GOING_AWAY)
+    assert.equal((await ws.closed).code, CloseCode.SERVICE_RESTART)
     await tcp.closed
-    assert.deepEqual(closes.map(c => [c.transport, c.code]).sort(), [['tcp', CloseCode.GOING_AWAY], ['ws', CloseCode.GOING_AWAY]])
+    assert.deepEqual(closes.map(c => [c.transport, c.code]).sort(), [['tcp', CloseCode.SERVICE_RESTART], ['ws', CloseCode.SERVICE_RESTART]])
     assert.equal(s.app.gate.connectionCount, 0)
     // Nothing listens any more, on either port.
     await assert.rejects(WsClient.connect(s.wsUrl))
@@ -140,7 +140,7 @@ describe('graceful shutdown', () => {
     tcp.socket.pause() // never reads the end, so never ends its side
     await s.app.close()
     assert.equal(s.app.gate.connectionCount, 0)
-    assert.deepEqual(closes.map(c => c.code), [CloseCode.GOING_AWAY, CloseCode.GOING_AWAY])
+    assert.deepEqual(closes.map(c => c.code), [CloseCode.SERVICE_RESTART, CloseCode.SERVICE_RESTART])
   })
 
   test('app.close() resolves with a raw socket that upgraded and then went silent', { timeout: 15000 }, async (t) => {
