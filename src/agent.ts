@@ -31,6 +31,8 @@ export interface Connection {
   write (msg: OutboundMessage, queued: boolean): boolean
   /** Bytes the socket (and the WebSocket library) hold that the OS has not taken yet. */
   readonly bufferedAmount: number
+  /** Inbound bytes the protocol holds of messages not yet complete. */
+  readonly inboundBuffered?: number
   /** Graceful close: a WebSocket close frame with code and reason; TCP `end()`. */
   close (code: number, reason: string): void
   /** Hard close, no handshake. */
@@ -174,6 +176,11 @@ export class Agent<M extends object = DefaultMessages> implements BacklogHolder 
   /** Outbound bytes not yet taken by the OS: the gate's queue plus the socket's buffer. */
   get bufferedBytes (): number {
     return this.outBytes + this.conn.bufferedAmount
+  }
+
+  /** Inbound bytes held of messages not yet complete (leaf over TCP, MQTT; ws keeps WebSocket fragments itself). */
+  get inboundBytes (): number {
+    return this.conn.inboundBuffered ?? 0
   }
 
   /** @internal Bytes of the frames in this connection's queue (shared frames counted whole). */
