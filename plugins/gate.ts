@@ -98,6 +98,9 @@ async function gate (app: FastifyInstance, opts: GatePluginOptions): Promise<voi
     await app.register(websocket, {
       options: {
         maxPayload: options.maxMsgLen,
+        // What one message may be held in while it arrives (see `maxMessageParts`).
+        maxFragments: options.maxMessageParts,
+        maxBufferedChunks: options.maxMessageParts + Math.ceil(options.maxMsgLen / 512),
         handleProtocols: (offers, request) => chooseSubprotocol(offers, speaks.get(request))
       },
       preClose: (done) => { done() }

@@ -3,6 +3,7 @@ import { CloseCode, type CloseReason } from './close-codes.js'
 import type { Framing, OutboundMessage } from './codec/outbound.js'
 import type { DefaultMessages, MessageName } from './message-map.js'
 import type { Transport } from './transport/kind.js'
+import type { Backlog, BacklogHolder } from './limits/backlog.js'
 import type { BindOptions, Recovery } from './history/recovery.js' // [history]
 import { SessionSettings, settingsDefaults } from './session/settings.js' // [session]
 
@@ -30,6 +31,8 @@ export interface Connection {
   write (msg: OutboundMessage, queued: boolean): boolean
   /** Bytes the socket (and the WebSocket library) hold that the OS has not taken yet. */
   readonly bufferedAmount: number
+  /** Inbound bytes the protocol holds of messages not yet complete. */
+  readonly inboundBuffered?: number
   /** Graceful close: a WebSocket close frame with code and reason; TCP `end()`. */
   close (code: number, reason: string): void
   /** Hard close, no handshake. */
@@ -49,8 +52,8 @@ export interface OutboundLimits {
 export interface AgentHost {
   readonly options: OutboundLimits
   readonly counters: GateCounters
-  /** Bytes waiting in every agent's outbound queue, process-wide. */
-  readonly backlog: { bytes: number }
+  /** Bytes waiting in the agents' outbound queues, process-wide (a shared frame once). */
+  readonly backlog: Backlog
   encode (name: string, body: unknown): OutboundMessage
   bind (agent: Agent<any>, uid: string, opts?: BindOptions): Promise<Recovery | undefined>
   unbind (agent: Agent<any>): void
@@ -103,7 +106,7 @@ const noRooms: ReadonlySet<string> = new Set()
  * `Connection`. Inbound messages go from the pipeline to the gate's dispatch;
  * the agent only counts them.
  */
-export class Agent<M extends object = DefaultMessages> {
+export class Agent<M extends object = DefaultMessages> implements BacklogHolder {
   /** Unique in the cluster: `<nodeId>-<sequence>`. */
   readonly id: string
   readonly transport: Transport
@@ -175,6 +178,21 @@ export class Agent<M extends object = DefaultMessages> {
     return this.outBytes + this.conn.bufferedAmount
   }
 
+  /** Inbound bytes held of messages not yet complete (leaf over TCP, MQTT; ws keeps WebSocket fragments itself). */
+  get inboundBytes (): number {
+    return this.conn.inboundBuffered ?? 0
+  }
+
+  /** @internal Bytes of the frames in this connection's queue (shared frames counted whole). */
+  get queuedBytes (): number {
+    return this.outBytes
+  }
+
+  /** @internal The process-wide backlog bound binds and this queue is among the largest: closed (4004). */
+  shed (): void {
+    this.close(CloseCode.SLOW_CONSUMER, 'slow consumer: server backlog full')
+  }
+
   /**
    * [session] This connection's settings: string keys and values, bounded (`session` option),
    * listed in `GET /gate/users/:uid` on every node and kept by the session store (docs/sessions.md).
@@ -215,20 +233,21 @@ export class Agent<M extends object = DefaultMessages> {
     if (this.state !== State.Open) return false
     const q = this.outq
     if (q !== undefined) {
-      const bytes = msg.unpooledFrame(this.conn.queueFraming).length
+      const framing = this.conn.queueFraming
+      const bytes = msg.unpooledFrame(framing).length
       const { maxBufferedBytes, maxTotalBufferedBytes } = this.host.options
       const backlog = this.host.backlog
       if (this.outBytes + this.conn.bufferedAmount + bytes > maxBufferedBytes) {
         this.close(CloseCode.SLOW_CONSUMER, 'slow consumer')
         return false
       }
-      if (maxTotalBufferedBytes > 0 && backlog.bytes + bytes > maxTotalBufferedBytes) {
-        this.close(CloseCode.SLOW_CONSUMER, 'slow consumer: server backlog full')
-        return false
-      }
+      // A frame another queue holds already costs the process nothing more.
+      if (maxTotalBufferedBytes > 0 && !msg.held(framing) && !backlog.makeRoom(bytes, maxTotalBufferedBytes, this)) return false
+      if (this.state !== State.Open) return false
+      if (msg.hold(framing)) backlog.add(bytes)
+      if (this.outBytes === 0) backlog.holders.add(this)
       q.push(msg)
       this.outBytes += bytes
-      backlog.bytes += bytes
     } else {
       // Only a transport that buffers by itself (WebSocket compression) gets here with a backlog.
       if (this.conn.bufferedAmount > this.host.options.maxBufferedBytes) {
@@ -343,22 +362,31 @@ export class Agent<M extends object = DefaultMessages> {
       q[this.outHead++] = undefined
       const bytes = msg.unpooledFrame(framing).length
       this.outBytes -= bytes
-      backlog.bytes -= bytes
+      if (msg.release(framing)) backlog.remove(bytes)
       if (!this.conn.write(msg, true) && !all) {
         if (this.outHead > 1024 && this.outHead * 2 > q.length) {
           q.splice(0, this.outHead)
           this.outHead = 0
         }
+        if (this.outBytes === 0) backlog.holders.delete(this)
         return
       }
     }
+    backlog.holders.delete(this)
     this.outq = undefined
     this.outHead = 0
   }
 
   private dropQueue (): void {
-    if (this.outq === undefined) return
-    this.host.backlog.bytes -= this.outBytes
+    const q = this.outq
+    if (q === undefined) return
+    const framing = this.conn.queueFraming
+    const backlog = this.host.backlog
+    for (let i = this.outHead; i < q.length; i++) {
+      const msg = q[i]!
+      if (msg.release(framing)) backlog.remove(msg.unpooledFrame(framing).length)
+    }
+    backlog.holders.delete(this)
     this.outBytes = 0
     this.outq = undefined
     this.outHead = 0

@@ -16,6 +16,7 @@ import { Drain } from './drain.js'
 import type { NodeFigures } from './figures/schema.js'
 import { Lifecycle, type ConnectHook, type DisconnectHook } from './lifecycle.js'
 import { Admission, type Refusal, type Slot } from './limits/admission.js'
+import { Backlog } from './limits/backlog.js'
 import { LoginThrottle } from './limits/login-throttle.js'
 import { LogLimiter } from './limits/log-limiter.js'
 import { LocalAgents } from './local-agents.js'
@@ -68,8 +69,8 @@ export class Gate<M extends object = DefaultMessages> {
     msgsIn: 0, msgsOut: 0, bytesIn: 0, bytesOut: 0, handlerErrors: 0, refused: 0, throttled: 0, loginsThrottled: 0, closes: new Map()
   }
 
-  /** Outbound bytes waiting in every connection's queue (see `maxTotalBufferedBytes`). */
-  readonly backlog = { bytes: 0 }
+  /** Outbound bytes waiting in the connections' queues, a shared frame once (see `maxTotalBufferedBytes`). */
+  readonly backlog = new Backlog()
   /** Who may connect: caps and rates, per IP and gate-wide. */
   readonly admission: Admission
   readonly log: Logger

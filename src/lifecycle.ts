@@ -6,6 +6,7 @@ import type { Dispatch } from './dispatch.js'
 import { Drain } from './drain.js'
 import type { History } from './history/history.js' // [history]
 import { Slot, type Admission, type Refusal } from './limits/admission.js'
+import type { Backlog } from './limits/backlog.js'
 import type { LogLimiter } from './limits/log-limiter.js'
 import type { LocalAgents } from './local-agents.js'
 import type { GateLogger } from './logger.js'
@@ -29,8 +30,8 @@ export interface LifecycleParts {
   readonly history: History
   readonly membership: Membership
   readonly encoder: Encoder
-  /** Outbound bytes waiting in every connection's queue (see `maxTotalBufferedBytes`). */
-  readonly backlog: { bytes: number }
+  /** Outbound bytes waiting in the connections' queues (see `maxTotalBufferedBytes`). */
+  readonly backlog: Backlog
 }
 
 type State = 'init' | 'ready' | 'closing' | 'closed'

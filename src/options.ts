@@ -43,6 +43,16 @@ export interface CoreOptions {
   maxTotalBufferedBytes?: number
   /** Inbound messages a connection may have waiting for its handler before reading pauses. */
   pendingReadNum?: number
+  /**
+   * Pieces one inbound WebSocket message may arrive in: fragments (ws's
+   * `maxFragments`), and reads of a frame not yet complete (ws's
+   * `maxBufferedChunks`: this plus one per 512 bytes of `maxMsgLen`). Past it ws
+   * closes the connection (1008). Each piece costs about 100 bytes of memory
+   * whatever its size, so this bounds what a client trickling fragments holds.
+   * Default 64. (Leaf TCP frames and MQTT packets are copied into one buffer
+   * of their own length as they arrive, so they hold at most their size.)
+   */
+  maxMessageParts?: number
   /** Largest payload in bytes, inbound and outbound (1009 / `FST_GATE_MESSAGE_TOO_LARGE`). */
   maxMsgLen?: number
   /** Smallest TCP payload in bytes (1002). */
@@ -133,6 +143,7 @@ export const defaults = {
   maxBufferedBytes: 1024 * 1024,
   maxTotalBufferedBytes: 256 * 1024 * 1024,
   pendingReadNum: 64,
+  maxMessageParts: 64,
   maxMsgLen: 4096,
   minMsgLen: 1,
   lenMsgLen: 2,
@@ -207,6 +218,7 @@ export function normalizeCoreOptions (opts: CoreOptions = {}): NormalizedCoreOpt
     maxBufferedBytes: int('maxBufferedBytes', o.maxBufferedBytes, maxMsgLen + 4),
     maxTotalBufferedBytes: int('maxTotalBufferedBytes', o.maxTotalBufferedBytes, 0),
     pendingReadNum: int('pendingReadNum', o.pendingReadNum, 1),
+    maxMessageParts: int('maxMessageParts', o.maxMessageParts, 1, 1 << 20),
     maxMsgLen,
     minMsgLen,
     lenMsgLen: lenMsgLen as 1 | 2 | 4,

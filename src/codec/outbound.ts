@@ -44,8 +44,11 @@ export class OutboundMessage {
   private readonly framing: Pick<FramingOptions, 'lenMsgLen' | 'littleEndian'>
   private tcpFrame: Buffer | undefined
   private webSocketFrame: Buffer | undefined
-  /** Flat triples (framing, frame, unpooled frame); a message meets one to four framings. */
-  private frames: Array<Framing | Buffer | undefined> | undefined
+  /**
+   * Flat quadruples (framing, frame, unpooled frame, queues holding the unpooled
+   * frame); a message meets one to four framings.
+   */
+  private frames: Array<Framing | Buffer | number | undefined> | undefined
 
   constructor (name: string, payload: Buffer, text: boolean, framing: Pick<FramingOptions, 'lenMsgLen' | 'littleEndian'>, raw = false) {
     this.name = name
@@ -87,11 +90,35 @@ export class OutboundMessage {
     return (this.frames![i + 2] ??= ownMemory(this.frame(framing))) as Buffer
   }
 
+  /**
+   * One more outbound queue holds `unpooledFrame(framing)`. True when it is the
+   * first: the process-wide backlog then holds its bytes (see `Backlog`).
+   */
+  hold (framing: Framing): boolean {
+    const i = this.slot(framing)
+    const n = this.frames![i + 3] as number
+    this.frames![i + 3] = n + 1
+    return n === 0
+  }
+
+  /** Whether some outbound queue holds `unpooledFrame(framing)` already. */
+  held (framing: Framing): boolean {
+    return this.frames !== undefined && (this.frames[this.slot(framing) + 3] as number) > 0
+  }
+
+  /** A queue let `unpooledFrame(framing)` go. True when it was the last. */
+  release (framing: Framing): boolean {
+    const i = this.slot(framing)
+    const n = (this.frames![i + 3] as number) - 1
+    this.frames![i + 3] = n
+    return n === 0
+  }
+
   private slot (framing: Framing): number {
     const f = (this.frames ??= [])
-    for (let i = 0; i < f.length; i += 3) if (f[i] === framing) return i
-    f.push(framing, undefined, undefined)
-    return f.length - 3
+    for (let i = 0; i < f.length; i += 4) if (f[i] === framing) return i
+    f.push(framing, undefined, undefined, 0)
+    return f.length - 4
   }
 }
 

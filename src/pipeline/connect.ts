@@ -64,6 +64,10 @@ class PipelineConnection implements Connection, LinkEvents {
     return this.link.bufferedAmount
   }
 
+  get inboundBuffered (): number {
+    return this.session?.buffered ?? 0
+  }
+
   write (msg: OutboundMessage, queued: boolean): boolean {
     return this.link.write(msg, queued)
   }

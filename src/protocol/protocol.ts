@@ -52,6 +52,8 @@ export interface ProtocolSession {
   resume? (): void
   /** The connection is closing or gone: stop for good. */
   stop? (): void
+  /** Inbound bytes held of messages not yet complete (a partial frame or packet, a read kept while paused). */
+  readonly buffered?: number
 }
 
 /** What a protocol session may do with its connection. */

@@ -7,7 +7,7 @@ import type { Refusal } from '../../limits/admission.js'
 import type { MessageRegistry } from '../../messages.js'
 import { ProtocolError, badEnvelope, tooLong } from '../../protocol-error.js'
 import type { Protocol, ProtocolPeer, ProtocolSession } from '../protocol.js'
-import { LengthGuard } from './length-guard.js'
+import { PacketReader } from './packet-reader.js'
 
 /** A SUBSCRIBE filter `room/<name>` joins room `<name>`. */
 const ROOM_PREFIX = 'room/'
@@ -72,7 +72,7 @@ const enum State { New, Authenticating, Open, Stopped }
 class MqttSession implements ProtocolSession {
   private readonly peer: ProtocolPeer
   private readonly parser = mqttPacket.parser({ protocolVersion: LEVEL })
-  private readonly guard: LengthGuard
+  private readonly reader: PacketReader
   private state = State.New
   /** Packets that arrived while the CONNECT was being authenticated, or while paused. */
   private held: Packet[] | undefined = undefined
@@ -87,7 +87,9 @@ class MqttSession implements ProtocolSession {
     let longest = 0
     for (const def of peer.messages.list()) longest = Math.max(longest, Buffer.byteLength(def.name))
     // | topic length : 2 | topic | packet id : 2 | payload |
-    this.guard = new LengthGuard(this.maxMsgLen + 4 + Math.max(longest, HEADROOM))
+    this.reader = new PacketReader(this.maxMsgLen + 4 + Math.max(longest, HEADROOM), packet => { this.parser.parse(packet) }, length => {
+      this.reject(tooLong(`MQTT packet of ${length} bytes is over the limit`))
+    })
     peer.handshake(true)
     this.parser.on('packet', (packet: Packet) => {
       try {
@@ -104,26 +106,30 @@ class MqttSession implements ProtocolSession {
 
   data (chunk: Buffer): void {
     if (this.state === State.Stopped) return
-    const over = this.guard.scan(chunk)
-    if (over >= 0) {
-      this.reject(tooLong(`MQTT packet of ${over} bytes is over the limit`))
-      return
-    }
-    this.parser.parse(chunk)
+    this.reader.push(chunk)
   }
 
+  /** Stops between two packets: the rest of the read waits in the reader. */
   pause (): void {
     this.paused = true
+    this.reader.pause()
   }
 
   resume (): void {
     this.paused = false
     this.release()
+    if (!this.paused) this.reader.resume()
   }
 
   stop (): void {
     this.state = State.Stopped
     this.held = undefined
+    this.reader.stop()
+  }
+
+  /** Bytes held of packets not yet parsed (an unfinished one, the rest of a read while paused). */
+  get buffered (): number {
+    return this.reader.buffered
   }
 
   private reject (err: ProtocolError): void {
@@ -135,7 +141,7 @@ class MqttSession implements ProtocolSession {
   private onPacket (packet: Packet): void {
     if (this.state === State.Stopped) return
     if (this.held !== undefined || this.paused || this.state === State.Authenticating) {
-      // Bounded: reading pauses with the handler queue, and a CONNECT being checked holds at most a queue's worth.
+      // Bounded: a CONNECT being checked holds at most a queue's worth (while paused, the reader stops).
       const held = (this.held ??= [])
       if (held.length >= this.peer.options.pendingReadNum) {
         this.reject(new ProtocolError('GATE_MQTT_FLOOD', CloseCode.POLICY_VIOLATION, 'too many packets before CONNACK'))
