@@ -26,7 +26,7 @@ export interface Connection {
    * Writes one message to the socket now. Returns false when the socket's own
    * buffer is past its high-water mark: the agent then queues further messages
    * itself until the transport calls `Agent.drained`. `queued` says the message
-   * waited in that queue (write `OutboundMessage.unpooled` then).
+   * waited in that queue (write `OutboundMessage.unpooledFrame` then).
    */
   write (msg: OutboundMessage, queued: boolean): boolean
   /** Bytes the socket (and the WebSocket library) hold that the OS has not taken yet. */

@@ -46,11 +46,6 @@ export class Dispatch implements InboxHost<Agent> {
     return this.inboxes.get(agent)?.busy === true
   }
 
-  /** Messages waiting in the connection's queue (not counting the one running). */
-  queued (agent: Agent): number {
-    return this.inboxes.get(agent)?.size ?? 0
-  }
-
   /** The connection is gone: its waiting messages are dropped. */
   forget (agent: Agent): void {
     this.inboxes.get(agent)?.clear()

@@ -57,12 +57,29 @@ export async function startCore (
   return await startGate(t, { admin: false, ...opts }, setup, appOptions)
 }
 
-/** Resolves when `check` holds, polling; rejects after `ms`. For state that settles asynchronously. */
+/**
+ * Resolves when `check` holds, polling; rejects after `ms` (of real time, even
+ * under `mockGateClock`). For state that settles asynchronously.
+ */
 export async function until (check: () => boolean | Promise<boolean>, ms = 5000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + ms
+  const deadline = performance.now() + ms
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise(resolve => setTimeout(resolve, 10))
+  }
+}
+
+/**
+ * Mocks the shared timer and the clock of the gates started after it
+ * (`setInterval` and `Date`; sockets and `setTimeout` stay real), so that a test
+ * of a timeout does not wait for it. Returns `advance(ms)`: the gates' sweeps run
+ * at once, as if `ms` had gone by, 50 ms (the shortest sweep period) at a time
+ * (a mocked timer sees the clock at the end of its `tick`). Undone when the test ends.
+ */
+export function mockGateClock (t: TestContext): (ms: number) => void {
+  t.mock.timers.enable({ apis: ['setInterval', 'Date'], now: Date.now() })
+  return ms => {
+    for (let left = ms; left > 0; left -= 50) t.mock.timers.tick(Math.min(50, left))
   }
 }
 

@@ -10,6 +10,9 @@ import {
 
 const def = { name: 'M' } as MessageDef
 
+/** After every promise reaction now pending has run (one turn of the event loop): what would follow has. */
+const settled = async (): Promise<void> => { await new Promise(resolve => setImmediate(resolve)) }
+
 /** An inbox whose handler is `exec`, recording errors and flow-control calls. */
 function inbox (limit: number, exec: (body: unknown) => void | Promise<void>): { box: Inbox, errors: unknown[], flow: string[] } {
   const errors: unknown[] = []
@@ -45,7 +48,7 @@ describe('Inbox', () => {
     // Settling out of order changes nothing: 1 cannot start before 0 ends.
     gates[2].resolve()
     gates[1].resolve()
-    await sleep(5)
+    await settled()
     assert.deepEqual(log, ['start 0'])
     gates[0].resolve()
     await until(() => log.length === 6)
@@ -97,7 +100,7 @@ describe('Inbox', () => {
     box.clear()
     assert.equal(box.size, 0)
     hold.resolve()
-    await sleep(5)
+    await settled()
     assert.deepEqual(seen, [0])
   })
 })
@@ -198,7 +201,6 @@ for (const transport of transports) {
       }
       assert.equal(agent.msgsIn, received, 'nothing more is read while paused')
       assert.ok(received < total / 4, `reading stopped early (${received} of ${total})`)
-      assert.ok(s.app.gate.dispatch.queued(agent) <= received)
       assert.deepEqual(handled, [])
 
       release.resolve()

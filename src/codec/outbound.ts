@@ -73,11 +73,6 @@ export class OutboundMessage {
     return (this.webSocketFrame ??= wsFrame(this.payload, this.text))
   }
 
-  /** leaf's `framed` or `wsFrame` in memory of its own, for a frame that will wait in a queue. */
-  unpooled (tcp: boolean): Buffer {
-    return this.unpooledFrame(tcp ? LEAF_STREAM : LEAF_WS_FRAME)
-  }
-
   /** This message's bytes in `framing`, built on first use and then reused. */
   frame (framing: Framing): Buffer {
     const i = this.slot(framing)

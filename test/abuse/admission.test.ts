@@ -13,7 +13,7 @@ import { once } from 'node:events'
 import { WebSocket } from 'ws'
 import { CloseCode } from '../../src/close-codes.js'
 import { WsClient } from '../clients.js'
-import { assertEchoes, closeOf, deferred, recordCloses, registerTestMessages, startCore, until } from '../helper.js'
+import { assertEchoes, closeOf, deferred, mockGateClock, recordCloses, registerTestMessages, startCore, until } from '../helper.js'
 import { startChat } from './chat.js'
 
 /** A raw TCP connection to `port`, from `localAddress`; resolves once connected. */
@@ -58,9 +58,7 @@ describe('login timeout (GATE_LOGIN_TIMEOUT)', () => {
   })
 
   test('0 disables it: a minute on the gate\'s clock closes nobody, where 1000 closes with 4003', { timeout: 30_000 }, async (t) => {
-    // The gates' shared timer and clock are mocked while they start, so their sweep
-    // can run at once as if a minute had gone by; sockets stay real.
-    t.mock.timers.enable({ apis: ['setInterval', 'Date'], now: Date.now() })
+    const advance = mockGateClock(t)
     const off = await startChat(t, { GATE_LOGIN_TIMEOUT: '0', GATE_IDLE_TIMEOUT: '0' })
     const on = await startChat(t, { GATE_LOGIN_TIMEOUT: '1000', GATE_IDLE_TIMEOUT: '0' })
     const offCloses = recordCloses(off.app)
@@ -73,8 +71,7 @@ describe('login timeout (GATE_LOGIN_TIMEOUT)', () => {
     }
     const [agent] = off.app.gate.local.all()
     const [referenceAgent] = on.app.gate.local.all()
-    t.mock.timers.tick(60_000)
-    t.mock.timers.reset()
+    advance(60_000)
     assert.equal(agent.isOpen, true)
     assert.equal((await closeOf(onCloses, referenceAgent)).code, CloseCode.UNAUTHORIZED)
     await reference.closed

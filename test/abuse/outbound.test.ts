@@ -9,7 +9,7 @@ import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { setImmediate as turn } from 'node:timers/promises'
 import { CloseCode } from '../../src/close-codes.js'
-import { OutboundMessage } from '../../src/codec/outbound.js'
+import { LEAF_STREAM, LEAF_WS_FRAME, OutboundMessage } from '../../src/codec/outbound.js'
 import { defaults } from '../../src/options.js'
 import { WsClient } from '../clients.js'
 import { closeOf, connectAgent, recordCloses, registerTestMessages, startCore, until } from '../helper.js'
@@ -143,9 +143,9 @@ test('a queued frame owns its memory: no 8 KiB pool slab behind a small message'
   assert.notEqual(payload.buffer.byteLength, payload.length)
   const msg = new OutboundMessage('Echo', payload, false, { lenMsgLen: 2, littleEndian: false })
   for (const tcp of [true, false]) {
-    const q = msg.unpooled(tcp)
+    const q = msg.unpooledFrame(tcp ? LEAF_STREAM : LEAF_WS_FRAME)
     assert.equal(q.buffer.byteLength, q.length)
     assert.deepEqual(q, tcp ? msg.framed : msg.wsFrame)
-    assert.equal(msg.unpooled(tcp), q, 'made once per message, shared by every receiver')
+    assert.equal(msg.unpooledFrame(tcp ? LEAF_STREAM : LEAF_WS_FRAME), q, 'made once per message, shared by every receiver')
   }
 })

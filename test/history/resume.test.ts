@@ -48,7 +48,7 @@ for (const encoding of encodings) {
       await alice.until(Math.min(alice.notes.length + 1, total))
       alice.client.ws.terminate()
       await alice.client.closed
-      await new Promise(resolve => setTimeout(resolve, 5))
+      await until(() => s.app.gate.agentsOf('alice').size === 0, 5000, 'the server to see the drop')
       const welcome = await alice.login(s.wsUrl, 'alice')
       assert.equal(welcome.recovered, true, `round ${round}: recovered`)
     }
@@ -82,12 +82,14 @@ test('caps by count: a resume past the cap says recovered false and replays what
 })
 
 test('caps by age: expired messages are not replayed, and the recovery is incomplete', async (t) => {
+  // The store's clock is Date's, mocked: messages age without waiting.
+  t.mock.timers.enable({ apis: ['Date'], now: Date.now() })
   const s = await startHistoryGate(t, 'json', { history: { maxAge: 1000 } })
   const carol = new ResumingClient()
   await carol.login(s.wsUrl, 'carol')
   await carol.client.close()
   for (let n = 1; n <= 3; n++) await s.app.gate.pushToUids(['carol'], 'Note', { text: 'old', n })
-  await new Promise(resolve => setTimeout(resolve, 1100))
+  t.mock.timers.tick(1001)
   for (let n = 4; n <= 5; n++) await s.app.gate.pushToUids(['carol'], 'Note', { text: 'new', n })
   const w = await carol.login(s.wsUrl, 'carol')
   assert.deepEqual([w.recovered, w.replayed], [false, 2])

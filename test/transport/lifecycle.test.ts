@@ -1,20 +1,23 @@
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import net from 'node:net'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, test } from 'node:test'
+import type { Agent } from '../../src/agent.js'
 import { CloseCode } from '../../src/close-codes.js'
 import { TcpClient, WsClient } from '../clients.js'
 import {
-  assertEchoes, deferred, captureLogs, closeOf, connectAgent, recordCloses, registerTestMessages, startCore, transports, until
+  assertEchoes, deferred, captureLogs, closeOf, connectAgent, mockGateClock, recordCloses, registerTestMessages, startCore, transports, until
 } from '../helper.js'
 
-/** Runs `act` every tenth of `idleTimeout`, for several idle periods. */
-async function keepBusy (idleTimeout: number, act: () => Promise<void>): Promise<void> {
-  const start = Date.now()
-  while (Date.now() - start < idleTimeout * 2.5) {
+/**
+ * On the gate's mocked clock: `act` (real traffic) after every 0.6 idle period,
+ * for three idle periods; the sweeps run in between.
+ */
+async function keepBusy (advance: (ms: number) => void, idleTimeout: number, agent: Agent, act: () => Promise<void>): Promise<void> {
+  for (let i = 0; i < 5; i++) {
+    advance(idleTimeout * 0.6)
+    assert.equal(agent.isOpen, true, `open after ${(i + 1) * 0.6} idle periods`)
     await act()
-    await sleep(idleTimeout / 10)
   }
 }
 
@@ -29,30 +32,35 @@ for (const transport of transports) {
       if (transport === 'ws') assert.equal(seen.code, CloseCode.IDLE_TIMEOUT)
     })
 
-    test('traffic keeps a connection alive; silence then closes it', async (t) => {
+    test('traffic keeps a connection alive; silence then closes it', { timeout: 30_000 }, async (t) => {
       const idleTimeout = 300
+      const advance = mockGateClock(t)
       const s = await startCore(t, { idleTimeout }, registerTestMessages)
       const closes = recordCloses(s.app)
       const { client, agent } = await connectAgent(s, transport)
-      await keepBusy(idleTimeout, async () => { await assertEchoes(client, 'keepalive') })
+      await keepBusy(advance, idleTimeout, agent, async () => { await assertEchoes(client, 'keepalive') })
       assert.equal(agent.isOpen, true)
       assert.deepEqual(closes, [])
+      advance(idleTimeout * 1.5)
+      assert.equal(agent.isOpen, false)
       assert.equal((await closeOf(closes, agent)).code, CloseCode.IDLE_TIMEOUT)
     })
 
-    test('idleTimeout 0 disables it', async (t) => {
-      // A reference gate with a short timeout shows how long is long enough.
+    test('idleTimeout 0 disables it: a minute on the gate\'s clock closes nobody, where 150 closes with 4000', { timeout: 30_000 }, async (t) => {
+      const advance = mockGateClock(t)
       const reference = await startCore(t, { idleTimeout: 150 }, registerTestMessages)
       const referenceCloses = recordCloses(reference.app)
-      const s = await startCore(t, { idleTimeout: 0 }, registerTestMessages)
+      // (The login timeout is off too: it would close this connection after 10 s.)
+      const s = await startCore(t, { idleTimeout: 0, loginTimeout: 0 }, registerTestMessages)
       const closes = recordCloses(s.app)
-      const { client } = await connectAgent(s, transport)
-      const since = Date.now()
+      const { client, agent } = await connectAgent(s, transport)
       const ref = await connectAgent(reference, transport)
-      assert.equal((await closeOf(referenceCloses, ref.agent)).code, CloseCode.IDLE_TIMEOUT)
-      await until(() => Date.now() - since > 150 * 4, 5000)
+      advance(60_000)
       assert.deepEqual(closes, [])
+      assert.equal(agent.isOpen, true)
+      assert.equal((await closeOf(referenceCloses, ref.agent)).code, CloseCode.IDLE_TIMEOUT)
       await assertEchoes(client)
+      assert.deepEqual(closes, [])
     })
   })
 }
@@ -83,13 +91,14 @@ describe('idle timeout while the handler is busy', () => {
 })
 
 describe('idle timeout (WebSocket pings)', () => {
-  test('pings alone keep a WebSocket alive', async (t) => {
+  test('pings alone keep a WebSocket alive', { timeout: 30_000 }, async (t) => {
     const idleTimeout = 300
+    const advance = mockGateClock(t)
     const s = await startCore(t, { idleTimeout }, registerTestMessages)
     const closes = recordCloses(s.app)
     const { client, agent } = await connectAgent(s, 'ws')
     const ws = (client as WsClient).ws
-    await keepBusy(idleTimeout, async () => {
+    await keepBusy(advance, idleTimeout, agent, async () => {
       ws.ping()
       await once(ws, 'pong')
     })
@@ -180,7 +189,8 @@ for (const transport of transports) {
       await assertEchoes(client, `hello ${transport}`)
       await client.close()
       assert.deepEqual(await closeOf(closes, agent), { id: agent.id, transport, code: CloseCode.NORMAL, reason: transport === 'ws' ? '' : 'client closed' })
-      await sleep(50)
+      // Once the app has closed (every hook has run), there is still only the one.
+      await s.app.close()
       assert.equal(closes.length, 1, 'once')
     })
 
