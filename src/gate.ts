@@ -107,8 +107,8 @@ export class Gate<M extends object = DefaultMessages> {
     this.admission = new Admission(o)
     this.logins = new LoginThrottle(this.admission, o.loginRatePerIp, () => { this.counters.loginsThrottled++ })
     this.dispatch = new Dispatch(this)
-    this.sessions = new Sessions(normalizeSessionOptions(options.session), log.child({ component: 'session' })) // [session]
-    this.history = new History(normalizeHistoryOptions(options.history), o, log.child({ component: 'history' })) // [history]
+    this.sessions = new Sessions(normalizeSessionOptions(options.session), log.child({ part: 'session' })) // [session]
+    this.history = new History(normalizeHistoryOptions(options.history), o, log.child({ part: 'history' })) // [history]
     const share = new LocalShare(this.local, this.history)
     const node: LocalNode = { nodeId: this.nodeId, agents: this.local, run: op => share.run(op), figures: () => this.reporter?.() }
     this.directory = directory ? directory(node, { log, options: o }) : new LocalDirectory(node)

@@ -33,8 +33,9 @@ export async function buildChatApp (config: ChatConfig, fastifyOptions: FastifyS
     history: config.historyMaxCount > 0 ? { maxCount: config.historyMaxCount, maxAge: config.historyMaxAge } : undefined,
     admin: { tokens: [config.adminToken], dashboard: true, client: true }
   })
-  registerChat(app.gate, tokenVerifier(config.tokenSecret), config.historyMaxCount > 0)
+  const verifyToken = tokenVerifier(config.tokenSecret)
+  registerChat(app.gate, verifyToken, config.historyMaxCount > 0)
   // Dev tokens only while the secret is the insecure default (a warning is logged above).
-  await app.register(demoPage, { devTokens: config.tokenSecretDefaulted ? tokenSigner(config.tokenSecret, 3600) : undefined })
+  await app.register(demoPage, { devTokens: config.tokenSecretDefaulted ? tokenSigner(config.tokenSecret, 3600) : undefined, verifyToken })
   return app
 }

@@ -48,7 +48,7 @@ export class RedisDirectory implements Directory {
     this.framing = host.options
     this.opts = opts
     this.nodeId = node.nodeId
-    this.log = host.log.child({ component: 'cluster', node: node.nodeId })
+    this.log = host.log.child({ part: 'cluster', node: node.nodeId })
     const keys = clusterKeys(opts.keyPrefix)
     this.conns = new ClusterConnections(opts, this.log)
     this.store = new PresenceStore(defineScripts(this.conns.client), keys.nodes, this.nodeId, opts.nodeTtl)

@@ -15,15 +15,14 @@ const skip = hasChromium ? false : 'chromium is missing (apt-get install chromiu
 before(() => { if (hasChromium) ensureClientBuilt() })
 
 async function say (tab: Tab, to: { uid?: string, room?: string }, content: string): Promise<void> {
-  await tab.page.fill('#say input[name=to]', to.uid ?? '')
-  await tab.page.fill('#say input[name=room]', to.room ?? '')
+  await tab.page.fill('#say input[name=to]', to.room !== undefined ? `#${to.room}` : to.uid ?? '')
   await tab.page.fill('#say input[name=content]', content)
   await tab.page.click('#say button[type=submit]')
 }
 
 /** Resolves once the page's log shows a message with that content. */
 async function shown (tab: Tab, content: string): Promise<void> {
-  await textOf(tab.page, `#log li[data-content="${content}"]`, new RegExp(content))
+  await textOf(tab.page, `#log li[data-from][data-content="${content}"]`, new RegExp(content))
 }
 
 for (const encoding of ['json', 'protobuf'] as const) {
@@ -62,7 +61,7 @@ for (const encoding of ['json', 'protobuf'] as const) {
     // kicked: 4001, and no reconnect
     const res = await fetch(`${at.http}/gate/kick`, { method: 'POST', headers: { authorization: 'Bearer admin', 'content-type': 'application/json' }, body: JSON.stringify({ uids: ['alice'], reason: 'bye' }) })
     assert.deepEqual(await res.json(), { kicked: 1 })
-    await textOf(tab.page, '#status', 'disconnected: 4001 bye')
+    await textOf(tab.page, '#status', /^disconnected: 4001 bye/)
     assert.equal(await tab.page.getAttribute('#status', 'data-code'), '4001')
     await until(async () => (await chat.app.gate.user('alice')) === null, 5000, 'alice offline')
     // a round trip later, the page has still not come back

@@ -3,7 +3,8 @@ import { test, type TestContext } from 'node:test'
 import type { FastifyInstance } from 'fastify'
 import { buildChatApp } from '../../examples/chat/app.js'
 import { loadConfig } from '../../examples/chat/config.js'
-import { tokenVerifier } from '../../examples/chat/tokens.js'
+import { CONTENT_MAX_LENGTH, ROOM_MAX_LENGTH, UID_MAX_LENGTH } from '../../examples/chat/messages.js'
+import { tokenSigner, tokenVerifier } from '../../examples/chat/tokens.js'
 import { ensureClientBuilt } from './build.js'
 
 async function app (t: TestContext, env: Record<string, string>): Promise<FastifyInstance> {
@@ -34,4 +35,13 @@ test('dev tokens: /demo/token exists only with the default secret, and its token
   assert.equal(tokenVerifier('dev-secret')(res.json().token), 'alice')
   assert.equal((await dev.inject('/demo/token')).statusCode, 400)
   assert.equal((await dev.inject(`/demo/token?uid=${'x'.repeat(65)}`)).statusCode, 400)
+})
+
+test('/demo/limits serves the message schemas\' limits; /demo/online lists uids to logged-in users only', async (t) => {
+  const a = await app(t, { GATE_TOKEN_SECRET: 'real-secret' })
+  assert.deepEqual((await a.inject('/demo/limits')).json(), { content: CONTENT_MAX_LENGTH, uid: UID_MAX_LENGTH, room: ROOM_MAX_LENGTH, rooms: 64 })
+  assert.equal((await a.inject('/demo/online')).statusCode, 400)
+  assert.equal((await a.inject({ url: '/demo/online', headers: { authorization: 'Bearer not-a-token' } })).statusCode, 401)
+  const token = tokenSigner('real-secret')('alice')
+  assert.deepEqual((await a.inject({ url: '/demo/online', headers: { authorization: `Bearer ${token}` } })).json(), { total: 0, uids: [] })
 })

@@ -1,120 +1,319 @@
 // The demo chat page of the example app: the client SDK from the gate's
 // prebuilt bundle (admin: { client: true }), the example's messages
-// (docs/protocol.md section 6).
-import { createClient, loadCodec, LoginRefused, webSocket } from '/gate/client.js'
+// (docs/protocol.md section 6), and two routes of the example (examples/chat/demo.ts):
+// /demo/limits (what a message may hold) and /demo/online (who is here).
+import { codecFor, createClient, fetchProtocol, LoginRefused, webSocket } from '/gate/client.js'
 
 const $ = (selector) => document.querySelector(selector)
 const status = $('#status')
 const log = $('#log')
+const say = $('#say')
+/** Default uids: each new tab takes the next, so a second tab is not the first user again. */
+const NAMES = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi']
+/** What the close codes of docs/protocol.md section 4 mean, in words. */
+const CLOSES = { 1000: 'closed', 1001: 'the server is going away', 1006: 'the connection dropped', 1007: 'the server refused a message', 1008: 'refused by the server', 1009: 'a message was too large', 1013: 'the server is busy', 4001: 'kicked', 4002: 'logged in elsewhere', 4003: 'login refused', 4004: 'too slow to read' }
+const ONLINE_EVERY = 5000
+
 let client
 let uid = ''
-/** The rooms this page watches: rejoined by the login hook after every reconnect. */
-let rooms = []
+let token = ''
+/** The rooms this page is in: joined at every login, lobby by default. */
+let rooms = ['lobby']
+/** The rooms the server says this connection is in. */
+let joined = []
+/** From the server: the message schemas' limits (/demo/limits) and maxMsgLen (/gate/protocol). */
+let limits = { content: 0, uid: 64, room: 64, rooms: 64 }
+let maxMsgLen = 0
+let online = new Set()
+let onlineTimer
+/** Messages replayed by the current login (delivered before the login answer). */
+let replayed = 0
 
-function line (text, kind = 'message', data = {}) {
-  const li = document.createElement('li')
-  li.className = kind
-  li.textContent = text
-  for (const [k, v] of Object.entries(data)) li.dataset[k] = v
-  log.append(li)
+const timeOf = (ms) => new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' })
+
+function element (tag, className, text) {
+  const el = document.createElement(tag)
+  if (className) el.className = className
+  if (text !== undefined) el.textContent = text
+  return el
 }
 
-/** After every login: was everything missed while away replayed (docs/client.md, Resume)? */
+/** One line of the log: time, who, where, then the text on its own line. */
+function message ({ ts, who, where, text, mine = false, note = '', state = '', data = {} }) {
+  const li = element('li', mine ? 'message mine' : 'message')
+  const time = element('time', '', timeOf(ts))
+  time.dateTime = new Date(ts).toISOString()
+  li.append(time, element('span', 'who', who), element('span', 'where', where), element('span', 'note', note), element('span', 'text', text))
+  if (state) li.dataset.state = state
+  for (const [k, v] of Object.entries(data)) li.dataset[k] = v
+  log.append(li)
+  li.scrollIntoView({ block: 'nearest' })
+  return li
+}
+
+function system (text) {
+  const li = element('li', 'system')
+  li.append(element('time', '', timeOf(Date.now())), element('span', '', text))
+  log.append(li)
+  li.scrollIntoView({ block: 'nearest' })
+}
+
+function setNote (li, state, note) {
+  li.dataset.state = state
+  li.querySelector('.note').textContent = note
+}
+
+/** Says what went wrong, at the top and in the log; `''` clears it. */
+function fail (text) {
+  const box = $('#error')
+  box.hidden = text === ''
+  box.textContent = text
+  if (text !== '') system(text)
+}
+
+function defaultUid () {
+  const asked = new URLSearchParams(location.search).get('uid')
+  if (asked) return asked
+  try {
+    const kept = sessionStorage.getItem('gate-demo-uid')
+    if (kept) return kept
+    const n = Number(localStorage.getItem('gate-demo-tabs') ?? '0')
+    localStorage.setItem('gate-demo-tabs', String(n + 1))
+    const name = NAMES[n % NAMES.length]
+    sessionStorage.setItem('gate-demo-uid', name)
+    return name
+  } catch {
+    return NAMES[0]
+  }
+}
+
+/** After every login: was everything missed while away replayed (docs/client.md, Resume)? In words. */
 function showResume (r) {
   const el = $('#resume')
   el.dataset.recovered = String(r.recovered)
   el.dataset.position = r.position
-  if (r.from === '') el.textContent = `new session, at ${r.position || 'no position'}`
-  else if (r.recovered) el.textContent = `resumed from ${r.from}: nothing missed (now at ${r.position})`
-  else el.textContent = `resumed from ${r.from}: some messages may be missing (now at ${r.position})`
-  if (r.from !== '') line(el.textContent, 'system')
+  const missed = replayed === 0 ? '' : `, ${replayed} missed message${replayed === 1 ? '' : 's'} delivered`
+  if (r.from === '') el.textContent = 'new session'
+  else if (r.recovered) el.textContent = `resumed: nothing lost${missed}`
+  else el.textContent = `resumed: some messages sent while you were away may be missing${missed}`
+  if (r.from !== '') system(el.textContent)
+}
+
+function closeWords (code, reason) {
+  const meaning = CLOSES[code]
+  return `${code} ${reason || ''}`.trim() + (meaning && meaning !== reason ? ` (${meaning})` : '')
 }
 
 function showState (s) {
   status.dataset.status = s.status
   status.dataset.code = 'code' in s ? String(s.code) : ''
   if (s.status === 'connected') status.textContent = `connected as ${uid}`
-  else if (s.status === 'connecting') status.textContent = s.attempt === 0 ? 'connecting…' : `connecting (retry ${s.attempt})…`
-  else if (s.status === 'reconnecting') status.textContent = `connection lost (${s.code} ${s.reason}); retry ${s.attempt} in ${s.delay} ms`
-  else if (s.status === 'disconnected') status.textContent = `disconnected: ${s.code} ${s.reason}`
-  if (s.status === 'reconnecting' || s.status === 'disconnected') line(status.textContent, 'system')
+  else if (s.status === 'connecting') status.textContent = s.attempt === 0 ? 'connecting…' : `connecting (attempt ${s.attempt + 1})…`
+  else if (s.status === 'reconnecting') status.textContent = `connection lost: ${closeWords(s.code, s.reason)}; trying again in ${Math.max(1, Math.round(s.delay / 1000))} s`
+  else if (s.status === 'disconnected') status.textContent = `disconnected: ${closeWords(s.code, s.reason)}`
+  if (s.status === 'connecting') replayed = 0
+  if (s.status === 'connected') refreshOnline()
+  if (s.status === 'reconnecting' || s.status === 'disconnected') system(status.textContent)
+  if (s.status === 'disconnected') stopOnline()
 }
 
-async function tokenFor (uid, pasted) {
+async function tokenFor (as, pasted) {
   if (pasted) return pasted
-  const res = await fetch(`/demo/token?uid=${encodeURIComponent(uid)}`)
-  if (!res.ok) throw new Error('no dev token route (GATE_TOKEN_SECRET is set): paste a token from `npm run token -- <uid>`')
+  const res = await fetch(`/demo/token?uid=${encodeURIComponent(as)}`)
+  if (res.status === 404) throw new Error('No dev token route: the app runs with GATE_TOKEN_SECRET set. Paste a token from `npm run token -- <uid>`.')
+  if (!res.ok) {
+    const body = await res.json().catch(() => ({}))
+    throw new Error(`The token route refused uid "${as}": ${res.status} ${body.message ?? res.statusText}`)
+  }
   return (await res.json()).token
 }
 
+async function loadLimits () {
+  const [protocol, served] = await Promise.all([fetchProtocol('/gate/protocol'), fetch('/demo/limits').then(r => r.json())])
+  limits = served
+  maxMsgLen = protocol.maxMsgLen
+  say.elements.content.maxLength = limits.content
+  $('#login').elements.uid.maxLength = limits.uid
+  showCount()
+  return protocol
+}
+
+function renderOnline (page) {
+  online = new Set(page.uids)
+  $('#online-total').textContent = `(${page.total})`
+  const list = $('#online')
+  list.replaceChildren(...page.uids.map(u => {
+    const li = element('li', u === uid ? 'me' : '')
+    const button = element('button', '', u === uid ? `${u} (you)` : u)
+    button.type = 'button'
+    button.dataset.uid = u
+    button.addEventListener('click', () => { say.elements.to.value = u; say.elements.content.focus() })
+    li.append(button)
+    return li
+  }))
+  if (page.total > page.uids.length) list.append(element('li', 'hint', `and ${page.total - page.uids.length} more`))
+}
+
+async function refreshOnline () {
+  clearTimeout(onlineTimer)
+  try {
+    const res = await fetch('/demo/online', { headers: { authorization: `Bearer ${token}` } })
+    if (res.ok) renderOnline(await res.json())
+  } finally {
+    if (client?.state.status === 'connected') onlineTimer = setTimeout(refreshOnline, ONLINE_EVERY)
+  }
+}
+
+function stopOnline () {
+  clearTimeout(onlineTimer)
+  $('#online').replaceChildren(element('li', 'hint', 'not connected'))
+  $('#online-total').textContent = ''
+}
+
+/** The rooms of the rooms box, or an error saying which limit it passes. */
+function parseRooms (text) {
+  const list = [...new Set(text.split(',').map(r => r.trim()).filter(Boolean))]
+  if (list.length > limits.rooms) throw new Error(`At most ${limits.rooms} rooms at once.`)
+  const long = list.find(r => r.length > limits.room)
+  if (long !== undefined) throw new Error(`A room name has at most ${limits.room} characters ("${long.slice(0, 20)}…" has ${long.length}).`)
+  return list
+}
+
 async function connect (as, pasted) {
+  fail('')
   client?.close()
+  stopOnline()
   uid = as
-  const token = await tokenFor(uid, pasted)
-  const codec = await loadCodec('/gate/protocol')
+  try { sessionStorage.setItem('gate-demo-uid', uid) } catch {}
+  token = await tokenFor(uid, pasted)
+  const protocol = await loadLimits()
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws'
   // The position is kept per uid for this tab, so a reload resumes too.
   const key = `gate-demo-position:${uid}`
-  client = createClient({
+  const me = createClient({
     transport: webSocket(`${scheme}://${location.host}/ws`),
-    codec,
+    codec: codecFor(protocol),
     heartbeat: { name: 'C2S_UserHeartBeat', body: () => ({ ptime: Math.floor(Date.now() / 1000) }), interval: 20000 },
     reconnect: { initialDelay: 250, maxDelay: 5000 },
+    // Nothing is queued while offline: a message is either sent or said not to be.
+    offline: 'error',
     resume: { store: { get: () => sessionStorage.getItem(key), set: (pos) => sessionStorage.setItem(key, pos) } },
     login: async (session) => {
       // resume_pos: what this tab saw last; the messages sent to this uid since then come first, then the answer
       session.send('C2S_UserLogin', { token, login_plat: 3, resume_pos: session.position })
       const answer = await session.next('S2C_UserLogin')
       if (answer.ret !== 1) throw new LoginRefused(answer.msg)
-      if (rooms.length > 0) {
-        session.send('C2S_UpdateWatchRoom', { rooms })
-        await session.next('S2C_UpdateWatchRoom')
-      }
+      session.send('C2S_UpdateWatchRoom', { rooms })
+      await session.next('S2C_UpdateWatchRoom')
       return answer // the client reads `recovered` and `gate_pos` from it
     }
   })
-  client.onState(showState)
-  client.onResume(showResume)
-  client.on('S2C_Message', (m) => {
-    const where = m.room ? `#${m.room}` : `to ${m.to_uid}`
-    const replayed = client.state.status !== 'connected'
-    line(`${m.from_uid} (${where}): ${m.content}${replayed ? ' (missed while away)' : ''}`, 'message', { from: m.from_uid, room: m.room ?? '', content: m.content, pos: m.gate_pos ?? '', replayed: String(replayed) })
+  client = me
+  me.onState(s => { if (client === me) showState(s) })
+  me.onResume(r => { if (client === me) showResume(r) })
+  me.on('S2C_Message', (m) => {
+    const away = me.state.status !== 'connected'
+    if (away) replayed++
+    if (m.from_uid === uid && m.room && confirmRoom(m)) return
+    const where = m.room ? `#${m.room}` : m.to_uid && m.to_uid !== uid ? `to ${m.to_uid}` : 'to you'
+    message({
+      ts: m.ts || Date.now(),
+      who: m.from_uid,
+      where,
+      text: m.content,
+      note: away ? 'missed while away' : '',
+      data: { from: m.from_uid, room: m.room ?? '', content: m.content, replayed: String(away) }
+    })
   })
-  client.on('S2C_UpdateWatchRoom', (m) => { $('#watching').textContent = m.rooms.length ? `watching ${m.rooms.join(', ')}` : '' })
-  client.on('S2C_Error', (m) => line(`error ${m.code}: ${m.msg}`, 'system'))
-  await client.connect().catch(() => {})
+  me.on('S2C_UpdateWatchRoom', (m) => {
+    joined = m.rooms
+    $('#watching').textContent = joined.length ? `in ${joined.map(r => `#${r}`).join(', ')}` : 'in no room'
+  })
+  me.on('S2C_Error', (m) => {
+    const last = [...log.querySelectorAll('li.mine[data-state=sending], li.mine[data-state=sent]')].at(-1)
+    if (last) setNote(last, 'failed', `not delivered: ${m.msg}`)
+    fail(`The server did not deliver a message: ${m.code}: ${m.msg}`)
+  })
+  await me.connect().catch((err) => { if (err instanceof LoginRefused) fail(`Login refused: ${err.message}`) })
 }
+
+/** A room message of ours came back: the room got it. */
+function confirmRoom (m) {
+  const pending = [...log.querySelectorAll('li.mine[data-state=sending]')].find(li => li.dataset.room === m.room && li.dataset.content === m.content)
+  if (!pending) return false
+  setNote(pending, 'delivered', `delivered to #${m.room}`)
+  return true
+}
+
+function showCount () {
+  const n = say.elements.content.value.length
+  $('#count').textContent = limits.content ? `${n} / ${limits.content}` : ''
+}
+
+/** Bytes of the S2C_Message this becomes, in JSON with the position the gate may add: it must fit maxMsgLen. */
+function outboundBytes (target, content) {
+  const body = { from_uid: uid, ...target, content, ts: Date.now(), gate_pos: 'x'.repeat(32) }
+  return new TextEncoder().encode(JSON.stringify({ S2C_Message: body })).length
+}
+
+function send (toText, content) {
+  if (!client || client.state.status !== 'connected') throw new Error('Not sent: not connected.')
+  if (content.trim() === '') throw new Error('Not sent: the message is empty.')
+  const room = toText.startsWith('#') ? toText.slice(1).trim() : ''
+  const to = room ? '' : toText.trim()
+  if (!room && !to) throw new Error('Not sent: give a #room or a uid in "to".')
+  if (room.length > limits.room) throw new Error(`Not sent: a room name has at most ${limits.room} characters.`)
+  if (to.length > limits.uid) throw new Error(`Not sent: a uid has at most ${limits.uid} characters.`)
+  if (content.length > limits.content) throw new Error(`Not sent: ${content.length} characters, the server takes at most ${limits.content}.`)
+  const target = room ? { room } : { to_uid: to }
+  const bytes = outboundBytes(target, content)
+  if (bytes > maxMsgLen) throw new Error(`Not sent: it would be ${bytes} bytes on the wire, over the server's maxMsgLen of ${maxMsgLen}.`)
+  client.send('C2S_Message', { ...target, content })
+  const line = message({ ts: Date.now(), who: uid, where: room ? `#${room}` : `to ${to}`, text: content, mine: true, data: { room, to, content } })
+  if (room) {
+    if (joined.includes(room)) setNote(line, 'sending', 'sent…')
+    else setNote(line, 'sent', `sent to #${room} (you are not in it, so no copy comes back)`)
+  } else {
+    setNote(line, 'sent', 'sent')
+    refreshOnline().then(() => {
+      if (online.has(to)) setNote(line, 'online', `delivered: ${to} is online`)
+      else setNote(line, 'offline', `${to} is offline: they get it only if their session resumes`)
+    }).catch(() => {})
+  }
+}
+
+$('#login').elements.uid.value = defaultUid()
 
 $('#login').addEventListener('submit', (e) => {
   e.preventDefault()
   const form = new FormData(e.target)
-  connect(String(form.get('uid')).trim(), String(form.get('token')).trim()).catch((err) => line(err.message, 'system'))
+  connect(String(form.get('uid')).trim(), String(form.get('token')).trim()).catch((err) => fail(err.message))
 })
 
 $('#disconnect').addEventListener('click', () => client?.close())
 
 $('#rooms').addEventListener('submit', (e) => {
   e.preventDefault()
-  rooms = String(new FormData(e.target).get('rooms')).split(',').map(r => r.trim()).filter(Boolean)
-  if (client?.state.status === 'connected') client.send('C2S_UpdateWatchRoom', { rooms })
-})
-
-$('#say').addEventListener('submit', (e) => {
-  e.preventDefault()
-  const form = new FormData(e.target)
-  const to = String(form.get('to')).trim()
-  const room = String(form.get('room')).trim()
-  const content = String(form.get('content'))
-  if (!client || (!to && !room)) return line('connect first, and give a uid or a room', 'system')
   try {
-    client.send('C2S_Message', { ...(to ? { to_uid: to } : {}), ...(room ? { room } : {}), content })
-    line(`me → ${to || '#' + room}: ${content}`, 'sent')
-    e.target.elements.content.value = ''
+    rooms = parseRooms(String(new FormData(e.target).get('rooms')))
+    fail('')
+    if (client?.state.status === 'connected') client.send('C2S_UpdateWatchRoom', { rooms })
   } catch (err) {
-    line(`not sent: ${err.message}`, 'system')
+    fail(err.message)
   }
 })
 
-// ?uid=bob prefills the form (handy for a second tab)
-const params = new URLSearchParams(location.search)
-if (params.get('uid')) $('#login').elements.uid.value = params.get('uid')
+say.elements.content.addEventListener('input', showCount)
+
+say.addEventListener('submit', (e) => {
+  e.preventDefault()
+  const form = new FormData(e.target)
+  try {
+    send(String(form.get('to')), String(form.get('content')))
+    fail('')
+    say.elements.content.value = ''
+    showCount()
+  } catch (err) {
+    fail(err.message)
+  }
+})
