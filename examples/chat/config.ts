@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { workerCount } from '../../src/workers/options.js'
 
 /** The example app's configuration, from the environment (docs/protocol.md section 6). */
 export interface ChatConfig {
@@ -39,6 +40,8 @@ export interface ChatConfig {
   historyMaxAge: number
   /** ms over which a stopping node spreads the closing of its connections (GATE_DRAIN_TIME). */
   drainTime: number
+  /** Worker processes sharing the ports (GATE_WORKERS): a number, or `auto`, one per core. */
+  workers: number | 'auto'
 }
 
 export const DEFAULT_TOKEN_SECRET = 'dev-secret'
@@ -75,12 +78,25 @@ function historyMaxAge (value: string | undefined): number {
   return n
 }
 
+function workersOf (value: string | undefined): number | 'auto' {
+  if (value === undefined || value === '') return 1
+  if (value === 'auto') return 'auto'
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1 || n > 1024) throw new Error(`GATE_WORKERS must be a number of workers (1-1024) or "auto", got "${value}"`)
+  return n
+}
+
 /** Reads and checks the environment; throws a readable error on a bad value. */
 export function loadConfig (env: NodeJS.ProcessEnv = process.env): ChatConfig {
   const encoding = env.GATE_ENCODING ?? 'json'
   if (encoding !== 'json' && encoding !== 'protobuf') throw new Error(`GATE_ENCODING must be "json" or "protobuf", got "${encoding}"`)
   const tcp = env.GATE_TCP_PORT
   const maxConn = nonNegativeInt('GATE_MAX_CONN', env.GATE_MAX_CONN, 10000)
+  const workers = workersOf(env.GATE_WORKERS)
+  const n = workerCount(workers)
+  if (n > 1 && !env.REDIS_URL && !env.REDIS_CLUSTER_NODES) {
+    throw new Error(`GATE_WORKERS=${String(env.GATE_WORKERS)} starts ${n} workers, but each worker is a node of a cluster, and nodes share users, rooms and history only through Redis: set REDIS_URL (or REDIS_CLUSTER_NODES), or GATE_WORKERS=1`)
+  }
   if (maxConn === 0) throw new Error('GATE_MAX_CONN must be at least 1')
   return {
     host: env.HOST || '127.0.0.1',
@@ -105,6 +121,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): ChatConfig {
     textFrames: flag('GATE_TEXT_FRAMES', env.GATE_TEXT_FRAMES),
     historyMaxCount: nonNegativeInt('GATE_HISTORY_MAX_COUNT', env.GATE_HISTORY_MAX_COUNT, 1000),
     historyMaxAge: historyMaxAge(env.GATE_HISTORY_MAX_AGE),
-    drainTime: nonNegativeInt('GATE_DRAIN_TIME', env.GATE_DRAIN_TIME, 5000)
+    drainTime: nonNegativeInt('GATE_DRAIN_TIME', env.GATE_DRAIN_TIME, 5000),
+    workers
   }
 }

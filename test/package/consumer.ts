@@ -149,7 +149,7 @@ test(`the packed tarball installs, type-checks and runs with fastify ${LOWEST_FA
   try {
     const packed = JSON.parse(run(npm, ['pack', '--json', '--pack-destination', work], repo).stdout) as Array<{ filename: string, files: Array<{ path: string }> }>
     const files = packed[0].files.map(f => f.path)
-    for (const must of ['package.json', 'README.md', 'LICENSE', 'dist/plugins/gate.js', 'dist/plugins/gate.d.ts', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/ui/index.html', 'dist/ui/manifest.json', 'dist/client/index.js', 'dist/client/node.js', 'dist/client/tcp.js', 'dist/client/index.d.ts', 'dist/browser/gate-client.js', 'docs/protocol.md']) {
+    for (const must of ['package.json', 'README.md', 'LICENSE', 'dist/plugins/gate.js', 'dist/plugins/gate.d.ts', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/ui/index.html', 'dist/ui/manifest.json', 'dist/client/index.js', 'dist/client/node.js', 'dist/client/tcp.js', 'dist/client/index.d.ts', 'dist/src/workers/index.js', 'dist/src/workers/index.d.ts', 'dist/browser/gate-client.js', 'docs/protocol.md']) {
       assert.ok(files.includes(must), `the tarball has ${must}`)
     }
     for (const path of files) {
@@ -179,6 +179,8 @@ test(`the packed tarball installs, type-checks and runs with fastify ${LOWEST_FA
       const gate = await import('fastify-gate')
       const core = await import('fastify-gate/core')
       const client = await import('fastify-gate/client')
+      const workers = await import('fastify-gate/workers')
+      if (typeof workers.runWorkers !== 'function' || typeof workers.onStopSignals !== 'function') process.exit(1)
       if (typeof gate.default !== 'function' || gate.CloseCode.NORMAL !== 1000 || typeof core.Gate !== 'function') process.exit(1)
       if (typeof client.createClient !== 'function' || client.CloseCode.KICKED !== 4001) process.exit(1)
       console.log('js ok')`], app)

@@ -1,0 +1,160 @@
+/**
+ * docs/cluster.md's recipes, run as written: the shell commands of "Two nodes
+ * and one Redis on one machine" and "Workers on one machine", with only the
+ * fixed ports (Redis 6379, the gateways' 30x0-30x2) replaced by free ones, and
+ * the answers compared with the ones the page shows. A recipe that no longer
+ * works breaks this test.
+ */
+import { test, type TestContext } from 'node:test'
+import assert from 'node:assert/strict'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { readFileSync } from 'node:fs'
+import { until } from '../helper.js'
+import { noRedis } from '../history/app.js'
+import { freePort } from '../ports.js'
+import { tokenSigner } from '../../examples/chat/tokens.js'
+import { TcpClient, WsClient } from '../clients.js'
+import { ROOT } from './gateway-process.js'
+
+if (noRedis !== false) process.stderr.write(`\n!!! ${noRedis} (test/example/recipes.test.ts: the cluster recipes need Redis)\n\n`)
+
+const page = readFileSync(new URL('../../docs/cluster.md', import.meta.url), 'utf8')
+
+/** Every ```sh block of the section under `heading` (up to the next heading), continued lines joined. */
+function shBlock (heading: string): string[] {
+  const at = page.indexOf(heading)
+  assert.ok(at >= 0, `docs/cluster.md has "${heading}"`)
+  const rest = page.slice(at + heading.length)
+  const end = rest.search(/\n#{2,3} /)
+  const section = end < 0 ? rest : rest.slice(0, end)
+  const blocks = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map(m => m[1])
+  assert.ok(blocks.length > 0, `a sh block under "${heading}"`)
+  return blocks.join('').replace(/\\\n\s*/g, '').split('\n').filter(l => l.trim() !== '')
+}
+
+/** Replaces the recipe's fixed ports with free ones, the same free one for each. */
+async function portMap (): Promise<(line: string) => string> {
+  const map = new Map<string, string>()
+  for (const fixed of ['6379', '3000', '3001', '3002', '3010', '3011', '3012']) map.set(fixed, String(await freePort()))
+  return line => line.replace(/\b(6379|3000|3001|3002|3010|3011|3012)\b/g, p => map.get(p)!)
+}
+
+/** The environment of a fresh terminal: nothing of the gateway's own variables. */
+function shellEnv (): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(GATE_|REDIS_|PORT$|HOST$|LOG_LEVEL$)/.test(k)))
+}
+
+interface Running { proc: ChildProcess, output: () => string }
+
+/**
+ * Runs a long-lived command line of the recipe (`NAME=value ... command args`)
+ * as a shell would, in its own process group (a terminal's foreground job),
+ * killed after the test. (Not under `sh -c`: a Ctrl-C would kill that shell,
+ * which an interactive one ignores.)
+ */
+function runInTerminal (t: TestContext, line: string): Running {
+  const words = (line.replace(/\s+#.*$/, '').match(/'[^']*'|"[^"]*"|\S+/g) ?? []).map(w => /^['"]/.test(w) ? w.slice(1, -1) : w)
+  const env = shellEnv()
+  while (words.length > 0 && /^[A-Z_][A-Z0-9_]*=/.test(words[0])) {
+    const [name, ...value] = words.shift()!.split('=')
+    env[name] = value.join('=')
+  }
+  const [command, ...args] = words
+  if (command === 'npm') {
+    // Each gateway on one machine needs ports of its own; the defaults (3000-3002) would clash (and are not the test's to take).
+    for (const name of ['PORT', 'GATE_TCP_PORT', 'GATE_MQTT_PORT']) assert.ok(env[name] !== undefined, `the recipe's "${line}" sets ${name}`)
+  }
+  const proc = spawn(command, args, { cwd: ROOT, detached: true, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  proc.stdout!.on('data', (d: Buffer) => { out += d.toString() })
+  proc.stderr!.on('data', (d: Buffer) => { out += d.toString() })
+  t.after(() => { try { process.kill(-proc.pid!, 'SIGKILL') } catch {} })
+  return { proc, output: () => out }
+}
+
+/** A command line and the answer the page shows under it (`# {...}`), if any. */
+function steps (lines: string[]): Array<{ command: string, expected?: string }> {
+  const out: Array<{ command: string, expected?: string }> = []
+  for (const line of lines) {
+    const comment = /^#\s*(\{.*)$/.exec(line)
+    if (comment !== null && out.length > 0) out[out.length - 1].expected = comment[1]
+    else if (!line.startsWith('#')) out.push({ command: line })
+  }
+  return out
+}
+
+/** The answer matches the page's: as JSON, every field shown; with `...`, the text before it. */
+function assertAnswer (actual: string, expected: string): void {
+  if (expected.includes('...')) {
+    assert.ok(actual.startsWith(expected.slice(0, expected.indexOf('...'))), `${actual}\n  should start like\n${expected}`)
+    return
+  }
+  const want = JSON.parse(expected) as Record<string, unknown>
+  const got = JSON.parse(actual) as Record<string, unknown>
+  for (const [k, v] of Object.entries(want)) assert.deepEqual(got[k], v, `${k} in ${actual}`)
+}
+
+const curl = (command: string): string => execFileSync('sh', ['-c', command], { cwd: ROOT, env: shellEnv(), encoding: 'utf8' })
+const ready = async (r: Running, what: RegExp): Promise<void> => {
+  await until(() => what.test(r.output()) || r.proc.exitCode !== null, 90000, `${what.source}`)
+  assert.match(r.output(), what, `the command failed:\n${r.output()}`)
+}
+const sign = tokenSigner('dev-secret')
+
+test('docs/cluster.md, two nodes and one Redis on one machine: the commands as written', { skip: noRedis, timeout: 240000 }, async (t) => {
+  const fix = await portMap()
+  const lines = steps(shBlock('## Two nodes and one Redis on one machine').map(fix))
+  const [redis, nodeA, nodeB, ...queries] = lines
+  assert.match(redis.command, /^redis-server /)
+  const r = runInTerminal(t, redis.command)
+  await ready(r, /Ready to accept connections/)
+  const a = runInTerminal(t, nodeA.command)
+  await ready(a, /chat gateway ready/)
+  const b = runInTerminal(t, nodeB.command)
+  await ready(b, /chat gateway ready/)
+
+  // alice on node a over WebSocket, bob on node b over TCP, as the page says.
+  const portOf = (command: string, name: string): number => Number(new RegExp(`\\b${name}=(\\d+)`).exec(command)![1])
+  const alice = await WsClient.connect(`ws://127.0.0.1:${portOf(nodeA.command, 'PORT')}/ws`)
+  alice.send('C2S_UserLogin', { token: sign('alice'), login_plat: 1 })
+  assert.equal((await alice.nextOf('S2C_UserLogin')).body.ret, 1)
+  const bob = await TcpClient.connect(portOf(nodeB.command, 'GATE_TCP_PORT'))
+  bob.send('C2S_UserLogin', { token: sign('bob'), login_plat: 1 })
+  assert.equal((await bob.nextOf('S2C_UserLogin')).body.ret, 1)
+  bob.send('C2S_Message', { to_uid: 'alice', content: 'across nodes' })
+  assert.equal((await alice.nextOf('S2C_Message')).body.content, 'across nodes')
+
+  assert.equal(queries.length, 3)
+  for (const q of queries) {
+    assert.match(q.command, /^curl /)
+    assertAnswer(curl(q.command), q.expected!)
+  }
+
+  // "Stop node b with Ctrl-C": it drains (bob gets 1012), and node a then counts one node.
+  process.kill(-b.proc.pid!, 'SIGINT')
+  assert.deepEqual((await bob.nextOf('S2C_Close', 15000)).body, { code: 1012, reason: 'service restart' })
+  const [code] = await once(b.proc, 'exit')
+  assert.equal(code, 0, b.output())
+  assert.equal(JSON.parse(curl(queries[0].command.replace(`:${portOf(nodeB.command, 'PORT')}/`, `:${portOf(nodeA.command, 'PORT')}/`))).nodes, 1)
+  await alice.close()
+})
+
+test('docs/cluster.md, workers on one machine: the commands as written', { skip: noRedis, timeout: 240000 }, async (t) => {
+  const fix = await portMap()
+  const lines = steps(shBlock('### Workers on one machine').map(fix))
+  const [redis, gateway, ...queries] = lines
+  const r = runInTerminal(t, redis.command)
+  await ready(r, /Ready to accept connections/)
+  const g = runInTerminal(t, gateway.command)
+  await ready(g, /all workers ready/)
+  assert.match(g.output(), /"nodeIds":\["a-1","a-2"\]/)
+  assert.equal(queries.length, 1)
+  assertAnswer(curl(queries[0].command), queries[0].expected!)
+
+  // Ctrl-C: every worker drains, the whole tree exits 0.
+  process.kill(-g.proc.pid!, 'SIGINT')
+  const [code] = await once(g.proc, 'exit')
+  assert.equal(code, 0, g.output())
+  assert.doesNotMatch(g.output(), /second signal|killing/)
+})
