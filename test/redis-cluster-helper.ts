@@ -96,6 +96,16 @@ export class RedisClusterServer {
     return ports.sort((a, b) => a - b)
   }
 
+  /** The port of the master that serves `key`'s slot now. */
+  async masterOf (key: string): Promise<number> {
+    const live = this.members.filter(m => m.proc !== undefined)
+    const slot = Number(await ask(live[0].port, 'CLUSTER', 'KEYSLOT', key))
+    const slots = await ask(live[0].port, 'CLUSTER', 'SLOTS') as Array<[number, number, [string, number]]>
+    const range = slots.find(([from, to]) => from <= slot && slot <= to)
+    if (range === undefined) throw new Error(`no master serves slot ${slot}`)
+    return Number(range[2][1])
+  }
+
   /** A raw client on the cluster, for assertions; the caller disconnects it. */
   client (): Cluster {
     const c = new Cluster(this.members.map(m => ({ host: '127.0.0.1', port: m.port })), { redisOptions: { maxRetriesPerRequest: 3 } })

@@ -28,7 +28,7 @@ export async function buildChatApp (config: ChatConfig, fastifyOptions: FastifyS
     textFrames: config.textFrames,
     closeNotice: 'S2C_Close',
     nodeId: config.nodeId,
-    redis: config.redisUrl,
+    redis: config.redisClusterNodes !== undefined ? { clusterNodes: config.redisClusterNodes } : config.redisUrl,
     history: config.historyMaxCount > 0 ? { maxCount: config.historyMaxCount, maxAge: config.historyMaxAge } : undefined,
     admin: { tokens: [config.adminToken], dashboard: true, client: true }
   })
