@@ -50,8 +50,9 @@ export interface GatePluginOptions extends CoreOptions {
   /** The admin HTTP API (docs/protocol.md section 5); `false` switches it off. See `AdminOptions`. */
   admin?: AdminOptions | false
   /**
-   * Cluster mode: a Redis URL, ioredis options, or an ioredis client (yours to
-   * close). Unset: single node, in memory.
+   * Cluster mode: a Redis URL, ioredis options, an ioredis client (`Redis`, or
+   * `Cluster` for a Redis Cluster; yours to close), or a Redis Cluster's seeds
+   * `{ clusterNodes }`. Redis 7 or newer. Unset: single node, in memory.
    */
   redis?: RedisOption
   /** Cluster tunables; only with `redis`. */
@@ -263,7 +264,7 @@ export type { AdminOptions } from './admin.js'
 // The public API beside the plugin: what handlers, hooks and answers are made of.
 export { Agent, type Transport } from '../src/agent.js'
 export { CloseCode, type CloseCodeValue, type CloseReason } from '../src/close-codes.js'
-export type { ClusterOptions, RedisOption } from '../src/cluster/options.js'
+export type { ClusterOptions, RedisClusterSeeds, RedisOption } from '../src/cluster/options.js'
 export type { Decoded, Processor } from '../src/codec/processor.js'
 export type { ProtobufOptions } from '../src/codec/protobuf.js'
 export type { ClusterAnswer, ConnectionInfo, Delivery, GateStats, KickResult, ProtocolInfo, SettingsResult, UserConnections, UsersPage } from '../src/answers.js'

@@ -21,6 +21,7 @@ export const GateError = {
   INVALID_SETTING: createError('FST_GATE_INVALID_SETTING', 'Invalid session setting: %s', 400),
   NO_HISTORY: createError('FST_GATE_NO_HISTORY', 'No message is registered with history', 404),
   CLUSTER_UNAVAILABLE: createError('FST_GATE_CLUSTER_UNAVAILABLE', 'The cluster store is unreachable: %s', 503),
+  REDIS_VERSION: createError('FST_GATE_REDIS_VERSION', 'Redis %s is too old: the cluster mode needs Redis 7 or newer (sharded pub/sub)', 500),
   /** WebSocket upgrades refused before they happen (docs/limits.md; the subprotocol: docs/protocol.md section 7). */
   FULL: createError('FST_GATE_FULL', 'The gateway is full or shutting down', 503),
   IP_LIMIT: createError('FST_GATE_IP_LIMIT', 'Too many connections from this address', 503),

@@ -8,8 +8,30 @@ import { once } from 'node:events'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { TestContext } from 'node:test'
+import { after, type TestContext } from 'node:test'
+import { Redis, type Cluster } from 'ioredis'
+import type { RedisOption } from '../src/cluster/options.js'
 import { freePort } from './ports.js'
+import { RedisClusterServer, noRedisCluster } from './redis-cluster-helper.js'
+
+/**
+ * What a cluster test needs of its Redis, whether a single server or a Redis
+ * Cluster: the gate's `redis` option, the environment of a node process, and
+ * raw access for assertions.
+ */
+export interface RedisBackend {
+  kind: 'redis' | 'cluster'
+  /** The plugin's `redis` option: a URL, or a Redis Cluster's seeds. */
+  option: RedisOption
+  /** For a gate process: REDIS_URL or REDIS_CLUSTER_NODES. */
+  env: Record<string, string>
+  /** Every key matching `pattern` (on a Redis Cluster: over every master), sorted. */
+  keys: (pattern: string) => Promise<string[]>
+  /** Runs one command on every server (on a Redis Cluster: every master); their answers. */
+  each: (...args: string[]) => Promise<unknown[]>
+  /** A raw client (`Redis`, or `Cluster`), disconnected after the test. */
+  raw: (t: TestContext) => Redis | Cluster
+}
 
 export class RedisServer {
   readonly port: number
@@ -23,6 +45,36 @@ export class RedisServer {
 
   get url (): string {
     return `redis://127.0.0.1:${this.port}`
+  }
+
+  readonly kind = 'redis'
+
+  get option (): string {
+    return this.url
+  }
+
+  get env (): Record<string, string> {
+    return { REDIS_URL: this.url }
+  }
+
+  async keys (pattern: string): Promise<string[]> {
+    return ((await this.each('KEYS', pattern))[0] as string[]).sort()
+  }
+
+  raw (t: TestContext): Redis {
+    const conn = new Redis(this.url)
+    t.after(() => conn.disconnect())
+    return conn
+  }
+
+  async each (...args: string[]): Promise<unknown[]> {
+    const conn = new Redis(this.url, { lazyConnect: true })
+    try {
+      await conn.connect()
+      return [await conn.call(args[0], ...args.slice(1))]
+    } finally {
+      conn.disconnect()
+    }
   }
 
   get running (): boolean {
@@ -112,4 +164,63 @@ export async function startRedis (t: TestContext): Promise<RedisServer> {
   const server = await RedisServer.start()
   t.after(() => server.close())
   return server
+}
+
+/** The Redis Cluster backend over a running `RedisClusterServer`. */
+export class ClusterBackend implements RedisBackend {
+  readonly kind = 'cluster'
+  readonly server: RedisClusterServer
+
+  constructor (server: RedisClusterServer) {
+    this.server = server
+  }
+
+  get option (): RedisOption {
+    return { clusterNodes: this.server.seeds }
+  }
+
+  get env (): Record<string, string> {
+    return { REDIS_CLUSTER_NODES: this.server.seeds.join(',') }
+  }
+
+  async keys (pattern: string): Promise<string[]> {
+    return (await this.each('KEYS', pattern)).flatMap(found => found as string[]).sort()
+  }
+
+  raw (t: TestContext): Cluster {
+    const conn = this.server.client()
+    t.after(() => conn.disconnect())
+    return conn
+  }
+
+  async each (...args: string[]): Promise<unknown[]> {
+    return [...(await this.server.onMasters(...args)).values()]
+  }
+}
+
+export type BackendKind = RedisBackend['kind']
+
+/**
+ * Runs a test file's cluster tests on both backends: `kinds` to loop over,
+ * `skip(kind)` (a loud reason when redis-server or redis-cli is missing), and
+ * `use(t, kind)`: a private single Redis for the test, or the file's one Redis
+ * Cluster (started at first use, emptied before each test, stopped after the
+ * file), so a file pays for one Redis Cluster start.
+ */
+export function redisBackends (): { kinds: readonly BackendKind[], skip: (kind: BackendKind) => string | false, use: (t: TestContext, kind: BackendKind) => Promise<RedisBackend> } {
+  let shared: Promise<RedisClusterServer> | undefined
+  after(async () => { if (shared !== undefined) await (await shared).close() })
+  if (noRedisCluster !== false) process.stderr.write(`\n!!! ${noRedisCluster}\n\n`)
+  return {
+    kinds: ['redis', 'cluster'],
+    skip: () => noRedisCluster,
+    use: async (t, kind) => {
+      if (kind === 'redis') return await startRedis(t)
+      shared ??= RedisClusterServer.start()
+      const server = await shared
+      await server.waitOk()
+      await server.flush()
+      return new ClusterBackend(server)
+    }
+  }
 }

@@ -29,7 +29,7 @@ export async function buildChatApp (config: ChatConfig, fastifyOptions: FastifyS
     closeNotice: 'S2C_Close',
     drainTime: config.drainTime,
     nodeId: config.nodeId,
-    redis: config.redisUrl,
+    redis: config.redisClusterNodes !== undefined ? { clusterNodes: config.redisClusterNodes } : config.redisUrl,
     history: config.historyMaxCount > 0 ? { maxCount: config.historyMaxCount, maxAge: config.historyMaxAge } : undefined,
     admin: { tokens: [config.adminToken], dashboard: true, client: true }
   })

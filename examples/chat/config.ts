@@ -17,6 +17,8 @@ export interface ChatConfig {
   /** True when GATE_TOKEN_SECRET was not set (the insecure default is in use). */
   tokenSecretDefaulted: boolean
   redisUrl: string | undefined
+  /** REDIS_CLUSTER_NODES: `host:port` seeds of a Redis Cluster; exclusive with `redisUrl`. */
+  redisClusterNodes: string[] | undefined
   nodeId: string | undefined
   maxConn: number
   idleTimeout: number
@@ -86,6 +88,16 @@ function workersOf (value: string | undefined): number | 'auto' {
   return n
 }
 
+function clusterNodes (value: string | undefined): string[] | undefined {
+  if (value === undefined || value === '') return undefined
+  const nodes = value.split(',').map(node => node.trim())
+  for (const node of nodes) {
+    const m = /^(.+):(\d+)$/.exec(node)
+    if (m === null || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new Error(`REDIS_CLUSTER_NODES must be comma-separated host:port, got "${value}"`)
+  }
+  return nodes
+}
+
 /** Reads and checks the environment; throws a readable error on a bad value. */
 export function loadConfig (env: NodeJS.ProcessEnv = process.env): ChatConfig {
   const encoding = env.GATE_ENCODING ?? 'json'
@@ -98,6 +110,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): ChatConfig {
     throw new Error(`GATE_WORKERS=${String(env.GATE_WORKERS)} starts ${n} workers, but each worker is a node of a cluster, and nodes share users, rooms and history only through Redis: set REDIS_URL (or REDIS_CLUSTER_NODES), or GATE_WORKERS=1`)
   }
   if (maxConn === 0) throw new Error('GATE_MAX_CONN must be at least 1')
+  if (env.REDIS_URL && env.REDIS_CLUSTER_NODES) throw new Error('REDIS_URL and REDIS_CLUSTER_NODES are exclusive: set one (a single Redis, or a Redis Cluster\'s seeds)')
   return {
     host: env.HOST || '127.0.0.1',
     port: port('PORT', env.PORT, 3000),
@@ -109,6 +122,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): ChatConfig {
     tokenSecret: env.GATE_TOKEN_SECRET || DEFAULT_TOKEN_SECRET,
     tokenSecretDefaulted: !env.GATE_TOKEN_SECRET,
     redisUrl: env.REDIS_URL || undefined,
+    redisClusterNodes: clusterNodes(env.REDIS_CLUSTER_NODES),
     nodeId: env.GATE_NODE_ID || undefined,
     maxConn,
     idleTimeout: nonNegativeInt('GATE_IDLE_TIMEOUT', env.GATE_IDLE_TIMEOUT, 60000),

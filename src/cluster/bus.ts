@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis'
 import type { GateLogger } from '../logger.js'
 import { decodeEnvelope, encodeEnvelope, type Request } from './envelope.js'
+import type { RedisClient } from './options.js'
 
 /** What the asked nodes answered: the sum of their counts, and who did not answer. */
 export interface Outcome {
@@ -23,15 +23,18 @@ interface Pending {
 }
 
 /**
- * Request/reply between nodes over Redis pub/sub. Each node subscribes to one
- * channel of its own; a request names the asking node, and the answer is
- * published to that node's channel. PUBLISH says how many subscribers got the
- * message, so a node with no subscriber (dead, or cut off) is known missing at
- * once instead of after the timeout.
+ * Request/reply between nodes over Redis sharded pub/sub (SSUBSCRIBE,
+ * SPUBLISH: Redis 7), on a single Redis and on a Redis Cluster alike. Each
+ * node subscribes to one shard channel of its own; a request names the asking
+ * node, and the answer is published to that node's channel. On a Redis
+ * Cluster a shard channel lives on the master of its slot, so a message
+ * crosses one shard only (classic PUBLISH is copied to every shard). SPUBLISH
+ * says how many subscribers got the message, so a node with no subscriber
+ * (dead, or cut off) is known missing at once instead of after the timeout.
  */
 export class ClusterBus {
-  private readonly pub: Redis
-  private readonly sub: Redis
+  private readonly pub: RedisClient
+  private readonly sub: RedisClient
   private readonly nodeId: string
   private readonly channelOf: (node: string) => string
   private readonly handle: RequestHandler
@@ -41,7 +44,7 @@ export class ClusterBus {
   /** Set until the subscription succeeded. */
   private resolveSubscribed: (() => void) | undefined
 
-  constructor (pub: Redis, sub: Redis, nodeId: string, channelOf: (node: string) => string, handle: RequestHandler, log: GateLogger) {
+  constructor (pub: RedisClient, sub: RedisClient, nodeId: string, channelOf: (node: string) => string, handle: RequestHandler, log: GateLogger) {
     this.pub = pub
     this.sub = sub
     this.nodeId = nodeId
@@ -51,13 +54,14 @@ export class ClusterBus {
   }
 
   /**
-   * Subscribes to this node's channel; resolves once subscribed. The SUBSCRIBE
+   * Subscribes to this node's channel; resolves once subscribed. The SSUBSCRIBE
    * waits for the connection to be ready (sent earlier, it makes ioredis's
    * ready check fail on a subscriber connection) and is tried again on every
-   * ready until it succeeds; after that, ioredis renews it on each reconnect.
+   * ready until it succeeds; after that, ioredis renews it on each reconnect
+   * (on a Redis Cluster: on the slot's new master after a failover).
    */
   async start (): Promise<void> {
-    this.sub.on('messageBuffer', this.onMessage)
+    this.sub.on('smessageBuffer', this.onMessage)
     this.sub.on('ready', this.subscribe)
     await new Promise<void>(resolve => {
       this.resolveSubscribed = resolve
@@ -66,7 +70,7 @@ export class ClusterBus {
   }
 
   stop (): void {
-    this.sub.off('messageBuffer', this.onMessage)
+    this.sub.off('smessageBuffer', this.onMessage)
     this.sub.off('ready', this.subscribe)
     for (const call of [...this.pending.values()]) call.finish()
   }
@@ -101,7 +105,7 @@ export class ClusterBus {
       const timer = setTimeout(call.finish, Math.max(1, ms))
       this.pending.set(id, call)
       for (const [node, { req, payload }] of targets) {
-        this.pub.publish(this.channelOf(node), encodeEnvelope({ t: 'req', id, from: this.nodeId, req }, payload)).then(
+        this.pub.spublish(this.channelOf(node), encodeEnvelope({ t: 'req', id, from: this.nodeId, req }, payload)).then(
           receivers => { if (receivers === 0) call.unreachable(node) },
           () => call.unreachable(node)
         )
@@ -112,7 +116,7 @@ export class ClusterBus {
   private readonly subscribe = async (): Promise<void> => {
     if (this.resolveSubscribed === undefined) return
     try {
-      await this.sub.subscribe(this.channelOf(this.nodeId))
+      await this.sub.ssubscribe(this.channelOf(this.nodeId))
     } catch (err) {
       this.log.warn({ err }, 'cluster subscription failed; retrying on reconnect')
       return
@@ -143,7 +147,7 @@ export class ClusterBus {
     const answer = typeof n === 'number'
       ? encodeEnvelope({ t: 'res', id: header.id, from: this.nodeId, n })
       : encodeEnvelope({ t: 'res', id: header.id, from: this.nodeId, n: 0 }, n)
-    this.pub.publish(this.channelOf(header.from), answer).catch((err: Error) => {
+    this.pub.spublish(this.channelOf(header.from), answer).catch((err: Error) => {
       this.log.warn({ err, to: header.from }, 'could not answer a cluster request')
     })
   }

@@ -8,7 +8,8 @@ import { ClusterBus, type Target } from './bus.js'
 import { ClusterConnections } from './connections.js'
 import { Deadline, within } from './deadline.js'
 import type { Request } from './envelope.js'
-import { clusterKeys } from './keys.js'
+import { clusterKeys, type ClusterKeys } from './keys.js'
+import { isCluster } from './connections.js'
 import { NodePresence } from './node-presence.js'
 import type { NormalizedClusterOptions } from './options.js'
 import { PresenceStore, type RouteRead } from './presence.js'
@@ -37,6 +38,7 @@ export class RedisDirectory implements Directory {
   private readonly nodeId: string
   private readonly log: GateLogger
   private readonly conns: ClusterConnections
+  private readonly keys: ClusterKeys
   private readonly store: PresenceStore
   private readonly presence: NodePresence
   private readonly bus: ClusterBus
@@ -49,9 +51,9 @@ export class RedisDirectory implements Directory {
     this.opts = opts
     this.nodeId = node.nodeId
     this.log = host.log.child({ part: 'cluster', node: node.nodeId })
-    const keys = clusterKeys(opts.keyPrefix)
+    const keys = this.keys = clusterKeys(opts.keyPrefix, opts.indexBuckets)
     this.conns = new ClusterConnections(opts, this.log)
-    this.store = new PresenceStore(defineScripts(this.conns.client), keys.nodes, this.nodeId, opts.nodeTtl)
+    this.store = new PresenceStore(defineScripts(this.conns.client), keys, this.nodeId, opts.nodeTtl)
     this.presence = new NodePresence(this.store, node.agents, opts.heartbeat, opts.requestTimeout, this.log)
     this.bus = new ClusterBus(this.conns.client, this.conns.sub, this.nodeId, keys.channel, (req, payload) => this.serve(req, payload), this.log)
   }
@@ -65,8 +67,15 @@ export class RedisDirectory implements Directory {
     const client = this.conns.client
     client.on('ready', this.onReady)
     client.on('close', this.onClose)
+    if (isCluster(client)) client.on('-node', this.onNodeGone)
     if (!(await this.conns.open(this.opts.nodeTtl))) {
       this.log.error('redis is unreachable; serving this node\'s connections only until it answers')
+    } else {
+      await this.conns.checkVersion(this.opts.requestTimeout).catch(async (err: Error & { code?: string }) => {
+        if (err.code !== 'FST_GATE_REDIS_VERSION') return
+        await this.conns.close(this.opts.requestTimeout)
+        throw err
+      })
     }
     // Subscribed before publishing, so that no request to this node is missed;
     // not waited on past requestTimeout: the bus keeps trying on every reconnect.
@@ -77,6 +86,7 @@ export class RedisDirectory implements Directory {
   async stop (): Promise<void> {
     this.conns.client.off('ready', this.onReady)
     this.conns.client.off('close', this.onClose)
+    this.conns.client.off('-node', this.onNodeGone)
     await this.presence.stop()
     this.bus.stop()
     await this.conns.close(this.opts.requestTimeout)
@@ -157,8 +167,8 @@ export class RedisDirectory implements Directory {
   /** [history] Streams in the cluster's Redis, on the command connection; [session] session data beside them. */
   stores (): DirectoryStores {
     return {
-      history: opts => new RedisHistoryStore(this.conns.client, this.opts.keyPrefix, opts),
-      session: () => new RedisSessionStore(this.conns.client, this.opts.keyPrefix)
+      history: opts => new RedisHistoryStore(this.conns.client, this.keys, opts),
+      session: () => new RedisSessionStore(this.conns.client, this.keys)
     }
   }
 
@@ -180,6 +190,16 @@ export class RedisDirectory implements Directory {
   private readonly onReady = (): void => {
     if (!this.connected) this.log.info('redis connected')
     this.connected = true
+    void this.presence.resync()
+  }
+
+  /**
+   * A Redis Cluster dropped a server from its map (a master failed and its
+   * replica took over, or a resharding): the new master may have missed this
+   * node's latest writes, so it republishes everything.
+   */
+  private readonly onNodeGone = (): void => {
+    this.log.info('redis cluster topology changed; republishing presence')
     void this.presence.resync()
   }
 

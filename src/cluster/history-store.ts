@@ -1,13 +1,16 @@
-import type { Redis } from 'ioredis'
 import { newEpoch } from '../history/memory-store.js'
 import type { NormalizedHistoryOptions } from '../history/options.js'
 import type { HistoryStore, Position, StoredMessage, StreamRead } from '../history/store.js'
+import type { ClusterKeys } from './keys.js'
+import type { RedisClient } from './options.js'
 
 /*
- * Per-uid history in Redis Streams. `T` is the hash tag `{prefix}`:
+ * Per-uid history in Redis Streams. `U` is the uid's own hash tag
+ * `{prefix:u:<uid>}` (keys.ts), so both keys of a uid share a slot and, on a
+ * Redis Cluster, the uids' streams are spread over the slots:
  *
- *   T:hist:<uid>    STREAM  entry id `<offset>-0`, fields t (Redis time, unix ms), n (name), x ("1": text frame), p (payload)
- *   T:hmeta:<uid>   HASH    e: the epoch, s: the last offset given
+ *   U:hist    STREAM  entry id `<offset>-0`, fields t (Redis time, unix ms), n (name), x ("1": text frame), p (payload)
+ *   U:hmeta   HASH    e: the epoch, s: the last offset given
  *
  * Both expire `maxAge` after the last append. The stream is capped at `maxCount`
  * entries (exact MAXLEN) and entries older than `maxAge` are deleted from its
@@ -92,28 +95,28 @@ interface HistoryScripts {
 /** The cluster's history store: Redis Streams on the gate's command connection. */
 export class RedisHistoryStore implements HistoryStore {
   private readonly redis: HistoryScripts
-  private readonly tag: string
+  private readonly keys: ClusterKeys
   private readonly opts: NormalizedHistoryOptions
 
-  constructor (client: Redis, keyPrefix: string, opts: NormalizedHistoryOptions) {
+  constructor (client: RedisClient, keys: ClusterKeys, opts: NormalizedHistoryOptions) {
     if (!('gateHistAppend' in client)) {
       client.defineCommand('gateHistAppend', { numberOfKeys: 2, lua: APPEND })
       client.defineCommand('gateHistRead', { numberOfKeys: 2, lua: READ })
     }
     this.redis = client as unknown as HistoryScripts
-    this.tag = `{${keyPrefix}}`
+    this.keys = keys
     this.opts = opts
   }
 
   async append (uid: string, name: string, text: boolean, payload: Buffer): Promise<Position> {
     const [epoch, offset] = await this.redis.gateHistAppend(
-      `${this.tag}:hist:${uid}`, `${this.tag}:hmeta:${uid}`, newEpoch(), this.opts.maxCount, this.opts.maxAge, name, text ? '1' : '0', payload)
+      `${this.keys.uidTag(uid)}:hist`, `${this.keys.uidTag(uid)}:hmeta`, newEpoch(), this.opts.maxCount, this.opts.maxAge, name, text ? '1' : '0', payload)
     return { epoch, offset }
   }
 
   async read (uid: string, after: number, limit: number, create = false): Promise<StreamRead> {
     const r = await this.redis.gateHistReadBuffer(
-      `${this.tag}:hist:${uid}`, `${this.tag}:hmeta:${uid}`, after, limit, this.opts.maxAge, create ? newEpoch() : '')
+      `${this.keys.uidTag(uid)}:hist`, `${this.keys.uidTag(uid)}:hmeta`, after, limit, this.opts.maxAge, create ? newEpoch() : '')
     const items: StoredMessage[] = []
     for (let i = 3; i + 4 < r.length; i += 5) {
       items.push({

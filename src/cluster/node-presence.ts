@@ -1,7 +1,7 @@
 import type { Agent } from '../agent.js'
 import type { LocalAgents } from '../local-agents.js'
 import type { GateLogger } from '../logger.js'
-import type { PresenceStore, Snapshot } from './presence.js'
+import type { Changes, PresenceStore, Snapshot } from './presence.js'
 
 /**
  * Keeps this node's presence in Redis equal to its `LocalAgents`:
@@ -12,8 +12,9 @@ import type { PresenceStore, Snapshot } from './presence.js'
  *   stops writing changes and the next tick republishes a full snapshot.
  *
  * Ordering contract: the snapshot is taken, and the queue emptied, in the same
- * tick as the sync command is sent; later changes are sent after it on the same
- * connection, so Redis applies them on top of the snapshot.
+ * tick as the publish starts; later changes wait until it is done (a publish
+ * is several scripts, one per slot), so Redis applies them on top of the
+ * snapshot. Changes of one bucket go on one connection, in order.
  */
 export class NodePresence {
   private readonly store: PresenceStore
@@ -25,6 +26,8 @@ export class NodePresence {
   private countsChanged = false
   private flushScheduled = false
   private stale = true
+  /** Set while a full publish is under way: changes wait for it, then go on top of it. */
+  private publishing = false
   /** Bumped by every republish; refusals of older writes are ignored. */
   private generation = 0
   private ticking: Promise<void> | undefined
@@ -102,23 +105,22 @@ export class NodePresence {
       this.ops = []
       return
     }
-    if (this.flushScheduled) return
+    if (this.flushScheduled || this.publishing) return
     this.flushScheduled = true
     queueMicrotask(() => this.flush())
   }
 
   private flush (): void {
     this.flushScheduled = false
-    const ops = this.ops
+    const changes: Changes = { ops: this.ops }
     this.ops = []
     if (this.countsChanged) {
-      const { ws, tcp } = this.local.transports
-      ops.push('n', String(ws), String(tcp), JSON.stringify(this.local.protocols))
+      changes.counts = { ...this.local.transports, protocols: this.local.protocols }
       this.countsChanged = false
     }
-    if (this.stale || ops.length === 0) return
+    if (this.stale || (changes.ops.length === 0 && changes.counts === undefined)) return
     const generation = this.generation
-    this.store.apply(ops, this.timeout).then(
+    this.store.apply(changes, this.timeout).then(
       ok => { if (!ok) this.lost(generation, 'this node is not registered') },
       (err: Error) => this.lost(generation, err.message)
     )
@@ -151,12 +153,16 @@ export class NodePresence {
     this.ops = []
     this.countsChanged = false
     const snapshot = this.snapshot()
+    this.publishing = true
     try {
       await this.store.sync(snapshot, this.timeout)
     } catch (err) {
       this.stale = true
       throw err
+    } finally {
+      this.publishing = false
     }
+    if (this.ops.length > 0 || this.countsChanged) this.schedule()
     this.log.info({ connections: snapshot.ws + snapshot.tcp, bound: snapshot.bound.length }, 'cluster presence published')
   }
 

@@ -1,13 +1,25 @@
-import type { Redis, RedisOptions } from 'ioredis'
+import type { Cluster, ClusterNode, ClusterOptions as IORedisClusterOptions, Redis, RedisOptions } from 'ioredis'
 import { fail, int } from '../option-checks.js'
+
+/** A single Redis or a Redis Cluster: the commands the gate sends are the same. */
+export type RedisClient = Redis | Cluster
+
+/** A Redis Cluster by its seed nodes; the gate makes (and closes) the ioredis `Cluster`. */
+export interface RedisClusterSeeds {
+  /** Some of the cluster's nodes: `{ host, port }` or `'host:port'`. */
+  clusterNodes: Array<ClusterNode | string>
+  /** ioredis Cluster options; yours win over the gate's. */
+  clusterOptions?: IORedisClusterOptions
+}
 
 /**
  * Where the cluster store is: a URL (`redis://…`, `rediss://…`), ioredis
- * options (single Redis or Sentinel), or an ioredis client. A client you pass
- * stays yours: the gate never quits it, and only `duplicate()`s it for its
- * subscription.
+ * options (single Redis or Sentinel), an ioredis client (`Redis`, or a
+ * `Cluster` for a Redis Cluster), or a Redis Cluster's seed nodes. A client
+ * you pass stays yours: the gate never quits it, and only `duplicate()`s it
+ * for its subscription. Redis 7 or newer.
  */
-export type RedisOption = string | RedisOptions | Redis
+export type RedisOption = string | RedisOptions | Redis | Cluster | RedisClusterSeeds
 
 /** Cluster tunables; every one has a default (see `clusterDefaults`). */
 export interface ClusterOptions {
@@ -27,12 +39,21 @@ export interface ClusterOptions {
    * `missingNodes`.
    */
   requestTimeout?: number
+  /**
+   * How many buckets the index of online uids is split into, each in its own
+   * slot (docs/cluster.md, "Redis Cluster"). Default: 1 on a single Redis
+   * (users listed in uid order), 16 on a Redis Cluster.
+   */
+  indexBuckets?: number
 }
 
 export interface NormalizedClusterOptions {
   redis: RedisOption
   /** Whether `redis` is a client the user owns. */
   userClient: boolean
+  /** Whether `redis` is a Redis Cluster (a `Cluster` client or seeds). */
+  redisCluster: boolean
+  indexBuckets: number
   keyPrefix: string
   nodeTtl: number
   heartbeat: number
@@ -42,7 +63,9 @@ export interface NormalizedClusterOptions {
 export const clusterDefaults = {
   keyPrefix: 'gate',
   nodeTtl: 10000,
-  requestTimeout: 1000
+  requestTimeout: 1000,
+  /** On a Redis Cluster; 1 on a single Redis. */
+  indexBuckets: 16
 } as const
 
 /** Duck-typed, so that a client from another copy of ioredis is accepted too. */
@@ -55,14 +78,16 @@ export function isRedisClient (value: unknown): value is Redis {
 /** Validates `redis` and `cluster` once, at register time. Throws `FST_GATE_INVALID_OPTION`. */
 export function normalizeClusterOptions (redis: unknown, cluster: ClusterOptions = {}): NormalizedClusterOptions {
   const userClient = isRedisClient(redis)
-  if (userClient && (redis as { isCluster?: boolean }).isCluster === true) {
-    fail('redis', 'an ioredis Cluster client is not supported yet; pass a Redis client, URL or options (single Redis or Sentinel)')
-  }
+  const seeds = isClusterSeeds(redis)
+  const redisCluster = seeds || (userClient && (redis as { isCluster?: boolean }).isCluster === true)
   if (!userClient && !(typeof redis === 'string' && redis.length > 0) && (typeof redis !== 'object' || redis === null || Array.isArray(redis))) {
-    fail('redis', 'must be a Redis URL, ioredis options or an ioredis client')
+    fail('redis', 'must be a Redis URL, ioredis options, an ioredis client (Redis or Cluster) or { clusterNodes }')
+  }
+  if (!seeds && typeof redis === 'object' && redis !== null && 'clusterNodes' in redis) {
+    fail('redis.clusterNodes', 'must be a non-empty array of { host, port } or "host:port"')
   }
   if (typeof cluster !== 'object' || cluster === null) fail('cluster', 'must be an object')
-  const known = new Set(['keyPrefix', 'nodeTtl', 'heartbeat', 'requestTimeout'])
+  const known = new Set(['keyPrefix', 'nodeTtl', 'heartbeat', 'requestTimeout', 'indexBuckets'])
   for (const key of Object.keys(cluster)) if (!known.has(key)) fail(`cluster.${key}`, 'is not a cluster option')
 
   const keyPrefix = cluster.keyPrefix ?? clusterDefaults.keyPrefix
@@ -72,5 +97,12 @@ export function normalizeClusterOptions (redis: unknown, cluster: ClusterOptions
   const nodeTtl = int('cluster.nodeTtl', cluster.nodeTtl ?? clusterDefaults.nodeTtl, 200, 3_600_000)
   const heartbeat = int('cluster.heartbeat', cluster.heartbeat ?? Math.floor(nodeTtl / 5), 20, Math.floor(nodeTtl / 2))
   const requestTimeout = int('cluster.requestTimeout', cluster.requestTimeout ?? clusterDefaults.requestTimeout, 10, 60_000)
-  return { redis: redis as RedisOption, userClient, keyPrefix, nodeTtl, heartbeat, requestTimeout }
+  const indexBuckets = int('cluster.indexBuckets', cluster.indexBuckets ?? (redisCluster ? clusterDefaults.indexBuckets : 1), 1, 1024)
+  return { redis: redis as RedisOption, userClient, redisCluster, keyPrefix, nodeTtl, heartbeat, requestTimeout, indexBuckets }
+}
+
+function isClusterSeeds (value: unknown): value is RedisClusterSeeds {
+  const nodes = (value as Partial<RedisClusterSeeds> | null)?.clusterNodes
+  return !isRedisClient(value) && Array.isArray(nodes) && nodes.length > 0 &&
+    ((value as RedisClusterSeeds).clusterOptions === undefined || typeof (value as RedisClusterSeeds).clusterOptions === 'object')
 }

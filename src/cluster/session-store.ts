@@ -1,24 +1,28 @@
-import type { Redis } from 'ioredis'
 import type { SessionStore } from '../session/store.js'
+import type { ClusterKeys } from './keys.js'
+import type { RedisClient } from './options.js'
 
 /**
  * Session data in Redis, on the gate's command connection:
  *
- *   T:session:<uid>   HASH  setting key -> value, expiring `ttl` ms after the last save or touch
+ *   {prefix:u:<uid>}:session   HASH  setting key -> value, expiring `ttl` ms after the last save or touch
+ *
+ * The hash tag is the uid's own (keys.ts), so on a Redis Cluster sessions are
+ * spread over the slots.
  *
  * A save replaces the hash in one MULTI, so a reader never sees half of it.
  */
 export class RedisSessionStore implements SessionStore {
-  private readonly redis: Redis
-  private readonly tag: string
+  private readonly redis: RedisClient
+  private readonly keys: ClusterKeys
 
-  constructor (client: Redis, keyPrefix: string) {
+  constructor (client: RedisClient, keys: ClusterKeys) {
     this.redis = client
-    this.tag = `{${keyPrefix}}`
+    this.keys = keys
   }
 
   private key (uid: string): string {
-    return `${this.tag}:session:${uid}`
+    return `${this.keys.uidTag(uid)}:session`
   }
 
   async load (uid: string): Promise<Record<string, string> | undefined> {

@@ -10,11 +10,16 @@ import { startRedis } from '../redis-helper.js'
 
 test('cluster options have defaults within the docs/protocol.md bounds', () => {
   const o = normalizeClusterOptions('redis://127.0.0.1:1')
-  assert.deepEqual({ ...o, redis: undefined }, { redis: undefined, userClient: false, keyPrefix: 'gate', nodeTtl: 10000, heartbeat: 2000, requestTimeout: 1000 })
+  assert.deepEqual({ ...o, redis: undefined }, { redis: undefined, userClient: false, redisCluster: false, keyPrefix: 'gate', nodeTtl: 10000, heartbeat: 2000, requestTimeout: 1000, indexBuckets: 1 })
   assert.ok(o.nodeTtl + o.heartbeat <= 15000, 'a dead node is purged within 15 s')
   assert.ok(o.requestTimeout < 2000, 'cluster calls answer within 2 s')
   assert.equal(normalizeClusterOptions({ host: '127.0.0.1' }).userClient, false)
   assert.equal(normalizeClusterOptions('redis://x', { nodeTtl: 1000 }).heartbeat, 200, 'the heartbeat follows nodeTtl')
+  const seeds = normalizeClusterOptions({ clusterNodes: ['127.0.0.1:1', { host: '127.0.0.1', port: 2 }] })
+  assert.deepEqual([seeds.redisCluster, seeds.userClient, seeds.indexBuckets], [true, false, 16], 'Redis Cluster seeds: 16 index buckets')
+  const client = new Cluster([{ host: '127.0.0.1', port: 1 }], { lazyConnect: true })
+  const given = normalizeClusterOptions(client, { indexBuckets: 4 })
+  assert.deepEqual([given.redisCluster, given.userClient, given.indexBuckets], [true, true, 4], 'a Cluster client is the user\'s')
 })
 
 test('invalid redis and cluster options are refused with FST_GATE_INVALID_OPTION', async () => {
@@ -28,7 +33,10 @@ test('invalid redis and cluster options are refused with FST_GATE_INVALID_OPTION
     ['redis://x', { keyPrefix: '{x}' }],
     ['redis://x', { ttl: 1000 }],
     ['redis://x', 'fast'],
-    [new Cluster([{ host: '127.0.0.1', port: 1 }], { lazyConnect: true }), undefined]
+    ['redis://x', { indexBuckets: 0 }],
+    ['redis://x', { indexBuckets: 1025 }],
+    [{ clusterNodes: [] }, undefined],
+    [{ clusterNodes: 'x:1' }, undefined]
   ]
   bad.forEach(([redis, cluster], i) => {
     assert.throws(() => normalizeClusterOptions(redis, cluster as never), { code: 'FST_GATE_INVALID_OPTION' }, `case ${i}`)

@@ -10,7 +10,8 @@ import protobuf from 'protobufjs'
 import type { TestContext } from 'node:test'
 import type { GatePluginOptions } from '../../plugins/gate.js'
 import { Wire, WsClient, type Received } from '../clients.js'
-import { spawnGateProcess } from '../fixtures/cluster-app.js'
+import { redisEnv, spawnGateProcess, type RedisEnv } from '../fixtures/cluster-app.js'
+import type { RedisOption } from '../../src/cluster/options.js'
 import { startCore, startGate, type Started } from '../helper.js'
 
 export const historyProto = fileURLToPath(new URL('../fixtures/history-test.proto', import.meta.url))
@@ -54,8 +55,8 @@ export async function startHistoryGate (t: TestContext, encoding: Encoding = 'js
   return await startCore(t, { ...historyEncoding(encoding), ...opts }, registerHistoryMessages)
 }
 
-export async function startHistoryNode (t: TestContext, redisUrl: string, nodeId: string, opts: GatePluginOptions = {}): Promise<Started> {
-  return await startGate(t, { redis: redisUrl, nodeId, cluster: { nodeTtl: 1500, heartbeat: 100, requestTimeout: 500 }, admin: false, ...opts }, registerHistoryMessages)
+export async function startHistoryNode (t: TestContext, redis: RedisOption, nodeId: string, opts: GatePluginOptions = {}): Promise<Started> {
+  return await startGate(t, { redis, nodeId, cluster: { nodeTtl: 1500, heartbeat: 100, requestTimeout: 500 }, admin: false, ...opts }, registerHistoryMessages)
 }
 
 /**
@@ -118,6 +119,6 @@ export const noRedis: string | false = spawnSync('redis-server', ['--version']).
   : 'redis-server is missing (apt-get install redis-server): the cluster history tests are SKIPPED'
 
 /** A history node in a child process (test/fixtures/history-node.ts), killed after the test. */
-export async function spawnHistoryNode (t: TestContext, redisUrl: string, nodeId: string): Promise<{ proc: ChildProcess, wsUrl: string, exited: Promise<unknown> }> {
-  return await spawnGateProcess(t, fileURLToPath(new URL('../fixtures/history-node.ts', import.meta.url)), { REDIS_URL: redisUrl, GATE_NODE_ID: nodeId })
+export async function spawnHistoryNode (t: TestContext, redis: RedisEnv, nodeId: string): Promise<{ proc: ChildProcess, wsUrl: string, exited: Promise<unknown> }> {
+  return await spawnGateProcess(t, fileURLToPath(new URL('../fixtures/history-node.ts', import.meta.url)), { ...redisEnv(redis), GATE_NODE_ID: nodeId })
 }

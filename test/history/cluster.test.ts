@@ -1,68 +1,73 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { Redis } from 'ioredis'
 import { until } from '../helper.js'
-import { startRedis } from '../redis-helper.js'
+import { redisBackends, startRedis } from '../redis-helper.js'
 import { ResumingClient, noRedis, range, spawnHistoryNode, startHistoryNode } from './app.js'
+
+const backends = redisBackends()
 
 if (noRedis !== false) process.stderr.write(`\n!!! ${noRedis}\n\n`)
 const skip = noRedis
 
-test('cluster: pushes from two nodes at once reach a tracking client in offset order, each once', { skip }, async (t) => {
-  const redis = await startRedis(t)
-  const a = await startHistoryNode(t, redis.url, 'a')
-  const b = await startHistoryNode(t, redis.url, 'b')
-  const alice = new ResumingClient()
-  await alice.login(b.wsUrl, 'alice')
-  await until(async () => (await a.app.gate.user('alice')) !== null, 5000, 'alice to be listed')
-  const per = 150
-  const pusher = async (node: typeof a, base: number): Promise<void> => {
-    for (let i = 1; i <= per; i++) await node.app.gate.pushToUids(['alice'], 'Note', { text: 'x', n: base + i })
-  }
-  await Promise.all([pusher(a, 0), pusher(b, 1000)])
-  await alice.until(2 * per)
-  assert.deepEqual(alice.offsets, range(1, 2 * per))
-  assert.deepEqual(alice.ns.filter(n => n < 1000), range(1, per))
-  assert.deepEqual(alice.ns.filter(n => n > 1000), range(1001, 1000 + per))
-  await alice.client.close()
-})
-
-test('cluster: the node holding the user is killed with SIGKILL mid-stream; the client resumes on the other node with no gap or duplicate', { skip }, async (t) => {
-  const redis = await startRedis(t)
-  const a = await startHistoryNode(t, redis.url, 'a')
-  const doomed = await spawnHistoryNode(t, redis.url, 'doomed')
-  const alice = new ResumingClient()
-  await alice.login(doomed.wsUrl, 'alice')
-  await until(async () => (await a.app.gate.user('alice')) !== null, 5000, 'alice to be listed')
-  const total = 200
-  let sent = 0
-  const pushing = (async () => {
-    while (sent < total) {
-      await a.app.gate.pushToUids(['alice'], 'Note', { text: 'tick', n: ++sent })
-      await new Promise(resolve => setTimeout(resolve, 1))
+for (const kind of backends.kinds) {
+  test(`${kind}: pushes from two nodes at once reach a tracking client in offset order, each once`, { skip: backends.skip(kind) }, async (t) => {
+    const redis = await backends.use(t, kind)
+    const a = await startHistoryNode(t, redis.option, 'a')
+    const b = await startHistoryNode(t, redis.option, 'b')
+    const alice = new ResumingClient()
+    await alice.login(b.wsUrl, 'alice')
+    await until(async () => (await a.app.gate.user('alice')) !== null, 5000, 'alice to be listed')
+    const per = 150
+    const pusher = async (node: typeof a, base: number): Promise<void> => {
+      for (let i = 1; i <= per; i++) await node.app.gate.pushToUids(['alice'], 'Note', { text: 'x', n: base + i })
     }
-  })()
-  await until(() => sent >= 60, 5000, 'pushes to go on')
-  await alice.until(10)
-  doomed.proc.kill('SIGKILL')
-  await doomed.exited
-  await alice.client.closed
-  // Read whatever arrived before the socket died.
-  while (alice.client.pending > 0) alice.take(await alice.client.next())
-  const before = alice.notes.length
-  // Pushes go on while alice is away: they are stored, delivered to nobody.
-  const away = sent
-  await until(() => sent >= away + 30, 5000, 'pushes while away')
-  const w = await alice.login(a.wsUrl, 'alice')
-  assert.equal(w.recovered, true)
-  assert.ok((w.replayed as number) >= 30, `replayed ${w.replayed as number}`)
-  await pushing
-  await alice.until(total)
-  t.diagnostic(`received ${before} before the kill, ${w.replayed as number} replayed on the other node, the rest live`)
-  assert.deepEqual(alice.ns, range(1, total))
-  assert.deepEqual(alice.offsets, range(1, total))
-  await alice.client.close()
-})
+    await Promise.all([pusher(a, 0), pusher(b, 1000)])
+    await alice.until(2 * per)
+    assert.deepEqual(alice.offsets, range(1, 2 * per))
+    assert.deepEqual(alice.ns.filter(n => n < 1000), range(1, per))
+    assert.deepEqual(alice.ns.filter(n => n > 1000), range(1001, 1000 + per))
+    await alice.client.close()
+  })
+}
+
+for (const kind of backends.kinds) {
+  test(`${kind}: the node holding the user is killed with SIGKILL mid-stream; the client resumes on the other node with no gap or duplicate`, { skip: backends.skip(kind) }, async (t) => {
+    const redis = await backends.use(t, kind)
+    const a = await startHistoryNode(t, redis.option, 'a')
+    const doomed = await spawnHistoryNode(t, redis, 'doomed')
+    const alice = new ResumingClient()
+    await alice.login(doomed.wsUrl, 'alice')
+    await until(async () => (await a.app.gate.user('alice')) !== null, 5000, 'alice to be listed')
+    const total = 200
+    let sent = 0
+    const pushing = (async () => {
+      while (sent < total) {
+        await a.app.gate.pushToUids(['alice'], 'Note', { text: 'tick', n: ++sent })
+        await new Promise(resolve => setTimeout(resolve, 1))
+      }
+    })()
+    await until(() => sent >= 60, 5000, 'pushes to go on')
+    await alice.until(10)
+    doomed.proc.kill('SIGKILL')
+    await doomed.exited
+    await alice.client.closed
+    // Read whatever arrived before the socket died.
+    while (alice.client.pending > 0) alice.take(await alice.client.next())
+    const before = alice.notes.length
+    // Pushes go on while alice is away: they are stored, delivered to nobody.
+    const away = sent
+    await until(() => sent >= away + 30, 5000, 'pushes while away')
+    const w = await alice.login(a.wsUrl, 'alice')
+    assert.equal(w.recovered, true)
+    assert.ok((w.replayed as number) >= 30, `replayed ${w.replayed as number}`)
+    await pushing
+    await alice.until(total)
+    t.diagnostic(`received ${before} before the kill, ${w.replayed as number} replayed on the other node, the rest live`)
+    assert.deepEqual(alice.ns, range(1, total))
+    assert.deepEqual(alice.offsets, range(1, total))
+    await alice.client.close()
+  })
+}
 
 test('cluster: Redis restarted empty: a new epoch, recovery incomplete, nothing replayed twice', { skip }, async (t) => {
   const redis = await startRedis(t)
@@ -102,23 +107,24 @@ test('cluster: Redis restarted empty: a new epoch, recovery incomplete, nothing 
   await Promise.all([alice.client.close(), bob.client.close()])
 })
 
-test('cluster: the streams in Redis are capped by count and expire with maxAge', { skip }, async (t) => {
-  const redis = await startRedis(t)
-  const a = await startHistoryNode(t, redis.url, 'a', { history: { maxCount: 3, maxAge: 1000 } })
-  for (let n = 1; n <= 10; n++) await a.app.gate.pushToUids(['zed'], 'Note', { text: 'x', n })
-  const raw = new Redis(redis.url)
-  t.after(() => raw.disconnect())
-  assert.equal(await raw.xlen('{gate}:hist:zed'), 3)
-  const ttl = await raw.pttl('{gate}:hist:zed')
-  assert.ok(ttl > 0 && ttl <= 1000, `the stream expires (pttl ${ttl})`)
-  const zed = new ResumingClient()
-  zed.pos = (await a.app.gate.history.store!.read('zed', 0, 0)).epoch + ':2'
-  const w = await zed.login(a.wsUrl, 'zed')
-  assert.deepEqual([w.recovered, w.replayed], [false, 3])
-  assert.deepEqual(zed.ns, [8, 9, 10])
-  await zed.client.close()
-  await until(async () => await raw.exists('{gate}:hist:zed', '{gate}:hmeta:zed') === 0, 5000, 'the stream to expire')
-})
+for (const kind of backends.kinds) {
+  test(`${kind}: the streams in Redis are capped by count and expire with maxAge`, { skip: backends.skip(kind) }, async (t) => {
+    const redis = await backends.use(t, kind)
+    const a = await startHistoryNode(t, redis.option, 'a', { history: { maxCount: 3, maxAge: 1000 } })
+    for (let n = 1; n <= 10; n++) await a.app.gate.pushToUids(['zed'], 'Note', { text: 'x', n })
+    const raw = redis.raw(t)
+    assert.equal(await raw.xlen('{gate:u:zed}:hist'), 3)
+    const ttl = await raw.pttl('{gate:u:zed}:hist')
+    assert.ok(ttl > 0 && ttl <= 1000, `the stream expires (pttl ${ttl})`)
+    const zed = new ResumingClient()
+    zed.pos = (await a.app.gate.history.store!.read('zed', 0, 0)).epoch + ':2'
+    const w = await zed.login(a.wsUrl, 'zed')
+    assert.deepEqual([w.recovered, w.replayed], [false, 3])
+    assert.deepEqual(zed.ns, [8, 9, 10])
+    await zed.client.close()
+    await until(async () => await raw.exists('{gate:u:zed}:hist', '{gate:u:zed}:hmeta') === 0, 5000, 'the stream to expire')
+  })
+}
 
 test('cluster: while Redis is unreachable, a push is delivered live without a position and not counted as stored', { skip }, async (t) => {
   const redis = await startRedis(t)
