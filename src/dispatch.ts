@@ -5,7 +5,7 @@ import type { Processor } from './codec/processor.js'
 import { Inbox, type InboxHost } from './inbox.js'
 import type { LoginThrottle } from './limits/login-throttle.js'
 import type { LogLimiter } from './limits/log-limiter.js'
-import { TokenBucket } from './limits/token-bucket.js'
+import { TokenBucket, type Budget } from './limits/token-bucket.js'
 import { schemaError, type MessageDef } from './messages.js'
 import type { NormalizedCoreOptions } from './options.js'
 import { ProtocolError, badBody } from './protocol-error.js'
@@ -22,6 +22,7 @@ export interface DispatchHost {
   readonly processor: Processor
   readonly counters: GateCounters
   readonly logins: LoginThrottle
+  readonly admission: { messageBudget (ip: string): Budget | undefined }
   readonly logLimiter: LogLimiter
   readonly observer: GateObserver | undefined
 }
@@ -102,12 +103,15 @@ export class Dispatch implements InboxHost<Agent> {
 
   private createInbox (agent: Agent): Inbox<Agent> {
     const rate = this.host.options.msgRate
-    return new Inbox(this.host.options.pendingReadNum, this, agent, agent.conn, rate > 0 ? new TokenBucket(rate, rate * 2, Date.now()) : undefined)
+    return new Inbox(this.host.options.pendingReadNum, this, agent, agent.conn,
+      rate > 0 ? new TokenBucket(rate, rate * 2, Date.now()) : undefined,
+      this.host.admission.messageBudget(agent.remoteAddress))
   }
 
-  /** (InboxHost, not public: Dispatch is not exported from the package) The connection passed `msgRate`. */
-  throttled (): void {
-    this.host.counters.throttled++
+  /** (InboxHost, not public: Dispatch is not exported from the package) The connection passed `msgRate`, or its address `msgRatePerIp`. */
+  throttled (_agent: Agent, byAddress: boolean): void {
+    if (byAddress) this.host.counters.addressThrottled++
+    else this.host.counters.throttled++
   }
 
   /**

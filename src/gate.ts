@@ -65,7 +65,7 @@ export class Gate<M extends object = DefaultMessages> {
   /** [session] Session settings and storage (docs/sessions.md). */
   readonly sessions: Sessions
   readonly counters: GateCounters = {
-    msgsIn: 0, msgsOut: 0, bytesIn: 0, bytesOut: 0, handlerErrors: 0, refused: 0, throttled: 0, loginsThrottled: 0, closes: new Map()
+    msgsIn: 0, msgsOut: 0, bytesIn: 0, bytesOut: 0, handlerErrors: 0, refused: 0, throttled: 0, addressThrottled: 0, loginsThrottled: 0, closes: new Map()
   }
 
   /** Outbound bytes waiting in the connections' queues, a shared frame once (see `maxTotalBufferedBytes`). */

@@ -86,6 +86,13 @@ export interface CoreOptions {
    */
   msgRate?: number
   /**
+   * Messages per second for all connections of one client IP together (token
+   * bucket, burst twice that), beside each connection's `msgRate`. Every
+   * inbound packet counts (MQTT control packets too). Past it, reading from
+   * that address's connections pauses. 0 disables.
+   */
+  msgRatePerIp?: number
+  /**
    * Login attempts per second per client IP that may fail (burst twice that).
    * A successful login gives its token back, so only failures are throttled;
    * past it, login messages from that IP wait. 0 disables.
@@ -148,6 +155,7 @@ export const defaults = {
   maxConnPerIp: 1000,
   connRatePerIp: 100,
   msgRate: 100,
+  msgRatePerIp: 1000,
   loginRatePerIp: 10,
   headersTimeout: 10000,
   shutdownTimeout: 10000,
@@ -223,6 +231,7 @@ export function normalizeCoreOptions (opts: CoreOptions = {}): NormalizedCoreOpt
     maxConnPerIp: int('maxConnPerIp', o.maxConnPerIp, 0),
     connRatePerIp: int('connRatePerIp', o.connRatePerIp, 0),
     msgRate: int('msgRate', o.msgRate, 0),
+    msgRatePerIp: int('msgRatePerIp', o.msgRatePerIp, 0),
     loginRatePerIp: int('loginRatePerIp', o.loginRatePerIp, 0),
     headersTimeout: int('headersTimeout', o.headersTimeout, 0, 2 ** 31 - 1),
     shutdownTimeout: int('shutdownTimeout', o.shutdownTimeout, 1, 2 ** 31 - 1),
