@@ -10,6 +10,20 @@ import { schemaError, type MessageDef } from './messages.js'
 import type { NormalizedCoreOptions } from './options.js'
 import { ProtocolError, badBody } from './protocol-error.js'
 
+/** The queue entry of a protocol's control packet (`Dispatch.control`): its body is the function that answers it. */
+const CONTROL: MessageDef = {
+  name: '(control packet)',
+  id: -1,
+  schema: undefined,
+  check: undefined,
+  login: false,
+  history: false,
+  explicitId: undefined,
+  explicitNeedsLogin: undefined,
+  needsLogin: false,
+  handler: undefined
+}
+
 /** Optional instrumentation (the metrics plugin sets it). */
 export interface GateObserver {
   /** One handler call finished, after `seconds`; `failed` when it threw or rejected. */
@@ -82,6 +96,20 @@ export class Dispatch implements InboxHost<Agent> {
     }
     // The login check runs in the queue (see `exec`), so that a message sent right
     // behind a login sees the login, whose handler may still be running now.
+    return this.queue(agent, def, body)
+  }
+
+  /**
+   * A protocol's control packet (MQTT PINGREQ, SUBSCRIBE...): queued like a
+   * message, so that it runs in order with them and takes its tokens of
+   * `msgRate` and `msgRatePerIp`; `run` answers it. False when the connection
+   * was closed.
+   */
+  control (agent: Agent, run: () => void): boolean {
+    return this.queue(agent, CONTROL, run)
+  }
+
+  private queue (agent: Agent, def: MessageDef, body: unknown): boolean {
     let inbox = this.inboxes.get(agent)
     if (inbox === undefined) {
       if (!agent.isOpen) return false
@@ -133,6 +161,10 @@ export class Dispatch implements InboxHost<Agent> {
   /** (InboxHost, not public: Dispatch is not exported from the package) Runs one message from the connection's queue: login policy, then its handler. */
   exec (agent: Agent, def: MessageDef, body: unknown): void | Promise<void> {
     if (!agent.isOpen) return
+    if (def === CONTROL) {
+      (body as () => void)()
+      return
+    }
     if (def.needsLogin && agent.uid === undefined) {
       this.reject(agent, new ProtocolError('GATE_LOGIN_REQUIRED', CloseCode.UNAUTHORIZED, `"${def.name}" needs login`))
       return

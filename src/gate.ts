@@ -114,6 +114,7 @@ export class Gate<M extends object = DefaultMessages> {
     this.operations = new Operations(node, this.directory, this.history)
     this.membership = new Membership({
       multiLogin: o.multiLogin,
+      maxRooms: o.maxRooms,
       local: this.local,
       directory: this.directory,
       operations: this.operations,

@@ -41,6 +41,12 @@ export interface CoreOptions {
    * connections that keep up are unaffected. Default 256 MiB; 0 disables.
    */
   maxTotalBufferedBytes?: number
+  /**
+   * Rooms one connection may be in, on every protocol: `agent.join` past it
+   * throws `FST_GATE_ROOM_LIMIT` (an MQTT `room/<name>` filter gets SUBACK 0x80).
+   * Default 64.
+   */
+  maxRooms?: number
   /** Inbound messages a connection may have waiting for its handler before reading pauses. */
   pendingReadNum?: number
   /**
@@ -144,6 +150,7 @@ export const defaults = {
   maxBufferedBytes: 1024 * 1024,
   maxTotalBufferedBytes: 256 * 1024 * 1024,
   pendingReadNum: 64,
+  maxRooms: 64,
   maxMessageParts: 64,
   maxMsgLen: 4096,
   minMsgLen: 1,
@@ -219,6 +226,7 @@ export function normalizeCoreOptions (opts: CoreOptions = {}): NormalizedCoreOpt
     maxBufferedBytes: int('maxBufferedBytes', o.maxBufferedBytes, maxMsgLen + 4),
     maxTotalBufferedBytes: int('maxTotalBufferedBytes', o.maxTotalBufferedBytes, 0),
     pendingReadNum: int('pendingReadNum', o.pendingReadNum, 1),
+    maxRooms: int('maxRooms', o.maxRooms, 1, 1_000_000),
     maxMessageParts: int('maxMessageParts', o.maxMessageParts, 1, 1 << 20),
     maxMsgLen,
     minMsgLen,
