@@ -37,6 +37,8 @@ export interface MqttOptions {
   tcp?: TcpOptions
   /** MQTT over WebSocket; default `/mqtt`, `false` turns it off. */
   path?: string | false
+  /** QoS 2 PUBLISHes a connection may have unreleased (no PUBREL yet); past it 1008. Default 256. */
+  maxInflight?: number
 }
 
 /** Options of `app.register(gatePlugin, opts)`. */
@@ -113,7 +115,7 @@ async function gate (app: FastifyInstance, opts: GatePluginOptions): Promise<voi
     { protocol: leafProtocol, tcp: options.tcp === false ? undefined : options.tcp, path: options.path }
   ]
   if (mqtt !== undefined && mqtt !== false) {
-    served.push({ protocol: mqttProtocol(instance), tcp: mqtt.tcp, path: mqtt.path === false ? undefined : (mqtt.path ?? '/mqtt') })
+    served.push({ protocol: mqttProtocol(instance, { maxInflight: mqtt.maxInflight }), tcp: mqtt.tcp, path: mqtt.path === false ? undefined : (mqtt.path ?? '/mqtt') })
   }
   for (const p of protocols ?? []) {
     const protocol = typeof p.protocol === 'function' ? p.protocol(instance) : p.protocol

@@ -91,6 +91,8 @@ export interface GateCounters {
   refused: number
   /** Times a connection's reading paused because it passed `msgRate`. */
   throttled: number
+  /** Times a connection's reading paused because its address passed `msgRatePerIp`. */
+  addressThrottled: number
   /** Times a login waited because its IP passed `loginRatePerIp`. */
   loginsThrottled: number
   /** Closes by close code. */

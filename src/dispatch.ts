@@ -5,10 +5,24 @@ import type { Processor } from './codec/processor.js'
 import { Inbox, type InboxHost } from './inbox.js'
 import type { LoginThrottle } from './limits/login-throttle.js'
 import type { LogLimiter } from './limits/log-limiter.js'
-import { TokenBucket } from './limits/token-bucket.js'
+import { TokenBucket, type Budget } from './limits/token-bucket.js'
 import { schemaError, type MessageDef } from './messages.js'
 import type { NormalizedCoreOptions } from './options.js'
 import { ProtocolError, badBody } from './protocol-error.js'
+
+/** The queue entry of a protocol's control packet (`Dispatch.control`): its body is the function that answers it. */
+const CONTROL: MessageDef = {
+  name: '(control packet)',
+  id: -1,
+  schema: undefined,
+  check: undefined,
+  login: false,
+  history: false,
+  explicitId: undefined,
+  explicitNeedsLogin: undefined,
+  needsLogin: false,
+  handler: undefined
+}
 
 /** Optional instrumentation (the metrics plugin sets it). */
 export interface GateObserver {
@@ -22,6 +36,7 @@ export interface DispatchHost {
   readonly processor: Processor
   readonly counters: GateCounters
   readonly logins: LoginThrottle
+  readonly admission: { messageBudget (ip: string): Budget | undefined }
   readonly logLimiter: LogLimiter
   readonly observer: GateObserver | undefined
 }
@@ -76,6 +91,20 @@ export class Dispatch implements InboxHost<Agent> {
     }
     // The login check runs in the queue (see `exec`), so that a message sent right
     // behind a login sees the login, whose handler may still be running now.
+    return this.queue(agent, def, body)
+  }
+
+  /**
+   * A protocol's control packet (MQTT PINGREQ, SUBSCRIBE...): queued like a
+   * message, so that it runs in order with them and takes its tokens of
+   * `msgRate` and `msgRatePerIp`; `run` answers it. False when the connection
+   * was closed.
+   */
+  control (agent: Agent, run: () => void): boolean {
+    return this.queue(agent, CONTROL, run)
+  }
+
+  private queue (agent: Agent, def: MessageDef, body: unknown): boolean {
     let inbox = this.inboxes.get(agent)
     if (inbox === undefined) {
       if (!agent.isOpen) return false
@@ -97,12 +126,15 @@ export class Dispatch implements InboxHost<Agent> {
 
   private createInbox (agent: Agent): Inbox<Agent> {
     const rate = this.host.options.msgRate
-    return new Inbox(this.host.options.pendingReadNum, this, agent, agent.conn, rate > 0 ? new TokenBucket(rate, rate * 2, Date.now()) : undefined)
+    return new Inbox(this.host.options.pendingReadNum, this, agent, agent.conn,
+      rate > 0 ? new TokenBucket(rate, rate * 2, Date.now()) : undefined,
+      this.host.admission.messageBudget(agent.remoteAddress))
   }
 
-  /** (InboxHost, not public: Dispatch is not exported from the package) The connection passed `msgRate`. */
-  throttled (): void {
-    this.host.counters.throttled++
+  /** (InboxHost, not public: Dispatch is not exported from the package) The connection passed `msgRate`, or its address `msgRatePerIp`. */
+  throttled (_agent: Agent, byAddress: boolean): void {
+    if (byAddress) this.host.counters.addressThrottled++
+    else this.host.counters.throttled++
   }
 
   /**
@@ -124,6 +156,10 @@ export class Dispatch implements InboxHost<Agent> {
   /** (InboxHost, not public: Dispatch is not exported from the package) Runs one message from the connection's queue: login policy, then its handler. */
   exec (agent: Agent, def: MessageDef, body: unknown): void | Promise<void> {
     if (!agent.isOpen) return
+    if (def === CONTROL) {
+      (body as () => void)()
+      return
+    }
     if (def.needsLogin && agent.uid === undefined) {
       this.reject(agent, new ProtocolError('GATE_LOGIN_REQUIRED', CloseCode.UNAUTHORIZED, `"${def.name}" needs login`))
       return

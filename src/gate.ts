@@ -66,7 +66,7 @@ export class Gate<M extends object = DefaultMessages> {
   /** [session] Session settings and storage (docs/sessions.md). */
   readonly sessions: Sessions
   readonly counters: GateCounters = {
-    msgsIn: 0, msgsOut: 0, bytesIn: 0, bytesOut: 0, handlerErrors: 0, refused: 0, throttled: 0, loginsThrottled: 0, closes: new Map()
+    msgsIn: 0, msgsOut: 0, bytesIn: 0, bytesOut: 0, handlerErrors: 0, refused: 0, throttled: 0, addressThrottled: 0, loginsThrottled: 0, closes: new Map()
   }
 
   /** Outbound bytes waiting in the connections' queues, a shared frame once (see `maxTotalBufferedBytes`). */
@@ -115,6 +115,7 @@ export class Gate<M extends object = DefaultMessages> {
     this.operations = new Operations(node, this.directory, this.history)
     this.membership = new Membership({
       multiLogin: o.multiLogin,
+      maxRooms: o.maxRooms,
       local: this.local,
       directory: this.directory,
       operations: this.operations,

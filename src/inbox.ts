@@ -1,4 +1,4 @@
-import type { TokenBucket } from './limits/token-bucket.js'
+import type { Budget } from './limits/token-bucket.js'
 import type { MessageDef } from './messages.js'
 
 /** What the inbox needs from its connection: flow control only. */
@@ -16,8 +16,8 @@ export interface InboxHost<O> {
   exec (owner: O, def: MessageDef, body: unknown): void | Promise<void>
   /** A message's run threw or rejected. */
   failed (owner: O, err: unknown, def: MessageDef): void
-  /** The connection passed its rate: reading pauses (called each time). */
-  throttled? (owner: O): void
+  /** The connection passed its rate (`byAddress`: its address's shared budget): reading pauses (called each time). */
+  throttled? (owner: O, byAddress: boolean): void
 }
 
 const noQueue: unknown[] = []
@@ -28,10 +28,11 @@ const noQueue: unknown[] = []
  * resolves or rejects. Once `limit` messages wait, reading from the socket pauses
  * until the queue has drained (inbound backpressure).
  *
- * With a `rate` bucket, each message takes a token first. When none is left, the
- * queue holds and reading pauses at once (the client is throttled, not closed);
- * one timer, for this connection only while it is throttled, resumes it when a
- * token is due.
+ * With a `rate` bucket, each message takes a token first, and with an `address`
+ * budget (shared by every connection of the client's address) one of those too.
+ * When none is left, the queue holds and reading pauses at once (the client is
+ * throttled, not closed); one timer, for this connection only while it is
+ * throttled, resumes it when a token is due.
  */
 export class Inbox<O = unknown> {
   /** Flat pairs (def, body) from `head` on: no object per queued message; no array until one waits. */
@@ -43,15 +44,19 @@ export class Inbox<O = unknown> {
   private readonly host: InboxHost<O>
   private readonly owner: O
   private readonly flow: FlowControl
-  private readonly rate: TokenBucket | undefined
+  private readonly rate: Budget | undefined
+  private readonly address: Budget | undefined
+  private readonly limited: boolean
   private timer: NodeJS.Timeout | undefined
 
-  constructor (limit: number, host: InboxHost<O>, owner: O, flow: FlowControl, rate?: TokenBucket) {
+  constructor (limit: number, host: InboxHost<O>, owner: O, flow: FlowControl, rate?: Budget, address?: Budget) {
     this.limit = limit
     this.host = host
     this.owner = owner
     this.flow = flow
     this.rate = rate
+    this.address = address
+    this.limited = rate !== undefined || address !== undefined
   }
 
   /** Whether a handler is running or messages wait (reading may then be paused by us). */
@@ -75,7 +80,7 @@ export class Inbox<O = unknown> {
     }
     // Nothing running, so nothing waits either: run it at once, without queueing it.
     this.running = true
-    if (this.rate !== undefined && this.throttled()) {
+    if (this.limited && this.throttled()) {
       this.enqueue(def, body)
       return
     }
@@ -97,13 +102,23 @@ export class Inbox<O = unknown> {
 
   /** Takes a token; when none is left, pauses reading and schedules `drain` for when one is due. */
   private throttled (): boolean {
-    const wait = this.rate!.take(Date.now())
+    const now = Date.now()
+    let wait = this.rate?.take(now) ?? 0
+    let byAddress = false
+    if (wait === 0 && this.address !== undefined) {
+      wait = this.address.take(now)
+      // The connection's own token goes back: the message did not run.
+      if (wait > 0) {
+        this.rate?.refund()
+        byAddress = true
+      }
+    }
     if (wait === 0) return false
     if (!this.paused) {
       this.paused = true
       this.flow.pause()
     }
-    this.host.throttled?.(this.owner)
+    this.host.throttled?.(this.owner, byAddress)
     this.timer = setTimeout(resumeAfterThrottle, wait, this)
     return true
   }
@@ -136,7 +151,7 @@ export class Inbox<O = unknown> {
   /** Runs the waiting messages in order, until one is asynchronous or none is left. */
   private drain (): void {
     while (this.head < this.queue.length) {
-      if (this.rate !== undefined && this.throttled()) return
+      if (this.limited && this.throttled()) return
       const def = this.queue[this.head] as MessageDef
       const body = this.queue[this.head + 1]
       this.queue[this.head] = this.queue[this.head + 1] = undefined

@@ -27,6 +27,8 @@ const MAX_ROOM_LENGTH = 256
 /** What membership works with. */
 export interface MembershipParts {
   readonly multiLogin: MultiLoginPolicy
+  /** Rooms one connection may be in (every protocol). */
+  readonly maxRooms: number
   readonly local: LocalAgents
   readonly directory: Directory
   readonly operations: Operations
@@ -87,6 +89,7 @@ export class Membership {
     if (typeof room !== 'string' || room.length === 0 || room.length > MAX_ROOM_LENGTH) {
       throw new GateError.INVALID_OPTION('room', `must be a non-empty string of at most ${MAX_ROOM_LENGTH} characters`)
     }
+    if (!agent.rooms.has(room) && agent.rooms.size >= this.p.maxRooms) throw new GateError.ROOM_LIMIT(this.p.maxRooms)
     // Room pushes go to every node, so rooms are not published.
     if (agent.isOpen) this.p.local.join(agent, room)
   }

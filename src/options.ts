@@ -41,6 +41,12 @@ export interface CoreOptions {
    * connections that keep up are unaffected. Default 256 MiB; 0 disables.
    */
   maxTotalBufferedBytes?: number
+  /**
+   * Rooms one connection may be in, on every protocol: `agent.join` past it
+   * throws `FST_GATE_ROOM_LIMIT` (an MQTT `room/<name>` filter gets SUBACK 0x80).
+   * Default 64.
+   */
+  maxRooms?: number
   /** Inbound messages a connection may have waiting for its handler before reading pauses. */
   pendingReadNum?: number
   /**
@@ -85,6 +91,13 @@ export interface CoreOptions {
    * throttled, not closed. 0 disables.
    */
   msgRate?: number
+  /**
+   * Messages per second for all connections of one client IP together (token
+   * bucket, burst twice that), beside each connection's `msgRate`. Every
+   * inbound packet counts (MQTT control packets too). Past it, reading from
+   * that address's connections pauses. 0 disables.
+   */
+  msgRatePerIp?: number
   /**
    * Login attempts per second per client IP that may fail (burst twice that).
    * A successful login gives its token back, so only failures are throttled;
@@ -143,6 +156,7 @@ export const defaults = {
   maxBufferedBytes: 1024 * 1024,
   maxTotalBufferedBytes: 256 * 1024 * 1024,
   pendingReadNum: 64,
+  maxRooms: 64,
   maxMessageParts: 64,
   maxMsgLen: 4096,
   minMsgLen: 1,
@@ -154,6 +168,7 @@ export const defaults = {
   maxConnPerIp: 1000,
   connRatePerIp: 100,
   msgRate: 100,
+  msgRatePerIp: 1000,
   loginRatePerIp: 10,
   headersTimeout: 10000,
   drainTime: 5000,
@@ -218,6 +233,7 @@ export function normalizeCoreOptions (opts: CoreOptions = {}): NormalizedCoreOpt
     maxBufferedBytes: int('maxBufferedBytes', o.maxBufferedBytes, maxMsgLen + 4),
     maxTotalBufferedBytes: int('maxTotalBufferedBytes', o.maxTotalBufferedBytes, 0),
     pendingReadNum: int('pendingReadNum', o.pendingReadNum, 1),
+    maxRooms: int('maxRooms', o.maxRooms, 1, 1_000_000),
     maxMessageParts: int('maxMessageParts', o.maxMessageParts, 1, 1 << 20),
     maxMsgLen,
     minMsgLen,
@@ -230,6 +246,7 @@ export function normalizeCoreOptions (opts: CoreOptions = {}): NormalizedCoreOpt
     maxConnPerIp: int('maxConnPerIp', o.maxConnPerIp, 0),
     connRatePerIp: int('connRatePerIp', o.connRatePerIp, 0),
     msgRate: int('msgRate', o.msgRate, 0),
+    msgRatePerIp: int('msgRatePerIp', o.msgRatePerIp, 0),
     loginRatePerIp: int('loginRatePerIp', o.loginRatePerIp, 0),
     headersTimeout: int('headersTimeout', o.headersTimeout, 0, 2 ** 31 - 1),
     drainTime: int('drainTime', o.drainTime, 0, 2 ** 31 - 1),

@@ -178,7 +178,7 @@ for (const transport of transports) {
       const pendingReadNum = 2
       const release = deferred()
       const handled: number[] = []
-      const s = await startCore(t, { pendingReadNum, msgRate: 0 }, (app) => {
+      const s = await startCore(t, { pendingReadNum, msgRate: 0, msgRatePerIp: 0 }, (app) => {
         registerTestMessages(app)
         app.gate.handle<{ text: string, n: number }>('Echo', async (msg, agent) => {
           if (msg.text !== 'load') { agent.send('Echo', msg); return }

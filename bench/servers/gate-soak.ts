@@ -20,7 +20,7 @@ const ADMIN_TOKEN = 'bench-admin-token'
  * failed-login rate per IP) must not bind, or the soak measures the limiters
  * instead of the gate. 0 disables each.
  */
-export const SOAK_LIMITS_OFF = { maxConnPerIp: 0, connRatePerIp: 0, msgRate: 0, loginRatePerIp: 0 } satisfies GatePluginOptions
+export const SOAK_LIMITS_OFF = { maxConnPerIp: 0, connRatePerIp: 0, msgRate: 0, msgRatePerIp: 0, loginRatePerIp: 0 } satisfies GatePluginOptions
 
 export const SOAK_GATE_OPTIONS: GatePluginOptions = {
   ...SOAK_LIMITS_OFF,

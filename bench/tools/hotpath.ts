@@ -22,7 +22,7 @@ const n = Number(process.argv[2] ?? 1_000_000)
 const payload = Buffer.from(JSON.stringify({ C2S_UserHeartBeat: { ptime: 1 } }))
 
 async function gateNsPerMsg (metrics: boolean, transport: 'ws' | 'tcp', rateLimited = false): Promise<number> {
-  const gate = new Gate({ idleTimeout: 0, msgRate: rateLimited ? 1e9 : 0 }, pino({ level: 'silent' }))
+  const gate = new Gate({ idleTimeout: 0, msgRate: rateLimited ? 1e9 : 0, msgRatePerIp: rateLimited ? 1e9 : 0 }, pino({ level: 'silent' }))
   registerChat(gate, () => 'u1')
   if (metrics) gateMetrics(gate)
   await gate.ready()

@@ -23,6 +23,7 @@ export async function buildChatApp (config: ChatConfig, fastifyOptions: FastifyS
     maxConnPerIp: config.maxConnPerIp,
     connRatePerIp: config.connRatePerIp,
     msgRate: config.msgRate,
+    msgRatePerIp: config.msgRatePerIp,
     lenMsgLen: config.lenMsgLen,
     littleEndian: config.littleEndian,
     textFrames: config.textFrames,

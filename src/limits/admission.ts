@@ -1,4 +1,4 @@
-import { TokenBucket } from './token-bucket.js'
+import { TokenBucket, type Budget } from './token-bucket.js'
 
 /** Why a new connection was refused. */
 export type Refusal = 'full' | 'ip-limit' | 'ip-rate' | 'not-serving'
@@ -9,6 +9,8 @@ export interface AdmissionLimits {
   maxConnPerIp: number
   connRatePerIp: number
   loginRatePerIp: number
+  /** Absent or 0: no message budget per address. */
+  msgRatePerIp?: number
 }
 
 /**
@@ -44,6 +46,7 @@ export class Admission {
   private readonly unfinishedByIp = new Map<string, number>()
   private readonly connects = new Map<string, TokenBucket>()
   private readonly logins = new Map<string, TokenBucket>()
+  private readonly messages = new Map<string, TokenBucket>()
   private inUse = 0
   private unfinished = 0
 
@@ -139,9 +142,55 @@ export class Admission {
     this.logins.get(ip)?.refund()
   }
 
+  /**
+   * The message budget every connection of `ip` shares (`msgRatePerIp`), or
+   * undefined when there is none. The bucket itself is looked up at each take,
+   * so that it can be forgotten once full and made again by whichever
+   * connection of that address comes next.
+   */
+  messageBudget (ip: string): Budget | undefined {
+    return (this.limits.msgRatePerIp ?? 0) > 0 ? new AddressBudget(this, ip) : undefined
+  }
+
+  /** @internal One message from `ip`: 0 when it may run now, else the ms to wait. */
+  messageWait (ip: string, now: number): number {
+    let bucket = this.messages.get(ip)
+    if (bucket === undefined) {
+      const rate = this.limits.msgRatePerIp!
+      bucket = new TokenBucket(rate, rate * 2, now)
+      this.messages.set(ip, bucket)
+    }
+    return bucket.take(now)
+  }
+
+  /** @internal */
+  messageRefund (ip: string): void {
+    this.messages.get(ip)?.refund()
+  }
+
   /** Forgets buckets that are full again (called by the gate's shared timer). */
   sweep (now: number): void {
     for (const [ip, bucket] of this.connects) if (bucket.isFull(now)) this.connects.delete(ip)
     for (const [ip, bucket] of this.logins) if (bucket.isFull(now)) this.logins.delete(ip)
+    for (const [ip, bucket] of this.messages) if (bucket.isFull(now)) this.messages.delete(ip)
+  }
+}
+
+/** One connection's view of its address's message budget (an object, not a closure, per connection). */
+class AddressBudget implements Budget {
+  private readonly admission: Admission
+  private readonly ip: string
+
+  constructor (admission: Admission, ip: string) {
+    this.admission = admission
+    this.ip = ip
+  }
+
+  take (now: number): number {
+    return this.admission.messageWait(this.ip, now)
+  }
+
+  refund (): void {
+    this.admission.messageRefund(this.ip)
   }
 }

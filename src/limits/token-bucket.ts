@@ -1,8 +1,15 @@
+/** Tokens to take, one per message: 0 when taken, else the ms until one is due (nothing taken). */
+export interface Budget {
+  take (now: number): number
+  /** Gives one token back. */
+  refund (): void
+}
+
 /**
  * A token bucket: `rate` tokens a second, holding at most `burst`. Refilled
  * lazily from the clock passed in, so it costs no timer. Starts full.
  */
-export class TokenBucket {
+export class TokenBucket implements Budget {
   private tokens: number
   private last: number
   private readonly rate: number

@@ -14,6 +14,7 @@ export interface PeerParts {
   readonly dispatch: {
     receive (agent: Agent, payload: Buffer): void
     dispatch (agent: Agent, def: MessageDef, body: unknown): boolean
+    control (agent: Agent, run: () => void): boolean
     reject (agent: Agent, err: ProtocolError): void
   }
   readonly membership: { authenticate (agent: Agent, credentials: Credentials): Promise<boolean> }
@@ -56,6 +57,12 @@ export class Peer implements ProtocolPeer {
 
   received (wireBytes: number): void {
     this.agent.countIn(wireBytes, 0)
+  }
+
+  control (wireBytes: number, run: () => void): boolean {
+    if (!this.agent.isOpen) return false
+    this.agent.countIn(wireBytes, 0)
+    return this.parts.dispatch.control(this.agent, run)
   }
 
   sendRaw (bytes: Buffer): boolean {

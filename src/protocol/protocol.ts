@@ -70,6 +70,13 @@ export interface ProtocolPeer {
   deliver (def: MessageDef, body: unknown, wireBytes: number): boolean
   /** Counts inbound bytes that carry no message (control packets). */
   received (wireBytes: number): void
+  /**
+   * A control packet (bytes counted, no message): `run` answers it from the
+   * connection's queue, in order with its messages and within its message rates
+   * (`msgRate`, `msgRatePerIp`), so that a flood of control packets is
+   * throttled like one of messages. False when the connection is closed.
+   */
+  control (wireBytes: number, run: () => void): boolean
   /** Writes control bytes, in order with the messages (through the same outbound queue and limits). */
   sendRaw (bytes: Buffer): boolean
   /** Closes for bad input: one capped log line, and the error's close code. */

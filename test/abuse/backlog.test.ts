@@ -17,7 +17,7 @@ const MiB = 1024 * 1024
 
 test('20 stalled room members cannot fill the process-wide bound: a reader that paused, then reads, gets every message', async (t) => {
   const limits = { maxBufferedBytes: MiB, maxTotalBufferedBytes: 4 * MiB }
-  const s = await startCore(t, { ...limits, maxMsgLen: 65535, msgRate: 0 }, registerTestMessages)
+  const s = await startCore(t, { ...limits, maxMsgLen: 65535, msgRate: 0, msgRatePerIp: 0 }, registerTestMessages)
   const gate = s.app.gate
   const closes = recordCloses(s.app)
   const stalled: Agent[] = []
@@ -62,7 +62,7 @@ test('20 stalled room members cannot fill the process-wide bound: a reader that 
 })
 
 test('when the process-wide bound binds, the largest queues are shed first; a smaller one and a reader that keeps up stay', async (t) => {
-  const s = await startCore(t, { maxBufferedBytes: 4 * MiB, maxTotalBufferedBytes: 6 * MiB, maxMsgLen: 65535, msgRate: 0 }, registerTestMessages)
+  const s = await startCore(t, { maxBufferedBytes: 4 * MiB, maxTotalBufferedBytes: 6 * MiB, maxMsgLen: 65535, msgRate: 0, msgRatePerIp: 0 }, registerTestMessages)
   const gate = s.app.gate
   const closes = recordCloses(s.app)
   const big: Agent[] = []

@@ -22,7 +22,7 @@ function stopReading (client: Client): void {
 
 describe('a burst pipelined in one write never closes a receiver that reads', () => {
   test('4,000 messages of ~600 bytes to one uid (2.4 MB, over the 1 MiB bound), received on TCP and WebSocket', async (t) => {
-    const chat = await startChat(t, { GATE_MSG_RATE: '0' })
+    const chat = await startChat(t, { GATE_MSG_RATE: '0', GATE_MSG_RATE_PER_IP: '0' })
     const closes = recordCloses(chat.app)
     const { client: mallory } = await chat.user('mallory')
     const victims = [await chat.user('alice', 'tcp'), await chat.user('alice', 'ws')]
@@ -40,7 +40,7 @@ describe('a burst pipelined in one write never closes a receiver that reads', ()
   })
 
   test('1,100 messages to a room of 100 members who read: none is closed', async (t) => {
-    const chat = await startChat(t, { GATE_MSG_RATE: '0' })
+    const chat = await startChat(t, { GATE_MSG_RATE: '0', GATE_MSG_RATE_PER_IP: '0' })
     const closes = recordCloses(chat.app)
     const { client: mallory } = await chat.user('mallory')
     const members: Client[] = []
@@ -61,7 +61,7 @@ describe('a burst pipelined in one write never closes a receiver that reads', ()
 
 describe('receivers that stop reading', () => {
   test('100 stalled room members are closed with 4004, each having pinned at most its byte bound; readers and bystanders carry on', async (t) => {
-    const chat = await startChat(t, { GATE_MSG_RATE: '0' })
+    const chat = await startChat(t, { GATE_MSG_RATE: '0', GATE_MSG_RATE_PER_IP: '0' })
     const gate = chat.app.gate
     const closes = recordCloses(chat.app)
     const bound = defaults.maxBufferedBytes
@@ -105,7 +105,7 @@ describe('receivers that stop reading', () => {
   })
 
   test('past maxTotalBufferedBytes, receivers with a backlog are closed; one that keeps up is not', async (t) => {
-    const s = await startCore(t, { maxBufferedBytes: 256 * 1024, maxTotalBufferedBytes: 512 * 1024, msgRate: 0 }, registerTestMessages)
+    const s = await startCore(t, { maxBufferedBytes: 256 * 1024, maxTotalBufferedBytes: 512 * 1024, msgRate: 0, msgRatePerIp: 0 }, registerTestMessages)
     const gate = s.app.gate
     const closes = recordCloses(s.app)
     const stalled = []
