@@ -9,6 +9,8 @@ export interface Series {
   format?: (v: number) => string
   /** A dash pattern, so that two lines on the same values stay told apart. */
   dash?: number[]
+  /** Line width in px (default 2). */
+  width?: number
 }
 
 interface Props {
@@ -33,7 +35,7 @@ export function Chart ({ title, series, data, width = 360 }: Props): ReturnType<
       cursor: { show: false },
       scales: { y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
       axes: [{}, { size: 60, values: (_u, ticks) => ticks.map(v => series[0].format?.(v) ?? String(v)) }],
-      series: [{}, ...series.map(s => ({ label: s.label, stroke: s.stroke, width: 2, ...(s.dash === undefined ? {} : { dash: s.dash }), value: (_u: uPlot, v: number | null) => v === null ? '—' : (s.format?.(v) ?? String(v)) }))]
+      series: [{}, ...series.map(s => ({ label: s.label, stroke: s.stroke, width: s.width ?? 2, ...(s.dash === undefined ? {} : { dash: s.dash }), value: (_u: uPlot, v: number | null) => v === null ? '—' : (s.format?.(v) ?? String(v)) }))]
     }
     plot.current = new uPlot(opts, data, box.current!)
     return () => { plot.current?.destroy(); plot.current = null }

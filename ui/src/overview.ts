@@ -71,11 +71,11 @@ export function Overview (): ReturnType<typeof html> {
     </div>
     <div class="charts">
       <${Chart} title="Connections and online users" data=${[h.t, h.conns, h.users] as uPlot.AlignedData}
-        series=${[{ label: 'connections', stroke: '#2f6fdf' }, { label: 'online users', stroke: '#1f9d55', dash: [6, 4] }]} />
+        series=${[{ label: 'connections', stroke: '#2f6fdf', width: 4 }, { label: 'online users', stroke: '#1f9d55', dash: [6, 4], width: 1.5 }]} />
       <${Chart} title="Messages per second" data=${[h.t, h.in, h.out] as uPlot.AlignedData}
-        series=${[{ label: 'in', stroke: '#2f6fdf', format: perSecond }, { label: 'out', stroke: '#d97706', format: perSecond, dash: [6, 4] }]} />
+        series=${[{ label: 'in', stroke: '#2f6fdf', format: perSecond, width: 4 }, { label: 'out', stroke: '#d97706', format: perSecond, dash: [6, 4], width: 1.5 }]} />
       <${Chart} title="Handler latency" data=${[h.t, h.p50, h.p99] as uPlot.AlignedData}
-        series=${[{ label: 'p50', stroke: '#1f9d55', format: ms }, { label: 'p99', stroke: '#c0392b', format: ms, dash: [6, 4] }]} />
+        series=${[{ label: 'p50', stroke: '#1f9d55', format: ms, width: 4 }, { label: 'p99', stroke: '#c0392b', format: ms, dash: [6, 4], width: 1.5 }]} />
     </div>
     <div class="tables">
       <div class="scroll"><table class="nodes">
