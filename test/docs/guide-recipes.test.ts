@@ -2,13 +2,15 @@
  * docs/guide.md's "Talking to it" recipes, run as written (only the example's
  * fixed ports become the test app's): the WebSocket client logs in as alice
  * with a token from `npm run -s token`, joins the lobby and says hello; the raw
- * TCP client logs in as bob and writes to alice, who receives it.
+ * TCP client logs in as bob and writes to alice, who receives it; and the MQTT
+ * recipe (mosquitto_pub, where installed) does the same.
  */
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { test, type TestContext } from 'node:test'
 import { fileURLToPath } from 'node:url'
+import { tokenSigner } from '../../examples/chat/tokens.js'
 import { until } from '../helper.js'
 import { SECRET, startChat } from '../example/helper.js'
 
@@ -53,4 +55,22 @@ test('the guide\'s WebSocket and TCP clients talk to the example app as written'
   await until(() => seen(alice.lines, '"content":"hi alice"'), 20_000, `bob's message at alice; bob saw ${JSON.stringify(bob.lines)}`)
   assert.ok(seen(alice.lines, '"from_uid":"bob"'))
   assert.ok(seen(bob.lines, '{"S2C_UserLogin":{"ret":1,"msg":"ok","uid":"bob"'), 'bob logged in')
+})
+
+const hasPub = existsSync('/usr/bin/mosquitto_pub')
+if (!hasPub) process.stderr.write('\n*** mosquitto_pub is missing: SKIPPING the guide\'s MQTT recipe (apt-get install mosquitto-clients) ***\n\n')
+
+test('the guide\'s mosquitto_pub recipe logs bob in with a token and writes to alice', { skip: hasPub ? false : 'mosquitto_pub is missing', timeout: 60_000 }, async (t) => {
+  const chat = await startChat(t, 'json')
+  const recipe = /```sh\n(mosquitto_pub -p 3002 [^\n]*)\n```/.exec(guide)
+  assert.ok(recipe, 'the guide has the mosquitto_pub recipe')
+  const alice = await chat.tcp()
+  t.after(() => alice.close())
+  alice.send('C2S_UserLogin', { token: tokenSigner(SECRET)('alice'), login_plat: 1 })
+  assert.equal((await alice.nextOf('S2C_UserLogin')).body.ret, 1)
+  const pub = run(t, recipe[1]!.replace('-p 3002', `-h 127.0.0.1 -p ${chat.app.gateAddress('mqtt')!.port}`))
+  const got = await alice.nextOf('S2C_Message')
+  assert.deepEqual([got.body.from_uid, got.body.to_uid, got.body.content], ['bob', 'alice', 'hi'])
+  await new Promise(resolve => pub.child.once('exit', resolve))
+  assert.equal(pub.child.exitCode, 0, pub.lines.join('\n'))
 })
