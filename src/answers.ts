@@ -95,3 +95,30 @@ export const ProtocolInfo = Type.Object({
   schema: Type.Optional(Type.Unknown({ description: 'protobuf mode: the protobufjs JSON descriptor of the messages' }))
 }, { additionalProperties: true })
 export type ProtocolInfo = Static<typeof ProtocolInfo>
+
+/** The message and byte counters of a uid's connections on the answering node (`GET /gate/users/:uid/counters`, the dashboard's). */
+export const UserCounters = Type.Object({
+  uid: Type.String(),
+  node: Type.String({ description: 'the node that answered: only its connections are listed' }),
+  connections: Type.Array(Type.Object({
+    id: Type.String(),
+    msgsIn: Count,
+    msgsOut: Count,
+    bytesIn: Count,
+    bytesOut: Count,
+    lastSeen: Type.String({ format: 'date-time', description: 'when bytes last arrived' })
+  }))
+})
+export type UserCounters = Static<typeof UserCounters>
+
+/** The registered messages (`GET /gate/messages`, the dashboard's). */
+export const MessageList = Type.Object({
+  messages: Type.Array(Type.Object({
+    id: Type.Integer(),
+    name: Type.String(),
+    needsLogin: Type.Boolean(),
+    handled: Type.Boolean({ description: 'a handler runs when a client sends it; without one, only the server sends it (the dashboard\'s push targets)' }),
+    schema: Type.Optional(Type.Unknown({ description: 'the JSON Schema of the body, when the message has one' }))
+  }))
+})
+export type MessageList = Static<typeof MessageList>

@@ -1,17 +1,8 @@
-import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type-provider-typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { LATENCY_BOUNDS } from '../../src/figures/histogram.js'
-import { NodeFigures, TotalFigures } from '../../src/figures/schema.js'
+import { FiguresAnswer } from '../../src/figures/schema.js'
 import { totalFigures } from '../../src/figures/total.js'
-import { adminSchema, clusterFields, errors } from './schemas.js'
-import { GateStats } from '../../src/answers.js'
-
-const FiguresAnswer = Type.Object({
-  stats: GateStats,
-  latencyBounds: Type.Array(Type.Number(), { description: 'upper bounds (seconds) of the latency buckets' }),
-  total: TotalFigures,
-  nodes: Type.Array(NodeFigures, { description: 'every node that answered, the answering node first' }),
-  ...clusterFields
-})
+import { adminSchema, errors } from './schemas.js'
 
 /**
  * `GET /figures`: the dashboard's one poll. Cluster-wide counts (as `GET /stats`),
@@ -27,7 +18,7 @@ const figures: FastifyPluginAsyncTypebox = async (app) => {
   }, async () => {
     const [stats, cluster] = await Promise.all([app.gate.stats(), app.gate.figures()])
     const missing = [...new Set([...(stats.missingNodes ?? []), ...(cluster.missingNodes ?? [])])].sort()
-    const answer: Static<typeof FiguresAnswer> = { stats, latencyBounds: [...LATENCY_BOUNDS], total: totalFigures(cluster.nodes), nodes: cluster.nodes }
+    const answer: FiguresAnswer = { stats, latencyBounds: [...LATENCY_BOUNDS], total: totalFigures(cluster.nodes), nodes: cluster.nodes }
     if (stats.partial === true || cluster.partial === true) Object.assign(answer, { partial: true, missingNodes: missing })
     return answer
   })

@@ -1,14 +1,6 @@
-import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { MessageList } from '../../src/answers.js'
 import { adminSchema, errors } from './schemas.js'
-
-const MessagesAnswer = Type.Object({
-  messages: Type.Array(Type.Object({
-    id: Type.Integer(),
-    name: Type.String(),
-    needsLogin: Type.Boolean(),
-    schema: Type.Optional(Type.Unknown({ description: 'the JSON Schema of the body, when the message has one' }))
-  }))
-})
 
 /**
  * `GET /messages`: the registered messages with the JSON Schema of their body,
@@ -18,11 +10,11 @@ const MessagesAnswer = Type.Object({
 const messages: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/messages', {
     schema: adminSchema('listMessages', 'Registered messages with the JSON Schema of their body', {
-      response: { 200: MessagesAnswer, ...errors(401) }
+      response: { 200: MessageList, ...errors(401) }
     })
   }, async () => ({
     messages: app.gate.messages.list()
-      .map(d => ({ id: d.id, name: d.name, needsLogin: d.needsLogin, ...(d.schema === undefined ? {} : { schema: d.schema }) }))
+      .map(d => ({ id: d.id, name: d.name, needsLogin: d.needsLogin, handled: d.handler !== undefined, ...(d.schema === undefined ? {} : { schema: d.schema }) }))
       .sort((a, b) => a.id - b.id)
   }))
 }

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
+import { clusterFields, GateStats } from '../answers.js'
 
 const Count = Type.Integer({ minimum: 0 })
 const Rate = Type.Number({ minimum: 0, description: 'per second, over the last `window` seconds' })
@@ -30,3 +31,13 @@ export type NodeFigures = Static<typeof NodeFigures>
 /** The cluster total: rates and closes summed, percentiles from the merged buckets. */
 export const TotalFigures = Type.Omit(NodeFigures, ['node', 'at', 'window'])
 export type TotalFigures = Static<typeof TotalFigures>
+
+/** The dashboard's one poll (`GET /gate/figures`): the cluster's counts, every node's figures and their total. */
+export const FiguresAnswer = Type.Object({
+  stats: GateStats,
+  latencyBounds: Type.Array(Type.Number(), { description: 'upper bounds (seconds) of the latency buckets' }),
+  total: TotalFigures,
+  nodes: Type.Array(NodeFigures, { description: 'every node that answered, the answering node first' }),
+  ...clusterFields
+})
+export type FiguresAnswer = Static<typeof FiguresAnswer>

@@ -1,29 +1,32 @@
 import { useState } from 'preact/hooks'
 import { api } from './api.js'
 import { html } from './html.js'
-import { deliveredLine, MessageForm } from './message-form.js'
+import { deliveredLine, MessageForm, partialMark, perUid, uidDeliveredLine } from './message-form.js'
 import type { Delivery, Kicked } from './types.js'
 
-const list = (text: string): string[] => text.split(/[\s,]+/).filter(s => s !== '')
+const list = (text: string): string[] => [...new Set(text.split(/[\s,]+/).filter(s => s !== ''))]
+/** uids per push or kick from this page: one request each, so that each gets its own result. */
+export const MAX_UIDS = 100
 
-/** Pushes to uids or a room, broadcasts (behind a confirmation), kicks uids. */
+const kickedLine = (a: Kicked): string => a.kicked === 0
+  ? `not online: nothing kicked${partialMark(a)}`
+  : `kicked ${a.kicked} connection${a.kicked === 1 ? '' : 's'}${partialMark(a)}`
+
+/** Pushes to uids or a room, broadcasts (behind a confirmation), kicks uids; per-uid results. */
 export function Actions (): ReturnType<typeof html> {
   const [uids, setUids] = useState('')
   const [room, setRoom] = useState('')
   const [kickUids, setKickUids] = useState('')
   const [reason, setReason] = useState('kicked by an admin')
-  const [kicked, setKicked] = useState<string | undefined>(undefined)
+  const [kicked, setKicked] = useState<Array<{ uid: string, line: string }> | string | undefined>(undefined)
   const [loggedInOnly, setLoggedInOnly] = useState(false)
   const value = (set: (v: string) => void) => (e: Event) => set((e.target as HTMLInputElement).value)
 
   const kick = async (e: Event): Promise<void> => {
     e.preventDefault()
-    try {
-      const a = await api<Kicked>('/kick', { uids: list(kickUids), reason })
-      setKicked(`kicked ${a.kicked} connection${a.kicked === 1 ? '' : 's'}`)
-    } catch (err) {
-      setKicked((err as Error).message)
-    }
+    const targets = list(kickUids)
+    if (targets.length > MAX_UIDS) { setKicked(`at most ${MAX_UIDS} uids at once`); return }
+    setKicked(await perUid(targets, async uid => await api<Kicked>('/kick', { uids: [uid], reason }), kickedLine))
   }
 
   return html`<section class="actions">
@@ -31,8 +34,10 @@ export function Actions (): ReturnType<typeof html> {
       <h3>Push to uids</h3>
       <label>uids <input name="uids" placeholder="alice, bob" value=${uids} onInput=${value(setUids)} /></label>
       <${MessageForm} label="Push" send=${async (name: string, body: unknown) => {
-        if (list(uids).length === 0) throw new Error('name at least one uid')
-        return deliveredLine(await api<Delivery>('/push', { uids: list(uids), name, body }))
+        const targets = list(uids)
+        if (targets.length === 0) throw new Error('name at least one uid')
+        if (targets.length > MAX_UIDS) throw new Error(`at most ${MAX_UIDS} uids at once`)
+        return await perUid(targets, async uid => await api<Delivery>('/push', { uids: [uid], name, body }), uidDeliveredLine)
       }} />
     </div>
     <div class="action" data-action="room">
@@ -57,7 +62,8 @@ export function Actions (): ReturnType<typeof html> {
         <label>reason <input name="reason" value=${reason} maxLength="123" onInput=${value(setReason)} /></label>
         <button type="submit" class="danger" disabled=${list(kickUids).length === 0}>Kick</button>
       </form>
-      ${kicked !== undefined && html`<p class="result" role="status">${kicked}</p>`}
+      ${typeof kicked === 'string' && html`<p class="error" role="status">${kicked}</p>`}
+      ${Array.isArray(kicked) && html`<ul class="result per-uid" role="status">${kicked.map(r => html`<li key=${r.uid} data-result-uid=${r.uid}><strong>${r.uid}</strong>: ${r.line}</li>`)}</ul>`}
     </div>
   </section>`
 }

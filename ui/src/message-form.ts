@@ -2,14 +2,24 @@ import { Validator, type OutputUnit } from '@cfworker/json-schema'
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { api } from './api.js'
 import { html } from './html.js'
-import type { MessageInfo } from './types.js'
+import type { Delivery, MessageInfo, MessageList } from './types.js'
 
 let messages: Promise<MessageInfo[]> | undefined
 
 /** The registered messages with their body schemas (`GET /messages`), fetched once per page load. */
 export async function loadMessages (): Promise<MessageInfo[]> {
-  messages ??= api<{ messages: MessageInfo[] }>('/messages').then(a => a.messages, err => { messages = undefined; throw err })
+  messages ??= api<MessageList>('/messages').then(a => a.messages, err => { messages = undefined; throw err })
   return await messages
+}
+
+/**
+ * The messages a push may send: those the server sends, i.e. registered without
+ * a handler (a message with one is what clients send). When every message has a
+ * handler, all of them.
+ */
+export function pushTargets (list: MessageInfo[]): MessageInfo[] {
+  const outbound = list.filter(m => !m.handled)
+  return outbound.length > 0 ? outbound : list
 }
 
 /** A body that fills the required fields of an object schema with empty values. */
@@ -40,8 +50,8 @@ export function checkBody (text: string, schema: object | undefined): { body?: u
 }
 
 interface Props {
-  /** Sends the checked message; resolves a line to show (e.g. "delivered to 3 connections"). */
-  send: (name: string, body: unknown) => Promise<string>
+  /** Sends the checked message; resolves a line to show (e.g. "delivered to 3 connections"), or one line per uid. */
+  send: (name: string, body: unknown) => Promise<string | Array<{ uid: string, line: string }>>
   label: string
   /** Asked before sending when set (broadcast). */
   confirm?: string
@@ -52,13 +62,14 @@ export function MessageForm ({ send, label, confirm }: Props): ReturnType<typeof
   const [list, setList] = useState<MessageInfo[] | undefined>(undefined)
   const [name, setName] = useState('')
   const [text, setText] = useState('{}')
-  const [result, setResult] = useState<{ ok: boolean, line: string } | undefined>(undefined)
+  const [result, setResult] = useState<{ ok: boolean, line: string | Array<{ uid: string, line: string }> } | undefined>(undefined)
   const [confirming, setConfirming] = useState(false)
   /** Set once the body was typed in: the list arriving then must not overwrite it. */
   const edited = useRef(false)
 
   useEffect(() => {
-    loadMessages().then(l => {
+    loadMessages().then(all => {
+      const l = pushTargets(all)
       setList(l)
       if (l[0] === undefined) return
       setName(name => name === '' ? l[0].name : name)
@@ -67,7 +78,7 @@ export function MessageForm ({ send, label, confirm }: Props): ReturnType<typeof
   }, [])
 
   const def = list?.find(m => m.name === name)
-  const { body, problems } = useMemo(() => checkBody(text, def?.schema), [text, def])
+  const { body, problems } = useMemo(() => checkBody(text, def?.schema as object | undefined), [text, def])
 
   const pick = (e: Event): void => {
     const next = (e.target as HTMLSelectElement).value
@@ -103,12 +114,38 @@ export function MessageForm ({ send, label, confirm }: Props): ReturnType<typeof
       ? html`<p class="confirm">${confirm} <button type="submit" class="danger" name="confirm">Confirm</button>
           <button type="button" onClick=${() => setConfirming(false)}>Cancel</button></p>`
       : html`<button type="submit" disabled=${problems.length > 0 || def === undefined}>${label}</button>`}
-    ${result !== undefined && html`<p class=${result.ok ? 'result' : 'error'} role="status">${result.line}</p>`}
+    ${result !== undefined && (typeof result.line === 'string'
+      ? html`<p class=${result.ok ? 'result' : 'error'} role="status">${result.line}</p>`
+      : html`<ul class="result per-uid" role="status">${result.line.map(r => html`<li key=${r.uid} data-result-uid=${r.uid}><strong>${r.uid}</strong>: ${r.line}</li>`)}</ul>`)}
   </form>`
 }
 
+/** The cluster's partial mark of an answer, or ''. */
+export function partialMark (a: { partial?: boolean, missingNodes?: string[] }): string {
+  return a.partial === true ? ` (partial: ${(a.missingNodes ?? []).join(', ') || 'cluster store unreachable'})` : ''
+}
+
 /** "delivered to N connections", with the cluster's partial mark. */
-export function deliveredLine (a: { delivered: number, partial?: boolean, missingNodes?: string[] }): string {
-  const partial = a.partial === true ? ` (partial: ${(a.missingNodes ?? []).join(', ') || 'cluster store unreachable'})` : ''
-  return `delivered to ${a.delivered} connection${a.delivered === 1 ? '' : 's'}${partial}`
+export function deliveredLine (a: Delivery): string {
+  return `delivered to ${a.delivered} connection${a.delivered === 1 ? '' : 's'}${partialMark(a)}`
+}
+
+/** One uid's push result: delivered, or not online (and whether its history kept it). */
+export function uidDeliveredLine (a: Delivery): string {
+  if (a.delivered > 0) return deliveredLine(a)
+  return `not online: nothing delivered${a.stored === 1 ? ', kept in its history' : ''}${partialMark(a)}`
+}
+
+/**
+ * Calls `one` for each uid (in parallel) and says what happened to each: the
+ * admin API answers totals, so per-uid results take one request per uid.
+ */
+export async function perUid<T> (uids: string[], one: (uid: string) => Promise<T>, line: (a: T) => string): Promise<Array<{ uid: string, line: string }>> {
+  return await Promise.all(uids.map(async uid => {
+    try {
+      return { uid, line: line(await one(uid)) }
+    } catch (err) {
+      return { uid, line: `failed: ${(err as Error).message}` }
+    }
+  }))
 }

@@ -53,7 +53,8 @@ export function Overview (): ReturnType<typeof html> {
   const ms = (v: number): string => `${count(v)} ms`
 
   if (data === undefined) return html`<section><p>${error !== undefined ? html`<span class="error">${error.message}</span>` : 'Loading…'}</p></section>`
-  const { stats, total, nodes } = data
+  const { stats, total } = data
+  const nodes = [...data.nodes].sort((a, b) => a.node < b.node ? -1 : a.node > b.node ? 1 : 0)
   const closes = Object.entries(total.closes).sort(([a], [b]) => Number(a) - Number(b))
 
   return html`<section class="overview">
@@ -70,26 +71,26 @@ export function Overview (): ReturnType<typeof html> {
     </div>
     <div class="charts">
       <${Chart} title="Connections and online users" data=${[h.t, h.conns, h.users] as uPlot.AlignedData}
-        series=${[{ label: 'connections', stroke: '#2f6fdf' }, { label: 'online users', stroke: '#1f9d55' }]} />
+        series=${[{ label: 'connections', stroke: '#2f6fdf', width: 4 }, { label: 'online users', stroke: '#1f9d55', dash: [6, 4], width: 1.5 }]} />
       <${Chart} title="Messages per second" data=${[h.t, h.in, h.out] as uPlot.AlignedData}
-        series=${[{ label: 'in', stroke: '#2f6fdf', format: perSecond }, { label: 'out', stroke: '#d97706', format: perSecond }]} />
+        series=${[{ label: 'in', stroke: '#2f6fdf', format: perSecond, width: 4 }, { label: 'out', stroke: '#d97706', format: perSecond, dash: [6, 4], width: 1.5 }]} />
       <${Chart} title="Handler latency" data=${[h.t, h.p50, h.p99] as uPlot.AlignedData}
-        series=${[{ label: 'p50', stroke: '#1f9d55', format: ms }, { label: 'p99', stroke: '#c0392b', format: ms }]} />
+        series=${[{ label: 'p50', stroke: '#1f9d55', format: ms, width: 4 }, { label: 'p99', stroke: '#c0392b', format: ms, dash: [6, 4], width: 1.5 }]} />
     </div>
     <div class="tables">
-      <table class="nodes">
+      <div class="scroll"><table class="nodes">
         <caption>Connections by node, transport and protocol (${stats.mode} mode)</caption>
         <thead><tr><th>node</th><th>ws</th><th>tcp</th><th>protocols</th><th>users</th><th>in/s</th><th>out/s</th><th>p50</th><th>p99</th></tr></thead>
         <tbody>${nodes.map(f => html`<${NodeRow} key=${f.node} f=${f} name=${f.node} />`)}</tbody>
         ${nodes.length > 1 && html`<tfoot><${NodeRow} f=${total} name="total" /></tfoot>`}
-      </table>
-      <table class="closes">
+      </table></div>
+      <div class="scroll"><table class="closes">
         <caption>Closes by code, since start</caption>
         <thead><tr><th>code</th><th>meaning</th><th>closes</th></tr></thead>
         <tbody>${closes.length === 0
           ? html`<tr><td colspan="3">none yet</td></tr>`
           : closes.map(([code, n]) => html`<tr key=${code} data-close=${code}><td>${code}</td><td>${closeName(code)}</td><td>${count(n)}</td></tr>`)}</tbody>
-      </table>
+      </table></div>
     </div>
   </section>`
 }

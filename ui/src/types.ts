@@ -1,45 +1,17 @@
-/** The admin API's answers, as the dashboard reads them (types only: erased from the bundle). */
-import type { NodeFigures, TotalFigures } from '../../src/figures/schema.js'
-import type { ConnectionInfo } from '../../src/local-agents.js'
+/**
+ * The admin API's answers, as the dashboard reads them: the types of the
+ * routes' own TypeBox schemas (src/answers.ts, src/figures/schema.ts,
+ * src/history/page.ts), imported as types only (erased from the bundle), so
+ * the dashboard cannot drift from what the routes answer.
+ */
+import type { MessageList } from '../../src/answers.js'
 
-export type { NodeFigures, TotalFigures }
+export type {
+  ClusterAnswer, ConnectionInfo, Delivery, GateStats as Stats, KickResult as Kicked, MessageList,
+  UserConnections as User, UserCounters as Counters, UsersPage
+} from '../../src/answers.js'
+export type { FiguresAnswer as Figures, NodeFigures, TotalFigures } from '../../src/figures/schema.js'
+export type { HistoryPage } from '../../src/history/page.js'
 
-export interface ClusterAnswer { partial?: boolean, missingNodes?: string[] }
-
-export interface Stats extends ClusterAnswer {
-  onlineUsers: number
-  connections: number
-  nodes: number
-  transports: { ws: number, tcp: number }
-  node: string
-  mode: 'local' | 'cluster'
-}
-
-export interface Figures extends ClusterAnswer {
-  stats: Stats
-  latencyBounds: number[]
-  total: TotalFigures
-  nodes: NodeFigures[]
-}
-
-export interface UsersPage extends ClusterAnswer {
-  total: number
-  offset: number
-  limit: number
-  items: Array<{ uid: string, connections: number }>
-}
-
-export interface User extends ClusterAnswer {
-  uid: string
-  connections: Array<ConnectionInfo & { protocol?: string }>
-}
-
-export interface Counters {
-  uid: string
-  node: string
-  connections: Array<{ id: string, msgsIn: number, msgsOut: number, bytesIn: number, bytesOut: number, lastSeen: string }>
-}
-
-export interface MessageInfo { id: number, name: string, needsLogin: boolean, schema?: object }
-export interface Delivery extends ClusterAnswer { delivered: number }
-export interface Kicked extends ClusterAnswer { kicked: number }
+/** One registered message, as `GET /messages` lists it. */
+export type MessageInfo = MessageList['messages'][number]

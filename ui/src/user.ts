@@ -2,13 +2,14 @@ import { useState } from 'preact/hooks'
 import { api, ApiError } from './api.js'
 import { bytes, count, since } from './format.js'
 import { html } from './html.js'
-import { deliveredLine, MessageForm } from './message-form.js'
+import { History } from './history.js'
+import { deliveredLine, MessageForm, partialMark } from './message-form.js'
 import { usePoll } from './poll.js'
 import type { Counters, Delivery, Kicked, User } from './types.js'
 
 const USER_POLL = 5000
 
-/** One uid: its connections on every node (counters for those on the answering node), kick and push. */
+/** One uid: its connections on every node (counters for those on the answering node), kick, push and its history. */
 export function UserView ({ uid }: { uid: string }): ReturnType<typeof html> {
   const path = `/users/${encodeURIComponent(uid)}`
   const { data, error, refresh } = usePoll(async () => {
@@ -24,7 +25,7 @@ export function UserView ({ uid }: { uid: string }): ReturnType<typeof html> {
   const kick = async (agents?: string[]): Promise<void> => {
     try {
       const a = await api<Kicked>('/kick', agents === undefined ? { uids: [uid], reason } : { agents, reason })
-      setKickResult(`kicked ${a.kicked} connection${a.kicked === 1 ? '' : 's'}${a.partial === true ? ' (partial)' : ''}`)
+      setKickResult(a.kicked === 0 ? `${uid} was not online: nothing kicked${partialMark(a)}` : `kicked ${a.kicked} connection${a.kicked === 1 ? '' : 's'}${partialMark(a)}`)
     } catch (err) {
       setKickResult((err as Error).message)
     }
@@ -43,20 +44,20 @@ export function UserView ({ uid }: { uid: string }): ReturnType<typeof html> {
     ${user === null
       ? html`<p class="offline" data-offline>${uid} is not online.</p>`
       : html`
-        <table class="connections">
+        <div class="scroll"><table class="connections">
           <caption>${user.connections.length} connection${user.connections.length === 1 ? '' : 's'}${user.partial === true ? ' (partial answer)' : ''}; counters are those of node ${counters.node}</caption>
           <thead><tr><th>id</th><th>node</th><th>transport</th><th>protocol</th><th>address</th><th>since</th><th>msgs in</th><th>msgs out</th><th>bytes in</th><th>bytes out</th><th></th></tr></thead>
           <tbody>${user.connections.map(c => {
             const n = byId.get(c.id)
             return html`<tr key=${c.id} data-agent=${c.id}>
-              <td>${c.id}</td><td>${c.node}</td><td>${c.transport}</td><td>${c.protocol ?? 'leaf'}</td><td>${c.remoteAddress}</td>
+              <td>${c.id}</td><td>${c.node}</td><td>${c.transport}</td><td>${c.protocol}</td><td>${c.remoteAddress}</td>
               <td title=${c.connectedAt}>${since(c.connectedAt)}</td>
               <td>${n === undefined ? '—' : count(n.msgsIn)}</td><td>${n === undefined ? '—' : count(n.msgsOut)}</td>
               <td>${n === undefined ? '—' : bytes(n.bytesIn)}</td><td>${n === undefined ? '—' : bytes(n.bytesOut)}</td>
               <td><button type="button" name="kick-connection" onClick=${() => { void kick([c.id]) }}>Kick</button></td>
             </tr>`
           })}</tbody>
-        </table>
+        </table></div>
         <form class="kick" onSubmit=${(e: Event) => { e.preventDefault(); void kick() }}>
           <label>Reason <input name="reason" value=${reason} maxLength="123"
             onInput=${(e: Event) => setReason((e.target as HTMLInputElement).value)} /></label>
@@ -64,5 +65,6 @@ export function UserView ({ uid }: { uid: string }): ReturnType<typeof html> {
         </form>
         <h3>Push a message to ${uid}</h3>
         <${MessageForm} label="Push" send=${async (name: string, body: unknown) => deliveredLine(await api<Delivery>('/push', { uids: [uid], name, body }))} />`}
+    <${History} uid=${uid} />
   </section>`
 }

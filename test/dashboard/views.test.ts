@@ -1,0 +1,135 @@
+/**
+ * The dashboard's views in headless Chromium: push targets are the messages the
+ * server sends; pushes and kicks say what happened to each uid; a user's
+ * history, offline users too; users sorted and filtered by node, transport and
+ * protocol; nothing wider than the window at 390 and 1,280 px, on every view
+ * (screenshots are written to $DASHBOARD_SCREENSHOTS when set).
+ */
+import { Type } from '@sinclair/typebox'
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { before, test, type TestContext } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import type { Page } from 'playwright-core'
+import { registerTestMessages, startGate, until, type Started } from '../helper.js'
+import { login, TOKENS } from '../routes/helper.js'
+import { hasChromium, launch, openTab, textOf, type Tab } from './browser.js'
+
+const skip = hasChromium ? false : 'chromium is missing (apt-get install chromium)'
+const shots = process.env.DASHBOARD_SCREENSHOTS
+const root = fileURLToPath(new URL('../../', import.meta.url))
+
+// This file tests the dashboard as the sources are now: build it (a stale build would pass or fail for nothing).
+before(() => {
+  if (!hasChromium) return
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'ui/build.ts'], { cwd: root, stdio: 'inherit' })
+  assert.equal(r.status, 0, 'the dashboard builds')
+})
+
+/** The test messages (Echo and Login have handlers) and Notice, which only the server sends, kept in history. */
+async function start (t: TestContext): Promise<Started> {
+  return await startGate(t, { admin: { tokens: [...TOKENS], dashboard: true } }, app => {
+    registerTestMessages(app)
+    app.gate.message('Notice', { schema: Type.Object({ text: Type.String() }), history: true })
+  })
+}
+
+async function open (t: TestContext, s: Started): Promise<Tab> {
+  const tab = await openTab(await launch(t))
+  await tab.page.goto(`${s.httpUrl}/gate/ui`)
+  await tab.page.fill('#token', TOKENS[0])
+  await tab.page.click('form button[type=submit]')
+  await tab.page.waitForSelector('[data-figure=connections]')
+  return tab
+}
+
+async function assertNoOverflow (page: Page, what: string): Promise<void> {
+  const { scroll, inner } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth }))
+  assert.ok(scroll <= inner, `${what}: the page is ${scroll} px wide in a ${inner} px window`)
+}
+
+function assertClean (tab: Tab): void {
+  assert.deepEqual(tab.violations, [], 'no Content-Security-Policy violation')
+  assert.deepEqual(tab.errors.filter(e => !e.startsWith('Failed to load resource')), [], 'no script error')
+}
+
+test('push targets, per-uid results, and a user\'s history (offline users too)', { skip, timeout: 120_000 }, async (t) => {
+  const s = await start(t)
+  const alice = await login(s, 'ws', 'alice')
+  const bob = await login(s, 'tcp', 'bob')
+  const tab = await open(t, s)
+  const { page } = tab
+
+  await page.click('nav a[href="#/actions"]')
+  const push = page.locator('[data-action=push]')
+  await push.locator('select[name=name] option', { hasText: 'Notice' }).waitFor({ state: 'attached' })
+  assert.deepEqual(await push.locator('select[name=name] option').allTextContents(), ['Notice'], 'only what the server sends')
+
+  await push.locator('input[name=uids]').fill('alice, carol')
+  await push.locator('textarea[name=body]').fill('{"text": "hello"}')
+  await push.locator('button[type=submit]').click()
+  await textOf(page, '[data-action=push] [data-result-uid=alice]', 'alice: delivered to 1 connection')
+  await textOf(page, '[data-action=push] [data-result-uid=carol]', 'carol: not online: nothing delivered, kept in its history')
+  assert.deepEqual(await alice.client.next(), { name: 'Notice', body: { text: 'hello' } })
+
+  const kick = page.locator('[data-action=kick]')
+  await kick.locator('input[name=uids]').fill('bob carol')
+  await kick.locator('button[type=submit]').click()
+  await textOf(page, '[data-action=kick] [data-result-uid=bob]', 'bob: kicked 1 connection')
+  await textOf(page, '[data-action=kick] [data-result-uid=carol]', 'carol: not online: nothing kicked')
+  await bob.client.closed // TCP: no close code; the socket is ended
+  assert.equal(await s.app.gate.user('bob'), null)
+
+  // alice's history, then carol's, who was never online.
+  await page.goto(`${s.httpUrl}/gate/ui/#/users/alice`)
+  await textOf(page, '.history [data-offset="1"] td:nth-of-type(3)', 'Notice')
+  assert.equal(await page.textContent('.history [data-offset="1"] code'), '{"text":"hello"}')
+  await page.goto(`${s.httpUrl}/gate/ui/#/users/carol`)
+  await textOf(page, '[data-offline]', 'carol is not online.')
+  await textOf(page, '.history [data-offset="1"] code', '{"text":"hello"}')
+  await textOf(page, '[data-history-range]', /1 of 1 kept/)
+  assertClean(tab)
+})
+
+test('users sorted and filtered by node, transport and protocol; every view fits 390 and 1280 px', { skip, timeout: 120_000 }, async (t) => {
+  const s = await start(t)
+  await login(s, 'ws', 'alice')
+  await login(s, 'tcp', 'bob')
+  await login(s, 'ws', 'dave')
+  await login(s, 'tcp', 'dave')
+  await until(() => s.app.gate.local.onlineUsers === 3, 5000, 'every login')
+  await s.app.gate.pushToUids(['alice'], 'Notice', { text: 'a notice with a long body: ' + 'x'.repeat(300) })
+  const tab = await open(t, s)
+  const { page } = tab
+
+  await page.click('nav a[href="#/users"]')
+  await textOf(page, '[data-row=dave] td:nth-of-type(4)', 'tcp, ws')
+  const uids = async (): Promise<string[]> => await page.locator('[data-uid]').allTextContents()
+  assert.deepEqual(await uids(), ['alice', 'bob', 'dave'])
+  await page.selectOption('select[name=filter-transports]', 'tcp')
+  await until(async () => (await uids()).join() === 'bob,dave', 5000, 'the tcp filter')
+  await page.selectOption('select[name=filter-transports]', '')
+  await page.selectOption('select[name=filter-protocols]', 'leaf')
+  await until(async () => (await uids()).length === 3, 5000, 'every connection speaks leaf')
+  await page.click('button[name=sort-connections]')
+  await page.click('button[name=sort-connections]')
+  await until(async () => (await uids())[0] === 'dave', 5000, 'most connections first')
+  assert.equal(await page.getAttribute('th[aria-sort=descending] button', 'name'), 'sort-connections')
+
+  const views: Array<[string, string]> = [['overview', '#/'], ['users', '#/users'], ['user', '#/users/alice'], ['actions', '#/actions']]
+  for (const width of [390, 1280]) {
+    await page.setViewportSize({ width, height: 900 })
+    for (const [name, hash] of views) {
+      await page.goto(`${s.httpUrl}/gate/ui/${hash}`)
+      await page.waitForSelector(name === 'overview' ? '.chart canvas' : name === 'users' ? '[data-row]' : name === 'user' ? '.history [data-offset]' : '[data-action=kick]')
+      await assertNoOverflow(page, `${name} at ${width} px`)
+      if (shots !== undefined) {
+        mkdirSync(shots, { recursive: true })
+        await page.screenshot({ path: join(shots, `dashboard-${name}-${width}.png`), fullPage: true })
+      }
+    }
+  }
+  assertClean(tab)
+})
