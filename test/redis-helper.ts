@@ -63,12 +63,14 @@ export class RedisServer {
 
   raw (t: TestContext): Redis {
     const conn = new Redis(this.url)
+    conn.on('error', () => {})
     t.after(() => conn.disconnect())
     return conn
   }
 
   async each (...args: string[]): Promise<unknown[]> {
     const conn = new Redis(this.url, { lazyConnect: true })
+    conn.on('error', () => {})
     try {
       await conn.connect()
       return [await conn.call(args[0], ...args.slice(1))]

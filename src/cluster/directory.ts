@@ -17,6 +17,7 @@ import { agentsByNode, uidsByNode } from './routing.js'
 import { defineScripts } from './scripts.js'
 import { RedisHistoryStore } from './history-store.js' // [history]
 import { RedisSessionStore } from './session-store.js' // [session]
+import { OutageLog } from '../outage-log.js'
 
 /**
  * The cluster directory: presence in Redis, the other nodes' share of every
@@ -43,6 +44,8 @@ export class RedisDirectory implements Directory {
   private readonly presence: NodePresence
   private readonly bus: ClusterBus
   private connected = false
+  /** Operations that could not reach Redis: logged once per outage, not per push. */
+  private readonly outage: OutageLog
 
   /** `host` is what the cluster needs of the gate: its logger and its framing options. */
   constructor (node: LocalNode, host: { log: GateLogger, options: Pick<FramingOptions, 'lenMsgLen' | 'littleEndian'> }, opts: NormalizedClusterOptions) {
@@ -53,6 +56,7 @@ export class RedisDirectory implements Directory {
     this.log = host.log.child({ part: 'cluster', node: node.nodeId })
     const keys = this.keys = clusterKeys(opts.keyPrefix, opts.indexBuckets)
     this.conns = new ClusterConnections(opts, this.log)
+    this.outage = new OutageLog(this.log, 'cluster unreachable; operations are done on this node only until it answers', 'cluster reachable again; operations reach every node')
     this.store = new PresenceStore(defineScripts(this.conns.client), keys, this.nodeId, opts.nodeTtl)
     this.presence = new NodePresence(this.store, node.agents, opts.heartbeat, opts.requestTimeout, this.log)
     this.bus = new ClusterBus(this.conns.client, this.conns.sub, this.nodeId, keys.channel, (req, payload) => this.serve(req, payload), this.log)
@@ -152,8 +156,9 @@ export class RedisDirectory implements Directory {
     let route: RouteRead
     try {
       route = await this.store.route(uids, deadline.left)
+      this.outage.ok()
     } catch (err) {
-      this.log.warn({ err, op: op.op }, 'cluster unreachable; operation done on this node only')
+      this.outage.failed(err, { op: op.op })
       return { n: 0, partial: true }
     }
     const live = new Set(route.nodes)
@@ -161,7 +166,14 @@ export class RedisDirectory implements Directory {
     for (const [node, target] of targetsOf(op, route)) if (node !== this.nodeId && live.has(node)) asked.set(node, target)
     const outcome = await this.bus.request(asked, deadline.left)
     const share: RemoteShare = { n: outcome.n, replies: outcome.payloads }
-    return outcome.missing.length === 0 ? share : { ...share, partial: true, missingNodes: outcome.missing }
+    if (outcome.missing.length > 0) return { ...share, partial: true, missingNodes: outcome.missing }
+    // While this node rejoins (Redis restarted, or it was reaped), other nodes
+    // may not be back in Redis either: the answer may miss their connections.
+    if (!route.registered || !this.presence.published) {
+      void this.presence.wake()
+      return { ...share, partial: true }
+    }
+    return share
   }
 
   /** [history] Streams in the cluster's Redis, on the command connection; [session] session data beside them. */

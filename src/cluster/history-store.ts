@@ -3,6 +3,7 @@ import type { NormalizedHistoryOptions } from '../history/options.js'
 import type { HistoryStore, Position, StoredMessage, StreamRead } from '../history/store.js'
 import type { ClusterKeys } from './keys.js'
 import type { RedisClient } from './options.js'
+import { isCluster } from './connections.js'
 
 /*
  * Per-uid history in Redis Streams. `U` is the uid's own hash tag
@@ -16,8 +17,9 @@ import type { RedisClient } from './options.js'
  * entries (exact MAXLEN) and entries older than `maxAge` are deleted from its
  * head by every append and read. A meta hash that is gone (expired, or a Redis
  * that restarted empty) is made again under a new epoch, from offset 1: an
- * offset is never reused within an epoch. Appends are one script each, so the
- * offset and the entry are written together.
+ * offset is never reused within an epoch. The appends of one event-loop turn
+ * are batched (one script on a single Redis, one per uid on a Redis Cluster);
+ * a script writes each offset and its entry together.
  */
 const PRELUDE = `
 local t = redis.call('TIME')
@@ -43,20 +45,32 @@ local function trim (stream, cutoff)
 end
 `
 
-/** KEYS: stream, meta. ARGV: candidate epoch, maxCount, maxAge, name, text, payload -> { epoch, offset } */
+/**
+ * Appends a batch. KEYS: (stream, meta) per message, a uid's pair repeated for
+ * each of its messages. ARGV: maxCount, maxAge, then (candidate epoch, name,
+ * text, payload) per message. -> { epoch, offset } per message, in order:
+ * messages of one uid get consecutive offsets in the order given.
+ */
 const APPEND = PRELUDE + `
-local epoch = redis.call('HGET', KEYS[2], 'e')
-if not epoch then
-  epoch = ARGV[1]
-  redis.call('DEL', KEYS[1])
-  redis.call('HSET', KEYS[2], 'e', epoch)
+local maxCount, maxAge = ARGV[1], tonumber(ARGV[2])
+local out = {}
+for m = 1, #KEYS / 2 do
+  local stream, meta, a = KEYS[2 * m - 1], KEYS[2 * m], 2 + (m - 1) * 4
+  local epoch = redis.call('HGET', meta, 'e')
+  if not epoch then
+    epoch = ARGV[a + 1]
+    redis.call('DEL', stream)
+    redis.call('HSET', meta, 'e', epoch)
+  end
+  local offset = redis.call('HINCRBY', meta, 's', 1)
+  redis.call('XADD', stream, 'MAXLEN', maxCount, offset .. '-0', 't', now, 'n', ARGV[a + 2], 'x', ARGV[a + 3], 'p', ARGV[a + 4])
+  trim(stream, now - maxAge)
+  redis.call('PEXPIRE', stream, maxAge)
+  redis.call('PEXPIRE', meta, maxAge)
+  out[#out + 1] = epoch
+  out[#out + 1] = offset
 end
-local offset = redis.call('HINCRBY', KEYS[2], 's', 1)
-redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[2], offset .. '-0', 't', now, 'n', ARGV[4], 'x', ARGV[5], 'p', ARGV[6])
-trim(KEYS[1], now - tonumber(ARGV[3]))
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-redis.call('PEXPIRE', KEYS[2], ARGV[3])
-return { epoch, offset }`
+return out`
 
 /**
  * KEYS: stream, meta. ARGV: after, limit, maxAge, candidate epoch ('' = do not create)
@@ -87,8 +101,20 @@ if limit > 0 then
 end
 return out`
 
+/** Messages per append script at most, so that one call stays short. */
+const BATCH = 256
+
+interface Append {
+  uid: string
+  name: string
+  text: boolean
+  payload: Buffer
+  resolve: (pos: Position) => void
+  reject: (err: unknown) => void
+}
+
 interface HistoryScripts {
-  gateHistAppend (stream: string, meta: string, ...args: Array<string | number | Buffer>): Promise<[string, number]>
+  gateHistAppend (numKeys: number, ...keysThenArgs: Array<string | number | Buffer>): Promise<Array<string | number>>
   gateHistReadBuffer (stream: string, meta: string, ...args: Array<string | number>): Promise<Array<Buffer | number>>
 }
 
@@ -97,21 +123,67 @@ export class RedisHistoryStore implements HistoryStore {
   private readonly redis: HistoryScripts
   private readonly keys: ClusterKeys
   private readonly opts: NormalizedHistoryOptions
+  /** On a Redis Cluster a script may touch one slot: a batch is one uid's messages. */
+  private readonly perUid: boolean
+  private queue: Append[] = []
 
   constructor (client: RedisClient, keys: ClusterKeys, opts: NormalizedHistoryOptions) {
     if (!('gateHistAppend' in client)) {
-      client.defineCommand('gateHistAppend', { numberOfKeys: 2, lua: APPEND })
+      client.defineCommand('gateHistAppend', { lua: APPEND })
       client.defineCommand('gateHistRead', { numberOfKeys: 2, lua: READ })
     }
     this.redis = client as unknown as HistoryScripts
     this.keys = keys
     this.opts = opts
+    this.perUid = isCluster(client)
   }
 
+  /**
+   * Queues the append; every append of this event-loop turn goes to Redis
+   * together: on a single Redis one script call (per 256 messages), on a Redis
+   * Cluster one per uid (its slot), all sent in the same turn. A uid's
+   * messages keep the order of the calls: they are in one script, or in
+   * scripts sent in order on the connection of their slot.
+   */
   async append (uid: string, name: string, text: boolean, payload: Buffer): Promise<Position> {
-    const [epoch, offset] = await this.redis.gateHistAppend(
-      `${this.keys.uidTag(uid)}:hist`, `${this.keys.uidTag(uid)}:hmeta`, newEpoch(), this.opts.maxCount, this.opts.maxAge, name, text ? '1' : '0', payload)
-    return { epoch, offset }
+    return await new Promise<Position>((resolve, reject) => {
+      if (this.queue.length === 0) setImmediate(this.flush)
+      this.queue.push({ uid, name, text, payload, resolve, reject })
+    })
+  }
+
+  private readonly flush = (): void => {
+    const queue = this.queue
+    this.queue = []
+    const batches: Append[][] = []
+    if (this.perUid) {
+      const byUid = new Map<string, Append[]>()
+      for (const a of queue) {
+        const list = byUid.get(a.uid)
+        if (list === undefined) byUid.set(a.uid, [a])
+        else list.push(a)
+      }
+      for (const list of byUid.values()) for (let i = 0; i < list.length; i += BATCH) batches.push(list.slice(i, i + BATCH))
+    } else {
+      for (let i = 0; i < queue.length; i += BATCH) batches.push(queue.slice(i, i + BATCH))
+    }
+    for (const batch of batches) void this.send(batch)
+  }
+
+  private async send (batch: Append[]): Promise<void> {
+    const keys: string[] = []
+    const args: Array<string | number | Buffer> = [this.opts.maxCount, this.opts.maxAge]
+    for (const a of batch) {
+      const tag = this.keys.uidTag(a.uid)
+      keys.push(`${tag}:hist`, `${tag}:hmeta`)
+      args.push(newEpoch(), a.name, a.text ? '1' : '0', a.payload)
+    }
+    try {
+      const r = await this.redis.gateHistAppend(keys.length, ...keys, ...args)
+      batch.forEach((a, i) => a.resolve({ epoch: String(r[2 * i]), offset: Number(r[2 * i + 1]) }))
+    } catch (err) {
+      for (const a of batch) a.reject(err)
+    }
   }
 
   async read (uid: string, after: number, limit: number, create = false): Promise<StreamRead> {

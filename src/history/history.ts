@@ -13,6 +13,7 @@ import { Tracker, type TrackerHost } from './tracker.js'
 import type { HistoryPage } from './page.js'
 import { GateError } from '../errors.js'
 import type { Recovery } from './recovery.js'
+import { OutageLog } from '../outage-log.js'
 
 export type { BindOptions, Recovery } from './recovery.js'
 
@@ -41,6 +42,8 @@ export class History implements TrackerHost {
   private lastSweep = 0
   private readonly maxBufferedBytes: number
   private readonly maxMsgLen: number
+  /** Failed appends, logged once per outage of the store (not per push). */
+  private readonly appends: OutageLog
 
   constructor (opts: NormalizedHistoryOptions, framing: Pick<FramingOptions, 'lenMsgLen' | 'littleEndian'> & { maxBufferedBytes: number, maxMsgLen: number }, log: GateLogger) {
     this.opts = opts
@@ -48,6 +51,7 @@ export class History implements TrackerHost {
     this.maxBufferedBytes = framing.maxBufferedBytes
     this.maxMsgLen = framing.maxMsgLen
     this.log = log
+    this.appends = new OutageLog(log, 'history appends failed; messages are sent without a position until the store answers', 'history appends work again')
   }
 
   /** Bytes a position may add to a payload: `,"<field>":"<token>"` in JSON; less in protobuf (tag, length, token). */
@@ -84,8 +88,9 @@ export class History implements TrackerHost {
     const results = await Promise.allSettled(uids.map(async uid => await store.append(uid, msg.name, msg.text, msg.payload)))
     results.forEach((r, i) => {
       if (r.status === 'fulfilled') out.set(uids[i], r.value)
-      else this.log.warn({ err: r.reason, uid: uids[i] }, 'history append failed; sent without a position')
+      else this.appends.failed(r.reason, { uid: uids[i] })
     })
+    if (out.size > 0) this.appends.ok()
     return out
   }
 

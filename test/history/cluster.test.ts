@@ -142,3 +142,28 @@ test('cluster: while Redis is unreachable, a push is delivered live without a po
   assert.equal(alice.pos, before, 'the client keeps its last position')
   await alice.client.close()
 })
+
+for (const kind of backends.kinds) {
+  test(`${kind}: the appends of one event-loop turn go to Redis together (one script on a single Redis, one per uid on a Redis Cluster), each uid's offsets in call order`, { skip: backends.skip(kind) }, async (t) => {
+    const redis = await backends.use(t, kind)
+    // No heartbeat during the count.
+    const a = await startHistoryNode(t, redis.option, 'a', { cluster: { nodeTtl: 60000, heartbeat: 30000, requestTimeout: 500 } })
+    const store = a.app.gate.history.store!
+    const uids = Array.from({ length: 40 }, (_, i) => `batch-${i}`)
+    // Loads the script on every master first (EVALSHA then finds it).
+    await Promise.all(uids.map(async uid => await store.append(uid, 'Note', false, Buffer.from('{"text":"warm","n":0}'))))
+    await redis.each('CONFIG', 'RESETSTAT')
+    const calls: Array<Promise<{ epoch: string, offset: number }>> = []
+    for (let round = 1; round <= 3; round++) for (const uid of uids) calls.push(store.append(uid, 'Note', false, Buffer.from(`{"text":"x","n":${round}}`)))
+    const positions = await Promise.all(calls)
+    const scripts = (await redis.each('INFO', 'commandstats')).reduce<number>((sum, info) =>
+      sum + [...String(info).matchAll(/^cmdstat_eval(?:sha)?:calls=(\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0), 0)
+    t.diagnostic(`${calls.length} appends to ${uids.length} uids in one turn: ${scripts} script call(s)`)
+    assert.equal(scripts, kind === 'redis' ? 1 : uids.length)
+    uids.forEach((uid, i) => {
+      assert.deepEqual([1, 2, 3].map(round => positions[(round - 1) * uids.length + i].offset), [2, 3, 4], `${uid}: offsets in call order`)
+    })
+    const read = await store.read('batch-7', 0, 10)
+    assert.deepEqual(read.items.map(item => JSON.parse(item.payload.toString()).n), [0, 1, 2, 3])
+  })
+}
