@@ -39,7 +39,7 @@ export async function buildChatApp (config: ChatConfig, fastifyOptions: FastifyS
     closeNotice: 'S2C_Close',
     nodeId: config.nodeId,
     redis: config.redisUrl,
-    history: config.historyMaxCount > 0 ? { maxCount: config.historyMaxCount, maxAge: config.historyMaxAge } : undefined,
+    history: config.historyMaxCount > 0 ? { maxCount: config.historyMaxCount, maxAge: config.historyMaxAge, maxBytes: config.historyMaxBytes } : undefined,
     admin: { tokens: [config.adminToken], dashboard: true, client: true, ratePerIp: config.httpRatePerIp }
   })
   app.setErrorHandler(function (err: FastifyError, request, reply) {

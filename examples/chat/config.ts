@@ -41,6 +41,8 @@ export interface ChatConfig {
   historyMaxCount: number
   /** ms a message is kept (GATE_HISTORY_MAX_AGE). */
   historyMaxAge: number
+  /** Bytes all history together may hold (GATE_HISTORY_MAX_BYTES; single node). */
+  historyMaxBytes: number
 }
 
 export const DEFAULT_TOKEN_SECRET = 'dev-secret'
@@ -108,6 +110,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): ChatConfig {
     littleEndian: flag('GATE_LITTLE_ENDIAN', env.GATE_LITTLE_ENDIAN),
     textFrames: flag('GATE_TEXT_FRAMES', env.GATE_TEXT_FRAMES),
     historyMaxCount: nonNegativeInt('GATE_HISTORY_MAX_COUNT', env.GATE_HISTORY_MAX_COUNT, 1000),
-    historyMaxAge: historyMaxAge(env.GATE_HISTORY_MAX_AGE)
+    historyMaxAge: historyMaxAge(env.GATE_HISTORY_MAX_AGE),
+    historyMaxBytes: nonNegativeInt('GATE_HISTORY_MAX_BYTES', env.GATE_HISTORY_MAX_BYTES, 64 * 1024 * 1024)
   }
 }
