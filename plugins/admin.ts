@@ -1,5 +1,6 @@
 import swagger from '@fastify/swagger'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import rateLimit from '@fastify/rate-limit'
 import fp from 'fastify-plugin'
 import { STATUS_CODES } from 'node:http'
 import broadcastRoutes from '../routes/admin/broadcast.js'
@@ -17,6 +18,7 @@ import userRoutes from '../routes/admin/users.js'
 import historyRoutes from '../routes/admin/history.js' // [history]
 import settingsRoutes from '../routes/admin/settings.js' // [session]
 import { GateError } from '../src/errors.js'
+import { int } from '../src/option-checks.js'
 import { bearerAuth } from './admin-auth.js'
 import { clientBundle } from './client-bundle.js'
 import { strictValidatorCompiler } from './admin-validator.js'
@@ -49,6 +51,15 @@ export interface AdminOptions {
    * Default `false`.
    */
   client?: boolean
+  /**
+   * Requests per second per client IP to the admin routes (@fastify/rate-limit,
+   * `request.ip`: behind a proxy, set Fastify's `trustProxy`); past it 429 with
+   * `Retry-After`, before the token is checked. Default 100; `0` turns it off.
+   * When the app registered @fastify/rate-limit itself, its limit applies
+   * instead (give it an app-wide `onRequest` hook, as the example app does, so
+   * that it runs before the token check).
+   */
+  ratePerIp?: number
 }
 
 export interface NormalizedAdminOptions {
@@ -58,6 +69,7 @@ export interface NormalizedAdminOptions {
   metrics: boolean
   dashboard: boolean
   client: boolean
+  ratePerIp: number
 }
 
 const fail = (option: string, why: string): never => {
@@ -86,7 +98,8 @@ export function normalizeAdminOptions (opts: AdminOptions = {}): NormalizedAdmin
     publicProtocol: flag('publicProtocol', opts.publicProtocol),
     metrics: flag('metrics', opts.metrics),
     dashboard: flag('dashboard', opts.dashboard, false),
-    client: flag('client', opts.client, false)
+    client: flag('client', opts.client, false),
+    ratePerIp: int('admin.ratePerIp', opts.ratePerIp ?? 100, 0)
   }
 }
 
@@ -95,13 +108,17 @@ export function normalizeAdminOptions (opts: AdminOptions = {}): NormalizedAdmin
  * whatever error handler the host app sets. Unexpected errors answer 500 without
  * their message (it is logged).
  */
-function adminErrorHandler (err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+function adminErrorHandler (this: FastifyInstance, err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500
   const expose = status < 500 || err.code?.startsWith('FST_GATE_') === true
+  // One line per kind of error, repeats capped: a flood of bad requests is not a flood of log lines.
+  const suppressed = this.gate.logLimiter.allow(`admin:${status}:${err.code ?? ''}`)
   // A coded 5xx (e.g. 503 while Redis is unreachable) is an expected state, not a bug.
-  if (status >= 500 && !expose) request.log.error({ err }, 'admin request failed')
-  else if (status >= 500) request.log.warn({ code: err.code, statusCode: status }, err.message)
-  else request.log.info({ code: err.code, statusCode: status }, err.message)
+  if (suppressed < 0) {
+    // capped
+  } else if (status >= 500 && !expose) request.log.error({ err, suppressed }, 'admin request failed')
+  else if (status >= 500) request.log.warn({ code: err.code, statusCode: status, suppressed }, err.message)
+  else request.log.info({ code: err.code, statusCode: status, suppressed }, err.message)
   void reply.code(status).send({
     statusCode: status,
     code: (expose ? err.code : undefined) ?? 'FST_GATE_INTERNAL',
@@ -126,6 +143,11 @@ async function admin (app: FastifyInstance, opts: AdminOptions): Promise<void> {
 
   await app.register(async function gateAdmin (scope) {
     scope.setErrorHandler(adminErrorHandler)
+    if (o.ratePerIp > 0 && !scope.hasDecorator('rateLimit')) {
+      // A hook of this scope, not of each route: it runs before the token check, so a flood of unauthenticated requests is limited too.
+      await scope.register(rateLimit, { global: false, max: o.ratePerIp, timeWindow: 1000 })
+      scope.addHook('onRequest', scope.rateLimit())
+    }
     scope.setValidatorCompiler(strictValidatorCompiler)
     await scope.register(swagger, {
       openapi: {

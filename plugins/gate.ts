@@ -199,7 +199,8 @@ async function gate (app: FastifyInstance, opts: GatePluginOptions): Promise<voi
     if (path === undefined) continue
     const wanted = protocol.subprotocols ?? []
     const onRequest = wanted.length === 0 ? admitUpgrade : [requireSubprotocol(wanted), admitUpgrade]
-    app.get(path, { websocket: true, onRequest, onResponse: releaseUnused, onRequestAbort: releaseUnused }, (socket, request) => {
+    // Upgrades are governed by the gate's own admission (caps and connect rate), not by an HTTP request rate.
+    app.get(path, { websocket: true, config: { rateLimit: false }, onRequest, onResponse: releaseUnused, onRequestAbort: releaseUnused }, (socket, request) => {
       if (ownWebsocket) releaseUpgrade(socket, request.raw.socket)
       const held = upgrades.get(request.raw)
       upgrades.delete(request.raw)

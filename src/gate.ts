@@ -138,7 +138,7 @@ export class Gate<M extends object = DefaultMessages> {
       encoder: this.encoder,
       backlog: this.backlog
     })
-    this.sweeper = new Sweeper([o.idleTimeout, o.closeTimeout, o.loginTimeout, o.headersTimeout, o.connectTimeout], now => {
+    this.sweeper = new Sweeper([o.idleTimeout, o.closeTimeout, o.loginTimeout, o.headersTimeout, o.requestBodyTimeout, o.keepAliveTimeout, o.connectTimeout], now => {
       this.lifecycle.sweep(now)
       this.admission.sweep(now)
       for (const fn of this.sweeps) fn(now)

@@ -71,6 +71,7 @@ export class Membership {
     if (first === undefined) throw new GateError.NOT_CONNECTED(agent.id)
     if (stored !== undefined) this.restoreSettings(agent, stored) // [session]
     this.p.logins.succeeded(agent)
+    this.p.history.loggedIn(uid) // [history]
     this.p.directory.changed({ kind: 'bound', agent, uid })
     // [history] positions and replay for a client that resumes
     if (opts?.resume !== undefined) return await this.p.history.resume(agent, uid, opts.resume)

@@ -105,11 +105,22 @@ export interface CoreOptions {
    */
   loginRatePerIp?: number
   /**
-   * An HTTP connection must complete its request headers within this many ms,
-   * or it is destroyed; until then it counts toward `maxConnNum` and
-   * `maxConnPerIp`. 0 disables the deadline (not the counting).
+   * An HTTP connection must complete its first request's headers within this
+   * many ms, or it is destroyed. Every HTTP connection counts in a pool of its
+   * own (at most `maxConnPerIp` per IP, `maxConnNum` in all) for its whole
+   * life. 0 disables the deadline (not the counting).
    */
   headersTimeout?: number
+  /**
+   * An HTTP request's body must arrive within this many ms of its headers, or
+   * the connection is destroyed (a body trickled a byte at a time). 0 disables.
+   */
+  requestBodyTimeout?: number
+  /**
+   * An HTTP connection idle this many ms between two requests is destroyed. 0
+   * leaves only the server's own `keepAliveTimeout` (Fastify's: 72 s).
+   */
+  keepAliveTimeout?: number
   /**
    * `app.close()` stops accepting, then closes this node's connections (1012,
    * service restart) spread evenly over this many ms, so that they do not all
@@ -171,6 +182,8 @@ export const defaults = {
   msgRatePerIp: 1000,
   loginRatePerIp: 10,
   headersTimeout: 10000,
+  requestBodyTimeout: 10000,
+  keepAliveTimeout: 5000,
   drainTime: 5000,
   shutdownTimeout: 10000,
   closeTimeout: 2000,
@@ -249,6 +262,8 @@ export function normalizeCoreOptions (opts: CoreOptions = {}): NormalizedCoreOpt
     msgRatePerIp: int('msgRatePerIp', o.msgRatePerIp, 0),
     loginRatePerIp: int('loginRatePerIp', o.loginRatePerIp, 0),
     headersTimeout: int('headersTimeout', o.headersTimeout, 0, 2 ** 31 - 1),
+    requestBodyTimeout: int('requestBodyTimeout', o.requestBodyTimeout, 0, 2 ** 31 - 1),
+    keepAliveTimeout: int('keepAliveTimeout', o.keepAliveTimeout, 0, 2 ** 31 - 1),
     drainTime: int('drainTime', o.drainTime, 0, 2 ** 31 - 1),
     shutdownTimeout: int('shutdownTimeout', o.shutdownTimeout, 1, 2 ** 31 - 1),
     encoding: encoding as NormalizedCoreOptions['encoding'],

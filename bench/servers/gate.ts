@@ -26,7 +26,8 @@ const config = loadConfig({
   GATE_MAX_CONN_PER_IP: process.env.GATE_MAX_CONN_PER_IP ?? '0',
   GATE_CONN_RATE_PER_IP: process.env.GATE_CONN_RATE_PER_IP ?? '0',
   GATE_MSG_RATE: process.env.GATE_MSG_RATE ?? '0',
-  GATE_MSG_RATE_PER_IP: process.env.GATE_MSG_RATE_PER_IP ?? '0'
+  GATE_MSG_RATE_PER_IP: process.env.GATE_MSG_RATE_PER_IP ?? '0',
+  GATE_HTTP_RATE_PER_IP: process.env.GATE_HTTP_RATE_PER_IP ?? '0'
 })
 const app = await buildChatApp(config)
 await app.listen({ port: 0, host: '127.0.0.1' })

@@ -1,4 +1,5 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import rateLimit from '@fastify/rate-limit'
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { fileURLToPath } from 'node:url'
 import gatePlugin from '../../plugins/gate.js'
 import type { ChatConfig } from './config.js'
@@ -10,8 +11,16 @@ export const PROTO_PATH = fileURLToPath(new URL('./chat.proto', import.meta.url)
 
 /** Builds the example chat gateway (not yet listening). */
 export async function buildChatApp (config: ChatConfig, fastifyOptions: FastifyServerOptions = {}): Promise<FastifyInstance> {
-  const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'info' }, ...fastifyOptions })
+  // No log line per request: a flood of requests is not a flood of log lines (errors are logged, capped, below).
+  const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'info' }, logController: new LogController({ disableRequestLogging: true }), ...fastifyOptions })
   if (config.tokenSecretDefaulted) app.log.warn('GATE_TOKEN_SECRET is not set: login tokens use the insecure default secret "dev-secret"')
+  // Every HTTP route, the admin API's and unknown paths included, at GATE_HTTP_RATE_PER_IP requests a
+  // second per address; the gate's WebSocket upgrades have their own admission (GATE_CONN_RATE_PER_IP).
+  // An app-wide onRequest hook runs before every route's own hooks (the admin token check) and for unknown paths too.
+  if (config.httpRatePerIp > 0) {
+    await app.register(rateLimit, { global: false, max: config.httpRatePerIp, timeWindow: 1000, allowList: request => request.routeOptions.config.rateLimit === false })
+    app.addHook('onRequest', app.rateLimit())
+  }
   await app.register(gatePlugin, {
     tcp: config.tcpPort === false ? false : { port: config.tcpPort, host: config.host },
     mqtt: { tcp: config.mqttPort === false ? undefined : { port: config.mqttPort, host: config.host } },
@@ -31,8 +40,16 @@ export async function buildChatApp (config: ChatConfig, fastifyOptions: FastifyS
     drainTime: config.drainTime,
     nodeId: config.nodeId,
     redis: config.redisClusterNodes !== undefined ? { clusterNodes: config.redisClusterNodes } : config.redisUrl,
-    history: config.historyMaxCount > 0 ? { maxCount: config.historyMaxCount, maxAge: config.historyMaxAge } : undefined,
-    admin: { tokens: [config.adminToken], dashboard: true, client: true }
+    history: config.historyMaxCount > 0 ? { maxCount: config.historyMaxCount, maxAge: config.historyMaxAge, maxBytes: config.historyMaxBytes } : undefined,
+    admin: { tokens: [config.adminToken], dashboard: true, client: true, ratePerIp: config.httpRatePerIp }
+  })
+  app.setErrorHandler(function (err: FastifyError, request, reply) {
+    // Server errors are logged, one line per kind and the repeats capped; client errors are the client's.
+    if ((err.statusCode ?? 500) >= 500) {
+      const suppressed = app.gate.logLimiter.allow(`http:${err.code ?? 'error'}`)
+      if (suppressed >= 0) request.log.error({ err, suppressed }, 'request failed')
+    }
+    void reply.send(err)
   })
   const verifyToken = tokenVerifier(config.tokenSecret)
   registerChat(app.gate, verifyToken, config.historyMaxCount > 0)

@@ -32,6 +32,8 @@ export interface ChatConfig {
   msgRate: number
   /** Messages per second for all connections of one client IP (GATE_MSG_RATE_PER_IP); 0 disables. */
   msgRatePerIp: number
+  /** HTTP requests per second per client IP (GATE_HTTP_RATE_PER_IP); 0 disables. */
+  httpRatePerIp: number
   /** TCP length prefix bytes: 1, 2 (default) or 4 (GATE_LEN_MSG_LEN), as leaf's `LenMsgLen`. */
   lenMsgLen: 1 | 2 | 4
   /** Little-endian length prefix and protobuf id (GATE_LITTLE_ENDIAN), as leaf's `LittleEndian`. */
@@ -42,6 +44,8 @@ export interface ChatConfig {
   historyMaxCount: number
   /** ms a message is kept (GATE_HISTORY_MAX_AGE). */
   historyMaxAge: number
+  /** Bytes all history together may hold (GATE_HISTORY_MAX_BYTES; single node). */
+  historyMaxBytes: number
   /** ms over which a stopping node spreads the closing of its connections (GATE_DRAIN_TIME). */
   drainTime: number
   /** Worker processes sharing the ports (GATE_WORKERS): a number, or `auto`, one per core. */
@@ -133,11 +137,13 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): ChatConfig {
     connRatePerIp: nonNegativeInt('GATE_CONN_RATE_PER_IP', env.GATE_CONN_RATE_PER_IP, 100),
     msgRate: nonNegativeInt('GATE_MSG_RATE', env.GATE_MSG_RATE, 100),
     msgRatePerIp: nonNegativeInt('GATE_MSG_RATE_PER_IP', env.GATE_MSG_RATE_PER_IP, 1000),
+    httpRatePerIp: nonNegativeInt('GATE_HTTP_RATE_PER_IP', env.GATE_HTTP_RATE_PER_IP, 100),
     lenMsgLen: lenMsgLen(env.GATE_LEN_MSG_LEN),
     littleEndian: flag('GATE_LITTLE_ENDIAN', env.GATE_LITTLE_ENDIAN),
     textFrames: flag('GATE_TEXT_FRAMES', env.GATE_TEXT_FRAMES),
     historyMaxCount: nonNegativeInt('GATE_HISTORY_MAX_COUNT', env.GATE_HISTORY_MAX_COUNT, 1000),
     historyMaxAge: historyMaxAge(env.GATE_HISTORY_MAX_AGE),
+    historyMaxBytes: nonNegativeInt('GATE_HISTORY_MAX_BYTES', env.GATE_HISTORY_MAX_BYTES, 64 * 1024 * 1024),
     drainTime: nonNegativeInt('GATE_DRAIN_TIME', env.GATE_DRAIN_TIME, 5000),
     workers
   }

@@ -69,6 +69,11 @@ export class History implements TrackerHost {
     if (this.positioners.size > 0) this.store = store ?? new MemoryHistoryStore(this.opts)
   }
 
+  /** `uid` logged in on this node: its stream is kept before those of uids that never did. */
+  loggedIn (uid: string): void {
+    this.store?.loggedIn?.(uid)
+  }
+
   /** Whether `name` is kept in history. */
   keeps (name: string): boolean {
     return this.positioners.has(name)

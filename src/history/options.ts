@@ -13,8 +13,17 @@ export interface HistoryOptions {
    * every message registered with `history: true` must declare it as a `string`.
    */
   field?: string
-  /** Memory store only: the most uids with a stream; past it, the least recently written one is dropped. Default 100,000. */
+  /**
+   * Memory store only: the most uids with a stream; past it, a stream is dropped
+   * (those of uids that never logged in first, least recently written first). Default 100,000.
+   */
   maxStreams?: number
+  /**
+   * Memory store only: bytes all streams together may hold (payloads, plus 96
+   * bytes a message and 256 a stream); past it, streams are dropped in the same
+   * order as for `maxStreams`. Default 64 MiB.
+   */
+  maxBytes?: number
   /**
    * ms a connection waits for a message missing from the sequence (it went
    * through another node and is late) before it reads it from the store. Default 250.
@@ -29,6 +38,7 @@ export const historyDefaults: NormalizedHistoryOptions = {
   maxAge: 3_600_000,
   field: 'gate_pos',
   maxStreams: 100_000,
+  maxBytes: 64 * 1024 * 1024,
   gapTimeout: 250
 }
 
@@ -48,6 +58,7 @@ export function normalizeHistoryOptions (opts: HistoryOptions = {}): NormalizedH
     maxAge: int('maxAge', o.maxAge, 1000, 30 * 24 * 3_600_000),
     field: o.field,
     maxStreams: int('maxStreams', o.maxStreams, 1, 100_000_000),
+    maxBytes: int('maxBytes', o.maxBytes, 65536, Number.MAX_SAFE_INTEGER),
     gapTimeout: int('gapTimeout', o.gapTimeout, 1, 60_000)
   }
 }

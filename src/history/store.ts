@@ -44,6 +44,13 @@ export interface HistoryStore {
    * client that logs in before any message has a position to resume from.
    */
   read (uid: string, after: number, limit: number, create?: boolean): Promise<StreamRead>
+  /**
+   * `uid` logged in (bound on this node). A store that bounds its total keeps
+   * the streams of uids that logged in before those of uids that never did, so
+   * that a flood of messages to made-up uids cannot evict real users' unread
+   * messages (see `MemoryHistoryStore`).
+   */
+  loggedIn? (uid: string): void
   /** Drops expired messages (called on the gate's timer). */
   sweep? (now: number): void
   close? (): Promise<void>
