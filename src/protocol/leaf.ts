@@ -42,6 +42,11 @@ class StreamSession implements ProtocolSession {
   stop (): void {
     this.decoder.stop()
   }
+
+  /** Bytes the decoder holds (a partial frame, or the rest of a read kept while paused): `agent.inboundBytes`. */
+  get buffered (): number {
+    return this.decoder.buffered
+  }
 }
 
 /** leaf over WebSocket: one payload per message. */
