@@ -16,6 +16,8 @@ export const CloseCode = {
   POLICY_VIOLATION: 1008,
   /** Message too big. */
   MESSAGE_TOO_BIG: 1009,
+  /** The connection could not be set up (its protocol threw while opening it); the socket is destroyed. */
+  INTERNAL_ERROR: 1011,
   /** Nothing received for `idleTimeout`. */
   IDLE_TIMEOUT: 4000,
   /** Kicked by the admin API or the application. */
