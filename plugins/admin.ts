@@ -17,8 +17,7 @@ import statsRoutes from '../routes/admin/stats.js'
 import userRoutes from '../routes/admin/users.js'
 import historyRoutes from '../routes/admin/history.js' // [history]
 import settingsRoutes from '../routes/admin/settings.js' // [session]
-import { GateError } from '../src/errors.js'
-import { int } from '../src/option-checks.js'
+import { bool, fail, int } from '../src/option-checks.js'
 import { bearerAuth } from './admin-auth.js'
 import { clientBundle } from './client-bundle.js'
 import { strictValidatorCompiler } from './admin-validator.js'
@@ -72,15 +71,7 @@ export interface NormalizedAdminOptions {
   ratePerIp: number
 }
 
-const fail = (option: string, why: string): never => {
-  throw new GateError.INVALID_OPTION(option, why)
-}
-
-const flag = (option: string, value: unknown, fallback = true): boolean => {
-  if (value === undefined) return fallback
-  if (typeof value !== 'boolean') fail(`admin.${option}`, `must be a boolean, got ${JSON.stringify(value)}`)
-  return value as boolean
-}
+const flag = (option: string, value: unknown, fallback = true): boolean => value === undefined ? fallback : bool(`admin.${option}`, value)
 
 /** Validates the admin options once, at register time. Throws `FST_GATE_INVALID_OPTION`. */
 export function normalizeAdminOptions (opts: AdminOptions = {}): NormalizedAdminOptions {

@@ -8,38 +8,13 @@ import { normalizeClusterOptions, type ClusterOptions, type RedisOption } from '
 import { GateError } from '../src/errors.js'
 import { Gate, type DirectoryFactory } from '../src/gate.js'
 import { Slot, type Refusal } from '../src/limits/admission.js'
-import type { CoreOptions, TcpOptions } from '../src/options.js'
-import { leafProtocol } from '../src/protocol/leaf.js'
-import { mqttProtocol } from '../src/protocol/mqtt/mqtt.js'
-import type { Protocol } from '../src/protocol/protocol.js'
-import { isSubprotocolName, offeredSubprotocols, selectSubprotocol } from '../src/transport/subprotocol.js'
+import type { CoreOptions } from '../src/options.js'
+import { offeredSubprotocols, selectSubprotocol } from '../src/transport/subprotocol.js'
 import { TcpListener } from '../src/transport/tcp.js'
 import { attachWebSocket } from '../src/transport/ws.js'
 import { detachUpgradeResponse, wsInternals } from '../src/transport/ws-internals.js'
 import { adminPlugin, type AdminOptions } from './admin.js'
-
-/**
- * A protocol of the application's own (mqant's `SetCreateAgent`): its name and
- * codec in `protocol`, served on its own TCP port and/or a WebSocket path.
- */
-export interface ProtocolListener {
-  /** The protocol, or a function of the gate that makes it (when it needs the gate's codec or messages). */
-  protocol: Protocol | ((gate: Gate<any>) => Protocol)
-  /** Its own TCP (or TLS) listener. */
-  tcp?: TcpOptions
-  /** Its WebSocket path on the HTTP server. */
-  path?: string
-}
-
-/** MQTT 3.1.1 (docs/protocol.md section 7). */
-export interface MqttOptions {
-  /** MQTT over TCP (or TLS) on its own port; off unless given. */
-  tcp?: TcpOptions
-  /** MQTT over WebSocket; default `/mqtt`, `false` turns it off. */
-  path?: string | false
-  /** QoS 2 PUBLISHes a connection may have unreleased (no PUBREL yet); past it 1008. Default 256. */
-  maxInflight?: number
-}
+import { servedProtocols, type MqttOptions, type ProtocolListener } from './listeners.js'
 
 /** Options of `app.register(gatePlugin, opts)`. */
 export interface GatePluginOptions extends CoreOptions {
@@ -89,6 +64,8 @@ async function gate (app: FastifyInstance, opts: GatePluginOptions): Promise<voi
   const instance = new Gate(core, app.log.child({ component: 'gate' }), factory)
   if (!wsInternals.senderFrame) instance.log.warn('ws internals (Sender.frame) not as expected: WebSocket frames go through ws.send')
   const options = instance.options
+  // Every protocol and where it listens (leaf, MQTT, the application's), checked now.
+  const served = servedProtocols(instance, mqtt, protocols)
   app.decorate('gate', instance)
 
   // The subprotocols an upgrade on a gate path selects from, by request: set by
@@ -110,25 +87,9 @@ async function gate (app: FastifyInstance, opts: GatePluginOptions): Promise<voi
     })
   }
 
-  // Every protocol and where it listens: leaf on the main path and TCP port, then MQTT, then the application's.
-  const served: Array<{ protocol: Protocol, tcp?: TcpOptions, path?: string }> = [
-    { protocol: leafProtocol, tcp: options.tcp === false ? undefined : options.tcp, path: options.path }
-  ]
-  if (mqtt !== undefined && mqtt !== false) {
-    served.push({ protocol: mqttProtocol(instance, { maxInflight: mqtt.maxInflight }), tcp: mqtt.tcp, path: mqtt.path === false ? undefined : (mqtt.path ?? '/mqtt') })
-  }
-  for (const p of protocols ?? []) {
-    const protocol = typeof p.protocol === 'function' ? p.protocol(instance) : p.protocol
-    if (served.some(s => s.protocol.name === protocol.name)) throw new GateError.INVALID_OPTION('protocols', `protocol "${protocol.name}" is served twice`)
-    served.push({ protocol, tcp: p.tcp, path: p.path })
-  }
-  for (const { protocol } of served) {
-    const bad = protocol.subprotocols?.find(name => !isSubprotocolName(name))
-    if (bad !== undefined) throw new GateError.INVALID_OPTION('protocols', `protocol "${protocol.name}" declares the subprotocol "${bad}", which is not an HTTP token`)
-  }
   const listeners = new Map<string, TcpListener>()
   for (const s of served) {
-    if (s.tcp !== undefined) listeners.set(s.protocol.name, new TcpListener(instance, { host: '127.0.0.1', ...s.tcp }, s.protocol))
+    if (s.tcp !== undefined) listeners.set(s.protocol.name, new TcpListener(instance, s.tcp, s.protocol))
   }
   app.decorate('gateTcpAddress', () => listeners.get('leaf')?.address() ?? undefined)
   app.decorate('gateAddress', (name: string) => listeners.get(name)?.address() ?? undefined)
@@ -263,6 +224,7 @@ export const gatePlugin = fp(gate, {
 
 export default gatePlugin
 export type { AdminOptions } from './admin.js'
+export type { MqttOptions, ProtocolListener } from './listeners.js'
 
 // The public API beside the plugin: what handlers, hooks and answers are made of.
 export { Agent, type Transport } from '../src/agent.js'

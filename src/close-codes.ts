@@ -16,6 +16,8 @@ export const CloseCode = {
   POLICY_VIOLATION: 1008,
   /** Message too big. */
   MESSAGE_TOO_BIG: 1009,
+  /** The connection could not be set up (its protocol threw while opening it); the socket is destroyed. */
+  INTERNAL_ERROR: 1011,
   /** Service restart: the node is stopping (`app.close()`, SIGTERM); reconnect after a random delay and resume. */
   SERVICE_RESTART: 1012,
   /** Nothing received for `idleTimeout`. */

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks'
 import type { Agent, GateCounters } from './agent.js'
-import { CloseCode, clampCloseReason } from './close-codes.js'
+import { clampCloseReason } from './close-codes.js'
 import type { Processor } from './codec/processor.js'
 import { Inbox, type InboxHost } from './inbox.js'
 import type { LoginThrottle } from './limits/login-throttle.js'
@@ -8,7 +8,7 @@ import type { LogLimiter } from './limits/log-limiter.js'
 import { TokenBucket, type Budget } from './limits/token-bucket.js'
 import { schemaError, type MessageDef } from './messages.js'
 import type { NormalizedCoreOptions } from './options.js'
-import { ProtocolError, badBody } from './protocol-error.js'
+import { ProtocolError, badBody, protocolError } from './protocol-error.js'
 
 /** The queue entry of a protocol's control packet (`Dispatch.control`): its body is the function that answers it. */
 const CONTROL: MessageDef = {
@@ -161,7 +161,7 @@ export class Dispatch implements InboxHost<Agent> {
       return
     }
     if (def.needsLogin && agent.uid === undefined) {
-      this.reject(agent, new ProtocolError('GATE_LOGIN_REQUIRED', CloseCode.UNAUTHORIZED, `"${def.name}" needs login`))
+      this.reject(agent, protocolError('GATE_LOGIN_REQUIRED', `"${def.name}" needs login`))
       return
     }
     if (def.login) {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { TlsOptions } from 'node:tls'
 import type { Processor } from './codec/processor.js'
 import type { ProtobufOptions } from './codec/protobuf.js'
-import { bool, fail, int } from './option-checks.js'
+import { bool, fail, int, tcpListener, wsPath } from './option-checks.js'
 import { maxLenFor } from './framing/length-prefix.js'
 import type { HistoryOptions } from './history/options.js'
 import type { SessionOptions } from './session/options.js'
@@ -205,7 +205,7 @@ export function normalizeCoreOptions (opts: CoreOptions = {}): NormalizedCoreOpt
     fail('pendingWriteNum', 'was replaced by maxBufferedBytes: slow consumers are judged by the bytes they have waiting, not by a count of messages')
   }
 
-  if (typeof o.path !== 'string' || !o.path.startsWith('/')) fail('path', 'must be a string starting with "/"')
+  const path = wsPath('path', o.path)
   const lenMsgLen = o.lenMsgLen
   if (lenMsgLen !== 1 && lenMsgLen !== 2 && lenMsgLen !== 4) fail('lenMsgLen', `must be 1, 2 or 4, got ${JSON.stringify(lenMsgLen)}`)
   const lenMax = maxLenFor(lenMsgLen as 1 | 2 | 4)
@@ -229,18 +229,10 @@ export function normalizeCoreOptions (opts: CoreOptions = {}): NormalizedCoreOpt
   const nodeId = opts.nodeId ?? randomBytes(4).toString('hex')
   if (typeof nodeId !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(nodeId)) fail('nodeId', 'must be 1-64 characters of A-Z a-z 0-9 _ . : -')
 
-  let tcp: NormalizedCoreOptions['tcp'] = false
-  if (opts.tcp) {
-    if (typeof opts.tcp !== 'object') fail('tcp', 'must be an object { port, host?, tls? } or false')
-    int('tcp.port', opts.tcp.port, 0, 65535)
-    const host = opts.tcp.host ?? '127.0.0.1'
-    if (typeof host !== 'string' || host.length === 0) fail('tcp.host', 'must be a non-empty string')
-    if (opts.tcp.tls !== undefined && (typeof opts.tcp.tls !== 'object' || opts.tcp.tls === null)) fail('tcp.tls', 'must be node:tls server options')
-    tcp = { ...opts.tcp, host }
-  }
+  const tcp: NormalizedCoreOptions['tcp'] = opts.tcp ? tcpListener('tcp', opts.tcp) : false
 
   return {
-    path: o.path as string,
+    path,
     tcp,
     maxConnNum: int('maxConnNum', o.maxConnNum, 1),
     maxBufferedBytes: int('maxBufferedBytes', o.maxBufferedBytes, maxMsgLen + 4),

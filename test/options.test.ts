@@ -4,6 +4,7 @@ import Fastify from 'fastify'
 import gatePlugin, { type GatePluginOptions } from '../plugins/gate.js'
 import { JsonProcessor } from '../src/codec/json.js'
 import { defaults, normalizeCoreOptions } from '../src/options.js'
+import { leafProtocol } from '../src/protocol/leaf.js'
 import { WsClient } from './clients.js'
 import { assertEchoes, registerTestMessages, startCore, testProto } from './helper.js'
 
@@ -121,5 +122,61 @@ describe('plugin registration', () => {
     const client = await WsClient.connect(`ws://127.0.0.1:${port}/gateway`)
     await assertEchoes(client)
     await client.close()
+  })
+})
+
+/** A custom protocol: leaf's wire under another name. */
+const chat = { ...leafProtocol, name: 'chat' }
+/** A custom processor with no decodeBody/bodyOf: it cannot carry MQTT, whose topic holds the name. */
+const envelopeOnly = { encoding: 'envelope-only', text: true, init () {}, decode: (p: Buffer) => new JsonProcessor().decode(p), encode: () => Buffer.alloc(0) }
+
+/** Plugin options of the listeners (`mqtt`, `protocols[]`) that must be refused at register time, and the option named. */
+const invalidListeners: Array<[string, GatePluginOptions, string]> = [
+  ['mqtt not an object', { mqtt: 'on' as never }, 'mqtt'],
+  ['an unknown mqtt option', { mqtt: { port: 1883 } as never }, 'mqtt.port'],
+  ['a negative mqtt.tcp.port', { mqtt: { tcp: { port: -5 } } }, 'mqtt.tcp.port'],
+  ['mqtt.tcp without a port', { mqtt: { tcp: {} as never } }, 'mqtt.tcp.port'],
+  ['an empty mqtt.tcp.host', { mqtt: { tcp: { port: 0, host: '' } } }, 'mqtt.tcp.host'],
+  ['mqtt.tcp.tls not an object', { mqtt: { tcp: { port: 0, tls: 'yes' as never } } }, 'mqtt.tcp.tls'],
+  ['an mqtt.path without a leading slash', { mqtt: { path: 'no-slash' } }, 'mqtt.path'],
+  ['mqtt.path true', { mqtt: { path: true as never } }, 'mqtt.path'],
+  ['MQTT with a processor that cannot decode a body alone', { encoding: envelopeOnly as never, mqtt: {} }, 'mqtt'],
+  ['protocols not an array', { protocols: { protocol: chat } as never }, 'protocols'],
+  ['a protocols entry that is not an object', { protocols: [null as never] }, 'protocols[0]'],
+  ['a protocols entry without its protocol', { protocols: [{ path: '/chat' } as never] }, 'protocols[0].protocol'],
+  ['an unknown key in a protocols entry', { protocols: [{ protocol: chat, paths: ['/chat'] } as never] }, 'protocols[0].paths'],
+  ['a protocol without a name', { protocols: [{ protocol: { ...chat, name: '' }, path: '/chat' }] }, 'protocols[0].protocol.name'],
+  ['a protocol without open', { protocols: [{ protocol: { ...chat, open: undefined } as never, path: '/chat' }] }, 'protocols[0].protocol.open'],
+  ['a protocol whose framing has no build', { protocols: [{ protocol: { ...chat, stream: {} } as never, tcp: { port: 0 } }] }, 'protocols[0].protocol.stream'],
+  ['a protocol served twice', { protocols: [{ protocol: chat, path: '/a' }, { protocol: chat, path: '/b' }] }, 'protocols[1].protocol.name'],
+  ['a negative protocols[0].tcp.port', { protocols: [{ protocol: chat, tcp: { port: -1 } }] }, 'protocols[0].tcp.port'],
+  ['a protocols[0].path without a leading slash', { protocols: [{ protocol: chat, path: 'chat' }] }, 'protocols[0].path'],
+  ['a path served twice', { mqtt: {}, protocols: [{ protocol: chat, path: '/mqtt' }] }, 'protocols[0].path'],
+  ['a protocol served nowhere', { protocols: [{ protocol: chat }] }, 'protocols[0]']
+]
+
+describe('listener options (mqtt, protocols) at register time', () => {
+  for (const [what, opts, option] of invalidListeners) {
+    test(`refuses ${what} with FST_GATE_INVALID_OPTION`, async (t) => {
+      const app = Fastify()
+      t.after(() => app.close())
+      await assert.rejects(async () => {
+        await app.register(gatePlugin, { admin: false, ...opts })
+        await app.ready()
+      }, (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'FST_GATE_INVALID_OPTION', err.message)
+        assert.ok(err.message.includes(`"${option}"`), `names ${option}: ${err.message}`)
+        return true
+      })
+    })
+  }
+
+  test('good listener options are accepted: mqtt off, on its own path and port; a protocol by function', async (t) => {
+    for (const opts of [{ mqtt: false as const }, { mqtt: { path: '/m', tcp: { port: 0 } } }, { mqtt: { path: false as const, tcp: { port: 0, host: '127.0.0.1' } } }, { protocols: [{ protocol: () => chat, path: '/chat' }] }]) {
+      const app = Fastify()
+      t.after(() => app.close())
+      await app.register(gatePlugin, { admin: false, ...opts })
+      await app.ready()
+    }
   })
 })

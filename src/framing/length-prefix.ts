@@ -1,5 +1,4 @@
-import { CloseCode } from '../close-codes.js'
-import { ProtocolError, tooLong } from '../protocol-error.js'
+import { protocolError, tooLong, type ProtocolError } from '../protocol-error.js'
 
 /**
  * leaf's TCP framing (network/tcp_msg.go):
@@ -162,7 +161,7 @@ export class FrameDecoder {
     }
     if (len < minMsgLen) {
       this.stop()
-      this.onError(new ProtocolError('GATE_FRAME_TOO_SHORT', CloseCode.PROTOCOL_ERROR, `frame length ${len} is under minMsgLen ${minMsgLen}`))
+      this.onError(protocolError('GATE_FRAME_TOO_SHORT', `frame length ${len} is under minMsgLen ${minMsgLen}`))
       return false
     }
     return true

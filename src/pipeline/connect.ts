@@ -1,5 +1,5 @@
 import type { Agent, Connection } from '../agent.js'
-import type { CloseReason } from '../close-codes.js'
+import { CloseCode, type CloseReason } from '../close-codes.js'
 import { LEAF_MESSAGE, LEAF_WS_FRAME, type Framing, type OutboundMessage } from '../codec/outbound.js'
 import { wsFrame } from '../framing/ws-frame.js'
 import type { Gate } from '../gate.js'
@@ -22,8 +22,17 @@ export function connect (gate: Gate<any>, link: Link, protocol: Protocol, slot?:
     link.refuse(protocol.refusal?.(agent))
     return undefined
   }
-  conn.open(agent, protocol.open(gate.peerOf(agent)))
-  link.listen(conn)
+  try {
+    conn.open(agent, protocol.open(gate.peerOf(agent)))
+    link.listen(conn)
+  } catch (err) {
+    // Whatever throws while setting up leaves no agent behind, and does not escape
+    // into the transport's connection listener.
+    agent.log.error({ err, protocol: protocol.name }, 'the connection could not be set up')
+    link.destroy()
+    agent.transportClosed({ code: CloseCode.INTERNAL_ERROR, reason: 'connection setup failed' })
+    return undefined
+  }
   return agent
 }
 

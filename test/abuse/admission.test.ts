@@ -30,7 +30,9 @@ const closedSocket = async (socket: net.Socket): Promise<void> => {
 }
 
 describe('login timeout (GATE_LOGIN_TIMEOUT)', () => {
-  test('silent, trickling and pinging connections without login are closed with 4003; a logged-in one stays', async (t) => {
+  test('silent, trickling and pinging connections without login are closed with 4003; a logged-in one stays', { timeout: 60_000 }, async (t) => {
+    // On the gate's mocked clock: however slowly the clients connect, they all connect at its same instant.
+    const advance = mockGateClock(t)
     const chat = await startChat(t, { GATE_LOGIN_TIMEOUT: '400', GATE_IDLE_TIMEOUT: '60000' })
     const closes = recordCloses(chat.app)
     const silentTcp = await chat.tcp()
@@ -39,16 +41,20 @@ describe('login timeout (GATE_LOGIN_TIMEOUT)', () => {
     const pinging = await chat.ws()
     const beating = await chat.tcp()
     const { agent: member } = await chat.user('alice')
-    // One byte of an unfinished frame, WebSocket pings and heartbeats (allowed before login) do not extend it.
-    trickling.socket.write(Buffer.from([0x00]))
-    const keepBusy = setInterval(() => {
-      if (!trickling.socket.destroyed) trickling.socket.write(Buffer.from([0x10]))
-      if (pinging.ws.readyState === pinging.ws.OPEN) pinging.ws.ping()
-      beating.send('C2S_UserHeartBeat', { ptime: 1 })
-    }, 50)
-    t.after(() => clearInterval(keepBusy))
     const agents = [...chat.app.gate.local.all()].filter(a => a !== member)
     assert.equal(agents.length, 5)
+    // One byte of an unfinished frame, WebSocket pings and heartbeats (allowed before login) do not extend it.
+    trickling.socket.write(Buffer.from([0x00]))
+    let elapsed = 0
+    while (agents.every(a => a.isOpen) && elapsed < 1000) {
+      trickling.socket.write(Buffer.from([0x10]))
+      pinging.ws.ping()
+      beating.send('C2S_UserHeartBeat', { ptime: 1 })
+      await beating.nextOf('C2S_UserHeartBeat')
+      advance(50)
+      elapsed += 50
+    }
+    assert.ok(elapsed > 400, `closed after ${elapsed} ms on the gate's clock`)
     for (const agent of agents) assert.equal((await closeOf(closes, agent)).code, CloseCode.UNAUTHORIZED)
     assert.equal((await silentWs.closed).code, CloseCode.UNAUTHORIZED)
     assert.equal((await pinging.closed).code, CloseCode.UNAUTHORIZED)

@@ -31,7 +31,7 @@ describe('a burst pipelined in one write never closes a receiver that reads', ()
     mallory.sendRaw(burst(n, i => ({ to_uid: 'alice', content: `${i} ${pad}` })))
     for (const { client } of victims) {
       for (let i = 0; i < n; i++) {
-        const m = await client.nextOf('S2C_Message')
+        const m = await client.nextOf('S2C_Message', 30_000)
         assert.equal(m.body.content, `${i} ${pad}`)
       }
     }
@@ -47,13 +47,13 @@ describe('a burst pipelined in one write never closes a receiver that reads', ()
     for (let i = 0; i < 100; i++) {
       const { client } = await chat.user(`m${i}`, i % 10 === 0 ? 'ws' : 'tcp')
       client.send('C2S_UpdateWatchRoom', { rooms: ['lobby'] })
-      await client.nextOf('S2C_UpdateWatchRoom')
+      await client.nextOf('S2C_UpdateWatchRoom', 30_000)
       members.push(client)
     }
     const n = 1100
     mallory.sendRaw(burst(n, i => ({ room: 'lobby', content: `flood ${i}` })))
     await Promise.all(members.map(async (client) => {
-      for (let i = 0; i < n; i++) assert.equal((await client.nextOf('S2C_Message')).body.content, `flood ${i}`)
+      for (let i = 0; i < n; i++) assert.equal((await client.nextOf('S2C_Message', 30_000)).body.content, `flood ${i}`)
     }))
     assert.deepEqual(closes, [])
   })
@@ -69,7 +69,7 @@ describe('receivers that stop reading', () => {
     for (let i = 0; i < 100; i++) {
       const { client, agent } = await chat.user(`s${i}`, i % 4 === 0 ? 'ws' : 'tcp')
       client.send('C2S_UpdateWatchRoom', { rooms: ['lobby'] })
-      await client.nextOf('S2C_UpdateWatchRoom')
+      await client.nextOf('S2C_UpdateWatchRoom', 30_000)
       stopReading(client)
       stalled.push(agent)
     }
@@ -105,7 +105,8 @@ describe('receivers that stop reading', () => {
   })
 
   test('past maxTotalBufferedBytes, receivers with a backlog are closed; one that keeps up is not', async (t) => {
-    const s = await startCore(t, { maxBufferedBytes: 256 * 1024, maxTotalBufferedBytes: 512 * 1024, msgRate: 0, msgRatePerIp: 0 }, registerTestMessages)
+    // (No login timeout: on a loaded machine it could close a stalled receiver before its backlog does.)
+    const s = await startCore(t, { maxBufferedBytes: 256 * 1024, maxTotalBufferedBytes: 512 * 1024, msgRate: 0, msgRatePerIp: 0, loginTimeout: 0 }, registerTestMessages)
     const gate = s.app.gate
     const closes = recordCloses(s.app)
     const stalled = []

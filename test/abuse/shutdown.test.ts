@@ -61,11 +61,12 @@ test('app.close() finishes with half-open requests, a slow request body, a stall
 })
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  test(`npm start shuts down gracefully when only its top process gets ${signal}: clients get 1012 and nothing is left running`, { timeout: 60000 }, async (t) => {
+  test(`npm start shuts down gracefully when only its top process gets ${signal}: clients get 1012 and nothing is left running`, { timeout: 120_000 }, async (t) => {
     const port = await freePort()
     const tcpPort = await freePort()
     const root = fileURLToPath(new URL('../..', import.meta.url))
-    const npm = spawn('npm', ['start', '--silent'], {
+    // --ignore-scripts: no prestart, which would rebuild dist/ui under the feet of test files running meanwhile.
+    const npm = spawn('npm', ['start', '--silent', '--ignore-scripts'], {
       cwd: root,
       env: { ...process.env, PORT: String(port), GATE_TCP_PORT: String(tcpPort), GATE_MQTT_PORT: 'off', GATE_TOKEN_SECRET: 'sig-secret', GATE_ADMIN_TOKEN: 'x', LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe']
@@ -74,7 +75,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     let out = ''
     npm.stdout.on('data', (d: Buffer) => { out += d.toString() })
     npm.stderr.on('data', (d: Buffer) => { out += d.toString() })
-    await until(() => out.includes('chat gateway ready'), 30000, 'the gateway to start')
+    await until(() => out.includes('chat gateway ready'), 60_000, 'the gateway to start')
 
     const client = await WsClient.connect(`ws://127.0.0.1:${port}/ws`)
     client.send('C2S_UserLogin', { token: tokenSigner('sig-secret')('alice'), login_plat: 1 })

@@ -4,6 +4,7 @@ import net from 'node:net'
 import { describe, test } from 'node:test'
 import type { Agent } from '../../src/agent.js'
 import { CloseCode } from '../../src/close-codes.js'
+import { leafProtocol } from '../../src/protocol/leaf.js'
 import { TcpClient, WsClient } from '../clients.js'
 import {
   assertEchoes, deferred, captureLogs, closeOf, connectAgent, mockGateClock, recordCloses, registerTestMessages, startCore, transports, until
@@ -223,3 +224,27 @@ for (const transport of transports) {
     })
   })
 }
+
+describe('a connection that cannot be set up', () => {
+  test('a protocol whose open throws: the connection is closed, its agent removed (onDisconnect with 1011), nothing escapes', async (t) => {
+    const logs = captureLogs('error')
+    const escaped: unknown[] = []
+    const onEscape = (err: unknown): void => { escaped.push(err) }
+    process.on('uncaughtException', onEscape)
+    t.after(() => { process.off('uncaughtException', onEscape) })
+    const broken = { ...leafProtocol, name: 'broken', open: () => { throw new Error('open failed on purpose') } }
+    const s = await startCore(t, { protocols: [{ protocol: broken, tcp: { port: 0 }, path: '/broken' }] }, registerTestMessages, { logger: logs.logger })
+    const closes = recordCloses(s.app)
+    const tcp = await TcpClient.connect(s.app.gateAddress('broken')!.port)
+    await tcp.closed
+    const ws = await WsClient.connect(`${s.httpUrl.replace('http:', 'ws:')}/broken`)
+    assert.equal((await ws.closed).code, 1006, 'the socket is destroyed: no close frame')
+    await until(() => closes.length === 2, 5000, 'both disconnects')
+    assert.deepEqual(closes.map(c => c.code), [CloseCode.INTERNAL_ERROR, CloseCode.INTERNAL_ERROR])
+    assert.equal(s.app.gate.connectionCount, 0)
+    assert.deepEqual(escaped, [])
+    assert.equal(logs.lines.filter(l => l.level === 50 && (l.err as { message?: string })?.message === 'open failed on purpose').length, 2)
+    // The gate goes on serving its other protocols.
+    await assertEchoes(await s.ws())
+  })
+})

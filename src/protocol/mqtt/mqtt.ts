@@ -2,10 +2,11 @@ import mqttPacket from 'mqtt-packet'
 import type { IConnectPacket, IPublishPacket, ISubscribePacket, IUnsubscribePacket, Packet } from 'mqtt-packet'
 import { CloseCode } from '../../close-codes.js'
 import type { Framing, OutboundMessage } from '../../codec/outbound.js'
+import { GateError } from '../../errors.js'
 import type { Processor } from '../../codec/processor.js'
 import type { Refusal } from '../../limits/admission.js'
 import type { MessageRegistry } from '../../messages.js'
-import { ProtocolError, badEnvelope, tooLong } from '../../protocol-error.js'
+import { ProtocolError, badEnvelope, protocolError, tooLong } from '../../protocol-error.js'
 import type { Protocol, ProtocolPeer, ProtocolSession } from '../protocol.js'
 import { PacketReader } from './packet-reader.js'
 import { int } from '../../option-checks.js'
@@ -55,6 +56,10 @@ const ignore = (): void => {}
  * one WebSocket frame around it serves every WebSocket client).
  */
 export function mqttProtocol (host: MqttHost, limits: MqttLimits = {}): Protocol {
+  // A PUBLISH carries the body alone: the codec must decode and find one (checked at register time).
+  if (host.processor.decodeBody === undefined || host.processor.bodyOf === undefined) {
+    throw new GateError.INVALID_OPTION('mqtt', `the "${host.processor.encoding}" processor cannot decode a body alone (decodeBody, bodyOf): MQTT needs both`)
+  }
   const maxInflight = int('mqtt.maxInflight', limits.maxInflight ?? mqttDefaults.maxInflight, 1, 65535)
   const publish: Framing = {
     build (msg: OutboundMessage): Buffer {
@@ -70,12 +75,7 @@ export function mqttProtocol (host: MqttHost, limits: MqttLimits = {}): Protocol
     message: publish,
     textFrames: false,
     subprotocols: SUBPROTOCOLS,
-    open: peer => {
-      if (host.processor.decodeBody === undefined || host.processor.bodyOf === undefined) {
-        throw new Error(`the "${host.processor.encoding}" processor cannot decode a body alone (decodeBody, bodyOf): MQTT needs it`)
-      }
-      return new MqttSession(peer, maxInflight)
-    },
+    open: peer => new MqttSession(peer, maxInflight),
     refusal: (why: Refusal) => why === 'full' || why === 'not-serving'
       ? gen({ cmd: 'connack', returnCode: CONNACK_UNAVAILABLE, sessionPresent: false })
       : undefined
@@ -118,7 +118,7 @@ class MqttSession implements ProtocolSession {
       }
     })
     this.parser.on('error', (err: Error) => {
-      this.reject(new ProtocolError('GATE_MQTT_MALFORMED', CloseCode.PROTOCOL_ERROR, `malformed MQTT packet: ${err.message}`))
+      this.reject(protocolError('GATE_MQTT_MALFORMED', `malformed MQTT packet: ${err.message}`))
     })
   }
 
@@ -162,7 +162,7 @@ class MqttSession implements ProtocolSession {
       // Bounded: a CONNECT being checked holds at most a queue's worth (while paused, the reader stops).
       const held = (this.held ??= [])
       if (held.length >= this.peer.options.pendingReadNum) {
-        this.reject(new ProtocolError('GATE_MQTT_FLOOD', CloseCode.POLICY_VIOLATION, 'too many packets before CONNACK'))
+        this.reject(protocolError('GATE_MQTT_FLOOD', 'too many packets before CONNACK'))
         return
       }
       held.push(packet)
@@ -249,7 +249,7 @@ class MqttSession implements ProtocolSession {
       this.peer.sendRaw(gen({ cmd: 'connack', returnCode: CONNACK_NOT_AUTHORIZED, sessionPresent: false }))
       this.stop()
       this.peer.agent.close(CloseCode.UNAUTHORIZED, 'not authorized')
-    }, () => { this.reject(new ProtocolError('GATE_MQTT_AUTH', CloseCode.UNAUTHORIZED, 'authentication failed')) })
+    }, () => { this.reject(protocolError('GATE_MQTT_AUTH', 'authentication failed')) })
   }
 
   private accepted (): void {
@@ -277,7 +277,7 @@ class MqttSession implements ProtocolSession {
       return
     }
     if (packet.qos === 2 && this.qos2.size >= this.maxInflight) {
-      this.reject(new ProtocolError('GATE_MQTT_INFLIGHT', CloseCode.POLICY_VIOLATION, `more than ${this.maxInflight} QoS 2 PUBLISHes not released (PUBREL)`))
+      this.reject(protocolError('GATE_MQTT_INFLIGHT', `more than ${this.maxInflight} QoS 2 PUBLISHes not released (PUBREL)`))
       return
     }
     let body: unknown
