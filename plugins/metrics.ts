@@ -74,6 +74,7 @@ export function gateMetrics (gate: Gate): Registry {
     }
   })
   totalCounter(registry, 'gate_throttled_total', 'Times a connection stopped reading because it passed msgRate', () => counters.throttled)
+  totalCounter(registry, 'gate_address_throttled_total', 'Times a connection stopped reading because its address passed msgRatePerIp', () => counters.addressThrottled)
   totalCounter(registry, 'gate_logins_throttled_total', 'Times a login waited because its IP passed loginRatePerIp', () => counters.loginsThrottled)
   new Gauge({
     name: 'gate_outbound_backlog_bytes',

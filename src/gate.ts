@@ -11,6 +11,7 @@ import type { Delivery, GateStats, KickResult, ProtocolInfo, SettingsResult, Use
 import type { Directory, LocalNode } from './directory/directory.js'
 import { LocalDirectory } from './directory/local.js'
 import { GateError } from './errors.js'
+import { isName } from './identity.js'
 import { Dispatch, type GateObserver } from './dispatch.js'
 import { Drain } from './drain.js'
 import type { NodeFigures } from './figures/schema.js'
@@ -307,13 +308,19 @@ export class Gate<M extends object = DefaultMessages> {
     return (this.local.agentsOf(uid) ?? new Set()) as ReadonlySet<Agent<M>>
   }
 
-  /** Sends to every connection of these uids, on every node. */
+  /**
+   * Sends to every connection of these uids, on every node. Throws
+   * `FST_GATE_INVALID_UID` for a uid no connection could have (see src/identity.ts),
+   * before sending anything.
+   */
   async pushToUids<N extends MessageName<M>> (uids: readonly string[], name: N, body: M[N]): Promise<Delivery> {
+    for (const uid of uids) if (!isName(uid)) throw new GateError.INVALID_UID()
     return await this.operations.pushToUids(uids, this.encode(name, body))
   }
 
-  /** Sends to every member of the room, on every node. */
+  /** Sends to every member of the room, on every node. Throws `FST_GATE_INVALID_ROOM` for a name no room could have. */
   async pushToRoom<N extends MessageName<M>> (room: string, name: N, body: M[N]): Promise<Delivery> {
+    if (!isName(room)) throw new GateError.INVALID_ROOM()
     return await this.operations.pushToRoom(room, this.encode(name, body))
   }
 

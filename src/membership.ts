@@ -3,6 +3,7 @@ import type { SettingsResult } from './answers.js'
 import { CloseCode } from './close-codes.js'
 import type { Directory } from './directory/directory.js'
 import { GateError } from './errors.js'
+import { isName } from './identity.js'
 import type { History } from './history/history.js' // [history]
 import type { BindOptions, Recovery } from './history/recovery.js' // [history]
 import type { LoginThrottle } from './limits/login-throttle.js'
@@ -20,9 +21,6 @@ import type { SessionSettings } from './session/settings.js' // [session]
  * to refuse them.
  */
 export type Authenticator<A extends Agent<any> = Agent<any>> = (agent: A, credentials: Credentials) => boolean | Promise<boolean>
-
-const MAX_UID_LENGTH = 256
-const MAX_ROOM_LENGTH = 256
 
 /** What membership works with. */
 export interface MembershipParts {
@@ -55,7 +53,7 @@ export class Membership {
 
   async bind (agent: Agent, uid: string, opts?: BindOptions): Promise<Recovery | undefined> {
     const { local, sessions } = this.p
-    if (typeof uid !== 'string' || uid.length === 0 || uid.length > MAX_UID_LENGTH) throw new GateError.INVALID_UID()
+    if (!isName(uid)) throw new GateError.INVALID_UID()
     if (!agent.isOpen) throw new GateError.NOT_CONNECTED(agent.id)
     if (agent.uid === uid) return undefined
     const policy = this.p.multiLogin
@@ -87,9 +85,7 @@ export class Membership {
   }
 
   join (agent: Agent, room: string): void {
-    if (typeof room !== 'string' || room.length === 0 || room.length > MAX_ROOM_LENGTH) {
-      throw new GateError.INVALID_OPTION('room', `must be a non-empty string of at most ${MAX_ROOM_LENGTH} characters`)
-    }
+    if (!isName(room)) throw new GateError.INVALID_ROOM()
     if (!agent.rooms.has(room) && agent.rooms.size >= this.p.maxRooms) throw new GateError.ROOM_LIMIT(this.p.maxRooms)
     // Room pushes go to every node, so rooms are not published.
     if (agent.isOpen) this.p.local.join(agent, room)

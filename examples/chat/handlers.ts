@@ -56,9 +56,11 @@ export function registerChat (gate: Gate, verifyToken: (token: string) => string
     } catch (err) {
       // The schema's limits keep S2C_Message within maxMsgLen (see messages.ts); should a
       // push still not encode (e.g. a smaller maxMsgLen), the sender is told, not the log.
-      if ((err as { code?: string }).code !== 'FST_GATE_MESSAGE_TOO_LARGE') throw err
-      agent.log.debug({ reason: (err as Error).message }, 'C2S_Message too large to deliver')
-      agent.send('S2C_Error', { code: 'MESSAGE_TOO_LARGE', msg: (err as Error).message })
+      // So is a uid or room the schema lets through but no one can have (a lone surrogate).
+      const code = (err as { code?: string }).code
+      if (code !== 'FST_GATE_MESSAGE_TOO_LARGE' && code !== 'FST_GATE_INVALID_UID' && code !== 'FST_GATE_INVALID_ROOM') throw err
+      agent.log.debug({ reason: (err as Error).message }, 'C2S_Message not delivered')
+      agent.send('S2C_Error', { code: code.slice('FST_GATE_'.length), msg: (err as Error).message })
     }
   })
 
@@ -69,7 +71,14 @@ export function registerChat (gate: Gate, verifyToken: (token: string) => string
   gate.message('C2S_UpdateWatchRoom', { schema: Type.Object({ rooms: Type.Union([M.C2S_UpdateWatchRoom.properties.rooms, Type.Null()]) }) }, (msg, agent) => {
     const wanted = new Set(msg.rooms ?? [])
     for (const room of [...agent.rooms]) if (!wanted.has(room)) agent.leave(room)
-    for (const room of wanted) agent.join(room)
+    for (const room of wanted) {
+      try {
+        agent.join(room)
+      } catch (err) {
+        // A name no room can have (a lone surrogate): the answer lists the rooms joined.
+        if ((err as { code?: string }).code !== 'FST_GATE_INVALID_ROOM') throw err
+      }
+    }
     agent.send('S2C_UpdateWatchRoom', { rooms: [...agent.rooms] })
   })
 

@@ -21,7 +21,8 @@ export function tokenVerifier (secret: string): (token: string) => string {
   const verify = createVerifier({ key: secret, algorithms: ['HS256'], cache: true })
   return token => {
     const claims = verify(token) as { sub?: unknown }
-    if (typeof claims.sub !== 'string' || claims.sub.length === 0 || claims.sub.length > UID_MAX_LENGTH) {
+    // A lone surrogate is refused too: it would collide with U+FFFD in a Redis key (src/identity.ts).
+    if (typeof claims.sub !== 'string' || claims.sub.length === 0 || claims.sub.length > UID_MAX_LENGTH || /\p{Surrogate}/u.test(claims.sub)) {
       throw new Error('the token has no valid "sub" (uid)')
     }
     return claims.sub

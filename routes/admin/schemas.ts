@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import { Delivery } from '../../src/answers.js'
+import { MAX_NAME_LENGTH } from '../../src/identity.js'
 import type { FastifySchema } from 'fastify'
 
 /**
@@ -28,8 +29,9 @@ export { clusterFields } from '../../src/answers.js'
 /** Most uids or agent ids one request may name. */
 export const MAX_TARGETS = 1000
 
-export const Uid = Type.String({ minLength: 1, maxLength: 256 })
-export const Room = Type.String({ minLength: 1, maxLength: 256 })
+/** uids and room names: the bound of every protocol (src/identity.ts); their well-formedness is checked by the gate. */
+export const Uid = Type.String({ minLength: 1, maxLength: MAX_NAME_LENGTH })
+export const Room = Type.String({ minLength: 1, maxLength: MAX_NAME_LENGTH })
 export const AgentId = Type.String({ minLength: 1, maxLength: 256 })
 export const Uids = Type.Array(Uid, { maxItems: MAX_TARGETS })
 

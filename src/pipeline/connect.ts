@@ -4,6 +4,7 @@ import { LEAF_MESSAGE, LEAF_WS_FRAME, type Framing, type OutboundMessage } from 
 import { wsFrame } from '../framing/ws-frame.js'
 import type { Gate } from '../gate.js'
 import type { Slot } from '../limits/admission.js'
+import { LogLimiter } from '../limits/log-limiter.js'
 import type { Protocol, ProtocolSession } from '../protocol/protocol.js'
 import type { Link, LinkEvents } from './link.js'
 
@@ -130,9 +131,20 @@ class PipelineConnection implements Connection, LinkEvents {
 
   closed (fallback: CloseReason): void {
     this.session.stop?.()
+    // Gone without a close frame and without the gate closing it (lost, reset, or
+    // terminated by the transport itself): one line saying so, repeats capped.
+    if (fallback.code === ABNORMAL && this.agent.closeReason === undefined) {
+      const suppressed = lostLines.allow('lost')
+      if (suppressed >= 0) this.agent.log.info({ closeCode: ABNORMAL, reason: fallback.reason || 'no close frame: connection lost or terminated', suppressed }, 'connection lost')
+    }
     this.agent.transportClosed(fallback)
   }
 }
+
+/** 1006: closed without a close frame (WebSocket), or a socket error (TCP). */
+const ABNORMAL = 1006
+/** Lines about lost connections, capped process-wide (a network outage loses them all at once). */
+const lostLines = new LogLimiter()
 
 const wsFramings = new WeakMap<Protocol, Framing>()
 

@@ -25,8 +25,10 @@ export function App (): ReturnType<typeof html> {
   if (!loggedIn) return html`<${Login} notice=${notice} onLogin=${() => { setNotice(undefined); setLoggedIn(true) }} />`
 
   const user = /^\/users\/(.+)$/.exec(path)
-  const view = user !== null
-    ? html`<${UserView} key=${user[1]} uid=${decodeURIComponent(user[1])} />`
+  // A malformed escape in the hash (#/users/%E0%A4%A) shows the overview instead of throwing URIError.
+  const uid = user === null ? undefined : (() => { try { return decodeURIComponent(user[1]) } catch { return undefined } })()
+  const view = uid !== undefined
+    ? html`<${UserView} key=${user![1]} uid=${uid} />`
     : path === '/users' ? html`<${Users} />` : path === '/actions' ? html`<${Actions} />` : html`<${Overview} />`
   const tab = (href: string, label: string, active: boolean): ReturnType<typeof html> =>
     html`<a href=${href} class=${active ? 'active' : ''} aria-current=${active ? 'page' : undefined}>${label}</a>`
