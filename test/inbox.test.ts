@@ -204,7 +204,7 @@ for (const transport of transports) {
       assert.deepEqual(handled, [])
 
       release.resolve()
-      await until(() => handled.length === total, 20000, 'every message handled')
+      await until(() => handled.length === total, 60_000, 'every message handled')
       assert.deepEqual(handled, Array.from({ length: total }, (_, n) => n))
       assert.equal(isPaused(agent.conn), false)
       await assertAlive(client)

@@ -51,12 +51,13 @@ test('a body the codec cannot encode throws GATE_CLIENT_BAD_MESSAGE and the conn
 })
 
 test('the heartbeat keeps a client past the idle timeout; without it the gate closes it (4000) and it reconnects', async (t) => {
-  const at = addressesOf(await startChat(t, 'json', { GATE_IDLE_TIMEOUT: '300' }))
-  const beating = await sdkClient(t, at, 'ws', 'alice', { heartbeat: { name: 'C2S_UserHeartBeat', body: () => ({ ptime: Date.now() }), interval: 50 } })
+  // The client's own watchdog is 2.5 heartbeats: 500 ms, not less, or a loaded machine trips it.
+  const at = addressesOf(await startChat(t, 'json', { GATE_IDLE_TIMEOUT: '1200' }))
+  const beating = await sdkClient(t, at, 'ws', 'alice', { heartbeat: { name: 'C2S_UserHeartBeat', body: () => ({ ptime: Date.now() }), interval: 200 } })
   const silent = await sdkClient(t, at, 'ws', 'bob', { reconnect: { initialDelay: 10, maxDelay: 10 } })
   await Promise.all([beating.connect(), silent.connect()])
-  // 12 answers take at least 12 × 50 ms, twice the idle timeout
-  for (let i = 0; i < 12; i++) await beating.next('C2S_UserHeartBeat', 2000)
+  // 12 answers take at least 12 × 200 ms, twice the idle timeout
+  for (let i = 0; i < 12; i++) await beating.next('C2S_UserHeartBeat', 5000)
   assert.deepEqual(beating.states.map(s => s.status), ['connecting', 'connected'])
   const retry = silent.states.find(s => s.status === 'reconnecting')
   assert.ok(retry?.status === 'reconnecting' && retry.code === 4000, `the silent client was closed idle: ${JSON.stringify(silent.states)}`)

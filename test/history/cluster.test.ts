@@ -46,7 +46,7 @@ for (const kind of backends.kinds) {
         await new Promise(resolve => setTimeout(resolve, 1))
       }
     })()
-    await until(() => sent >= 60, 5000, 'pushes to go on')
+    await until(() => sent >= 60, 30_000, 'pushes to go on')
     await alice.until(10)
     doomed.proc.kill('SIGKILL')
     await doomed.exited

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { describe, test, type TestContext } from 'node:test'
 import { tokenSigner } from '../../examples/chat/tokens.js'
 import { SECRET, startChat, type Chat } from '../example/helper.js'
-import { until } from '../helper.js'
+import { mockGateClock, until } from '../helper.js'
 import { RawMqtt } from './mqtt-raw.js'
 
 const sign = tokenSigner(SECRET)
@@ -211,19 +211,24 @@ describe('MQTT rules, raw packets over TCP', () => {
     assert.equal(handled, 1)
   })
 
-  test('keep-alive: nothing received for 1.5 x keepalive closes with 4000; PINGREQ keeps it open', async (t) => {
+  test('keep-alive: nothing received for 1.5 x keepalive closes with 4000; PINGREQ keeps it open', { timeout: 60_000 }, async (t) => {
+    // On the gate's mocked clock: a PINGREQ (answered) every 0.5 s of it, for 2 s.
+    const advance = mockGateClock(t)
     const { chat, raw } = await start(t)
     const pinged = await raw()
     assert.equal(await pinged.handshake({ keepalive: 1, clientId: 'pinged' }), 0)
     const silent = await raw()
     assert.equal(await silent.handshake({ keepalive: 1, clientId: 'silent' }), 0)
-    const pings = setInterval(() => pinged.send({ cmd: 'pingreq' }), 400)
-    t.after(() => clearInterval(pings))
+    for (let i = 0; i < 4; i++) {
+      pinged.send({ cmd: 'pingreq' })
+      assert.equal((await pinged.next()).cmd, 'pingresp')
+      advance(500)
+    }
     await silent.closed
     await until(() => chat.closes.length === 1)
     assert.equal(chat.closes[0]!.code, 4000)
-    assert.equal(pinged.socket.destroyed, false)
-    clearInterval(pings)
+    pinged.send({ cmd: 'pingreq' })
+    assert.equal((await pinged.next()).cmd, 'pingresp', 'the pinged one is still served')
   })
 
   test('no CONNECT within the connect timeout closes with 4003', async (t) => {
