@@ -33,7 +33,11 @@ export function Chart ({ title, series, data, width = 360 }: Props): ReturnType<
       height: 160,
       legend: { live: false },
       cursor: { show: false },
-      scales: { y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+      scales: {
+        // With one sample (or none) uPlot would spread the time axis over years: show the last minute instead.
+        x: { time: true, range: (_u, min, max) => min === max || min === null || max === null ? [(max ?? Date.now() / 1000) - 60, (max ?? Date.now() / 1000) + 1] : [min, max] },
+        y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] }
+      },
       axes: [{}, { size: 60, values: (_u, ticks) => ticks.map(v => series[0].format?.(v) ?? String(v)) }],
       series: [{}, ...series.map(s => ({ label: s.label, stroke: s.stroke, width: s.width ?? 2, ...(s.dash === undefined ? {} : { dash: s.dash }), value: (_u: uPlot, v: number | null) => v === null ? '—' : (s.format?.(v) ?? String(v)) }))]
     }
