@@ -58,7 +58,7 @@ export class RedisDirectory implements Directory {
     this.conns = new ClusterConnections(opts, this.log)
     this.outage = new OutageLog(this.log, 'cluster unreachable; operations are done on this node only until it answers', 'cluster reachable again; operations reach every node')
     this.store = new PresenceStore(defineScripts(this.conns.client), keys, this.nodeId, opts.nodeTtl)
-    this.presence = new NodePresence(this.store, node.agents, opts.heartbeat, opts.requestTimeout, this.log)
+    this.presence = new NodePresence(this.store, node.agents, opts.heartbeat, opts.requestTimeout, this.log, opts.nodeTtl)
     this.bus = new ClusterBus(this.conns.client, this.conns.sub, this.nodeId, keys.channel, (req, payload) => this.serve(req, payload), this.log)
   }
 
@@ -167,9 +167,10 @@ export class RedisDirectory implements Directory {
     const outcome = await this.bus.request(asked, deadline.left)
     const share: RemoteShare = { n: outcome.n, replies: outcome.payloads }
     if (outcome.missing.length > 0) return { ...share, partial: true, missingNodes: outcome.missing }
-    // While this node rejoins (Redis restarted, or it was reaped), other nodes
-    // may not be back in Redis either: the answer may miss their connections.
-    if (!route.registered || !this.presence.published) {
+    // While this node rejoins (Redis restarted, or it was reaped), and for
+    // nodeTtl after, other nodes may not be back in Redis yet: the answer may
+    // miss their connections.
+    if (!route.registered || !this.presence.published || this.presence.settling) {
       void this.presence.wake()
       return { ...share, partial: true }
     }

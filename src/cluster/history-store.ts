@@ -26,7 +26,11 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
 -- Deletes expired entries from the head; returns the oldest kept offset, or nil.
+-- The head alone is read first: it is fresh on almost every call.
 local function trim (stream, cutoff)
+  local head = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)[1]
+  if head == nil then return nil end
+  if tonumber(head[2][2]) >= cutoff then return tonumber(string.match(head[1], '^(%d+)')) end
   for round = 1, 10 do
     local head = redis.call('XRANGE', stream, '-', '+', 'COUNT', 100)
     local gone = {}

@@ -26,6 +26,9 @@ export class NodePresence {
   private countsChanged = false
   private flushScheduled = false
   private stale = true
+  private readonly settle: number
+  /** Until when the other nodes may still be rejoining (see `settle`). */
+  private settledAt = 0
   /** Set while a full publish is under way: changes wait for it, then go on top of it. */
   private publishing = false
   /** Bumped by every republish; refusals of older writes are ignored. */
@@ -33,12 +36,23 @@ export class NodePresence {
   private ticking: Promise<void> | undefined
   private timer: NodeJS.Timeout | undefined
 
-  constructor (store: PresenceStore, local: LocalAgents, heartbeat: number, timeout: number, log: GateLogger) {
+  /**
+   * `settle`: after a republish (Redis lost this node's presence, or a
+   * reconnect or failover), how long the other nodes may take to be back in
+   * Redis too (`nodeTtl`: a live node republishes within it, or counts as dead).
+   */
+  constructor (store: PresenceStore, local: LocalAgents, heartbeat: number, timeout: number, log: GateLogger, settle: number) {
     this.store = store
     this.local = local
     this.heartbeat = heartbeat
     this.timeout = timeout
+    this.settle = settle
     this.log = log
+  }
+
+  /** Whether other nodes may still be rejoining after this node's last republish. */
+  get settling (): boolean {
+    return Date.now() < this.settledAt
   }
 
   /** Whether Redis holds this node's presence, as far as this node knows. */
@@ -163,6 +177,8 @@ export class NodePresence {
       this.publishing = false
     }
     if (this.ops.length > 0 || this.countsChanged) this.schedule()
+    // The first publish is a start; a later one is a rejoin, and so may be the other nodes'.
+    if (this.generation > 1) this.settledAt = Date.now() + this.settle
     this.log.info({ connections: snapshot.ws + snapshot.tcp, bound: snapshot.bound.length }, 'cluster presence published')
   }
 

@@ -84,6 +84,40 @@ test('per-uid data is spread over every master', { skip }, async (t) => {
   for (const [port, n] of perMaster) assert.ok(n > 0 && n < uids.length, `master ${port} holds some, not all, presence entries (${n})`)
 })
 
+test('an ioredis Cluster client passed in is used (its subscription duplicated with sharded subscribers) and left open', { skip }, async (t) => {
+  const redis = await cluster()
+  const client = redis.server.client()
+  t.after(() => client.disconnect())
+  const a = await startNode(t, client, 'a')
+  const b = await startNode(t, redis.option, 'b')
+  const bob = await login(b.wsUrl, 'bob')
+  t.after(() => bob.close())
+  await until(async () => (await a.app.gate.user('bob')) !== null, 5000, 'bob to be listed')
+  assert.deepEqual(await a.app.gate.pushToUids(['bob'], 'Echo', { text: 'from a user client' }), { delivered: 1 })
+  assert.equal((await bob.nextOf('Echo')).body.text, 'from a user client')
+  await a.app.close()
+  assert.equal(client.status, 'ready', 'the user\'s client is not closed')
+  assert.deepEqual(await client.zrange('{gate}:nodes', 0, -1), ['b'], 'node a left the cluster')
+})
+
+test('when every master loses its data (FLUSHALL), the nodes republish and routing returns', { skip }, async (t) => {
+  const redis = await cluster()
+  const a = await startNode(t, redis.option, 'a')
+  const b = await startNode(t, redis.option, 'b')
+  const clients = [await login(a.wsUrl, 'alice'), await login(b.wsUrl, 'bob')]
+  t.after(() => Promise.all(clients.map(async client => await client.close())))
+  await until(async () => (await a.app.gate.stats()).onlineUsers === 2, 5000, 'both users to be listed')
+  const flushedAt = Date.now()
+  await redis.each('FLUSHALL')
+  await redis.each('SCRIPT', 'FLUSH')
+  await until(async () => await b.app.gate.stats().then(stats => stats.onlineUsers === 2 && stats.nodes === 2 && stats.partial === undefined, () => false), 10000, 'the presence of both nodes to be back')
+  t.diagnostic(`presence back ${Date.now() - flushedAt} ms after FLUSHALL on every master`)
+  assert.deepEqual((await a.app.gate.user('bob'))?.connections.map(conn => conn.node), ['b'])
+  // Partial for nodeTtl after a rejoin (other nodes may still be on their way back), then complete.
+  await until(async () => (await a.app.gate.pushToUids(['bob'], 'Echo', { text: 'still routed' })).partial === undefined, 10000, 'complete answers')
+  assert.deepEqual(await a.app.gate.pushToUids(['bob'], 'Echo', { text: 'still routed' }), { delivered: 1 })
+})
+
 test('a master killed with SIGKILL during pushes: pushes and listings work again within 10 s of cluster_state:ok, no client reconnects, no uid missing', { skip }, async (t) => {
   const redis = await cluster()
   const a = await startNode(t, redis.option, 'a')
