@@ -91,6 +91,11 @@ async function startGateway (workers: number, redisUrl: string): Promise<Gateway
   return { proc, port, tcpPort, exited }
 }
 
+async function stats (port: number): Promise<{ connections: number }> {
+  const res = await fetch(`http://127.0.0.1:${port}/gate/stats`, { headers: { authorization: `Bearer ${ADMIN}` } })
+  return await res.json() as { connections: number }
+}
+
 async function nodeOf (port: number, uid: string): Promise<string> {
   const res = await fetch(`http://127.0.0.1:${port}/gate/users/${uid}`, { headers: { authorization: `Bearer ${ADMIN}` } })
   const body = await res.json() as { connections: Array<{ node: string }> }
@@ -145,7 +150,12 @@ async function openTcp (port: number, count: number): Promise<net.Socket[]> {
 /** SIGTERM to the top process with `count` connections open: close times relative to the signal, and the exit. */
 async function drain (g: Gateway, count: number): Promise<{ exitMs: number, firstMs: number, lastMs: number, deciles: number[], notices: number }> {
   const sockets = await openTcp(g.tcpPort, count)
-  await sleep(500)
+  // Connected is not yet served: under node:cluster the primary accepts, then hands each socket to a worker.
+  const served = Date.now() + 120_000
+  while ((await stats(g.port)).connections < count) {
+    if (Date.now() > served) throw new Error(`the gateway never counted ${count} connections`)
+    await sleep(200)
+  }
   const closedAt: number[] = []
   let notices = 0
   for (const s of sockets) {
