@@ -222,11 +222,25 @@ export class Lifecycle {
 
   /** On the gate's shared timer: the drain, and the connect, login, keep-alive, idle and close-handshake timeouts. */
   sweep (now: number): void {
+    const { options } = this.p
+    // While draining, every connection closes within drainTime anyway: only the
+    // drain and the close handshakes are checked, not the whole index every tick.
+    if (this.draining !== undefined) {
+      this.draining.sweep(now)
+    } else {
+      this.sweepTimeouts(now)
+    }
+    for (const agent of this.closingAgents) {
+      if (now - agent.closingSince > options.closeTimeout) agent.conn.destroy()
+    }
+  }
+
+  /** The connect, login, keep-alive and idle timeouts, over every connection. */
+  private sweepTimeouts (now: number): void {
     const { options, local, dispatch } = this.p
     const idle = options.idleTimeout
     const login = this.loginRequired ? options.loginTimeout : 0
     const handshake = options.connectTimeout
-    this.draining?.sweep(now)
     for (const agent of local.all()) {
       if (!agent.isOpen) continue
       // Counted from the connect: bytes, pings and partial frames do not extend them.
@@ -242,9 +256,6 @@ export class Lifecycle {
       const limit = ka > 0 && (idle === 0 || ka < idle) ? ka : idle
       // A connection whose handlers are still working is not idle: its reading may be paused by us.
       if (limit > 0 && now - agent.lastSeen > limit && !dispatch.busy(agent)) agent.close(CloseCode.IDLE_TIMEOUT, ka === limit ? 'keep-alive timeout' : 'idle timeout')
-    }
-    for (const agent of this.closingAgents) {
-      if (now - agent.closingSince > options.closeTimeout) agent.conn.destroy()
     }
   }
 

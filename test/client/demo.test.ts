@@ -9,7 +9,7 @@ import { ensureClientBuilt } from './build.js'
 
 async function app (t: TestContext, env: Record<string, string>): Promise<FastifyInstance> {
   ensureClientBuilt()
-  const a = await buildChatApp(loadConfig({ PORT: '0', GATE_TCP_PORT: 'off', GATE_MQTT_PORT: 'off', GATE_ADMIN_TOKEN: 'admin', ...env }), { logger: false })
+  const a = await buildChatApp(loadConfig({ PORT: '0', GATE_TCP_PORT: 'off', GATE_MQTT_PORT: 'off', GATE_ADMIN_TOKEN: 'admin', GATE_DRAIN_TIME: '0', ...env }), { logger: false })
   t.after(() => a.close())
   return a
 }

@@ -17,7 +17,7 @@ const sign = tokenSigner(SECRET)
 const MESSAGE_ORDER = ['C2S_UserHeartBeat', 'C2S_UserLogin', 'S2C_UserLogin', 'C2S_Message', 'S2C_Message', 'C2S_UpdateWatchRoom', 'S2C_UpdateWatchRoom', 'S2C_Error', 'S2C_Close']
 
 async function startChat (t: TestContext, encoding: 'json' | 'protobuf', env: Record<string, string> = {}) {
-  const config = loadConfig({ GATE_TOKEN_SECRET: SECRET, PORT: '0', GATE_TCP_PORT: '0', GATE_MQTT_PORT: '0', GATE_ENCODING: encoding, GATE_ADMIN_TOKEN: 'admin', ...env })
+  const config = loadConfig({ GATE_TOKEN_SECRET: SECRET, PORT: '0', GATE_TCP_PORT: '0', GATE_MQTT_PORT: '0', GATE_ENCODING: encoding, GATE_ADMIN_TOKEN: 'admin', GATE_DRAIN_TIME: '0', ...env })
   const app = await buildChatApp(config, { logger: { level: process.env.LOG_LEVEL ?? 'silent' } })
   await app.listen({ port: 0, host: '127.0.0.1' })
   t.after(() => app.close())

@@ -14,7 +14,7 @@ import { TcpClient, Wire, WsClient } from '../clients.js'
 const SECRET = 'test-secret'
 
 async function startChat (t: TestContext, env: Record<string, string>): Promise<{ port: number, tcpPort: number }> {
-  const config = loadConfig({ GATE_TOKEN_SECRET: SECRET, PORT: '0', GATE_TCP_PORT: '0', GATE_MQTT_PORT: '0', GATE_ADMIN_TOKEN: 'admin', ...env })
+  const config = loadConfig({ GATE_TOKEN_SECRET: SECRET, PORT: '0', GATE_TCP_PORT: '0', GATE_MQTT_PORT: '0', GATE_ADMIN_TOKEN: 'admin', GATE_DRAIN_TIME: '0', ...env })
   const app = await buildChatApp(config, { logger: { level: process.env.LOG_LEVEL ?? 'silent' } })
   await app.listen({ port: 0, host: '127.0.0.1' })
   t.after(() => app.close())

@@ -12,7 +12,7 @@ import { until } from '../helper.js'
  * then the curl lines: stats, users, one user, push to alice, kick bob.
  */
 test('example app: two clients online, listed, one pushed to, the other kicked', async (t) => {
-  const config = loadConfig({ PORT: '0', GATE_TCP_PORT: '0', GATE_MQTT_PORT: '0', GATE_ADMIN_TOKEN: 'secret', GATE_NODE_ID: 'node-1' })
+  const config = loadConfig({ PORT: '0', GATE_TCP_PORT: '0', GATE_MQTT_PORT: '0', GATE_ADMIN_TOKEN: 'secret', GATE_NODE_ID: 'node-1', GATE_DRAIN_TIME: '0' })
   const app = await buildChatApp(config, { logger: false })
   t.after(() => app.close())
   await app.listen({ port: 0, host: '127.0.0.1' })
