@@ -38,6 +38,8 @@ function envOf (p: Ports, extra: Record<string, string>): Record<string, string>
     GATE_ADMIN_TOKEN: ADMIN,
     GATE_CONN_RATE_PER_IP: '0',
     GATE_DRAIN_TIME: '1000',
+    // A slow machine can take more than the default 60 s over one test: no idle closes.
+    GATE_IDLE_TIMEOUT: '0',
     ...extra
   }
 }
@@ -77,16 +79,38 @@ async function nodesOf (p: Ports, uids: string[]): Promise<Map<string, string>> 
   return out
 }
 
+/**
+ * `n` clients opened one after another: the primary hands each connection to
+ * the next worker that is free, so connections opened one at a time alternate
+ * (a burst would follow how fast each worker takes them).
+ */
+async function inTurn<T> (n: number, open: (i: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = []
+  for (let i = 0; i < n; i++) out.push(await open(i))
+  return out
+}
+
 const countBy = (values: Iterable<string>): Record<string, number> => {
   const out: Record<string, number> = {}
   for (const v of values) out[v] = (out[v] ?? 0) + 1
   return out
 }
 
-async function startWorkers (t: Parameters<typeof startGateway>[0], p: Ports, redisUrl: string, detached = false): Promise<Gateway> {
-  const g = startGateway(t, envOf(p, { REDIS_URL: redisUrl, GATE_WORKERS: '2', GATE_NODE_ID: 'w' }), { detached })
-  await logged(g, l => l.msg === 'all workers ready', 'every worker to be ready')
-  return g
+/**
+ * Two workers on free ports, every worker ready. A free port can be taken by
+ * another process before the gateway binds it: then it starts again on others.
+ */
+async function startWorkers (t: Parameters<typeof startGateway>[0], redisUrl: string, detached = false): Promise<{ g: Gateway, p: Ports }> {
+  for (let attempt = 1; ; attempt++) {
+    const p = await ports()
+    const g = startGateway(t, envOf(p, { REDIS_URL: redisUrl, GATE_WORKERS: '2', GATE_NODE_ID: 'w' }), { detached })
+    try {
+      await logged(g, l => l.msg === 'all workers ready', 'every worker to be ready')
+      return { g, p }
+    } catch (err) {
+      if (attempt >= 3 || !g.output().includes('EADDRINUSE')) throw err
+    }
+  }
 }
 
 test('more than one worker without Redis refuses to start, saying why', { timeout: 60000 }, async (t) => {
@@ -103,12 +127,11 @@ test('more than one worker without Redis refuses to start, saying why', { timeou
 
 test('two workers share the HTTP, TCP and MQTT ports as nodes w-1 and w-2; a worker killed is started again; a stuck worker is killed at the drain bound', { skip: noRedis, timeout: 180000 }, async (t) => {
   const redis = await startRedis(t)
-  const p = await ports()
-  const g = await startWorkers(t, p, redis.url)
+  const { g, p } = await startWorkers(t, redis.url)
 
-  const ws = await Promise.all(Array.from({ length: 12 }, async (_, i) => await wsLogin(p, `ws${i}`)))
-  const tcp = await Promise.all(Array.from({ length: 6 }, async (_, i) => await tcpLogin(p, `tcp${i}`)))
-  const mqtt = await Promise.all(Array.from({ length: 4 }, async (_, i) => await mqttLogin(p, `mqtt${i}`)))
+  const ws = await inTurn(12, async i => await wsLogin(p, `ws${i}`))
+  const tcp = await inTurn(6, async i => await tcpLogin(p, `tcp${i}`))
+  const mqtt = await inTurn(4, async i => await mqttLogin(p, `mqtt${i}`))
   const uids = [...ws.map((_, i) => `ws${i}`), ...tcp.map((_, i) => `tcp${i}`), ...mqtt.map((_, i) => `mqtt${i}`)]
   await until(async () => (await admin(p, '/stats')).onlineUsers === uids.length, 10000, 'every login to be listed')
   const stats = await admin(p, '/stats')
@@ -134,7 +157,7 @@ test('two workers share the HTTP, TCP and MQTT ports as nodes w-1 and w-2; a wor
   const again = await logged(g, l => l.msg === 'worker ready' && l.worker === 1, 'worker 1 to be ready again', 2)
   assert.notEqual(again.pid, pid1)
   await until(async () => (await admin(p, '/stats')).nodes === 2, 15000, 'two nodes again')
-  const fresh = await Promise.all(Array.from({ length: 6 }, async (_, i) => await wsLogin(p, `fresh${i}`)))
+  const fresh = await inTurn(6, async i => await wsLogin(p, `fresh${i}`))
   const freshUids = fresh.map((_, i) => `fresh${i}`)
   await until(async () => (await Promise.all(freshUids.map(async u => await admin(p, `/users/${u}`)))).every(u => u.connections?.length === 1), 10000, 'the fresh logins to be listed')
   assert.ok(Object.keys(countBy((await nodesOf(p, freshUids)).values())).includes('w-1'), 'the restarted worker takes connections')
@@ -156,10 +179,9 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   for (const to of ['top process', 'process group'] as const) {
     test(`workers: ${signal} to the ${to} drains every worker (1012) and exits 0`, { skip: noRedis, timeout: 120000 }, async (t) => {
       const redis = await startRedis(t)
-      const p = await ports()
-      const g = await startWorkers(t, p, redis.url, to === 'process group')
+      const { g, p } = await startWorkers(t, redis.url, to === 'process group')
       const pids = workerPids(g)
-      const clients = await Promise.all(Array.from({ length: 6 }, async (_, i) => await wsLogin(p, `u${i}`)))
+      const clients = await inTurn(6, async i => await wsLogin(p, `u${i}`))
       const tcp = await tcpLogin(p, 'tcp')
       const where = await nodesOf(p, clients.map((_, i) => `u${i}`))
       assert.deepEqual(new Set(where.values()), new Set(['w-1', 'w-2']))
