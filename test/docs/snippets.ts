@@ -143,7 +143,8 @@ export function consumerApp (): { dir: string, options: ts.CompilerOptions, disp
         'fastify-gate': [join(repo, 'plugins/gate.ts')],
         'fastify-gate/core': [join(repo, 'src/index.ts')],
         'fastify-gate/client': [join(repo, 'client/index.ts')],
-        'fastify-gate/client/tcp': [join(repo, 'client/tcp.ts')]
+        'fastify-gate/client/tcp': [join(repo, 'client/tcp.ts')],
+        'fastify-gate/workers': [join(repo, 'src/workers/index.ts')]
       }
     }
   }

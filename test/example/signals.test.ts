@@ -19,7 +19,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   test(`npm start: ${signal} to the whole process group (npm and node at once) drains once, with 1012`, { timeout: 60000 }, async (t) => {
     const [port, tcpPort] = [await freePort(), await freePort()]
-    const npm = spawn('npm', ['start', '--silent'], {
+    const npm = spawn('npm', ['start', '--silent', '--ignore-scripts'], {
       cwd: ROOT,
       detached: true, // its own process group, as a terminal's foreground job
       env: { ...process.env, PORT: String(port), GATE_TCP_PORT: String(tcpPort), GATE_MQTT_PORT: 'off', GATE_TOKEN_SECRET: 'sig-secret', GATE_ADMIN_TOKEN: 'x', GATE_DRAIN_TIME: '1000', LOG_LEVEL: 'info' },
