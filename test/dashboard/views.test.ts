@@ -7,11 +7,10 @@
  */
 import { Type } from '@sinclair/typebox'
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { before, test, type TestContext } from 'node:test'
-import { fileURLToPath } from 'node:url'
+import { ensureBuilt } from './build.js'
 import type { Page } from 'playwright-core'
 import { login as clusterLogin, startNode } from '../fixtures/cluster-app.js'
 import { registerTestMessages, startGate, until, type Started } from '../helper.js'
@@ -21,13 +20,12 @@ import { hasChromium, launch, openTab, textOf, type Tab } from './browser.js'
 
 const skip = hasChromium ? false : 'chromium is missing (apt-get install chromium)'
 const shots = process.env.DASHBOARD_SCREENSHOTS
-const root = fileURLToPath(new URL('../../', import.meta.url))
 
-// This file tests the dashboard as the sources are now: build it (a stale build would pass or fail for nothing).
+// Built once by npm test's pretest; a rebuild here would delete dist/ui (and the
+// client bundle in it) under the test files running meanwhile.
 before(() => {
   if (!hasChromium) return
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'ui/build.ts'], { cwd: root, stdio: 'inherit' })
-  assert.equal(r.status, 0, 'the dashboard builds')
+  ensureBuilt()
 })
 
 /** The test messages (Echo and Login have handlers) and Notice, which only the server sends, kept in history. */
