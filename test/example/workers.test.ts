@@ -148,7 +148,9 @@ test('two workers share the HTTP, TCP and MQTT ports as nodes w-1 and w-2; a wor
   }
 
   // Worker 1 killed: its clients drop, the others stay; it is started again as w-1.
-  const [pid1, pid2] = workerPids(g)
+  // By worker number: the ready lines come in whichever order the workers got ready.
+  const pidOf = (n: number): number => g.logs().find(l => l.msg === 'worker ready' && l.worker === n)!.pid as number
+  const [pid1, pid2] = [pidOf(1), pidOf(2)]
   const onW1 = ws.filter((_, i) => where.get(`ws${i}`) === 'w-1')
   const onW2 = ws.filter((_, i) => where.get(`ws${i}`) === 'w-2')
   process.kill(pid1, 'SIGKILL')
