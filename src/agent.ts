@@ -3,7 +3,7 @@ import { CloseCode, type CloseReason } from './close-codes.js'
 import type { Framing, OutboundMessage } from './codec/outbound.js'
 import type { DefaultMessages, MessageName } from './message-map.js'
 import type { Transport } from './transport/kind.js'
-import type { Backlog, BacklogHolder } from './limits/backlog.js'
+import type { Backlog } from './limits/backlog.js'
 import type { BindOptions, Recovery } from './history/recovery.js' // [history]
 import { SessionSettings, settingsDefaults } from './session/settings.js' // [session]
 
@@ -106,9 +106,11 @@ const noRooms: ReadonlySet<string> = new Set()
  * One client connection, the same object on WebSocket and TCP (mqant's session).
  * It knows nothing of the wire format: it sends `OutboundMessage`s through its
  * `Connection`. Inbound messages go from the pipeline to the gate's dispatch;
- * the agent only counts them.
+ * the agent only counts them. It is a `BacklogHolder` by shape (`queuedBytes`,
+ * `shed`): not declared with `implements`, because those members are internal
+ * and the published declarations (`stripInternal`) leave them out.
  */
-export class Agent<M extends object = DefaultMessages> implements BacklogHolder {
+export class Agent<M extends object = DefaultMessages> {
   /** Unique in the cluster: `<nodeId>-<sequence>`. */
   readonly id: string
   readonly transport: Transport

@@ -11,9 +11,9 @@
  */
 import assert from 'node:assert/strict'
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, relative } from 'node:path'
 import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 
@@ -147,7 +147,12 @@ const TSCONFIG = {
 test(`the packed tarball installs, type-checks and runs with fastify ${LOWEST_FASTIFY}`, { timeout: 900_000 }, () => {
   const work = mkdtempSync(join(tmpdir(), 'gate-consumer-'))
   try {
-    const packed = JSON.parse(run(npm, ['pack', '--json', '--pack-destination', work], repo).stdout) as Array<{ filename: string, files: Array<{ path: string }> }>
+    // `npm pack` runs prepack (`npm run build`, which starts with `clean`): in a copy of the
+    // repository, so the dist/ that test files running meanwhile use is never deleted under them.
+    const source = join(work, 'source')
+    cpSync(repo, source, { recursive: true, filter: (from) => !/^(node_modules|dist|\.git|coverage)$/.test(relative(repo, from)) })
+    symlinkSync(join(repo, 'node_modules'), join(source, 'node_modules'), 'dir')
+    const packed = JSON.parse(run(npm, ['pack', '--json', '--pack-destination', work], source).stdout) as Array<{ filename: string, files: Array<{ path: string }> }>
     const files = packed[0].files.map(f => f.path)
     for (const must of ['package.json', 'README.md', 'LICENSE', 'dist/plugins/gate.js', 'dist/plugins/gate.d.ts', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/ui/index.html', 'dist/ui/manifest.json', 'dist/client/index.js', 'dist/client/node.js', 'dist/client/tcp.js', 'dist/client/index.d.ts', 'dist/src/workers/index.js', 'dist/src/workers/index.d.ts', 'dist/browser/gate-client.js', 'docs/protocol.md']) {
       assert.ok(files.includes(must), `the tarball has ${must}`)
