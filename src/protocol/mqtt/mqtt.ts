@@ -8,12 +8,18 @@ import type { Refusal } from '../../limits/admission.js'
 import type { MessageRegistry } from '../../messages.js'
 import { ProtocolError, badEnvelope, protocolError, tooLong } from '../../protocol-error.js'
 import type { Protocol, ProtocolPeer, ProtocolSession } from '../protocol.js'
+import { connectLevel } from './connect-level.js'
 import { PacketReader } from './packet-reader.js'
 import { int } from '../../option-checks.js'
 
 /** A SUBSCRIBE filter `room/<name>` joins room `<name>`. */
 const ROOM_PREFIX = 'room/'
-/** MQTT 3.1.1 is protocol level 4. */
+/**
+ * MQTT 3.1.1 is protocol level 4, the only one spoken. Every other level gets
+ * CONNACK 1 (unacceptable protocol version), then close: 5 and later are
+ * other protocols; 3 (MQTT 3.1) has neither SUBACK's failure code 0x80, which
+ * refuses a room filter, nor CONNACK's session present flag.
+ */
 const LEVEL = 4
 /** Room names longer than this make the SUBSCRIBE packet larger than a message; the guard allows them. */
 const HEADROOM = 256
@@ -105,7 +111,7 @@ class MqttSession implements ProtocolSession {
     let longest = 0
     for (const def of peer.messages.list()) longest = Math.max(longest, Buffer.byteLength(def.name))
     // | topic length : 2 | topic | packet id : 2 | payload |
-    this.reader = new PacketReader(this.maxMsgLen + 4 + Math.max(longest, HEADROOM), packet => { this.parser.parse(packet) }, length => {
+    this.reader = new PacketReader(this.maxMsgLen + 4 + Math.max(longest, HEADROOM), packet => { this.parse(packet) }, length => {
       this.reject(tooLong(`MQTT packet of ${length} bytes is over the limit`))
     })
     peer.handshake(true)
@@ -148,6 +154,21 @@ class MqttSession implements ProtocolSession {
   /** Bytes held of packets not yet parsed (an unfinished one, the rest of a read while paused). */
   get buffered (): number {
     return this.reader.buffered
+  }
+
+  /** The CONNECT's level is checked from its bytes first: mqtt-packet cannot parse every level that needs CONNACK 1. */
+  private parse (packet: Buffer): void {
+    if (this.state === State.New) {
+      const level = connectLevel(packet)
+      if (level !== undefined && level !== LEVEL) {
+        this.peer.handshake(false)
+        this.peer.received(packet.length)
+        this.peer.sendRaw(gen({ cmd: 'connack', returnCode: CONNACK_REFUSED_VERSION, sessionPresent: false }))
+        this.reject(badEnvelope(`MQTT protocol level ${level} (only 4, MQTT 3.1.1)`))
+        return
+      }
+    }
+    this.parser.parse(packet)
   }
 
   private reject (err: ProtocolError): void {
@@ -228,11 +249,6 @@ class MqttSession implements ProtocolSession {
       return
     }
     this.peer.handshake(false)
-    if (packet.protocolVersion !== LEVEL) {
-      this.peer.sendRaw(gen({ cmd: 'connack', returnCode: CONNACK_REFUSED_VERSION, sessionPresent: false }))
-      this.reject(badEnvelope(`MQTT protocol level ${packet.protocolVersion ?? '?'} (only 4, MQTT 3.1.1)`))
-      return
-    }
     const keepalive = packet.keepalive ?? 0
     this.peer.keepAlive(keepalive * 1500)
     if (packet.password === undefined) {
@@ -287,12 +303,22 @@ class MqttSession implements ProtocolSession {
       this.reject(err instanceof ProtocolError ? err : badEnvelope((err as Error).message))
       return
     }
-    if (!this.peer.deliver(def, body, wire)) return
+    if (packet.qos === 0) {
+      this.peer.deliver(def, body, wire)
+      return
+    }
+    // A body that fails its schema is refused (1007) without an acknowledgement.
+    if (def.check !== undefined && !def.check.Check(body)) {
+      this.peer.deliver(def, body, wire)
+      return
+    }
+    // Acknowledged before it is queued: its handler may answer at once, and the answer goes after the PUBACK.
     if (packet.qos === 1) this.peer.sendRaw(gen({ cmd: 'puback', messageId: id! }))
-    else if (packet.qos === 2) {
+    else {
       this.qos2.add(id!)
       this.peer.sendRaw(gen({ cmd: 'pubrec', messageId: id! }))
     }
+    this.peer.deliver(def, body, wire)
   }
 
   private subscribe (packet: ISubscribePacket): void {
@@ -302,10 +328,11 @@ class MqttSession implements ProtocolSession {
       return
     }
     const granted = packet.subscriptions.map(({ topic }) => {
-      if (!topic.startsWith(ROOM_PREFIX)) return 0
-      if (agent.uid === undefined) return SUBACK_FAILURE
+      const room = roomOf(topic)
+      if (room === undefined) return 0
+      if (room === REFUSED || agent.uid === undefined) return SUBACK_FAILURE
       try {
-        agent.join(topic.slice(ROOM_PREFIX.length))
+        agent.join(room)
         return 0
       } catch {
         return SUBACK_FAILURE
@@ -316,10 +343,28 @@ class MqttSession implements ProtocolSession {
 
   private unsubscribe (packet: IUnsubscribePacket): void {
     for (const topic of packet.unsubscriptions) {
-      if (topic.startsWith(ROOM_PREFIX)) this.peer.agent.leave(topic.slice(ROOM_PREFIX.length))
+      const room = roomOf(topic)
+      if (typeof room === 'string') this.peer.agent.leave(room)
     }
     this.peer.sendRaw(gen({ cmd: 'unsuback', messageId: packet.messageId, granted: [] }))
   }
+}
+
+const REFUSED = Symbol('refused')
+
+/**
+ * The room a SUBSCRIBE filter joins: `room/<name>` joins `<name>`; a wildcard
+ * filter that could match a room's topic (`#`, `room/+`, `room/#`, `+/lobby`)
+ * is `REFUSED` (rooms are joined by name, never by pattern); any other filter
+ * is `undefined` (granted, no effect).
+ */
+function roomOf (filter: string): string | typeof REFUSED | undefined {
+  const slash = filter.indexOf('/')
+  const first = slash < 0 ? filter : filter.slice(0, slash)
+  const matchesRooms = first === '#' || (slash >= 0 && (first === 'room' || first === '+'))
+  if (!matchesRooms) return undefined
+  if (filter.includes('+') || filter.includes('#')) return REFUSED
+  return filter.slice(ROOM_PREFIX.length)
 }
 
 /** Bytes of a whole packet from its remaining length: one type byte, 1-4 length bytes, the rest. */
