@@ -350,6 +350,11 @@ export class Gate<M extends object = DefaultMessages> {
     return await this.operations.kick(target, CloseCode.KICKED, clampCloseReason(reason))
   }
 
+  /** @internal Closes connections on any node with 4002 (replaced): an MQTT client id taken over. */
+  async replace (target: KickTarget, reason: string): Promise<KickResult> {
+    return await this.operations.kick(target, CloseCode.REPLACED, clampCloseReason(reason))
+  }
+
   /**
    * [session] Sets and removes settings of every connection of `uid`, on every node
    * (mqant's settings push). Throws `FST_GATE_INVALID_SETTING` before sending anything.
