@@ -12,7 +12,7 @@ import type { CoreOptions } from '../src/options.js'
 import { offeredSubprotocols, selectSubprotocol } from '../src/transport/subprotocol.js'
 import { TcpListener } from '../src/transport/tcp.js'
 import { attachWebSocket } from '../src/transport/ws.js'
-import { detachUpgradeResponse, wsInternals } from '../src/transport/ws-internals.js'
+import { detachUpgradeResponse } from '../src/transport/ws-internals.js'
 import { adminPlugin, type AdminOptions } from './admin.js'
 import { servedProtocols, type MqttOptions, type ProtocolListener } from './listeners.js'
 
@@ -62,7 +62,6 @@ async function gate (app: FastifyInstance, opts: GatePluginOptions): Promise<voi
   const factory: DirectoryFactory | undefined = directory ??
     (RedisDirectory !== undefined ? (node, host) => new RedisDirectory(node, host, clustered!) : undefined)
   const instance = new Gate(core, app.log.child({ component: 'gate' }), factory)
-  if (!wsInternals.senderFrame) instance.log.warn('ws internals (Sender.frame) not as expected: WebSocket frames go through ws.send')
   const options = instance.options
   // Every protocol and where it listens (leaf, MQTT, the application's), checked now.
   const served = servedProtocols(instance, mqtt, protocols)

@@ -95,6 +95,8 @@ export class Gate<M extends object = DefaultMessages> {
   private readonly sweeper: Sweeper
   private readonly sweeps: Array<(now: number) => void> = []
   private httpGuard: HttpGuard | undefined
+  /** @internal `probeMessage` with `{}`, encoded once at start (Dispatch writes it to a throttled leaf TCP connection). */
+  probe: OutboundMessage | undefined
   private starting: Promise<void> | undefined
   private stopping: Promise<void> | undefined
 
@@ -258,6 +260,15 @@ export class Gate<M extends object = DefaultMessages> {
     if (notice !== undefined && this.messages.get(notice) === undefined) {
       throw new GateError.INVALID_OPTION('closeNotice', `"${notice}" is not a registered message`)
     }
+    const probe = this.options.probeMessage
+    if (probe !== undefined) {
+      if (this.messages.get(probe) === undefined) throw new GateError.INVALID_OPTION('probeMessage', `"${probe}" is not a registered message`)
+      try {
+        this.probe = this.encoder.encode(probe, {})
+      } catch (err) {
+        throw new GateError.INVALID_OPTION('probeMessage', `"${probe}" with the body {}: ${(err as Error).message}`)
+      }
+    }
     const stores = this.directory.stores?.()
     this.history.start(this.messages, this.processor, stores?.history(this.history.opts)) // [history]
     await this.directory.start()
@@ -348,6 +359,11 @@ export class Gate<M extends object = DefaultMessages> {
   /** Closes these uids' connections and these agents with 4001 and the reason, on every node. */
   async kick (target: KickTarget, reason = 'kicked'): Promise<KickResult> {
     return await this.operations.kick(target, CloseCode.KICKED, clampCloseReason(reason))
+  }
+
+  /** @internal Closes connections on any node with 4002 (replaced): an MQTT client id taken over. */
+  async replace (target: KickTarget, reason: string): Promise<KickResult> {
+    return await this.operations.kick(target, CloseCode.REPLACED, clampCloseReason(reason))
   }
 
   /**

@@ -55,7 +55,11 @@ export class Membership {
     const { local, sessions } = this.p
     if (!isName(uid)) throw new GateError.INVALID_UID()
     if (!agent.isOpen) throw new GateError.NOT_CONNECTED(agent.id)
-    if (agent.uid === uid) return undefined
+    if (agent.uid === uid) {
+      // Bound already (MQTT: by the CONNECT password), then a login message that asks to resume:
+      // [history] positions and replay start here, as after a fresh bind.
+      return opts?.resume !== undefined ? await this.p.history.resume(agent, uid, opts.resume) : undefined
+    }
     const policy = this.p.multiLogin
     if (policy === 'reject') {
       if (await this.isOnline(uid)) throw new GateError.UID_IN_USE(uid)

@@ -71,7 +71,7 @@ gate.onPresence(event => {
     void uid
   }
   // @ts-expect-error no such event
-  if (event.type === 'moved') void event
+  if (event.type === 'moved') throw new Error('no such event')
 })
 void firstRoom
 void memberUid
