@@ -20,7 +20,8 @@ before(() => {
 })
 
 test('rooms paged with their counts, a room\'s members, and a user\'s rooms', { skip, timeout: 120_000 }, async (t) => {
-  const s = await startGate(t, { admin: { tokens: [...TOKENS], dashboard: true } }, registerTestMessages)
+  // No login deadline: the anonymous member stays however slow the run.
+  const s = await startGate(t, { admin: { tokens: [...TOKENS], dashboard: true }, loginTimeout: 0 }, registerTestMessages)
   const alice = await login(s, 'ws', 'alice')
   const bob = await login(s, 'tcp', 'bob')
   const anon = await connectAgent(s, 'ws')
