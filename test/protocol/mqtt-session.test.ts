@@ -10,6 +10,7 @@ import { describe, test, type TestContext } from 'node:test'
 import { tokenSigner } from '../../examples/chat/tokens.js'
 import { SECRET, startChat, type Chat } from '../example/helper.js'
 import { until } from '../helper.js'
+import { startRedis } from '../redis-helper.js'
 import { RawMqtt } from './mqtt-raw.js'
 
 const sign = tokenSigner(SECRET)
@@ -34,7 +35,7 @@ async function end (c: MqttClient): Promise<void> {
 }
 
 describe('MQTT: a login message after the CONNECT password', () => {
-  test('C2S_UserLogin with resume_pos after CONNACK answers recovered and gate_pos, and replays what was missed', async (t) => {
+  test('C2S_UserLogin with resume_pos after CONNACK answers recovered and gate_pos, and replays what was missed', { timeout: 30_000 }, async (t) => {
     const chat = await startChat(t, 'json')
     const first = await connect(t, chat, { username: 'bob', password: sign('bob') })
     first.c.publish('C2S_UserLogin', JSON.stringify({ token: sign('bob'), resume_pos: '' }))
@@ -59,7 +60,7 @@ describe('MQTT: a login message after the CONNECT password', () => {
 const contents = (got: Got[], topic = 'S2C_Message'): string[] => got.filter(g => g.topic === topic).map(g => g.body.content)
 
 describe('MQTT persistent sessions (clean session 0), one node', () => {
-  test('session present 1 when the client id has a session; it resumes uid history and rooms from where it left off', async (t) => {
+  test('session present 1 when the client id has a session; it resumes uid history and rooms from where it left off', { timeout: 30_000 }, async (t) => {
     const chat = await startChat(t, 'json')
     const opts = { clientId: 'phone-1', clean: false, username: 'bob', password: sign('bob') }
     const first = await connect(t, chat, opts)
@@ -90,7 +91,7 @@ describe('MQTT persistent sessions (clean session 0), one node', () => {
     assert.equal(after.present, false, 'a clean session ended the stored one')
   })
 
-  test('a session belongs to the uid that made it: another uid with the same client id gets none of it', async (t) => {
+  test('a session belongs to the uid that made it: another uid with the same client id gets none of it', { timeout: 30_000 }, async (t) => {
     const chat = await startChat(t, 'json')
     const bob = await connect(t, chat, { clientId: 'shared', clean: false, username: 'bob', password: sign('bob') })
     await bob.c.subscribeAsync('room/secret')
@@ -103,7 +104,7 @@ describe('MQTT persistent sessions (clean session 0), one node', () => {
     assert.equal(again.present, true, 'bob\'s session is still there')
   })
 
-  test('clean session 0 without a client id gets CONNACK 2 (identifier rejected)', async (t) => {
+  test('clean session 0 without a client id gets CONNACK 2 (identifier rejected)', { timeout: 30_000 }, async (t) => {
     const chat = await startChat(t, 'json')
     const raw = await RawMqtt.connect(chat.app.gateAddress('mqtt')!.port)
     // mqtt-packet refuses to generate it: a clean CONNECT with its clean session flag (0x02) cleared.
@@ -118,7 +119,7 @@ describe('MQTT persistent sessions (clean session 0), one node', () => {
 
 describe('MQTT client id takeover', () => {
   for (const clean of [true, false]) {
-    test(`clean session ${clean ? 1 : 0}: a new CONNECT with a connected client id closes the old connection (4002), logged once`, async (t) => {
+    test(`clean session ${clean ? 1 : 0}: a new CONNECT with a connected client id closes the old connection (4002), logged once`, { timeout: 30_000 }, async (t) => {
       const lines: any[] = []
       const stream = { write: (line: string) => { lines.push(JSON.parse(line)) } }
       const chat = await startChat(t, 'json', {}, { level: 'info', stream })
@@ -136,11 +137,49 @@ describe('MQTT client id takeover', () => {
     })
   }
 
-  test('without a password, a client id takes nothing over', async (t) => {
+  test('without a password, a client id takes nothing over', { timeout: 30_000 }, async (t) => {
     const chat = await startChat(t, 'json')
     const a = await connect(t, chat, { clientId: 'anon' })
     await connect(t, chat, { clientId: 'anon' })
     assert.equal(a.c.connected, true)
     assert.equal(chat.closes.length, 0)
+  })
+})
+
+describe('MQTT persistent sessions across two nodes on Redis', () => {
+  test('made on node a, resumed on node b (history and rooms); then taken over from node b by a CONNECT on node a', { timeout: 30_000 }, async (t) => {
+    const redis = await startRedis(t)
+    const a = await startChat(t, 'json', { REDIS_URL: redis.url, GATE_NODE_ID: 'a' })
+    const b = await startChat(t, 'json', { REDIS_URL: redis.url, GATE_NODE_ID: 'b' })
+    const opts = { clientId: 'tab', clean: false, username: 'bob', password: sign('bob') }
+    const first = await connect(t, a, opts)
+    assert.equal(first.present, false)
+    await first.c.subscribeAsync('room/lobby')
+    await a.app.gate.pushToUids(['bob'], 'S2C_Message', { from_uid: 'x', to_uid: 'bob', content: 'seen', ts: 1 })
+    await until(() => contents(first.got).includes('seen'), 5000, 'seen')
+    await end(first.c)
+    await until(async () => !(await b.app.gate.isOnline('bob')), 5000, 'bob offline')
+
+    await b.app.gate.pushToUids(['bob'], 'S2C_Message', { from_uid: 'x', to_uid: 'bob', content: 'missed', ts: 1 })
+    const onB = await connect(t, b, opts)
+    assert.equal(onB.present, true, 'the session made on node a, found on node b')
+    await until(() => contents(onB.got).length === 1, 5000, 'the replay')
+    assert.deepEqual(contents(onB.got), ['missed'])
+    assert.deepEqual([...[...b.app.gate.agentsOf('bob')][0]!.rooms], ['lobby'])
+    await a.app.gate.pushToRoom('lobby', 'S2C_Message', { from_uid: 'x', room: 'lobby', content: 'room from a', ts: 1 })
+    await until(() => contents(onB.got).length === 2, 5000, 'the room push from node a')
+
+    const store = b.app.gate.sessions.store!
+    await until(async () => (await store.load('\0mqtt\0tab'))?.pos.endsWith(':2') === true, 5000, 'the replay saved')
+    const closed = new Promise<void>(resolve => onB.c.once('close', () => resolve()))
+    const onA = await connect(t, a, opts)
+    assert.equal(onA.present, true)
+    await closed
+    await until(() => b.closes.length === 1, 5000, 'node b closed its connection')
+    assert.equal(b.closes[0]!.code, 4002)
+    await a.app.gate.pushToUids(['bob'], 'S2C_Message', { from_uid: 'x', to_uid: 'bob', content: 'after', ts: 1 })
+    await until(() => contents(onA.got).length === 1, 5000, 'live after the takeover')
+    assert.deepEqual(contents(onA.got), ['after'], 'nothing replayed twice')
+    assert.deepEqual([...[...a.app.gate.agentsOf('bob')][0]!.rooms], ['lobby'])
   })
 })

@@ -65,8 +65,8 @@ interface Held {
  *
  * A persistent session is kept in the gate's session store under
  * `sessionKey(clientId)`: its uid, its position in the uid's history and its
- * rooms. It is saved when it opens, at most every second while they change,
- * and when its connection closes (not when it was taken over: the new
+ * rooms. It is saved when it opens, when its replay is done, at most every
+ * second while they change, and when its connection closes (not when it was taken over: the new
  * connection holds it then); it expires `expiry` ms after its last save.
  */
 export class MqttSessions {
@@ -130,10 +130,13 @@ export class MqttSessions {
     return { present: mine, resume: { pos: held.pos, rooms: mine ? record.rooms : [] } }
   }
 
-  /** The resume found this position (the replay is done). */
+  /** The replay is done, up to `pos`: saved at once, so that a takeover right after it does not replay it again. */
   resumed (agent: Agent<any>, pos: string): void {
     const held = this.open.get(agent)
-    if (held !== undefined && pos !== '') held.pos = pos
+    if (held === undefined || !agent.isOpen) return
+    this.snapshot(agent, held)
+    if (held.pos === '') held.pos = pos
+    this.save(agent, held, Date.now())
   }
 
   /** The connection is closing: its client id is free, and its session saved as it is now. */
