@@ -9,7 +9,10 @@ import assert from 'node:assert/strict'
 import { describe, test, type TestContext } from 'node:test'
 import { tokenSigner } from '../../examples/chat/tokens.js'
 import { SECRET, startChat, type Chat } from '../example/helper.js'
-import { until } from '../helper.js'
+import { mqttProtocol } from '../../src/protocol/mqtt/mqtt.js'
+import { sessionKey } from '../../src/protocol/mqtt/sessions.js'
+import { MemorySessionStore } from '../../src/session/store.js'
+import { startCore, until } from '../helper.js'
 import { startRedis } from '../redis-helper.js'
 import { RawMqtt } from './mqtt-raw.js'
 
@@ -181,5 +184,32 @@ describe('MQTT persistent sessions across two nodes on Redis', () => {
     await until(() => contents(onA.got).length === 1, 5000, 'live after the takeover')
     assert.deepEqual(contents(onA.got), ['after'], 'nothing replayed twice')
     assert.deepEqual([...[...a.app.gate.agentsOf('bob')][0]!.rooms], ['lobby'])
+  })
+})
+
+describe('MQTT session expiry', () => {
+  test('a session is kept mqtt.sessionExpiry after its connection closed, not longer', { timeout: 30_000 }, async (t) => {
+    let now = Date.now()
+    const store = new MemorySessionStore(1000, () => now)
+    const s = await startCore(t, { tcp: false, mqtt: { tcp: { port: 0 }, path: false, sessionExpiry: 5000 }, session: { store } }, app => {
+      app.gate.authenticate(async (agent, credentials) => {
+        await agent.bind(credentials.password!.toString())
+        return true
+      })
+    })
+    const url = `mqtt://127.0.0.1:${s.app.gateAddress('mqtt')!.port}`
+    const connectOnce = async (): Promise<boolean> => {
+      const c = await mqtt.connectAsync(url, { reconnectPeriod: 0, clientId: 'dev', clean: false, username: 'u', password: 'u1' })
+      const present = (c as unknown as { connackPacket?: { sessionPresent?: boolean } }).connackPacket?.sessionPresent === true
+      await c.endAsync()
+      await until(async () => s.app.gate.agentsOf('u1').size === 0 && (await store.load(sessionKey('dev')))?.agent === '', 5000, 'saved at close')
+      return present
+    }
+    assert.equal(await connectOnce(), false)
+    now += 4000
+    assert.equal(await connectOnce(), true, 'within the expiry')
+    now += 5001
+    assert.equal(await connectOnce(), false, 'expired')
+    assert.throws(() => mqttProtocol(s.app.gate, { sessionExpiry: 10 }), { code: 'FST_GATE_INVALID_OPTION' })
   })
 })
