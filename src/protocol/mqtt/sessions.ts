@@ -165,9 +165,11 @@ export class MqttSessions {
     }
   }
 
+  /** The connection's position and rooms, while it is still the session's uid (a later login as another uid is not its). */
   private snapshot (agent: Agent<any>, held: Held): void {
+    if (agent.uid !== held.uid) return
     held.pos = this.host.history.position(agent) ?? held.pos
-    if (agent.uid === held.uid) held.rooms = JSON.stringify([...agent.rooms])
+    held.rooms = JSON.stringify([...agent.rooms])
   }
 
   private save (agent: Agent<any>, held: Held, now: number): void {
