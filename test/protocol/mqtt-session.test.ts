@@ -20,10 +20,13 @@ const sign = tokenSigner(SECRET)
 
 interface Got { topic: string, body: any }
 
-/** An MQTT.js client over TCP (no reconnect), every PUBLISH it gets kept in `got`. */
-async function connect (t: TestContext, chat: Chat, opts: mqtt.IClientOptions): Promise<{ c: MqttClient, got: Got[], present: boolean }> {
+/** An MQTT.js client over TCP or WebSocket (no reconnect), every PUBLISH it gets kept in `got`. */
+async function connect (t: TestContext, chat: Chat, opts: mqtt.IClientOptions, via: 'tcp' | 'ws' = 'tcp'): Promise<{ c: MqttClient, got: Got[], present: boolean }> {
   const got: Got[] = []
-  const c = mqtt.connect(`mqtt://127.0.0.1:${chat.app.gateAddress('mqtt')!.port}`, { reconnectPeriod: 0, connectTimeout: 5000, ...opts })
+  const url = via === 'tcp'
+    ? `mqtt://127.0.0.1:${chat.app.gateAddress('mqtt')!.port}`
+    : `ws://127.0.0.1:${(chat.app.server.address() as { port: number }).port}/mqtt`
+  const c = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5000, ...opts })
   c.on('message', (topic, payload) => { got.push({ topic, body: JSON.parse(payload.toString()) }) })
   t.after(() => c.end(true))
   const connack = await new Promise<{ sessionPresent: boolean }>((resolve, reject) => {
@@ -63,36 +66,38 @@ describe('MQTT: a login message after the CONNECT password', () => {
 const contents = (got: Got[], topic = 'S2C_Message'): string[] => got.filter(g => g.topic === topic).map(g => g.body.content)
 
 describe('MQTT persistent sessions (clean session 0), one node', () => {
-  test('session present 1 when the client id has a session; it resumes uid history and rooms from where it left off', { timeout: 30_000 }, async (t) => {
-    const chat = await startChat(t, 'json')
-    const opts = { clientId: 'phone-1', clean: false, username: 'bob', password: sign('bob') }
-    const first = await connect(t, chat, opts)
-    assert.equal(first.present, false, 'no session yet')
-    await first.c.subscribeAsync('room/lobby')
-    await chat.app.gate.pushToUids(['bob'], 'S2C_Message', { from_uid: 'x', to_uid: 'bob', content: 'seen', ts: 1 })
-    await until(() => contents(first.got).includes('seen'), 5000, 'seen')
-    await end(first.c)
-    await until(() => chat.app.gate.agentsOf('bob').size === 0)
+  for (const via of ['tcp', 'ws'] as const) {
+    test(`over ${via}: session present 1 when the client id has a session; it resumes uid history and rooms from where it left off`, { timeout: 30_000 }, async (t) => {
+      const chat = await startChat(t, 'json')
+      const opts = { clientId: 'phone-1', clean: false, username: 'bob', password: sign('bob') }
+      const first = await connect(t, chat, opts, via)
+      assert.equal(first.present, false, 'no session yet')
+      await first.c.subscribeAsync('room/lobby')
+      await chat.app.gate.pushToUids(['bob'], 'S2C_Message', { from_uid: 'x', to_uid: 'bob', content: 'seen', ts: 1 })
+      await until(() => contents(first.got).includes('seen'), 5000, 'seen')
+      await end(first.c)
+      await until(() => chat.app.gate.agentsOf('bob').size === 0)
 
-    for (const content of ['missed 1', 'missed 2']) await chat.app.gate.pushToUids(['bob'], 'S2C_Message', { from_uid: 'x', to_uid: 'bob', content, ts: 1 })
-    const back = await connect(t, chat, opts)
-    assert.equal(back.present, true)
-    await until(() => contents(back.got).length === 2, 5000, 'the replay')
-    assert.deepEqual(contents(back.got), ['missed 1', 'missed 2'], 'what was missed, once, in order: not what the first connection had')
-    assert.match(back.got[0]!.body.gate_pos, /:2$/)
-    const [agent] = chat.app.gate.agentsOf('bob')
-    assert.deepEqual([...agent!.rooms], ['lobby'], 'the session\'s rooms, without a SUBSCRIBE')
-    await chat.app.gate.pushToRoom('lobby', 'S2C_Message', { from_uid: 'x', room: 'lobby', content: 'room live', ts: 1 })
-    await until(() => contents(back.got).length === 3, 5000, 'the room message')
-    assert.equal(contents(back.got)[2], 'room live')
-    await end(back.c)
+      for (const content of ['missed 1', 'missed 2']) await chat.app.gate.pushToUids(['bob'], 'S2C_Message', { from_uid: 'x', to_uid: 'bob', content, ts: 1 })
+      const back = await connect(t, chat, opts, via)
+      assert.equal(back.present, true)
+      await until(() => contents(back.got).length === 2, 5000, 'the replay')
+      assert.deepEqual(contents(back.got), ['missed 1', 'missed 2'], 'what was missed, once, in order: not what the first connection had')
+      assert.match(back.got[0]!.body.gate_pos, /:2$/)
+      const [agent] = chat.app.gate.agentsOf('bob')
+      assert.deepEqual([...agent!.rooms], ['lobby'], 'the session\'s rooms, without a SUBSCRIBE')
+      await chat.app.gate.pushToRoom('lobby', 'S2C_Message', { from_uid: 'x', room: 'lobby', content: 'room live', ts: 1 })
+      await until(() => contents(back.got).length === 3, 5000, 'the room message')
+      assert.equal(contents(back.got)[2], 'room live')
+      await end(back.c)
 
-    const clean = await connect(t, chat, { ...opts, clean: true })
-    assert.equal(clean.present, false, 'clean session 1')
-    await end(clean.c)
-    const after = await connect(t, chat, opts)
-    assert.equal(after.present, false, 'a clean session ended the stored one')
-  })
+      const clean = await connect(t, chat, { ...opts, clean: true }, via)
+      assert.equal(clean.present, false, 'clean session 1')
+      await end(clean.c)
+      const after = await connect(t, chat, opts, via)
+      assert.equal(after.present, false, 'a clean session ended the stored one')
+    })
+  }
 
   test('a session belongs to the uid that made it: another uid with the same client id gets none of it', { timeout: 30_000 }, async (t) => {
     const chat = await startChat(t, 'json')
