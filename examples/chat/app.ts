@@ -37,6 +37,7 @@ export async function buildChatApp (config: ChatConfig, fastifyOptions: FastifyS
     littleEndian: config.littleEndian,
     textFrames: config.textFrames,
     closeNotice: 'S2C_Close',
+    probeMessage: 'C2S_UserHeartBeat',
     drainTime: config.drainTime,
     nodeId: config.nodeId,
     redis: config.redisClusterNodes !== undefined ? { clusterNodes: config.redisClusterNodes } : config.redisUrl,

@@ -91,6 +91,7 @@ export function mqttProtocol (host: MqttHost, limits: MqttLimits = {}): Protocol
     message: publish,
     textFrames: false,
     subprotocols: SUBPROTOCOLS,
+    probe: gen({ cmd: 'pingresp' }),
     open: peer => new MqttSession(peer, maxInflight, sessions),
     refusal: (why: Refusal) => why === 'full' || why === 'not-serving'
       ? gen({ cmd: 'connack', returnCode: CONNACK_UNAVAILABLE, sessionPresent: false })
