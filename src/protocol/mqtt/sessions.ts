@@ -72,8 +72,9 @@ interface Held {
 export class MqttSessions {
   readonly expiry: number
   private readonly host: MqttSessionHost
-  /** This node's connection holding each `<uid> NUL <client id>`. */
+  /** This node's connection holding each `<uid> NUL <client id>`, and the other way round. */
   private readonly holders = new Map<string, Agent<any>>()
+  private readonly held = new Map<Agent<any>, string>()
   /** Persistent sessions of this node's connections. */
   private readonly open = new Map<Agent<any>, Held>()
   private lastSave = 0
@@ -112,6 +113,7 @@ export class MqttSessions {
     if (holder !== undefined && holder !== agent && holder.isOpen) older.add(holder.id)
     if (mine && record.agent !== '' && record.agent !== agent.id) older.add(record.agent)
     this.holders.set(key, agent)
+    this.held.set(agent, key)
     if (older.size > 0) {
       agent.log.info({ clientId, replaced: [...older] }, 'MQTT client id taken over: the older connection is closed (4002)')
       this.host.replace({ agents: [...older] }, TAKEN_OVER).catch((err: unknown) => { agent.log.warn({ err, clientId }, 'MQTT takeover failed') })
@@ -140,11 +142,10 @@ export class MqttSessions {
   }
 
   /** The connection is closing: its client id is free, and its session saved as it is now. */
-  closed (agent: Agent<any>, clientId: string): void {
-    if (agent.uid !== undefined) {
-      const key = `${agent.uid}\0${clientId}`
-      if (this.holders.get(key) === agent) this.holders.delete(key)
-    }
+  closed (agent: Agent<any>): void {
+    const key = this.held.get(agent)
+    this.held.delete(agent)
+    if (key !== undefined && this.holders.get(key) === agent) this.holders.delete(key)
     const held = this.open.get(agent)
     if (held === undefined) return
     this.open.delete(agent)
