@@ -192,6 +192,26 @@ describe('MQTT persistent sessions across two nodes on Redis', () => {
   })
 })
 
+describe('MQTT persistent sessions through a drain', () => {
+  test('a node that drains saves its sessions: the client resumes on the other node from where it was', { timeout: 30_000 }, async (t) => {
+    const redis = await startRedis(t)
+    const a = await startChat(t, 'json', { REDIS_URL: redis.url, GATE_NODE_ID: 'a' })
+    const b = await startChat(t, 'json', { REDIS_URL: redis.url, GATE_NODE_ID: 'b' })
+    const opts = { clientId: 'kiosk', clean: false, username: 'bob', password: sign('bob') }
+    const onA = await connect(t, a, opts)
+    await onA.c.subscribeAsync('room/hall')
+    for (const content of ['one', 'two']) await b.app.gate.pushToUids(['bob'], 'S2C_Message', { from_uid: 'x', to_uid: 'bob', content, ts: 1 })
+    await until(() => contents(onA.got).length === 2, 5000, 'both live on a')
+    await a.app.close()
+    await b.app.gate.pushToUids(['bob'], 'S2C_Message', { from_uid: 'x', to_uid: 'bob', content: 'three', ts: 1 })
+    const onB = await connect(t, b, opts)
+    assert.equal(onB.present, true)
+    await until(() => contents(onB.got).length === 1, 5000, 'the replay on b')
+    assert.deepEqual(contents(onB.got), ['three'], 'what a had written is not sent again')
+    assert.deepEqual([...[...b.app.gate.agentsOf('bob')][0]!.rooms], ['hall'])
+  })
+})
+
 describe('MQTT session expiry', () => {
   test('a session is kept mqtt.sessionExpiry after its connection closed, not longer', { timeout: 30_000 }, async (t) => {
     let now = Date.now()
