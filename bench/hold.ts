@@ -54,6 +54,12 @@ const ADDRESSES = 200
 const PUSHES = Number(env.BENCH_HOLD_PUSHES ?? 3)
 const LOGIN_MS = Number(env.BENCH_HOLD_LOGIN_MS ?? 240_000)
 const LIMIT_MS = Number(env.BENCH_HOLD_LIMIT_MS ?? 8 * 60_000)
+/**
+ * How the `node:cluster` primary spreads connections: `rr` (its round-robin, the
+ * default: it accepts each connection and hands it to a worker over IPC, one
+ * at a time per worker) or `none` (every worker accepts on the shared socket).
+ */
+const SCHED = env.BENCH_HOLD_SCHED ?? 'rr'
 const MAX_CONN_PER_WORKER = 19_000
 const ROOM = 'hold'
 const ADMIN = 'bench-admin'
@@ -79,6 +85,17 @@ function fds (pid: number): number {
     return readdirSync(`/proc/${pid}/fd`).length
   } catch {
     return -1
+  }
+}
+
+/** CPU time (user + system) a process has used, in ms, from /proc (0 if it is gone). */
+function cpuMs (pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')
+    // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10
+  } catch {
+    return 0
   }
 }
 
@@ -118,6 +135,7 @@ async function startGateway (redisUrl: string): Promise<Gateway> {
       GATE_IDLE_TIMEOUT: '0',
       GATE_LOGIN_TIMEOUT: '0',
       GATE_DRAIN_TIME: '0',
+      NODE_CLUSTER_SCHED_POLICY: SCHED,
       LOG_LEVEL: 'info'
     },
     stdio: ['ignore', 'pipe', 'pipe']
@@ -213,7 +231,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 try {
-  log(`hold: ${CONNS.toLocaleString('en')} connections, ${WORKERS} workers (GATE_MAX_CONN ${MAX_CONN_PER_WORKER} each), ${LOADERS} load processes x ${CONCURRENCY} logins in flight from ${ADDRESSES} addresses each; descriptors per process: ${fdLimit()}; load average ${loadavg().map(x => x.toFixed(1)).join(' ')}`)
+  log(`hold: ${CONNS.toLocaleString('en')} connections, ${WORKERS} workers (GATE_MAX_CONN ${MAX_CONN_PER_WORKER} each, scheduling ${SCHED}), ${LOADERS} load processes x ${CONCURRENCY} logins in flight from ${ADDRESSES} addresses each; descriptors per process: ${fdLimit()}; load average ${loadavg().map(x => x.toFixed(1)).join(' ')}`)
   redis = await startRedis()
   gateway = await startGateway(redis.url)
   const g = gateway
@@ -228,51 +246,93 @@ try {
   }
   const loaderIdle = (await Promise.all(loaders.map(async l => await l.call<{ rss: number }>('memory')))).map(m => m.rss)
 
-  // Logins, every load process at once.
-  const share = (i: number): number => Math.floor(CONNS / LOADERS) + (i < CONNS % LOADERS ? 1 : 0)
+  // Logins, every load process at once, in two halves: memory is read at each (the
+  // difference between the two is the cost of a connection, whatever the idle
+  // workers' heaps held), and CPU time over both.
+  const roles = {
+    workers: g.workerPids,
+    primary: [g.proc.pid!],
+    load: loaders.map(l => l.info.pid as number),
+    redis: [redis.pid]
+  }
+  const cpuOf = (): Record<string, number> => Object.fromEntries(Object.entries(roles).map(([k, pids]) => [k, pids.reduce((a, pid) => a + cpuMs(pid), 0)]))
+  const cpuBefore = cpuOf()
   const started = performance.now()
   const ticker = setInterval(() => {
     const total = counts.reduce((a, b) => a + b, 0)
     note(`${total.toLocaleString('en')} logged in (${Math.round(total / ((performance.now() - started) / 1000))}/s), load average ${loadavg()[0].toFixed(1)}`)
   }, 5000)
-  const opened = await Promise.all(loaders.map(async (l, i) => await l.call<HoldOpenResult>('open', {
-    port: g.tcpPort,
-    addressPrefix: `127.0.${10 + i}`,
-    addresses: ADDRESSES,
-    count: share(i),
-    uidPrefix: `h${i}-`,
-    room: ROOM,
-    secret: SECRET,
-    concurrency: CONCURRENCY,
-    retries: 5,
-    timeoutMs: LOGIN_MS
-  }, LOGIN_MS + 60_000))).finally(() => clearInterval(ticker))
-  const held = opened.reduce((s, o) => s + o.opened, 0)
-  const loginSeconds = (Math.max(...opened.map(o => o.endedAt)) - Math.min(...opened.map(o => o.startedAt))) / 1000
   const errors: Record<string, number> = {}
-  for (const o of opened) for (const [k, v] of Object.entries(o.errors)) errors[k] = (errors[k] ?? 0) + v
-  log(`logged in and in room "${ROOM}": ${held.toLocaleString('en')} of ${CONNS.toLocaleString('en')} in ${loginSeconds.toFixed(1)} s (${Math.round(held / loginSeconds)}/s); failed ${opened.reduce((s, o) => s + o.failed, 0)}, retried ${opened.reduce((s, o) => s + o.retried, 0)}${Object.keys(errors).length > 0 ? `; errors ${JSON.stringify(errors)}` : ''}`)
+  let failed = 0
+  let retried = 0
+  let loginMs = 0
+  let held = 0
+  /** Opens `part` of each load process's share (the uids continue from `from`). */
+  const openPart = async (part: (i: number) => number, from: (i: number) => number): Promise<void> => {
+    const opened = await Promise.all(loaders.map(async (l, i) => await l.call<HoldOpenResult>('open', {
+      port: g.tcpPort,
+      addressPrefix: `127.0.${10 + i}`,
+      addresses: ADDRESSES,
+      count: part(i),
+      first: from(i),
+      uidPrefix: `h${i}-`,
+      room: ROOM,
+      secret: SECRET,
+      concurrency: CONCURRENCY,
+      retries: 5,
+      timeoutMs: LOGIN_MS
+    }, LOGIN_MS + 60_000)))
+    for (const o of opened) {
+      for (const [k, v] of Object.entries(o.errors)) errors[k] = (errors[k] ?? 0) + v
+      failed += o.failed
+      retried += o.retried
+    }
+    loginMs += Math.max(...opened.map(o => o.endedAt)) - Math.min(...opened.map(o => o.startedAt))
+    held += opened.reduce((s, o) => s + o.opened, 0)
+  }
+  /** Waits until the admin API (any worker) counts every connection, then a few seconds; reads the workers' memory. */
+  const settle = async (): Promise<{ stats: any, workersRss: number, settledMs: number }> => {
+    const from = performance.now()
+    let stats: any
+    for (;;) {
+      stats = await admin(g, 'GET', '/stats')
+      if ((stats.connections === held && stats.onlineUsers === held) || performance.now() - from > 60_000) break
+      await sleep(250)
+    }
+    const settledMs = performance.now() - from
+    await sleep(5000)
+    return { stats, workersRss: g.workerPids.map(rss).reduce((a, b) => a + b, 0), settledMs }
+  }
+  const share = (i: number): number => Math.floor(CONNS / LOADERS) + (i < CONNS % LOADERS ? 1 : 0)
+  const half = (i: number): number => Math.floor(share(i) / 2)
+  let half1: Awaited<ReturnType<typeof settle>>
+  try {
+    await openPart(half, () => 0)
+    half1 = await settle()
+    log(`half: ${held.toLocaleString('en')} held, workers ${mib(half1.workersRss)}`)
+    await openPart(i => share(i) - half(i), half)
+  } finally {
+    clearInterval(ticker)
+  }
+  const cpuAfter = cpuOf()
+  const loginSeconds = loginMs / 1000
+  log(`logged in and in room "${ROOM}": ${held.toLocaleString('en')} of ${CONNS.toLocaleString('en')} in ${loginSeconds.toFixed(1)} s of logging in (two halves, ${Math.round(held / loginSeconds)}/s); failed ${failed}, retried ${retried}${Object.keys(errors).length > 0 ? `; errors ${JSON.stringify(errors)}` : ''}`)
+  const cpuPerLogin = Object.fromEntries(Object.keys(roles).map(k => [k, (cpuAfter[k] - cpuBefore[k]) * 1000 / held]))
+  log(`CPU per login (µs, both halves, settling included): ${Object.entries(cpuPerLogin).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')}`)
 
   // Every worker's presence is in Redis: the admin API, on any worker, counts them all.
-  const settleStart = performance.now()
-  let stats: any
-  for (;;) {
-    stats = await admin(g, 'GET', '/stats')
-    if ((stats.connections === held && stats.onlineUsers === held) || performance.now() - settleStart > 60_000) break
-    await sleep(250)
-  }
-  log(`GET /gate/stats: ${JSON.stringify(stats)} (${Math.round(performance.now() - settleStart)} ms after the last login)`)
-
-  await sleep(5000)
-  const after = g.workerPids.map(rss)
+  const full = await settle()
+  const stats = full.stats
+  log(`GET /gate/stats: ${JSON.stringify(stats)} (${Math.round(full.settledMs)} ms after the last login)`)
   const spread = g.workerPids.map(fds)
   const primary = rss(g.proc.pid!)
   const loaderAfter = (await Promise.all(loaders.map(async l => await l.call<{ rss: number }>('memory')))).map(m => m.rss)
-  const workersRss = after.reduce((a, b) => a + b, 0)
+  const workersRss = full.workersRss
   const idleRss = idle.reduce((a, b) => a + b, 0)
   const perConn = (workersRss - idleRss) / held
+  const marginal = (full.workersRss - half1.workersRss) / (held - half1.stats.connections)
   log(`descriptors per worker: ${spread.join(', ')}`)
-  log(`memory: workers ${mib(workersRss)} (idle ${mib(idleRss)}): ${kib(perConn)} per connection over the idle baseline, ${kib(workersRss / held)} all told; primary ${mib(primary)} (idle ${mib(idlePrimary)}); redis ${mib(rss(redis.pid))}; load processes ${kib((loaderAfter.reduce((a, b) => a + b, 0) - loaderIdle.reduce((a, b) => a + b, 0)) / held)} per connection`)
+  log(`memory: workers ${mib(workersRss)} (idle ${mib(idleRss)}, at half ${mib(half1.workersRss)}): ${kib(marginal)} per connection from half to full, ${kib(perConn)} over the idle baseline, ${kib(workersRss / held)} all told; primary ${mib(primary)} (idle ${mib(idlePrimary)}); redis ${mib(rss(redis.pid))}; load processes ${kib((loaderAfter.reduce((a, b) => a + b, 0) - loaderIdle.reduce((a, b) => a + b, 0)) / held)} per connection`)
 
   const pushes: PushFigures[] = []
   for (let n = 1; n <= PUSHES; n++) {
@@ -287,17 +347,21 @@ try {
     connections: CONNS,
     held,
     workers: WORKERS,
+    scheduling: SCHED,
     loaders: LOADERS,
     concurrency: CONCURRENCY,
     fdLimit: fdLimit(),
     loginSeconds,
     loginsPerSec: held / loginSeconds,
+    cpuPerLoginUs: cpuPerLogin,
     errors,
     stats,
     descriptorsPerWorker: spread,
     idleWorkersRss: idleRss,
     workersRss,
     rssPerConn: perConn,
+    rssPerConnHalfToFull: marginal,
+    halfWorkersRss: half1.workersRss,
     primaryRss: primary,
     pushes,
     medianPushMs: median(pushes.map(p => p.lastMs)),
