@@ -178,12 +178,13 @@ async function admin (g: Gateway, method: string, path: string, body?: unknown):
   return await res.json()
 }
 
-interface PushFigures { delivered: number, partial: boolean, answerMs: number, firstMs: number, lastMs: number, got: number }
+interface PushFigures { delivered: number, partial: boolean, answerMs: number, firstMs: number, lastMs: number, got: number, cpuUs: Record<string, number> }
 
 /** One room push to every held connection: from the request until the last client has it. */
-async function push (g: Gateway, loaders: Child[], n: number, expected: number): Promise<PushFigures> {
+async function push (g: Gateway, loaders: Child[], n: number, expected: number, cpuOf: () => Record<string, number>): Promise<PushFigures> {
   const content = `hold push ${n} ${Date.now()}`
   await Promise.all(loaders.map(async l => await l.call('arm', { content })))
+  const cpuBefore = cpuOf()
   const t0 = now()
   const answer = await admin(g, 'POST', `/rooms/${ROOM}/push`, { name: 'S2C_Message', body: { from_uid: 'bench', room: ROOM, content, ts: Date.now() } })
   const answerMs = now() - t0
@@ -195,6 +196,7 @@ async function push (g: Gateway, loaders: Child[], n: number, expected: number):
     await sleep(20)
   }
   const got = r.reduce((s, x) => s + x.got, 0)
+  const cpuAfter = cpuOf()
   const withAny = r.filter(x => x.got > 0)
   return {
     delivered: answer.delivered,
@@ -202,7 +204,9 @@ async function push (g: Gateway, loaders: Child[], n: number, expected: number):
     answerMs,
     firstMs: withAny.length === 0 ? NaN : Math.min(...withAny.map(x => x.firstAt)) - t0,
     lastMs: withAny.length === 0 ? NaN : Math.max(...withAny.map(x => x.lastAt)) - t0,
-    got
+    got,
+    // CPU per delivered message, by role (the polling of the load processes included).
+    cpuUs: Object.fromEntries(Object.keys(cpuAfter).map(k => [k, (cpuAfter[k] - cpuBefore[k]) * 1000 / Math.max(1, got)]))
   }
 }
 
@@ -336,9 +340,9 @@ try {
 
   const pushes: PushFigures[] = []
   for (let n = 1; n <= PUSHES; n++) {
-    const p = await push(g, loaders, n, held)
+    const p = await push(g, loaders, n, held, cpuOf)
     pushes.push(p)
-    log(`room push ${n}: answered in ${Math.round(p.answerMs)} ms (delivered ${p.delivered}${p.partial ? ', partial' : ''}); first client ${Math.round(p.firstMs)} ms, every client (${p.got.toLocaleString('en')}) ${Math.round(p.lastMs)} ms after the request; load average ${loadavg()[0].toFixed(1)}`)
+    log(`room push ${n}: answered in ${Math.round(p.answerMs)} ms (delivered ${p.delivered}${p.partial ? ', partial' : ''}); first client ${Math.round(p.firstMs)} ms, every client (${p.got.toLocaleString('en')}) ${Math.round(p.lastMs)} ms after the request; CPU per delivery (µs): ${Object.entries(p.cpuUs).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}; load average ${loadavg()[0].toFixed(1)}`)
     await sleep(1000)
   }
   const result = {
