@@ -28,7 +28,7 @@
  * minutes); every process it started is killed at the end, on an error, or on
  * Ctrl-C. Figures go to stdout and bench/results/hold.json.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
@@ -347,7 +347,7 @@ try {
   }
   const result = {
     at: new Date().toISOString(),
-    commit: (() => { try { return readFileSync(`${ROOT}.git/HEAD`, 'utf8').trim() } catch { return 'unknown' } })(),
+    commit: (() => { try { return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim() } catch { return 'unknown' } })(),
     connections: CONNS,
     held,
     workers: WORKERS,
