@@ -60,6 +60,12 @@ const LIMIT_MS = Number(env.BENCH_HOLD_LIMIT_MS ?? 8 * 60_000)
  * at a time per worker) or `none` (every worker accepts on the shared socket).
  */
 const SCHED = env.BENCH_HOLD_SCHED ?? 'rr'
+/**
+ * BENCH_HOLD_REDIS=0 with BENCH_HOLD_WORKERS=1: one gateway process without
+ * Redis (a single node), to tell what cluster mode costs a login.
+ */
+const USE_REDIS = env.BENCH_HOLD_REDIS !== '0'
+if (!USE_REDIS && WORKERS !== 1) throw new Error('BENCH_HOLD_REDIS=0 needs BENCH_HOLD_WORKERS=1: workers share their users through Redis')
 const MAX_CONN_PER_WORKER = 19_000
 const ROOM = 'hold'
 const ADMIN = 'bench-admin'
@@ -106,7 +112,7 @@ function fdLimit (): string {
 
 interface Gateway { proc: ChildProcess, port: number, tcpPort: number, workerPids: number[], tail: () => string }
 
-async function startGateway (redisUrl: string): Promise<Gateway> {
+async function startGateway (redisUrl: string | undefined): Promise<Gateway> {
   const [port, tcpPort] = [await freePort(), await freePort()]
   // Compiled, as in the other benches (BENCH_TSX=1: through tsx).
   build()
@@ -120,7 +126,7 @@ async function startGateway (redisUrl: string): Promise<Gateway> {
       PORT: String(port),
       GATE_TCP_PORT: String(tcpPort),
       GATE_MQTT_PORT: 'off',
-      REDIS_URL: redisUrl,
+      REDIS_URL: redisUrl ?? '',
       REDIS_CLUSTER_NODES: '',
       GATE_WORKERS: String(WORKERS),
       GATE_NODE_ID: 'hold',
@@ -155,6 +161,11 @@ async function startGateway (redisUrl: string): Promise<Gateway> {
         const l = JSON.parse(line) as { msg?: string, pid?: number, component?: string }
         if (l.msg === 'worker ready' && typeof l.pid === 'number') workerPids.push(l.pid)
         if (l.msg === 'all workers ready') state.ready = true
+        // One worker: the top process is the gateway.
+        if (WORKERS === 1 && l.msg === 'chat gateway ready') {
+          workerPids.push(proc.pid!)
+          state.ready = true
+        }
       } catch {}
     }
   }
@@ -236,8 +247,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 try {
   log(`hold: ${CONNS.toLocaleString('en')} connections, ${WORKERS} workers (GATE_MAX_CONN ${MAX_CONN_PER_WORKER} each, scheduling ${SCHED}), ${LOADERS} load processes x ${CONCURRENCY} logins in flight from ${ADDRESSES} addresses each; descriptors per process: ${fdLimit()}; load average ${loadavg().map(x => x.toFixed(1)).join(' ')}`)
-  redis = await startRedis()
-  gateway = await startGateway(redis.url)
+  redis = USE_REDIS ? await startRedis() : undefined
+  gateway = await startGateway(redis?.url)
   const g = gateway
   await sleep(3000)
   const idle = g.workerPids.map(rss)
@@ -255,9 +266,9 @@ try {
   // workers' heaps held), and CPU time over both.
   const roles = {
     workers: g.workerPids,
-    primary: [g.proc.pid!],
+    primary: WORKERS === 1 ? [] : [g.proc.pid!],
     load: loaders.map(l => l.info.pid as number),
-    redis: [redis.pid]
+    redis: redis === undefined ? [] : [redis.pid]
   }
   const cpuOf = (): Record<string, number> => Object.fromEntries(Object.entries(roles).map(([k, pids]) => [k, pids.reduce((a, pid) => a + cpuMs(pid), 0)]))
   const cpuBefore = cpuOf()
@@ -336,7 +347,7 @@ try {
   const perConn = (workersRss - idleRss) / held
   const marginal = (full.workersRss - half1.workersRss) / (held - half1.stats.connections)
   log(`descriptors per worker: ${spread.join(', ')}`)
-  log(`memory: workers ${mib(workersRss)} (idle ${mib(idleRss)}, at half ${mib(half1.workersRss)}): ${kib(marginal)} per connection from half to full, ${kib(perConn)} over the idle baseline, ${kib(workersRss / held)} all told; primary ${mib(primary)} (idle ${mib(idlePrimary)}); redis ${mib(rss(redis.pid))}; load processes ${kib((loaderAfter.reduce((a, b) => a + b, 0) - loaderIdle.reduce((a, b) => a + b, 0)) / held)} per connection`)
+  log(`memory: workers ${mib(workersRss)} (idle ${mib(idleRss)}, at half ${mib(half1.workersRss)}): ${kib(marginal)} per connection from half to full, ${kib(perConn)} over the idle baseline, ${kib(workersRss / held)} all told; primary ${mib(primary)} (idle ${mib(idlePrimary)}); redis ${redis === undefined ? 'none' : mib(rss(redis.pid))}; load processes ${kib((loaderAfter.reduce((a, b) => a + b, 0) - loaderIdle.reduce((a, b) => a + b, 0)) / held)} per connection`)
 
   const pushes: PushFigures[] = []
   for (let n = 1; n <= PUSHES; n++) {
