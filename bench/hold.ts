@@ -24,7 +24,7 @@
  *   pushes (`POST /gate/rooms/hold/push` on any worker): from the request
  *   until every client has the message.
  *
- * Every wait is bounded and the whole run is bounded (BENCH_HOLD_LIMIT_MS, 8
+ * Every wait is bounded and the whole run is bounded (BENCH_HOLD_LIMIT_MS, 10
  * minutes); every process it started is killed at the end, on an error, or on
  * Ctrl-C. Figures go to stdout and bench/results/hold.json.
  */
@@ -45,15 +45,15 @@ import type { HoldOpenResult, HoldReceived } from './load/hold.js'
 
 const env = process.env
 const CONNS = Number(env.BENCH_HOLD_CONNS ?? 100_000)
-const WORKERS = Number(env.BENCH_HOLD_WORKERS ?? 8)
-const LOADERS = Number(env.BENCH_HOLD_LOADERS ?? 8)
+const WORKERS = Number(env.BENCH_HOLD_WORKERS ?? 6)
+const LOADERS = Number(env.BENCH_HOLD_LOADERS ?? 6)
 /** Logins in flight per load process. */
 const CONCURRENCY = Number(env.BENCH_HOLD_CONCURRENCY ?? 128)
 /** Source addresses per load process: a login in flight holds a token of its address's bucket (loginRatePerIp, burst 20) until it succeeds. */
 const ADDRESSES = 200
 const PUSHES = Number(env.BENCH_HOLD_PUSHES ?? 3)
 const LOGIN_MS = Number(env.BENCH_HOLD_LOGIN_MS ?? 240_000)
-const LIMIT_MS = Number(env.BENCH_HOLD_LIMIT_MS ?? 8 * 60_000)
+const LIMIT_MS = Number(env.BENCH_HOLD_LIMIT_MS ?? 10 * 60_000)
 /**
  * How the `node:cluster` primary spreads connections: `rr` (its round-robin, the
  * default: it accepts each connection and hands it to a worker over IPC, one
