@@ -18,11 +18,12 @@
  *   burst 20) holds a token per login in flight, so one address with hundreds
  *   in flight would wait on it.
  * - Figures: login rate (connections logged in and in the room per second,
- *   over the whole run), memory per connection (the workers' RSS after, less
- *   their idle RSS before, divided by the connections), how the connections
- *   spread over the workers (descriptors of each), and BENCH_HOLD_PUSHES room
- *   pushes (`POST /gate/rooms/hold/push` on any worker): from the request
- *   until every client has the message.
+ *   logins in two halves), CPU per login by process role (from /proc), memory
+ *   per connection (the workers' RSS from half to full, and over their idle
+ *   RSS), how the connections spread over the workers (descriptors of each),
+ *   and BENCH_HOLD_PUSHES room pushes (`POST /gate/rooms/hold/push` on any
+ *   worker): from the request until every client has the message, and the CPU
+ *   per delivered message.
  *
  * Every wait is bounded and the whole run is bounded (BENCH_HOLD_LIMIT_MS, 10
  * minutes); every process it started is killed at the end, on an error, or on
