@@ -105,11 +105,12 @@ export const attacks: Attack[] = [
       for (const s of senders) s.write(Buffer.concat(Array.from({ length: 200 }, () => frame('C2S_Message', { room: 'big', content }))))
       let peakBacklog = 0
       let peakRss = 0
+      let unanswered = 0
       const resumeAt = Date.now() + 6000
       let resumed = false
       while (Date.now() < Math.min(deadline, resumeAt + 8000) && r.got < total && r.closed === undefined) {
         if (!resumed && Date.now() >= resumeAt) { socketOf(reader).resume(); resumed = true }
-        const m = await g.metrics()
+        const m = await g.metrics().catch(() => { unanswered++; return new Map<string, number>() })
         peakBacklog = Math.max(peakBacklog, m.get('gate_outbound_backlog_bytes') ?? 0)
         peakRss = Math.max(peakRss, g.rss())
         await sleep(200)
@@ -121,7 +122,7 @@ export const attacks: Attack[] = [
       for (const s of senders) s.destroy()
       return [
         `${stalled.length} stalled members (127.0.0.1), ${total} room pushes of ~1.1 KB; the reader (paused 6 s) got ${r.got} of ${total}, ${r.closed === undefined ? 'still open' : `closed ${r.closed}`}`,
-        `closed 4004: ${delta(before, after, 'gate_closes_total{code="4004"}')} (stalled still open: ${stalledOpen}); backlog held peak ${mib(peakBacklog)}; RSS peak ${mib(peakRss)}`,
+        `closed 4004: ${delta(before, after, 'gate_closes_total{code="4004"}')} (stalled still open: ${stalledOpen}); backlog held peak ${mib(peakBacklog)}; RSS peak ${mib(peakRss)}${unanswered > 0 ? `; the metrics went unanswered (5 s) ${unanswered} times` : ''}`,
         show(trips)
       ]
     }
@@ -144,6 +145,7 @@ export const attacks: Attack[] = [
       await sleep(2000)
       const open = (): number => sockets.filter(s => !s.destroyed && s.readyState === 'open').length
       const at2 = open()
+      const pool2 = (await g.metrics()).get('gate_unfinished_http_requests')
       const t0 = performance.now()
       const ws = await wsUser(g, 'other', '127.0.0.3').then(() => 'WebSocket logs in', (e: Error) => `WebSocket fails: ${e.message}`)
       const tcp = await tcpUser(g, 'other-tcp', '127.0.0.3').then(s => { s.destroy(); return 'TCP logs in' }, (e: Error) => `TCP fails: ${e.message}`)
@@ -156,10 +158,11 @@ export const attacks: Attack[] = [
         for (const s of sockets) if (!s.destroyed && t % 2 === 0) s.write(' ')
       }
       const at12 = open()
+      const pool12 = (await g.metrics()).get('gate_unfinished_http_requests')
       const trips = await by.stop()
       for (const s of sockets) s.destroy()
       return [
-        `3,000 connections from 127.0.0.1 (half POST /gate/kick with a body trickled a byte per 2 s, half keep-alive after GET /): ${at2} held after 2 s, ${at12} after 12 s`,
+        `3,000 connections from 127.0.0.1 (half POST /gate/kick with a body trickled a byte per 2 s, half keep-alive after GET /): open as the client sees them ${at2} after 2 s, ${at12} after 12 s; held by the gate (its HTTP pool, all addresses) ${pool2 ?? '?'} after 2 s, ${pool12 ?? '?'} after 12 s`,
         `from 127.0.0.3 meanwhile: ${ws}, ${tcp}, ${mq}, ${stats} (all in ${ms(took)}); RSS ${mib(g.rss())}`,
         show(trips)
       ]
@@ -279,9 +282,21 @@ export const attacks: Attack[] = [
       const by = await bystander(g)
       const deadline = Date.now() + 12000
       const conns = await many(500, async i => await tcpUser(g, `c${i}`, ATTACKER), deadline)
+      // Answers carry a ptime; the gate's probes of throttled connections (C2S_UserHeartBeat {}) do not.
       let answers = 0
-      const answerLen = frame('C2S_UserHeartBeat', { ptime: Math.floor(Date.now() / 1000) }).length
-      for (const s of conns) s.on('data', (d: Buffer) => { answers += d.length / answerLen })
+      let probes = 0
+      for (const s of conns) {
+        let buf = Buffer.alloc(0)
+        s.on('data', (d: Buffer) => {
+          buf = Buffer.concat([buf, d])
+          while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+            const len = buf.readUInt16BE(0)
+            if (buf.subarray(2, 2 + len).includes('ptime')) answers++
+            else probes++
+            buf = buf.subarray(2 + len)
+          }
+        })
+      }
       const ten = Buffer.concat(Array.from({ length: 10 }, () => frame('C2S_UserHeartBeat', { ptime: 1 })))
       const cpu = cpuMeter(g)
       const start = performance.now()
@@ -292,6 +307,8 @@ export const attacks: Attack[] = [
       await sleep(6000)
       clearInterval(timer)
       const secs = (performance.now() - start) / 1000
+      const answered = answers
+      const probed = probes
       const load = cpu()
       const trips = await by.stop()
       // Each writes a second's worth more in one go, then its process "exits".
@@ -309,10 +326,10 @@ export const attacks: Attack[] = [
       }
       const after = await g.metrics()
       return [
-        `${conns.length} connections from 127.0.0.1 at 100 msg/s each for ${secs.toFixed(1)} s: ${Math.round(answers / secs)} answers/s in all; throttled by address ${before.get('gate_address_throttled_total') ?? 0} times; gateway CPU ${load.toFixed(0)} %`,
+        `${conns.length} connections from 127.0.0.1 at 100 msg/s each for ${secs.toFixed(1)} s: ${answered} answers (${Math.round(answered / secs)}/s; the address's budget: 1000/s, burst 2000); throttled by address ${before.get('gate_address_throttled_total') ?? 0} times; ${probed} probes sent to them (${Math.round(probed / secs)}/s); gateway CPU ${load.toFixed(0)} %`,
         `${handshake}`,
         show(trips),
-        `then 2,000 pipelined each and closed: all gone from the gate in ${ms(performance.now() - gone)} (${left} left); ${delta(before, after, 'gate_received_messages_total')} messages read after the burst was written`
+        `then 2,000 pipelined each and closed: all gone from the gate in ${ms(performance.now() - gone)} (${left} left); of the ${conns.length * 2000} messages pipelined, ${delta(before, after, 'gate_received_messages_total')} were read`
       ]
     }
   },
