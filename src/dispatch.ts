@@ -49,7 +49,7 @@ export interface DispatchHost {
  * `Dispatch.throttled`). Each probe costs a few bytes; the input a gone client
  * left in the kernel's buffers runs for at most about two of these.
  */
-export const PROBE_INTERVAL = 200
+export const PROBE_INTERVAL = 500
 
 /** When a throttled connection was last probed, and its `bytesOut` then. */
 interface Probed {

@@ -23,6 +23,32 @@ export interface InboxHost<O> {
 const noQueue: unknown[] = []
 
 /**
+ * Handler work the inboxes may do in one turn of the event loop, in ms. Past
+ * it, the messages still waiting run from `setImmediate`, after the sockets
+ * have been read again: one connection's burst of expensive messages (a room
+ * push to hundreds) then delays other clients by about this much, not by all
+ * of it.
+ */
+export const SLICE_MS = 20
+/** When this turn's handler work began (-1: none yet). */
+let sliceStart = -1
+
+/** Whether handler work may go on in this turn of the event loop. */
+function inSlice (): boolean {
+  const now = performance.now()
+  if (sliceStart < 0) {
+    sliceStart = now
+    setImmediate(endSlice)
+    return true
+  }
+  return now - sliceStart < SLICE_MS
+}
+
+function endSlice (): void {
+  sliceStart = -1
+}
+
+/**
  * One connection's handler queue. Messages run one at a time in arrival order; a
  * handler that returns a promise holds the queue until it settles, whether it
  * resolves or rejects. Once `limit` messages wait, reading from the socket pauses
@@ -148,9 +174,13 @@ export class Inbox<O = unknown> {
     return true
   }
 
-  /** Runs the waiting messages in order, until one is asynchronous or none is left. */
+  /** Runs the waiting messages in order, until one is asynchronous or none is left (or this turn's slice is spent). */
   private drain (): void {
     while (this.head < this.queue.length) {
+      if (!inSlice()) {
+        setImmediate(resumeAfterThrottle, this)
+        return
+      }
       if (this.limited && this.throttled()) return
       const def = this.queue[this.head] as MessageDef
       const body = this.queue[this.head + 1]

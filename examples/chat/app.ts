@@ -20,6 +20,10 @@ export async function buildChatApp (config: ChatConfig, fastifyOptions: FastifyS
   if (config.httpRatePerIp > 0) {
     await app.register(rateLimit, { global: false, max: config.httpRatePerIp, timeWindow: 1000, allowList: request => request.routeOptions.config.rateLimit === false })
     app.addHook('onRequest', app.rateLimit())
+    // A request over the rate gets its 429 and the connection closes after it: nothing more the client
+    // pipelined is read (what one read already brought is still answered), so a client that keeps
+    // going costs one read's worth of requests a connection, not all it can write.
+    app.addHook('onSend', async (_request, reply) => { if (reply.statusCode === 429) void reply.header('connection', 'close') })
   }
   await app.register(gatePlugin, {
     tcp: config.tcpPort === false ? false : { port: config.tcpPort, host: config.host },

@@ -12,7 +12,8 @@ import { isCluster } from './connections.js'
  *
  *   U:hist    STREAM  entry id `<offset>-0`, fields t (Redis time, unix ms), n (name), x ("1": text frame), p (payload)
  *   U:hmeta   HASH    e: the epoch, s: the last offset given, b: the bytes the stream holds
- *                     (payloads and names, plus 96 an entry and 256 the stream), l: "1" once the uid logged in
+ *                     (payloads and names, plus 96 an entry and 256 the stream), l: "1" once the
+ *                     uid logged in (set by a login while the meta exists, and by a resume)
  *
  * Both expire `maxAge` after the last append. The stream is capped at `maxCount`
  * entries and `maxBytes` bytes, and entries older than `maxAge` are deleted
@@ -111,10 +112,12 @@ local epoch, last = m[1], tonumber(m[2] or '0')
 if not epoch then
   if ARGV[4] == '' then return { '', 0, 1 } end
   redis.call('DEL', KEYS[1])
-  redis.call('HSET', KEYS[2], 'e', ARGV[4], 's', 0, 'b', 256)
+  redis.call('HSET', KEYS[2], 'e', ARGV[4], 's', 0, 'b', 256, 'l', 1)
   redis.call('PEXPIRE', KEYS[2], ARGV[3])
   return { ARGV[4], 0, 1 }
 end
+-- A read that may create is a client resuming at login: its uid logged in.
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[2], 'l', 1) end
 local first = trim(KEYS[1], KEYS[2], now - tonumber(ARGV[3]), tonumber(ARGV[5]), tonumber(ARGV[6])) or (last + 1)
 local out = { epoch, last, first }
 local limit = tonumber(ARGV[2])
@@ -131,12 +134,12 @@ end
 return out`
 
 /**
- * The uid logged in: its stream is kept before those of uids that never did,
- * by every node. KEYS: meta. ARGV: maxAge.
+ * The uid logged in: its stream, if it has one, is kept before those of uids
+ * that never did, by every node. A uid without a stream gets no key (a client
+ * that resumes gets its meta from READ, marked there). KEYS: meta.
  */
 const LOGIN = `
-redis.call('HSET', KEYS[1], 'l', 1)
-if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'l', 1) end
 return 1`
 
 /**
@@ -166,7 +169,7 @@ interface Append {
 interface HistoryScripts {
   gateHistAppend (numKeys: number, ...keysThenArgs: Array<string | number | Buffer>): Promise<Array<string | number>>
   gateHistReadBuffer (stream: string, meta: string, ...args: Array<string | number>): Promise<Array<Buffer | number>>
-  gateHistLogin (meta: string, maxAge: number): Promise<number>
+  gateHistLogin (meta: string): Promise<number>
   gateHistEvict (stream: string, meta: string, force: string): Promise<number>
 }
 
@@ -289,7 +292,7 @@ export class RedisHistoryStore implements HistoryStore {
       this.strangers.delete(uid)
       this.members.set(uid, w)
     }
-    this.redis.gateHistLogin(`${this.keys.uidTag(uid)}:hmeta`, this.opts.maxAge).catch(this.onError)
+    this.redis.gateHistLogin(`${this.keys.uidTag(uid)}:hmeta`).catch(this.onError)
   }
 
   /** Forgets the streams this node has not written for `maxAge` (Redis expired them). */

@@ -90,7 +90,7 @@ for (const kind of ['leaf over TCP', 'leaf over WebSocket', 'MQTT over TCP'] as 
     await until(() => !f.agent.isOpen, 15000, 'the gate to see the client gone')
     const after = handled() - before
     t.diagnostic(`${kind}: ${before} run before the client went, ${after} after; the gate had read ${f.agent.msgsIn} of ${FLOOD}`)
-    assert.ok(after <= RATE, `${after} messages ran after the client went (at most ${RATE}, one second of its rate)`)
+    assert.ok(after <= 2 * RATE, `${after} messages ran after the client went (at most ${2 * RATE}, two seconds of its rate)`)
     // Minutes of input were waiting: without the probe the gate would have kept running it.
     assert.ok(before + after < FLOOD / 4)
   })
