@@ -251,7 +251,12 @@ function targetsOf (op: Operation | FiguresQuestion, route: RouteRead): Map<stri
       const req: Request = { op: 'settings', uid: op.uid, set: { ...op.set }, remove: [...op.remove] }
       return new Map([...uidsByNode([op.uid], route.agents).keys()].map(node => [node, { req }]))
     }
-    case 'room': return everyNode(route, { req: { op: 'room', room: op.room, name: op.msg.name, text: op.msg.text }, payload: op.msg.payload })
+    case 'room': {
+      const req: Request = { op: 'room', room: op.room, name: op.msg.name, text: op.msg.text }
+      if (op.except?.agent !== undefined) req.xa = op.except.agent
+      if (op.except?.uid !== undefined) req.xu = op.except.uid
+      return everyNode(route, { req, payload: op.msg.payload })
+    }
     case 'broadcast': return everyNode(route, { req: { op: 'broadcast', loggedInOnly: op.loggedInOnly, name: op.msg.name, text: op.msg.text }, payload: op.msg.payload })
     case 'figures': return everyNode(route, { req: { op: 'figures' } })
   }
@@ -268,7 +273,11 @@ function operationOf (req: Exclude<Request, { op: 'figures' }>, payload: Buffer,
       const positions = req.pos === undefined ? undefined : new Map(Object.entries(req.pos).map(([uid, [epoch, offset]]) => [uid, { epoch, offset }]))
       return { op: 'push', uids: req.uids, msg, positions }
     }
-    case 'room': return { op: 'room', room: req.room, msg: new OutboundMessage(req.name, payload, req.text, framing) }
+    case 'room': {
+      const msg = new OutboundMessage(req.name, payload, req.text, framing)
+      if (req.xa === undefined && req.xu === undefined) return { op: 'room', room: req.room, msg }
+      return { op: 'room', room: req.room, msg, except: { agent: req.xa, uid: req.xu } }
+    }
     case 'broadcast': return { op: 'broadcast', loggedInOnly: req.loggedInOnly, msg: new OutboundMessage(req.name, payload, req.text, framing) }
   }
 }

@@ -10,6 +10,8 @@ import { ProtocolError, badEnvelope, protocolError, tooLong } from '../../protoc
 import type { Protocol, ProtocolPeer, ProtocolSession } from '../protocol.js'
 import { PacketReader } from './packet-reader.js'
 import { int } from '../../option-checks.js'
+import { CONTROL_NAMES } from '../../control/messages.js'
+import type { RequestAnswer } from '../../dispatch.js'
 
 /** A SUBSCRIBE filter `room/<name>` joins room `<name>`. */
 const ROOM_PREFIX = 'room/'
@@ -200,7 +202,7 @@ class MqttSession implements ProtocolSession {
         })
         return
       case 'subscribe':
-        this.peer.control(wire, () => { this.subscribe(packet) })
+        this.peer.control(wire, async () => { await this.subscribe(packet) })
         return
       case 'unsubscribe':
         this.peer.control(wire, () => { this.unsubscribe(packet) })
@@ -260,7 +262,10 @@ class MqttSession implements ProtocolSession {
 
   private publish (packet: IPublishPacket, wire: number): void {
     const topic = packet.topic
-    const def = this.peer.messages.get(topic)
+    // mqant's request: `<name>/<id>`, answered on the same topic (docs/protocol.md section 10)
+    const exact = this.peer.messages.get(topic)
+    const request = exact === undefined && this.peer.requests ? requestTopic(topic) : undefined
+    const def = exact ?? (request === undefined ? undefined : this.peer.messages.get(request.name))
     if (def === undefined || topic.includes('+') || topic.includes('#')) {
       this.reject(badEnvelope(`topic "${topic.slice(0, 64)}" is not a registered message`))
       return
@@ -287,7 +292,7 @@ class MqttSession implements ProtocolSession {
       this.reject(err instanceof ProtocolError ? err : badEnvelope((err as Error).message))
       return
     }
-    if (!this.peer.deliver(def, body, wire)) return
+    if (!(request === undefined ? this.peer.deliver(def, body, wire) : this.peer.request(def, body, wire, this.answerer(topic, request.id)))) return
     if (packet.qos === 1) this.peer.sendRaw(gen({ cmd: 'puback', messageId: id! }))
     else if (packet.qos === 2) {
       this.qos2.add(id!)
@@ -295,22 +300,35 @@ class MqttSession implements ProtocolSession {
     }
   }
 
-  private subscribe (packet: ISubscribePacket): void {
+  /** A request's answer: a PUBLISH on its own topic with the answer's body (empty: an acknowledgement), or on `<topic>/error` with a `Gate_Reply` body. */
+  private answerer (topic: string, id: string): RequestAnswer {
+    return (_agent, code, msg) => {
+      const { processor, messages } = this.peer
+      let payload: Buffer
+      if (code === '') {
+        payload = msg === undefined ? Buffer.alloc(0) : processor.bodyOf!(msg.payload, messages.get(msg.name)!)
+      } else {
+        const reply = messages.get(CONTROL_NAMES.reply)!
+        const n = Number(id)
+        payload = processor.bodyOf!(processor.encode(reply, { id: Number.isInteger(n) && n >= 0 && n <= 0xffffffff ? n : 0, code }), reply)
+      }
+      this.peer.sendRaw(gen({ cmd: 'publish', topic: code === '' ? topic : `${topic}/error`, payload, qos: 0, retain: false, dup: false }))
+    }
+  }
+
+  private async subscribe (packet: ISubscribePacket): Promise<void> {
     const agent = this.peer.agent
     if (packet.subscriptions.length === 0) {
       this.reject(badEnvelope('a SUBSCRIBE without filters'))
       return
     }
-    const granted = packet.subscriptions.map(({ topic }) => {
-      if (!topic.startsWith(ROOM_PREFIX)) return 0
-      if (agent.uid === undefined) return SUBACK_FAILURE
-      try {
-        agent.join(topic.slice(ROOM_PREFIX.length))
-        return 0
-      } catch {
-        return SUBACK_FAILURE
-      }
-    })
+    const granted: number[] = []
+    for (const { topic } of packet.subscriptions) {
+      if (!topic.startsWith(ROOM_PREFIX)) granted.push(0)
+      else if (agent.uid === undefined) granted.push(SUBACK_FAILURE)
+      // maxRooms, the name and the application's canJoin
+      else granted.push(await this.peer.subscribe(topic.slice(ROOM_PREFIX.length)) === '' ? 0 : SUBACK_FAILURE)
+    }
     this.peer.sendRaw(gen({ cmd: 'suback', messageId: packet.messageId, granted }))
   }
 
@@ -320,6 +338,13 @@ class MqttSession implements ProtocolSession {
     }
     this.peer.sendRaw(gen({ cmd: 'unsuback', messageId: packet.messageId, granted: [] }))
   }
+}
+
+/** `<name>/<id>`: a request, when `<id>` is 1-64 characters without `/`, `+` or `#` (the gate then looks `<name>` up). */
+function requestTopic (topic: string): { name: string, id: string } | undefined {
+  const slash = topic.lastIndexOf('/')
+  if (slash <= 0 || slash === topic.length - 1 || topic.length - slash - 1 > 64) return undefined
+  return { name: topic.slice(0, slash), id: topic.slice(slash + 1) }
 }
 
 /** Bytes of a whole packet from its remaining length: one type byte, 1-4 length bytes, the rest. */
