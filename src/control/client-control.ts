@@ -126,10 +126,10 @@ export class ClientControl implements RequestPairing {
     return (to, code, msg) => { this.reply(to, id, code, msg) }
   }
 
-  /** `Gate_Reply { id, code }`, then the answer: written in one go, so nothing comes between them. */
+  /** `Gate_Reply { id, code, answer }`, then the answer: written in one go, so nothing comes between them. */
   private reply (agent: Agent, id: number, code: string, msg: OutboundMessage | undefined): void {
     if (!agent.isOpen) return
-    agent.write(this.p.encode(CONTROL_NAMES.reply, { id, code }))
+    agent.write(this.p.encode(CONTROL_NAMES.reply, msg === undefined ? { id, code } : { id, code, answer: true }))
     if (msg !== undefined) agent.write(msg)
   }
 }

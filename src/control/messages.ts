@@ -1,4 +1,7 @@
 import { Type } from '@sinclair/typebox'
+import { CONTROL_NAMES } from './names.js'
+
+export { CONTROL_NAMES } from './names.js'
 
 /**
  * The client control messages (docs/protocol.md section 10): what an SDK sends
@@ -7,12 +10,6 @@ import { Type } from '@sinclair/typebox'
  * messages, so that their ids (protobuf) come after every id the application
  * had: a leaf client that never sends them sees not one byte change.
  */
-export const CONTROL_NAMES = {
-  subscribe: 'Gate_Subscribe',
-  unsubscribe: 'Gate_Unsubscribe',
-  request: 'Gate_Request',
-  reply: 'Gate_Reply'
-} as const
 
 /** A request or subscription id: chosen by the client, echoed by the reply. */
 const Id = Type.Integer({ minimum: 0, maximum: 0xffffffff })
@@ -22,7 +19,7 @@ export const controlSchemas = {
   [CONTROL_NAMES.subscribe]: Type.Object({ id: Id, room: Type.String({ maxLength: 1024 }) }),
   [CONTROL_NAMES.unsubscribe]: Type.Object({ id: Id, room: Type.String({ maxLength: 1024 }) }),
   [CONTROL_NAMES.request]: Type.Object({ id: Id }),
-  [CONTROL_NAMES.reply]: Type.Object({ id: Id, code: Type.String() })
+  [CONTROL_NAMES.reply]: Type.Object({ id: Id, code: Type.String(), answer: Type.Optional(Type.Boolean()) })
 }
 
 /**
@@ -32,13 +29,13 @@ export const controlSchemas = {
  *     message Gate_Subscribe { uint32 id = 1; string room = 2; }
  *     message Gate_Unsubscribe { uint32 id = 1; string room = 2; }
  *     message Gate_Request { uint32 id = 1; }
- *     message Gate_Reply { uint32 id = 1; string code = 2; }
+ *     message Gate_Reply { uint32 id = 1; string code = 2; bool answer = 3; }
  */
 export const controlTypes: Record<string, { fields: Record<string, { type: string, id: number }> }> = {
   [CONTROL_NAMES.subscribe]: { fields: { id: { type: 'uint32', id: 1 }, room: { type: 'string', id: 2 } } },
   [CONTROL_NAMES.unsubscribe]: { fields: { id: { type: 'uint32', id: 1 }, room: { type: 'string', id: 2 } } },
   [CONTROL_NAMES.request]: { fields: { id: { type: 'uint32', id: 1 } } },
-  [CONTROL_NAMES.reply]: { fields: { id: { type: 'uint32', id: 1 }, code: { type: 'string', id: 2 } } }
+  [CONTROL_NAMES.reply]: { fields: { id: { type: 'uint32', id: 1 }, code: { type: 'string', id: 2 }, answer: { type: 'bool', id: 3 } } }
 }
 
 /**
