@@ -68,7 +68,7 @@ test('MQTT: a refused request is answered on <name>/<id>/error with a Gate_Reply
 
   const off = await startCore(t, { mqtt: { tcp: { port: 0 } } }, app => { app.gate.message('Fail', { schema: Type.Object({}) }) })
   const d = await connect(t, `mqtt://127.0.0.1:${off.app.gateAddress('mqtt')!.port}`)
-  const closed = new Promise(resolve => d.once('close', resolve))
+  const closed = new Promise<void>(resolve => d.once('close', () => { resolve() }))
   d.publish('Fail/3', '{}')
   await closed
 })
