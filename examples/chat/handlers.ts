@@ -4,12 +4,8 @@ import { CloseCode } from '../../src/close-codes.js'
 import type { Agent } from '../../src/agent.js'
 import * as M from './messages.js'
 
-/**
- * Who may subscribe to a room (the gate's `canJoin`): rooms within the example's
- * name limit, and a room `private:<uid>` only for that uid.
- */
+/** Who may subscribe to a room (the gate's `canJoin`): anyone, but a room `private:<uid>` only that uid. */
 export function canJoin (agent: Agent<any>, room: string): boolean {
-  if (room.length > M.ROOM_MAX_LENGTH) return false
   return !room.startsWith(M.PRIVATE_ROOM) || room === M.PRIVATE_ROOM + (agent.uid ?? '')
 }
 
