@@ -17,15 +17,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtempSync, rmSync } from 'node:fs'
 import net from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Child } from './lib/ipc.js'
 import { LOAD_CPU } from './lib/contenders.js'
 import { freePort } from './lib/ports.js'
+import { startRedis } from './lib/redis.js'
 import { median } from './lib/stats.js'
 import { SECRET } from './servers/control.js'
 import type { EchoResult, OpenResult } from './load/main.js'
@@ -37,20 +35,6 @@ const DRAIN_CONNS = Number(process.env.BENCH_DRAIN_CONNS ?? 10_000)
 const DRAIN_TIME = 5000
 
 const log = (line: string): void => { process.stdout.write(`${line}\n`) }
-
-async function startRedis (): Promise<{ url: string, stop: () => void }> {
-  const port = await freePort()
-  const dir = mkdtempSync(join(tmpdir(), 'gate-bench-redis-'))
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'inherit'] })
-  let out = ''
-  proc.stdout.on('data', (d: Buffer) => { out += d.toString() })
-  const deadline = Date.now() + 10_000
-  while (!out.includes('Ready to accept connections')) {
-    if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`redis-server did not start: ${out}`)
-    await sleep(20)
-  }
-  return { url: `redis://127.0.0.1:${port}`, stop: () => { proc.kill('SIGKILL'); rmSync(dir, { recursive: true, force: true }) } }
-}
 
 interface Gateway { proc: ChildProcess, port: number, tcpPort: number, exited: Promise<unknown> }
 

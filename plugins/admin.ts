@@ -11,6 +11,7 @@ import messageRoutes from '../routes/admin/messages.js'
 import protocolRoutes from '../routes/admin/protocol.js'
 import pushRoutes from '../routes/admin/push.js'
 import roomRoutes from '../routes/admin/rooms.js'
+import roomPresenceRoutes from '../routes/admin/room-presence.js'
 import { ADMIN_TAG, errors } from '../routes/admin/schemas.js'
 import { SENDS_MESSAGE, messageVariants } from '../routes/admin/send.js'
 import statsRoutes from '../routes/admin/stats.js'
@@ -175,6 +176,7 @@ async function admin (app: FastifyInstance, opts: AdminOptions): Promise<void> {
       await secured.register(kickRoutes)
       await secured.register(pushRoutes)
       await secured.register(roomRoutes)
+      await secured.register(roomPresenceRoutes)
       await secured.register(broadcastRoutes)
       if (o.dashboard) {
         await secured.register(figureRoutes)

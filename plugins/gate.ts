@@ -12,7 +12,7 @@ import type { CoreOptions } from '../src/options.js'
 import { offeredSubprotocols, selectSubprotocol } from '../src/transport/subprotocol.js'
 import { TcpListener } from '../src/transport/tcp.js'
 import { attachWebSocket } from '../src/transport/ws.js'
-import { detachUpgradeResponse, wsInternals } from '../src/transport/ws-internals.js'
+import { detachUpgradeResponse } from '../src/transport/ws-internals.js'
 import { adminPlugin, type AdminOptions } from './admin.js'
 import { servedProtocols, type MqttOptions, type ProtocolListener } from './listeners.js'
 
@@ -62,7 +62,6 @@ async function gate (app: FastifyInstance, opts: GatePluginOptions): Promise<voi
   const factory: DirectoryFactory | undefined = directory ??
     (RedisDirectory !== undefined ? (node, host) => new RedisDirectory(node, host, clustered!) : undefined)
   const instance = new Gate(core, app.log.child({ component: 'gate' }), factory)
-  if (!wsInternals.senderFrame) instance.log.warn('ws internals (Sender.frame) not as expected: WebSocket frames go through ws.send')
   const options = instance.options
   // Every protocol and where it listens (leaf, MQTT, the application's), checked now.
   const served = servedProtocols(instance, mqtt, protocols)
@@ -232,9 +231,9 @@ export { CloseCode, type CloseCodeValue, type CloseReason } from '../src/close-c
 export type { ClusterOptions, RedisClusterSeeds, RedisOption } from '../src/cluster/options.js'
 export type { Decoded, Processor } from '../src/codec/processor.js'
 export type { ProtobufOptions } from '../src/codec/protobuf.js'
-export type { ClusterAnswer, ConnectionInfo, Delivery, GateStats, KickResult, ProtocolInfo, SettingsResult, UserConnections, UsersPage } from '../src/answers.js'
+export type { ClusterAnswer, ConnectionInfo, Delivery, GateStats, KickResult, ProtocolInfo, RoomMember, RoomMembers, RoomsPage, SettingsResult, UserConnections, UsersPage } from '../src/answers.js'
 export { GateError } from '../src/errors.js'
-export { Gate, type Authenticator, type ConnectHook, type DisconnectHook, type RoomPushOptions } from '../src/gate.js'
+export { Gate, type Authenticator, type ConnectHook, type DisconnectHook, type PresenceEvent, type PresenceHook, type RoomPushOptions } from '../src/gate.js'
 export { OutboundMessage, type Framing } from '../src/codec/outbound.js'
 export type { Credentials, Protocol, ProtocolPeer, ProtocolSession } from '../src/protocol/protocol.js'
 export { ProtocolError } from '../src/protocol-error.js'

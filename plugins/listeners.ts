@@ -27,6 +27,8 @@ export interface MqttOptions {
   path?: string | false
   /** QoS 2 PUBLISHes a connection may have unreleased (no PUBREL yet); past it 1008. Default 256. */
   maxInflight?: number
+  /** ms a persistent session (clean session 0) is kept after its connection closed. Default 1 hour. */
+  sessionExpiry?: number
 }
 
 /** A protocol and where it listens. */
@@ -54,11 +56,11 @@ export function servedProtocols (gate: Gate<any>, mqtt: unknown, protocols: unkn
     served.push({ protocol, tcp, path })
   }
   if (mqtt !== undefined && mqtt !== false) {
-    if (typeof mqtt !== 'object' || mqtt === null) fail('mqtt', 'must be an object { tcp?, path?, maxInflight? } or false')
+    if (typeof mqtt !== 'object' || mqtt === null) fail('mqtt', 'must be an object { tcp?, path?, maxInflight?, sessionExpiry? } or false')
     const m = mqtt as MqttOptions
-    known('mqtt', m, ['tcp', 'path', 'maxInflight'])
+    known('mqtt', m, ['tcp', 'path', 'maxInflight', 'sessionExpiry'])
     const p = m.path === false ? undefined : wsPath('mqtt.path', m.path ?? '/mqtt')
-    add('mqtt', mqttProtocol(gate, { maxInflight: m.maxInflight }), m.tcp === undefined ? undefined : tcpListener('mqtt.tcp', m.tcp), p)
+    add('mqtt', mqttProtocol(gate, { maxInflight: m.maxInflight, sessionExpiry: m.sessionExpiry }), m.tcp === undefined ? undefined : tcpListener('mqtt.tcp', m.tcp), p)
   }
   if (protocols === undefined) return served
   if (!Array.isArray(protocols)) fail('protocols', 'must be an array of { protocol, tcp?, path? }')

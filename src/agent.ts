@@ -39,6 +39,8 @@ export interface Connection {
   destroy (): void
   pause (): void
   resume (): void
+  /** Writes something the client ignores, to learn whether it is still there (see `Link.probe`); false when there is nothing to write. */
+  probe? (): boolean
 }
 
 /** The outbound limits an agent applies, and the process-wide backlog it adds to. */

@@ -72,7 +72,8 @@ export const ConnectionInfo = Type.Object({
   protocol: Type.String({ description: 'what the bytes say: leaf, mqtt, or the name of an application protocol' }),
   remoteAddress: Type.String(),
   connectedAt: Type.String({ format: 'date-time', description: 'ISO 8601' }),
-  settings: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'the connection\'s session settings, when it has any' }))
+  settings: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'the connection\'s session settings, when it has any' })),
+  rooms: Type.Optional(Type.Array(Type.String(), { description: 'the rooms the connection is in, when it is in any' }))
 })
 export type ConnectionInfo = Static<typeof ConnectionInfo>
 
@@ -83,6 +84,41 @@ export const UserConnections = Type.Object({
   ...clusterFields
 })
 export type UserConnections = Static<typeof UserConnections>
+
+/** One page of rooms with members (`GET /gate/rooms`), in a stable order. */
+export const RoomsPage = Type.Object({
+  total: Type.Integer({ minimum: 0, description: 'rooms with at least one member' }),
+  offset: Type.Integer({ minimum: 0 }),
+  limit: Type.Integer({ minimum: 1 }),
+  items: Type.Array(Type.Object({
+    room: Type.String(),
+    connections: Type.Integer({ minimum: 1, description: 'member connections, over every node' }),
+    uids: Type.Integer({ minimum: 0, description: 'distinct logged-in uids among them' })
+  })),
+  ...clusterFields
+})
+export type RoomsPage = Static<typeof RoomsPage>
+
+/** One member connection of a room. */
+export const RoomMember = Type.Object({
+  uid: Type.Optional(Type.String({ description: 'absent while the connection is not logged in' })),
+  id: Type.String({ description: 'agent id, usable in POST /kick { agents }' }),
+  node: Type.String(),
+  transport: Type.Union([Type.Literal('ws'), Type.Literal('tcp')]),
+  protocol: Type.String()
+})
+export type RoomMember = Static<typeof RoomMember>
+
+/** A page of one room's member connections (`GET /gate/rooms/:room`), ordered by connection id. */
+export const RoomMembers = Type.Object({
+  room: Type.String(),
+  total: Type.Integer({ minimum: 1, description: 'member connections, over every node' }),
+  offset: Type.Integer({ minimum: 0 }),
+  limit: Type.Integer({ minimum: 1 }),
+  items: Type.Array(RoomMember),
+  ...clusterFields
+})
+export type RoomMembers = Static<typeof RoomMembers>
 
 /** Framing, encoding and the id table (`GET /gate/protocol`). */
 export const ProtocolInfo = Type.Object({

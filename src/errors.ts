@@ -19,6 +19,7 @@ export const GateError = {
   INVALID_ROOM: createError('FST_GATE_INVALID_ROOM', 'room must be a well-formed string of 1 to 100 characters, not "." or ".."', 400),
   NOT_CONNECTED: createError('FST_GATE_NOT_CONNECTED', 'Connection %s is closed', 409),
   USER_OFFLINE: createError('FST_GATE_USER_OFFLINE', 'uid "%s" is not online', 404),
+  ROOM_EMPTY: createError('FST_GATE_ROOM_EMPTY', 'room "%s" has no member', 404),
   UNAUTHORIZED: createError('FST_GATE_UNAUTHORIZED', 'Missing or invalid admin token', 401),
   INVALID_SETTING: createError('FST_GATE_INVALID_SETTING', 'Invalid session setting: %s', 400),
   NO_HISTORY: createError('FST_GATE_NO_HISTORY', 'No message is registered with history', 404),

@@ -7,7 +7,7 @@ import { JsonProcessor } from './codec/json.js'
 import type { OutboundMessage } from './codec/outbound.js'
 import type { Processor } from './codec/processor.js'
 import { ProtobufProcessor } from './codec/protobuf.js'
-import type { Delivery, GateStats, KickResult, ProtocolInfo, SettingsResult, UserConnections, UsersPage } from './answers.js'
+import type { Delivery, GateStats, KickResult, ProtocolInfo, RoomMembers, RoomsPage, SettingsResult, UserConnections, UsersPage } from './answers.js'
 import type { Directory, LocalNode } from './directory/directory.js'
 import { LocalDirectory } from './directory/local.js'
 import { GateError } from './errors.js'
@@ -30,6 +30,7 @@ import type { ClusterFigures, KickTarget, RoomExcept } from './operations/operat
 import { Operations } from './operations/operations.js'
 import { normalizeCoreOptions, type CoreOptions, type NormalizedCoreOptions } from './options.js'
 import { Peer } from './pipeline/peer.js'
+import { PresenceEvents, type PresenceHook } from './presence-events.js'
 import type { ProtocolPeer } from './protocol/protocol.js'
 import { Sweeper } from './sweeper.js'
 import { HttpGuard } from './transport/http-guard.js'
@@ -48,6 +49,7 @@ export interface RoomPushOptions {
 }
 export type { ConnectHook, DisconnectHook } from './lifecycle.js'
 export type { Authenticator } from './membership.js'
+export type { PresenceEvent, PresenceHook } from './presence-events.js'
 
 /** Builds the directory from this node (its index, and what it does for other nodes), the gate's logger and options; the default is the single-node `LocalDirectory`. */
 export type DirectoryFactory = (node: LocalNode, host: { log: Logger, options: NormalizedCoreOptions }) => Directory
@@ -95,11 +97,15 @@ export class Gate<M extends object = DefaultMessages> {
   /** @internal */ readonly membership: Membership
   /** @internal Client subscribes (`canJoin`) and leaf requests (docs/protocol.md section 10). */
   readonly control: ClientControl
+  /** @internal The presence hooks (`onPresence`). */
+  readonly presenceEvents: PresenceEvents
   private readonly encoder: Encoder
   private readonly operations: Operations
   private readonly sweeper: Sweeper
   private readonly sweeps: Array<(now: number) => void> = []
   private httpGuard: HttpGuard | undefined
+  /** @internal `probeMessage` with `{}`, encoded once at start (Dispatch writes it to a throttled leaf TCP connection). */
+  probe: OutboundMessage | undefined
   private starting: Promise<void> | undefined
   private stopping: Promise<void> | undefined
 
@@ -120,7 +126,8 @@ export class Gate<M extends object = DefaultMessages> {
     this.sessions = new Sessions(normalizeSessionOptions(options.session), log.child({ part: 'session' })) // [session]
     this.history = new History(normalizeHistoryOptions(options.history), o, log.child({ part: 'history' })) // [history]
     const share = new LocalShare(this.local, this.history)
-    const node: LocalNode = { nodeId: this.nodeId, agents: this.local, run: op => share.run(op), figures: () => this.reporter?.() }
+    this.presenceEvents = new PresenceEvents(log.child({ part: 'presence' }))
+    const node: LocalNode = { nodeId: this.nodeId, agents: this.local, run: op => share.run(op), figures: () => this.reporter?.(), events: this.presenceEvents }
     this.directory = directory ? directory(node, { log, options: o }) : new LocalDirectory(node)
     this.operations = new Operations(node, this.directory, this.history)
     this.membership = new Membership({
@@ -234,6 +241,17 @@ export class Gate<M extends object = DefaultMessages> {
     return this
   }
 
+  /**
+   * Runs on cluster-wide presence events: a uid's first connection (`online`)
+   * and last (`offline`) across the cluster, a connection entering (`join`) or
+   * leaving (`leave`) a room. Each event fires on one node; `died` is true when
+   * a node's death caused it (docs/sessions.md, "Presence hooks").
+   */
+  onPresence (hook: PresenceHook): this {
+    this.presenceEvents.add(hook)
+    return this
+  }
+
   // ---- lifecycle ----------------------------------------------------------
 
   /** Freezes the message table, starts the directory and the shared timer. */
@@ -259,6 +277,15 @@ export class Gate<M extends object = DefaultMessages> {
     const notice = this.options.closeNotice
     if (notice !== undefined && this.messages.get(notice) === undefined) {
       throw new GateError.INVALID_OPTION('closeNotice', `"${notice}" is not a registered message`)
+    }
+    const probe = this.options.probeMessage
+    if (probe !== undefined) {
+      if (this.messages.get(probe) === undefined) throw new GateError.INVALID_OPTION('probeMessage', `"${probe}" is not a registered message`)
+      try {
+        this.probe = this.encoder.encode(probe, {})
+      } catch (err) {
+        throw new GateError.INVALID_OPTION('probeMessage', `"${probe}" with the body {}: ${(err as Error).message}`)
+      }
     }
     const stores = this.directory.stores?.()
     this.history.start(this.messages, this.processor, stores?.history(this.history.opts)) // [history]
@@ -357,6 +384,11 @@ export class Gate<M extends object = DefaultMessages> {
     return await this.operations.kick(target, CloseCode.KICKED, clampCloseReason(reason))
   }
 
+  /** @internal Closes connections on any node with 4002 (replaced): an MQTT client id taken over. */
+  async replace (target: KickTarget, reason: string): Promise<KickResult> {
+    return await this.operations.kick(target, CloseCode.REPLACED, clampCloseReason(reason))
+  }
+
   /**
    * [session] Sets and removes settings of every connection of `uid`, on every node
    * (mqant's settings push). Throws `FST_GATE_INVALID_SETTING` before sending anything.
@@ -376,6 +408,21 @@ export class Gate<M extends object = DefaultMessages> {
 
   async user (uid: string): Promise<UserConnections | null> {
     return await this.directory.user(uid)
+  }
+
+  /** Rooms with members on any node, in a stable order, a page at a time, with their member counts. */
+  async rooms (offset = 0, limit = 100): Promise<RoomsPage> {
+    return await this.directory.rooms(offset, limit)
+  }
+
+  /**
+   * A page of a room's member connections on every node, ordered by connection
+   * id; `null` when the room has no member anywhere. Throws `FST_GATE_INVALID_ROOM`
+   * for a name no room could have.
+   */
+  async room (room: string, offset = 0, limit = 100): Promise<RoomMembers | null> {
+    if (!isName(room)) throw new GateError.INVALID_ROOM()
+    return await this.directory.room(room, offset, limit)
   }
 
   /** Whether `uid` has a connection on any node (this node alone when the cluster cannot be asked). */

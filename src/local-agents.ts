@@ -1,5 +1,5 @@
 import type { Agent, Place } from './agent.js'
-import type { ConnectionInfo } from './answers.js'
+import type { ConnectionInfo, RoomMember } from './answers.js'
 
 export type { ConnectionInfo } from './answers.js'
 
@@ -22,6 +22,7 @@ export class LocalAgents {
   private readonly byUid = new Map<string, Set<Agent>>()
   private readonly byRoom = new Map<string, Set<Agent>>()
   private sortedUids: string[] | undefined
+  private sortedRooms: string[] | undefined
   private tcp = 0
   private readonly byProtocol = new Map<string, number>()
 
@@ -66,7 +67,7 @@ export class LocalAgents {
     if (agent.transport === 'tcp') this.tcp--
     this.byProtocol.set(agent.protocol, this.byProtocol.get(agent.protocol)! - 1)
     const entry = agent.place as Entry
-    if (entry.rooms !== undefined) for (const room of entry.rooms) this.unindex(this.byRoom, room, agent)
+    if (entry.rooms !== undefined) for (const room of entry.rooms) if (this.unindex(this.byRoom, room, agent)) this.sortedRooms = undefined
     if (entry.uid !== undefined && this.unindex(this.byUid, entry.uid, agent)) this.sortedUids = undefined
   }
 
@@ -147,6 +148,7 @@ export class LocalAgents {
     if (set === undefined) {
       set = new Set()
       this.byRoom.set(room, set)
+      this.sortedRooms = undefined
     }
     set.add(agent)
     return true
@@ -157,13 +159,26 @@ export class LocalAgents {
     const entry = this.indexed(agent)
     if (entry?.rooms?.delete(room) !== true) return false
     if (entry.rooms.size === 0) entry.rooms = undefined
-    this.unindex(this.byRoom, room, agent)
+    if (this.unindex(this.byRoom, room, agent)) this.sortedRooms = undefined
     return true
   }
 
   /** Local uids in a stable order (cached until a uid comes or goes). */
   uids (): readonly string[] {
     return (this.sortedUids ??= [...this.byUid.keys()].sort(compareStrings))
+  }
+
+  /** Local rooms with members in a stable order (cached until a room comes or goes). */
+  rooms (): readonly string[] {
+    return (this.sortedRooms ??= [...this.byRoom.keys()].sort(compareStrings))
+  }
+
+  /** A connection as a room member. */
+  member (agent: Agent): RoomMember {
+    const uid = agent.uid
+    return uid === undefined
+      ? { id: agent.id, node: this.nodeId, transport: agent.transport, protocol: agent.protocol }
+      : { uid, id: agent.id, node: this.nodeId, transport: agent.transport, protocol: agent.protocol }
   }
 
   info (agent: Agent): ConnectionInfo {
@@ -175,7 +190,8 @@ export class LocalAgents {
       remoteAddress: agent.remoteAddress,
       connectedAt: new Date(agent.connectedAt).toISOString(),
       // [session] settings, when the connection has any
-      ...(agent.hasSettings ? { settings: agent.settings.toJSON() } : {})
+      ...(agent.hasSettings ? { settings: agent.settings.toJSON() } : {}),
+      ...(agent.rooms.size > 0 ? { rooms: [...agent.rooms].sort(compareStrings) } : {})
     }
   }
 }

@@ -55,7 +55,11 @@ export class Membership {
     const { local, sessions } = this.p
     if (!isName(uid)) throw new GateError.INVALID_UID()
     if (!agent.isOpen) throw new GateError.NOT_CONNECTED(agent.id)
-    if (agent.uid === uid) return undefined
+    if (agent.uid === uid) {
+      // Bound already (MQTT: by the CONNECT password), then a login message that asks to resume:
+      // [history] positions and replay start here, as after a fresh bind.
+      return opts?.resume !== undefined ? await this.p.history.resume(agent, uid, opts.resume) : undefined
+    }
     const policy = this.p.multiLogin
     if (policy === 'reject') {
       if (await this.isOnline(uid)) throw new GateError.UID_IN_USE(uid)
@@ -70,7 +74,7 @@ export class Membership {
     if (stored !== undefined) this.restoreSettings(agent, stored) // [session]
     this.p.logins.succeeded(agent)
     this.p.history.loggedIn(uid) // [history]
-    this.p.directory.changed({ kind: 'bound', agent, uid })
+    this.p.directory.changed({ kind: 'bound', agent, uid, first })
     // [history] positions and replay for a client that resumes
     if (opts?.resume !== undefined) return await this.p.history.resume(agent, uid, opts.resume)
     return undefined
@@ -87,12 +91,11 @@ export class Membership {
   join (agent: Agent, room: string): void {
     if (!isName(room)) throw new GateError.INVALID_ROOM()
     if (!agent.rooms.has(room) && agent.rooms.size >= this.p.maxRooms) throw new GateError.ROOM_LIMIT(this.p.maxRooms)
-    // Room pushes go to every node, so rooms are not published.
-    if (agent.isOpen) this.p.local.join(agent, room)
+    if (agent.isOpen && this.p.local.join(agent, room)) this.p.directory.changed({ kind: 'joined', agent, room })
   }
 
   leave (agent: Agent, room: string): void {
-    this.p.local.leave(agent, room)
+    if (this.p.local.leave(agent, room)) this.p.directory.changed({ kind: 'left', agent, room })
   }
 
   /**

@@ -155,6 +155,15 @@ export interface CoreOptions {
    * that reads it knows a kick (4001) from a dropped line. Default: none.
    */
   closeNotice?: string
+  /**
+   * A registered message, sent with the body `{}` to a throttled leaf
+   * connection over raw TCP that has been sent nothing for a while, to learn
+   * whether its client is still there: a client that is gone answers with a
+   * reset, and the gate then drops what it had sent (WebSocket connections get
+   * a ping, MQTT a PINGRESP, without this option). Its schema must accept `{}`.
+   * Default: none.
+   */
+  probeMessage?: string
   /** This node's id; agent ids start with it. Default: 8 random hex digits. */
   nodeId?: string
   /**
@@ -168,8 +177,9 @@ export interface CoreOptions {
   canJoin?: CanJoin
 }
 
-export type NormalizedCoreOptions = Required<Omit<CoreOptions, 'tcp' | 'protobuf' | 'ids' | 'encoding' | 'history' | 'session' | 'closeNotice' | 'canJoin'>> & {
+export type NormalizedCoreOptions = Required<Omit<CoreOptions, 'tcp' | 'protobuf' | 'ids' | 'encoding' | 'history' | 'session' | 'closeNotice' | 'probeMessage' | 'canJoin'>> & {
   closeNotice: string | undefined
+  probeMessage: string | undefined
   canJoin: CanJoin | undefined
   tcp: (TcpOptions & { host: string }) | false
   protobuf: ProtobufOptions | undefined
@@ -283,6 +293,7 @@ export function normalizeCoreOptions (opts: CoreOptions = {}): NormalizedCoreOpt
     multiLogin: multiLogin as MultiLoginPolicy,
     textFrames: bool('textFrames', o.textFrames),
     closeNotice: opts.closeNotice === undefined ? undefined : nonEmpty('closeNotice', opts.closeNotice),
+    probeMessage: opts.probeMessage === undefined ? undefined : nonEmpty('probeMessage', opts.probeMessage),
     clientControl: bool('clientControl', o.clientControl),
     canJoin: canJoinOf(opts.canJoin),
     nodeId

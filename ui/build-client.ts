@@ -5,27 +5,30 @@
  * at `GET <prefix>/client.js` with `admin: { client: true }`.
  */
 import { build } from 'esbuild'
-import { mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
+import { buildInto } from './swap-dir.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const out = join(root, 'dist/browser')
-const file = join(out, 'gate-client.js')
+const final = join(root, 'dist/browser')
 
-rmSync(out, { recursive: true, force: true })
-mkdirSync(out, { recursive: true })
-await build({
-  entryPoints: [join(root, 'client/index.ts')],
-  bundle: true,
-  minify: true,
-  format: 'esm',
-  platform: 'browser',
-  target: 'es2020',
-  outfile: file,
-  legalComments: 'none',
-  logLevel: 'error'
+let raw = Buffer.alloc(0)
+await buildInto(final, async (out) => {
+  mkdirSync(out, { recursive: true })
+  const file = join(out, 'gate-client.js')
+  await build({
+    entryPoints: [join(root, 'client/index.ts')],
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2020',
+    outfile: file,
+    legalComments: 'none',
+    logLevel: 'error'
+  })
+  raw = readFileSync(file)
 })
-const raw = readFileSync(file)
 process.stderr.write(`client SDK built in dist/browser: gate-client.js, ${raw.length} bytes (${gzipSync(raw, { level: 9 }).length} gzip)\n`)

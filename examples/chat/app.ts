@@ -37,6 +37,7 @@ export async function buildChatApp (config: ChatConfig, fastifyOptions: FastifyS
     littleEndian: config.littleEndian,
     textFrames: config.textFrames,
     closeNotice: 'S2C_Close',
+    probeMessage: 'C2S_UserHeartBeat',
     // SDK subscribes and requests (docs/protocol.md section 10), each subscribe authorized by canJoin
     clientControl: true,
     canJoin,

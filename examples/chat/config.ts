@@ -44,7 +44,7 @@ export interface ChatConfig {
   historyMaxCount: number
   /** ms a message is kept (GATE_HISTORY_MAX_AGE). */
   historyMaxAge: number
-  /** Bytes all history together may hold (GATE_HISTORY_MAX_BYTES; single node). */
+  /** Bytes all history together may hold (GATE_HISTORY_MAX_BYTES; with Redis, per node: the streams it writes). */
   historyMaxBytes: number
   /** ms over which a stopping node spreads the closing of its connections (GATE_DRAIN_TIME). */
   drainTime: number

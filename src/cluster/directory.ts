@@ -1,6 +1,7 @@
 import { OutboundMessage } from '../codec/outbound.js'
 import type { ClusterAnswer } from '../answers.js'
-import type { Directory, DirectoryStores, GateStats, LocalNode, PresenceChange, UserConnections, UsersPage } from '../directory/directory.js'
+import type { Directory, DirectoryStores, GateStats, LocalNode, PresenceChange, RoomMembers, RoomsPage, UserConnections, UsersPage } from '../directory/directory.js'
+import { memberEvents } from '../directory/member-events.js'
 import type { FramingOptions } from '../framing/length-prefix.js'
 import type { GateLogger } from '../logger.js'
 import type { FiguresQuestion, Operation, RemoteShare } from '../operations/operation.js'
@@ -57,7 +58,7 @@ export class RedisDirectory implements Directory {
     const keys = this.keys = clusterKeys(opts.keyPrefix, opts.indexBuckets)
     this.conns = new ClusterConnections(opts, this.log)
     this.outage = new OutageLog(this.log, 'cluster unreachable; operations are done on this node only until it answers', 'cluster reachable again; operations reach every node')
-    this.store = new PresenceStore(defineScripts(this.conns.client), keys, this.nodeId, opts.nodeTtl)
+    this.store = new PresenceStore(defineScripts(this.conns.client), keys, this.nodeId, opts.nodeTtl, node.events)
     this.presence = new NodePresence(this.store, node.agents, opts.heartbeat, opts.requestTimeout, this.log, opts.nodeTtl)
     this.bus = new ClusterBus(this.conns.client, this.conns.sub, this.nodeId, keys.channel, (req, payload) => this.serve(req, payload), this.log)
   }
@@ -98,21 +99,36 @@ export class RedisDirectory implements Directory {
 
   // ---- this node's changes ----------------------------------------------------
 
-  // Room pushes go to every live node, so rooms are not published.
+  /**
+   * Uids and room members are published (batched per tick); join and leave
+   * events fire here at once, online and offline once Redis answered.
+   */
   changed (change: PresenceChange): void {
+    memberEvents(change, this.nodeId, this.node.events)
+    const { agent } = change
     switch (change.kind) {
       case 'connected':
         this.presence.counted()
         break
       case 'disconnected':
         this.presence.counted()
-        if (change.uid !== undefined) this.presence.unbound(change.agent, change.uid)
+        if (change.uid !== undefined) this.presence.unbound(agent, change.uid)
+        for (const room of agent.rooms) this.presence.left(agent, room)
         break
       case 'bound':
-        this.presence.bound(change.agent, change.uid)
+        this.presence.bound(agent, change.uid)
+        // A new uid (not a settings change): the member entries carry it.
+        if (change.first !== undefined) for (const room of agent.rooms) this.presence.joined(agent, room)
         break
       case 'unbound':
-        this.presence.unbound(change.agent, change.uid)
+        this.presence.unbound(agent, change.uid)
+        for (const room of agent.rooms) this.presence.joined(agent, room)
+        break
+      case 'joined':
+      case 'left':
+        if (change.kind === 'joined') this.presence.joined(agent, change.room)
+        else this.presence.left(agent, change.room)
+        if (agent.uid !== undefined) this.presence.refresh(agent)
     }
   }
 
@@ -143,19 +159,30 @@ export class RedisDirectory implements Directory {
     return { uid, connections: r.connections, ...this.unpublished(r.registered) }
   }
 
+  async rooms (offset: number, limit: number): Promise<RoomsPage> {
+    const r = await this.store.rooms(offset, limit, this.opts.requestTimeout)
+    return { total: r.total, offset, limit, items: r.items, ...this.unpublished(r.registered) }
+  }
+
+  async room (room: string, offset: number, limit: number): Promise<RoomMembers | null> {
+    const r = await this.store.room(room, offset, limit, this.opts.requestTimeout)
+    if (r.total === 0) return null
+    return { room, total: r.total, offset, limit, items: r.items, ...this.unpublished(r.registered) }
+  }
+
   // ---- the other nodes' share ---------------------------------------------------
 
   /**
    * Looks up which live nodes may hold the targets (uids: where they are bound;
-   * agents: their node; rooms and broadcasts: every live node) and asks them,
-   * all within one `requestTimeout`.
+   * agents: their node; rooms: the nodes with members of it; broadcasts: every
+   * live node) and asks them, all within one `requestTimeout`.
    */
   async remote (op: Operation | FiguresQuestion): Promise<RemoteShare> {
     const deadline = new Deadline(this.opts.requestTimeout)
     const uids = op.op === 'push' || op.op === 'kick' ? op.uids : op.op === 'settings' ? [op.uid] : []
     let route: RouteRead
     try {
-      route = await this.store.route(uids, deadline.left)
+      route = await this.store.route(uids, deadline.left, op.op === 'room' ? op.room : undefined)
       this.outage.ok()
     } catch (err) {
       this.outage.failed(err, { op: op.op })
@@ -255,7 +282,8 @@ function targetsOf (op: Operation | FiguresQuestion, route: RouteRead): Map<stri
       const req: Request = { op: 'room', room: op.room, name: op.msg.name, text: op.msg.text }
       if (op.except?.agent !== undefined) req.xa = op.except.agent
       if (op.except?.uid !== undefined) req.xu = op.except.uid
-      return everyNode(route, { req, payload: op.msg.payload })
+      const target: Target = { req, payload: op.msg.payload }
+      return new Map((route.roomNodes ?? []).map(node => [node, target]))
     }
     case 'broadcast': return everyNode(route, { req: { op: 'broadcast', loggedInOnly: op.loggedInOnly, name: op.msg.name, text: op.msg.text }, payload: op.msg.payload })
     case 'figures': return everyNode(route, { req: { op: 'figures' } })

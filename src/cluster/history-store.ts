@@ -11,74 +11,99 @@ import { isCluster } from './connections.js'
  * Redis Cluster, the uids' streams are spread over the slots:
  *
  *   U:hist    STREAM  entry id `<offset>-0`, fields t (Redis time, unix ms), n (name), x ("1": text frame), p (payload)
- *   U:hmeta   HASH    e: the epoch, s: the last offset given
+ *   U:hmeta   HASH    e: the epoch, s: the last offset given, b: the bytes the stream holds
+ *                     (payloads and names, plus 96 an entry and 256 the stream), l: "1" once the uid logged in
  *
  * Both expire `maxAge` after the last append. The stream is capped at `maxCount`
- * entries (exact MAXLEN) and entries older than `maxAge` are deleted from its
- * head by every append and read. A meta hash that is gone (expired, or a Redis
- * that restarted empty) is made again under a new epoch, from offset 1: an
- * offset is never reused within an epoch. The appends of one event-loop turn
- * are batched (one script on a single Redis, one per uid on a Redis Cluster);
- * a script writes each offset and its entry together.
+ * entries and `maxBytes` bytes, and entries older than `maxAge` are deleted
+ * from its head by every append and read, each deletion taken off `b`. A meta
+ * hash that is gone (expired, or a Redis that restarted empty) is made again
+ * under a new epoch, from offset 1: an offset is never reused within an epoch.
+ * The appends of one event-loop turn are batched (one script on a single
+ * Redis, one per uid on a Redis Cluster); a script writes each offset and its
+ * entry together. Every script touches one uid's keys only (one slot).
+ *
+ * The bound in total is kept by each node for the streams it writes (see
+ * `RedisHistoryStore`): no script reads or writes a key of another slot.
  */
 const PRELUDE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
--- Deletes expired entries from the head; returns the oldest kept offset, or nil.
--- The head alone is read first: it is fresh on almost every call.
-local function trim (stream, cutoff)
+-- Deletes entries from the head while they are older than cutoff, or the
+-- stream holds more than maxCount entries or maxBytes bytes (the newest entry
+-- is kept); takes their bytes off the meta's b. Returns the oldest kept
+-- offset, or nil. The head alone is read first: it is fresh on almost every call.
+local function trim (stream, meta, cutoff, maxCount, maxBytes)
+  local n = redis.call('XLEN', stream)
+  local b = tonumber(redis.call('HGET', meta, 'b') or '0')
   local head = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)[1]
   if head == nil then return nil end
-  if tonumber(head[2][2]) >= cutoff then return tonumber(string.match(head[1], '^(%d+)')) end
+  if tonumber(head[2][2]) >= cutoff and n <= maxCount and b <= maxBytes then return tonumber(string.match(head[1], '^(%d+)')) end
+  local freed = 0
+  local kept = nil
   for round = 1, 10 do
-    local head = redis.call('XRANGE', stream, '-', '+', 'COUNT', 100)
+    local entries = redis.call('XRANGE', stream, '-', '+', 'COUNT', 100)
     local gone = {}
-    for _, e in ipairs(head) do
-      if tonumber(e[2][2]) < cutoff then
+    for _, e in ipairs(entries) do
+      if n > 1 and (tonumber(e[2][2]) < cutoff or n > maxCount or b > maxBytes) then
+        local cost = 96 + string.len(e[2][4]) + string.len(e[2][8])
         gone[#gone + 1] = e[1]
+        n = n - 1
+        b = b - cost
+        freed = freed + cost
       else
-        if #gone > 0 then redis.call('XDEL', stream, unpack(gone)) end
-        return tonumber(string.match(e[1], '^(%d+)'))
+        kept = tonumber(string.match(e[1], '^(%d+)'))
+        break
       end
     end
     if #gone > 0 then redis.call('XDEL', stream, unpack(gone)) end
-    if #head < 100 then return nil end
+    if kept ~= nil or #entries < 100 then break end
   end
-  return nil
+  if freed > 0 then redis.call('HINCRBY', meta, 'b', -freed) end
+  if kept == nil and n == 1 then
+    local last = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)[1]
+    if last ~= nil and tonumber(last[2][2]) >= cutoff then kept = tonumber(string.match(last[1], '^(%d+)')) end
+  end
+  return kept
 end
 `
 
 /**
  * Appends a batch. KEYS: (stream, meta) per message, a uid's pair repeated for
- * each of its messages. ARGV: maxCount, maxAge, then (candidate epoch, name,
- * text, payload) per message. -> { epoch, offset } per message, in order:
- * messages of one uid get consecutive offsets in the order given.
+ * each of its messages. ARGV: maxCount, maxAge, maxBytes, then (candidate
+ * epoch, name, text, payload) per message. -> { epoch, offset, bytes, logged
+ * in } per message, in order: messages of one uid get consecutive offsets in
+ * the order given; bytes are the stream's after the append.
  */
 const APPEND = PRELUDE + `
-local maxCount, maxAge = ARGV[1], tonumber(ARGV[2])
+local maxCount, maxAge, maxBytes = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local out = {}
 for m = 1, #KEYS / 2 do
-  local stream, meta, a = KEYS[2 * m - 1], KEYS[2 * m], 2 + (m - 1) * 4
+  local stream, meta, a = KEYS[2 * m - 1], KEYS[2 * m], 3 + (m - 1) * 4
   local epoch = redis.call('HGET', meta, 'e')
   if not epoch then
     epoch = ARGV[a + 1]
     redis.call('DEL', stream)
-    redis.call('HSET', meta, 'e', epoch)
+    redis.call('HSET', meta, 'e', epoch, 'b', 256)
   end
   local offset = redis.call('HINCRBY', meta, 's', 1)
-  redis.call('XADD', stream, 'MAXLEN', maxCount, offset .. '-0', 't', now, 'n', ARGV[a + 2], 'x', ARGV[a + 3], 'p', ARGV[a + 4])
-  trim(stream, now - maxAge)
+  redis.call('XADD', stream, offset .. '-0', 't', now, 'n', ARGV[a + 2], 'x', ARGV[a + 3], 'p', ARGV[a + 4])
+  redis.call('HINCRBY', meta, 'b', 96 + string.len(ARGV[a + 2]) + string.len(ARGV[a + 4]))
+  trim(stream, meta, now - maxAge, maxCount, maxBytes)
   redis.call('PEXPIRE', stream, maxAge)
   redis.call('PEXPIRE', meta, maxAge)
+  local f = redis.call('HMGET', meta, 'b', 'l')
   out[#out + 1] = epoch
   out[#out + 1] = offset
+  out[#out + 1] = tonumber(f[1])
+  out[#out + 1] = f[2] and 1 or 0
 end
 return out`
 
 /**
- * KEYS: stream, meta. ARGV: after, limit, maxAge, candidate epoch ('' = do not create)
- * -> { epoch, last, first, then id, t, n, x, p per entry }
+ * KEYS: stream, meta. ARGV: after, limit, maxAge, candidate epoch ('' = do not
+ * create), maxCount, maxBytes -> { epoch, last, first, then id, t, n, x, p per entry }
  */
 const READ = PRELUDE + `
 local m = redis.call('HMGET', KEYS[2], 'e', 's')
@@ -86,11 +111,11 @@ local epoch, last = m[1], tonumber(m[2] or '0')
 if not epoch then
   if ARGV[4] == '' then return { '', 0, 1 } end
   redis.call('DEL', KEYS[1])
-  redis.call('HSET', KEYS[2], 'e', ARGV[4], 's', 0)
+  redis.call('HSET', KEYS[2], 'e', ARGV[4], 's', 0, 'b', 256)
   redis.call('PEXPIRE', KEYS[2], ARGV[3])
   return { ARGV[4], 0, 1 }
 end
-local first = trim(KEYS[1], now - tonumber(ARGV[3])) or (last + 1)
+local first = trim(KEYS[1], KEYS[2], now - tonumber(ARGV[3]), tonumber(ARGV[5]), tonumber(ARGV[6])) or (last + 1)
 local out = { epoch, last, first }
 local limit = tonumber(ARGV[2])
 if limit > 0 then
@@ -104,6 +129,27 @@ if limit > 0 then
   end
 end
 return out`
+
+/**
+ * The uid logged in: its stream is kept before those of uids that never did,
+ * by every node. KEYS: meta. ARGV: maxAge.
+ */
+const LOGIN = `
+redis.call('HSET', KEYS[1], 'l', 1)
+if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return 1`
+
+/**
+ * Drops a stream evicted by a node's bound, unless its uid logged in since the
+ * node last wrote it (the node is told, and keeps it). KEYS: stream, meta.
+ * ARGV: "1" to drop it even so (no stranger was left to evict).
+ * -> bytes freed, or -1 when kept.
+ */
+const EVICT = `
+local f = redis.call('HMGET', KEYS[2], 'b', 'l')
+if f[2] and ARGV[1] ~= '1' then return -1 end
+redis.call('DEL', KEYS[1], KEYS[2])
+return tonumber(f[1] or '0')`
 
 /** Messages per append script at most, so that one call stays short. */
 const BATCH = 256
@@ -120,9 +166,27 @@ interface Append {
 interface HistoryScripts {
   gateHistAppend (numKeys: number, ...keysThenArgs: Array<string | number | Buffer>): Promise<Array<string | number>>
   gateHistReadBuffer (stream: string, meta: string, ...args: Array<string | number>): Promise<Array<Buffer | number>>
+  gateHistLogin (meta: string, maxAge: number): Promise<number>
+  gateHistEvict (stream: string, meta: string, force: string): Promise<number>
 }
 
-/** The cluster's history store: Redis Streams on the gate's command connection. */
+/** What this node knows of a stream it wrote: its bytes after that node's last append. */
+interface Written {
+  bytes: number
+  at: number
+}
+
+/**
+ * The cluster's history store: Redis Streams on the gate's command connection.
+ *
+ * The total is bounded per node: each node keeps the streams it wrote (their
+ * bytes, as its last append left them) within `maxBytes` and `maxStreams`, so
+ * Redis holds at most that times the number of nodes. Past either bound the
+ * node evicts a stream it wrote, as the memory store does: those of uids that
+ * never logged in (on any node: the meta's `l`) first, least recently written
+ * first; a uid's own stream is capped by `maxBytes` too. So a flood of
+ * messages to made-up uids evicts its own kind, not a user's unread messages.
+ */
 export class RedisHistoryStore implements HistoryStore {
   private readonly redis: HistoryScripts
   private readonly keys: ClusterKeys
@@ -130,11 +194,23 @@ export class RedisHistoryStore implements HistoryStore {
   /** On a Redis Cluster a script may touch one slot: a batch is one uid's messages. */
   private readonly perUid: boolean
   private queue: Append[] = []
+  /** Streams this node wrote, of uids never logged in, least recently written first. */
+  private readonly strangers = new Map<string, Written>()
+  /** Streams this node wrote, of uids that logged in, least recently written first. */
+  private readonly members = new Map<string, Written>()
+  private totalBytes = 0
+  /** Streams evicted by `maxStreams` or `maxBytes` (not by age). */
+  evicted = 0
+  /** Evictions that failed (Redis down): the next bound check tries again. */
+  private readonly onError: (err: unknown) => void
 
-  constructor (client: RedisClient, keys: ClusterKeys, opts: NormalizedHistoryOptions) {
+  constructor (client: RedisClient, keys: ClusterKeys, opts: NormalizedHistoryOptions, onError: (err: unknown) => void = () => {}) {
+    this.onError = onError
     if (!('gateHistAppend' in client)) {
       client.defineCommand('gateHistAppend', { lua: APPEND })
       client.defineCommand('gateHistRead', { numberOfKeys: 2, lua: READ })
+      client.defineCommand('gateHistLogin', { numberOfKeys: 1, lua: LOGIN })
+      client.defineCommand('gateHistEvict', { numberOfKeys: 2, lua: EVICT })
     }
     this.redis = client as unknown as HistoryScripts
     this.keys = keys
@@ -176,7 +252,7 @@ export class RedisHistoryStore implements HistoryStore {
 
   private async send (batch: Append[]): Promise<void> {
     const keys: string[] = []
-    const args: Array<string | number | Buffer> = [this.opts.maxCount, this.opts.maxAge]
+    const args: Array<string | number | Buffer> = [this.opts.maxCount, this.opts.maxAge, this.opts.maxBytes]
     for (const a of batch) {
       const tag = this.keys.uidTag(a.uid)
       keys.push(`${tag}:hist`, `${tag}:hmeta`)
@@ -184,15 +260,90 @@ export class RedisHistoryStore implements HistoryStore {
     }
     try {
       const r = await this.redis.gateHistAppend(keys.length, ...keys, ...args)
-      batch.forEach((a, i) => a.resolve({ epoch: String(r[2 * i]), offset: Number(r[2 * i + 1]) }))
+      const now = Date.now()
+      batch.forEach((a, i) => {
+        this.wrote(a.uid, Number(r[4 * i + 2]), Number(r[4 * i + 3]) === 1, now)
+        a.resolve({ epoch: String(r[4 * i]), offset: Number(r[4 * i + 1]) })
+      })
     } catch (err) {
       for (const a of batch) a.reject(err)
+      return
+    }
+    this.evict(batch[batch.length - 1].uid)
+  }
+
+  /** Bytes of the streams this node wrote, as their last appends left them (bounded by `maxBytes`). */
+  get bytes (): number {
+    return this.totalBytes
+  }
+
+  /** Streams this node wrote and keeps count of (bounded by `maxStreams`). */
+  get size (): number {
+    return this.strangers.size + this.members.size
+  }
+
+  /** `uid` logged in here: every node keeps its stream before those of uids that never did. */
+  loggedIn (uid: string): void {
+    const w = this.strangers.get(uid)
+    if (w !== undefined) {
+      this.strangers.delete(uid)
+      this.members.set(uid, w)
+    }
+    this.redis.gateHistLogin(`${this.keys.uidTag(uid)}:hmeta`, this.opts.maxAge).catch(this.onError)
+  }
+
+  /** Forgets the streams this node has not written for `maxAge` (Redis expired them). */
+  sweep (now: number): void {
+    for (const map of [this.strangers, this.members]) {
+      for (const [uid, w] of map) {
+        if (now - w.at <= this.opts.maxAge) break
+        map.delete(uid)
+        this.totalBytes -= w.bytes
+      }
+    }
+  }
+
+  private wrote (uid: string, bytes: number, member: boolean, now: number): void {
+    const old = this.strangers.get(uid) ?? this.members.get(uid)
+    if (old !== undefined) {
+      this.totalBytes -= old.bytes
+      this.strangers.delete(uid)
+      this.members.delete(uid)
+    }
+    // Re-inserted: each Map's order is least recently written first.
+    ;(member ? this.members : this.strangers).set(uid, { bytes, at: now })
+    this.totalBytes += bytes
+  }
+
+  /**
+   * Drops streams this node wrote, strangers' first, until both bounds hold;
+   * never `keep` (the one just written, capped by `maxBytes` itself). A stranger
+   * whose uid logged in on another node meanwhile is kept (and moves over).
+   */
+  private evict (keep: string): void {
+    while (this.size > this.opts.maxStreams || this.totalBytes > this.opts.maxBytes) {
+      const stranger = first(this.strangers, keep)
+      const uid = stranger ?? first(this.members, keep)
+      if (uid === undefined) return
+      const map = stranger !== undefined ? this.strangers : this.members
+      const w = map.get(uid)!
+      map.delete(uid)
+      this.totalBytes -= w.bytes
+      const tag = this.keys.uidTag(uid)
+      this.redis.gateHistEvict(`${tag}:hist`, `${tag}:hmeta`, stranger !== undefined ? '0' : '1').then(freed => {
+        if (freed >= 0) this.evicted++
+        else if (!this.strangers.has(uid) && !this.members.has(uid)) {
+          // It logged in elsewhere: kept, counted again as a member's.
+          this.members.set(uid, w)
+          this.totalBytes += w.bytes
+        }
+      }, this.onError)
     }
   }
 
   async read (uid: string, after: number, limit: number, create = false): Promise<StreamRead> {
     const r = await this.redis.gateHistReadBuffer(
-      `${this.keys.uidTag(uid)}:hist`, `${this.keys.uidTag(uid)}:hmeta`, after, limit, this.opts.maxAge, create ? newEpoch() : '')
+      `${this.keys.uidTag(uid)}:hist`, `${this.keys.uidTag(uid)}:hmeta`, after, limit, this.opts.maxAge, create ? newEpoch() : '', this.opts.maxCount, this.opts.maxBytes)
     const items: StoredMessage[] = []
     for (let i = 3; i + 4 < r.length; i += 5) {
       items.push({
@@ -205,4 +356,10 @@ export class RedisHistoryStore implements HistoryStore {
     }
     return { epoch: (r[0] as Buffer).toString(), last: Number(r[1]), first: Number(r[2]), items }
   }
+}
+
+/** The least recently written uid of `map` other than `keep`. */
+function first (map: Map<string, Written>, keep: string): string | undefined {
+  for (const uid of map.keys()) if (uid !== keep) return uid
+  return undefined
 }

@@ -5,6 +5,8 @@
  *   {P}                 the node registry: one slot (a node's record is one thing)
  *   {P:p<k>}            uid-index bucket k of `buckets`: the presence of every
  *                       uid whose bucket is k, and the bucket's index of uids
+ *   {P:r<k>}            room-index bucket k of `buckets`: the members of every
+ *                       room whose bucket is k, and the bucket's index of rooms
  *   {P:u:<uid>}         a uid's history and session data: a slot per uid
  *   {P:n:<node>}:bus    a node's shard channel: a slot per node
  *
@@ -20,6 +22,8 @@ export interface ClusterKeys {
   bucket: (k: number) => string
   /** The bucket of a uid: FNV-1a of its UTF-8 bytes, modulo `buckets`. */
   bucketOf: (uid: string) => number
+  /** Room bucket `k`'s sorted set of rooms, KEYS[1] of every room script (as many room buckets as uid buckets). */
+  roomBucket: (k: number) => string
   /** The hash tag of a uid's own data (history, session). */
   uidTag: (uid: string) => string
   /** The shard channel a node subscribes to. */
@@ -32,6 +36,7 @@ export function clusterKeys (prefix: string, buckets: number): ClusterKeys {
     buckets,
     bucket: k => `{${prefix}:p${k}}:uids`,
     bucketOf: uid => buckets === 1 ? 0 : fnv1a(uid) % buckets,
+    roomBucket: k => `{${prefix}:r${k}}:rooms`,
     uidTag: uid => `{${prefix}:u:${uid}}`,
     channel: nodeId => `{${prefix}:n:${nodeId}}:bus`
   }

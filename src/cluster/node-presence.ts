@@ -4,7 +4,7 @@ import type { GateLogger } from '../logger.js'
 import type { Changes, PresenceStore, Snapshot } from './presence.js'
 
 /**
- * Keeps this node's presence in Redis equal to its `LocalAgents`:
+ * Keeps this node's presence in Redis (uids and room members) equal to its `LocalAgents`:
  * - changes are batched per tick into one script call;
  * - a heartbeat extends the node's deadline every `heartbeat` ms;
  * - when Redis refuses a write or a heartbeat (it restarted empty, or a
@@ -23,6 +23,9 @@ export class NodePresence {
   private readonly timeout: number
   private readonly log: GateLogger
   private ops: string[] = []
+  private roomOps: string[] = []
+  /** Logged-in connections whose rooms changed: their uid entry is written again at the next flush. */
+  private refreshing = new Set<Agent>()
   private countsChanged = false
   private flushScheduled = false
   private stale = true
@@ -74,6 +77,8 @@ export class NodePresence {
     await this.ticking
     this.stale = true
     this.ops = []
+    this.roomOps = []
+    this.refreshing.clear()
     try {
       await this.store.leave(this.timeout)
     } catch (err) {
@@ -114,9 +119,28 @@ export class NodePresence {
     this.schedule()
   }
 
+  /** The connection is a member of `room` (new, or its uid changed). */
+  joined (agent: Agent, room: string): void {
+    this.roomOps.push('j', agent.id, room, agent.uid ?? '', JSON.stringify(this.local.member(agent)))
+    this.schedule()
+  }
+
+  left (agent: Agent, room: string): void {
+    this.roomOps.push('l', agent.id, room)
+    this.schedule()
+  }
+
+  /** A logged-in connection's rooms changed: its uid entry (which lists them) is written again, once per flush. */
+  refresh (agent: Agent): void {
+    this.refreshing.add(agent)
+    this.schedule()
+  }
+
   private schedule (): void {
     if (this.stale) {
       this.ops = []
+      this.roomOps = []
+      this.refreshing.clear()
       return
     }
     if (this.flushScheduled || this.publishing) return
@@ -126,13 +150,19 @@ export class NodePresence {
 
   private flush (): void {
     this.flushScheduled = false
-    const changes: Changes = { ops: this.ops }
+    for (const agent of this.refreshing) {
+      const uid = agent.uid
+      if (uid !== undefined && this.local.get(agent.id) === agent) this.ops.push('b', agent.id, uid, JSON.stringify(this.local.info(agent)))
+    }
+    this.refreshing.clear()
+    const changes: Changes = { ops: this.ops, rooms: this.roomOps }
     this.ops = []
+    this.roomOps = []
     if (this.countsChanged) {
       changes.counts = { ...this.local.transports, protocols: this.local.protocols }
       this.countsChanged = false
     }
-    if (this.stale || (changes.ops.length === 0 && changes.counts === undefined)) return
+    if (this.stale || (changes.ops.length === 0 && changes.rooms.length === 0 && changes.counts === undefined)) return
     const generation = this.generation
     this.store.apply(changes, this.timeout).then(
       ok => { if (!ok) this.lost(generation, 'this node is not registered') },
@@ -165,6 +195,8 @@ export class NodePresence {
     this.generation++
     this.stale = false
     this.ops = []
+    this.roomOps = []
+    this.refreshing.clear()
     this.countsChanged = false
     const snapshot = this.snapshot()
     this.publishing = true
@@ -176,7 +208,7 @@ export class NodePresence {
     } finally {
       this.publishing = false
     }
-    if (this.ops.length > 0 || this.countsChanged) this.schedule()
+    if (this.ops.length > 0 || this.roomOps.length > 0 || this.refreshing.size > 0 || this.countsChanged) this.schedule()
     // The first publish is a start; a later one is a rejoin, and so may be the other nodes'.
     if (this.generation > 1) this.settledAt = Date.now() + this.settle
     this.log.info({ connections: snapshot.ws + snapshot.tcp, bound: snapshot.bound.length }, 'cluster presence published')
@@ -184,9 +216,13 @@ export class NodePresence {
 
   private snapshot (): Snapshot {
     const bound: Snapshot['bound'] = []
+    const members: Snapshot['members'] = []
     for (const agent of this.local.all()) {
       if (agent.uid !== undefined) bound.push([agent.id, agent.uid, JSON.stringify(this.local.info(agent))])
+      if (agent.rooms.size === 0) continue
+      const member = JSON.stringify(this.local.member(agent))
+      for (const room of agent.rooms) members.push([agent.id, room, agent.uid ?? '', member])
     }
-    return { ...this.local.transports, protocols: this.local.protocols, bound }
+    return { ...this.local.transports, protocols: this.local.protocols, bound, members }
   }
 }

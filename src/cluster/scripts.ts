@@ -1,7 +1,9 @@
 import type { RedisClient } from './options.js'
+import { ROOM, ROOM_BODIES } from './room-scripts.js'
 
 /*
- * The presence keys, in two kinds of slot (see keys.ts).
+ * The presence keys, in three kinds of slot (see keys.ts; the room buckets'
+ * layout is drawn in room-scripts.ts).
  *
  * The registry, `R` = `{prefix}`, one slot:
  *
@@ -49,23 +51,32 @@ const BUCKET = `
 local U = KEYS[1]
 local B = string.sub(U, 1, -6)
 
+-- true when it is the uid's first connection in the cluster
 local function bind(node, id, uid, info)
-  redis.call('HSET', B .. ':uid:' .. uid, id, info)
+  local key = B .. ':uid:' .. uid
+  local first = redis.call('EXISTS', key) == 0
+  redis.call('HSET', key, id, info)
   redis.call('HSET', B .. ':node:' .. node, id, uid)
   redis.call('ZADD', U, 0, uid)
+  return first
 end
 
+-- true when it was the uid's last connection in the cluster
 local function unbind_uid(id, uid)
   local key = B .. ':uid:' .. uid
-  redis.call('HDEL', key, id)
-  if redis.call('EXISTS', key) == 0 then redis.call('ZREM', U, uid) end
+  if redis.call('HDEL', key, id) == 1 and redis.call('EXISTS', key) == 0 then
+    redis.call('ZREM', U, uid)
+    return true
+  end
+  return false
 end
 
-local function drop(node)
+-- the uids that went offline are added to out, when given
+local function drop(node, out)
   local key = B .. ':node:' .. node
   local entries = redis.call('HGETALL', key)
   for i = 1, #entries, 2 do
-    if entries[i] ~= '_inc' then unbind_uid(entries[i], entries[i + 1]) end
+    if entries[i] ~= '_inc' and unbind_uid(entries[i], entries[i + 1]) and out ~= nil then out[#out + 1] = entries[i + 1] end
   end
   redis.call('DEL', key)
 end
@@ -120,35 +131,42 @@ return { registered, dead }`
 const BUCKET_BODIES = {
   /** ARGV: me, inc, then (agentId, uid, info) triples. Replaces the node's entries in this bucket. */
   gateBucketSync: `
-drop(ARGV[1])
+drop(ARGV[1], nil)
 redis.call('HSET', B .. ':node:' .. ARGV[1], '_inc', ARGV[2])
 for i = 3, #ARGV, 3 do bind(ARGV[1], ARGV[i], ARGV[i + 1], ARGV[i + 2]) end
 return 1`,
-  /** ARGV: me, inc, then ops: 'b' agentId uid info | 'u' agentId uid. 0 when the bucket does not hold this incarnation. */
+  /**
+   * ARGV: me, inc, then ops: 'b' agentId uid info | 'u' agentId uid. 0 when the
+   * bucket does not hold this incarnation; else { 1, { uid that came online… },
+   * { uid that went offline… } } (its first and last connection in the cluster).
+   */
   gateBucketApply: `
 local me = ARGV[1]
 if redis.call('HGET', B .. ':node:' .. me, '_inc') ~= ARGV[2] then return 0 end
+local online, offline = {}, {}
 local i = 3
 while i <= #ARGV do
   if ARGV[i] == 'b' then
-    bind(me, ARGV[i + 1], ARGV[i + 2], ARGV[i + 3])
+    if bind(me, ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]) then online[#online + 1] = ARGV[i + 2] end
     i = i + 4
   else
-    unbind_uid(ARGV[i + 1], ARGV[i + 2])
+    if unbind_uid(ARGV[i + 1], ARGV[i + 2]) then offline[#offline + 1] = ARGV[i + 2] end
     redis.call('HDEL', B .. ':node:' .. me, ARGV[i + 1])
     i = i + 3
   end
 end
-return 1`,
-  /** ARGV: node, inc. Drops a dead node's entries, unless it wrote here under a later incarnation. */
+return { 1, online, offline }`,
+  /** ARGV: node, inc. Drops a dead node's entries, unless it wrote here under a later incarnation. -> { uid that went offline… } */
   gateBucketReap: `
+local out = {}
 local cur = redis.call('HGET', B .. ':node:' .. ARGV[1], '_inc')
-if cur and tonumber(cur) <= tonumber(ARGV[2]) then drop(ARGV[1]) end
-return 1`,
-  /** ARGV: me. Drops the node's entries (a graceful leave). */
+if cur and tonumber(cur) <= tonumber(ARGV[2]) then drop(ARGV[1], out) end
+return out`,
+  /** ARGV: me. Drops the node's entries (a graceful leave). -> { uid that went offline… } */
   gateBucketDrop: `
-drop(ARGV[1])
-return 1`,
+local out = {}
+drop(ARGV[1], out)
+return out`,
   /**
    * ARGV: prefix, offset, limit. -> { count, uid1, connections1, … }: how many
    * uids of this bucket start with `prefix` ('' for all), and the page
@@ -187,7 +205,8 @@ type Arg = string | number
 /** The scripts as methods, once `defineScripts` added them to a client; the first argument is KEYS[1]. */
 export type PresenceScripts =
   { [K in keyof typeof REGISTRY_BODIES]: (nodesKey: string, ...args: Arg[]) => Promise<unknown> } &
-  { [K in keyof typeof BUCKET_BODIES]: (bucketKey: string, ...args: Arg[]) => Promise<unknown> }
+  { [K in keyof typeof BUCKET_BODIES]: (bucketKey: string, ...args: Arg[]) => Promise<unknown> } &
+  { [K in keyof typeof ROOM_BODIES]: (roomBucketKey: string, ...args: Arg[]) => Promise<unknown> }
 
 /**
  * Adds the scripts to the client as commands (ioredis sends EVALSHA and falls
@@ -197,5 +216,6 @@ export type PresenceScripts =
 export function defineScripts (client: RedisClient): PresenceScripts {
   for (const [name, body] of Object.entries(REGISTRY_BODIES)) client.defineCommand(name, { numberOfKeys: 1, lua: REGISTRY + body })
   for (const [name, body] of Object.entries(BUCKET_BODIES)) client.defineCommand(name, { numberOfKeys: 1, lua: BUCKET + body })
+  for (const [name, body] of Object.entries(ROOM_BODIES)) client.defineCommand(name, { numberOfKeys: 1, lua: ROOM + body })
   return client as unknown as PresenceScripts
 }

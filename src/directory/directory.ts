@@ -1,22 +1,30 @@
 import type { Agent } from '../agent.js'
-import type { GateStats, UserConnections, UsersPage } from '../answers.js'
+import type { GateStats, RoomMembers, RoomsPage, UserConnections, UsersPage } from '../answers.js'
 import type { NodeFigures } from '../figures/schema.js'
 import type { LocalAgents } from '../local-agents.js'
 import type { FiguresQuestion, Operation, RemoteShare } from '../operations/operation.js'
+import type { PresenceEvents } from '../presence-events.js'
 import type { HistoryStore } from '../history/store.js' // [history]
 import type { NormalizedHistoryOptions } from '../history/options.js' // [history]
 import type { SessionStore } from '../session/store.js' // [session]
 
-export type { ClusterAnswer, Delivery, GateStats, KickResult, UserConnections, UsersPage } from '../answers.js'
+export type { ClusterAnswer, Delivery, GateStats, KickResult, RoomMembers, RoomsPage, UserConnections, UsersPage } from '../answers.js'
 
 /** A change of this node's presence, reported after its index changed. */
 export type PresenceChange =
   | { readonly kind: 'connected', readonly agent: Agent }
   /** `uid`: the uid it had, if any. */
   | { readonly kind: 'disconnected', readonly agent: Agent, readonly uid: string | undefined }
-  /** Also sent again when what the connection publishes changed (its settings). */
-  | { readonly kind: 'bound', readonly agent: Agent, readonly uid: string }
+  /**
+   * Also sent again when what the connection publishes changed (its settings);
+   * `first`: the uid's first connection on this node (only on a new bind).
+   */
+  | { readonly kind: 'bound', readonly agent: Agent, readonly uid: string, readonly first?: boolean }
   | { readonly kind: 'unbound', readonly agent: Agent, readonly uid: string }
+  /** The connection entered a room (its rooms are the agent's). */
+  | { readonly kind: 'joined', readonly agent: Agent, readonly room: string }
+  /** The connection left a room while open (a closing one's rooms come with 'disconnected'). */
+  | { readonly kind: 'left', readonly agent: Agent, readonly room: string }
 
 /** What a directory gets of this node: its connections, and what it does when another node asks. */
 export interface LocalNode {
@@ -27,6 +35,8 @@ export interface LocalNode {
   run (op: Operation): number
   /** This node's live figures, undefined without a reporter (the dashboard's sampler). */
   figures (): NodeFigures | undefined
+  /** The gate's presence hooks: a directory reports online, offline, join and leave here. */
+  readonly events: PresenceEvents
 }
 
 /**
@@ -49,6 +59,10 @@ export interface Directory {
   users (offset: number, limit: number, prefix: string): Promise<UsersPage>
   /** `null` when the uid has no connection anywhere. */
   user (uid: string): Promise<UserConnections | null>
+  /** Rooms with members in a stable order, a page at a time, with their counts. */
+  rooms (offset: number, limit: number): Promise<RoomsPage>
+  /** A page of a room's member connections, ordered by connection id; `null` when it has no member anywhere. */
+  room (room: string, offset: number, limit: number): Promise<RoomMembers | null>
   /** The other nodes' share of an operation (or their answers to a question); never rejects. */
   remote (op: Operation | FiguresQuestion): Promise<RemoteShare>
   /** [history] [session] Stores kept beside the presence (default: memory). */

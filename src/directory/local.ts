@@ -1,21 +1,35 @@
-import type { GateStats, UserConnections, UsersPage } from '../answers.js'
-import type { LocalAgents } from '../local-agents.js'
+import type { GateStats, RoomMembers, RoomsPage, UserConnections, UsersPage } from '../answers.js'
+import { compareStrings, type LocalAgents } from '../local-agents.js'
 import type { RemoteShare } from '../operations/operation.js'
-import type { Directory, LocalNode } from './directory.js'
+import type { PresenceEvents } from '../presence-events.js'
+import type { Directory, LocalNode, PresenceChange } from './directory.js'
+import { memberEvents } from './member-events.js'
 
 /** The single-node directory: presence is this node's memory, and there is no other node to ask. */
 export class LocalDirectory implements Directory {
   readonly mode = 'local' as const
   private readonly local: LocalAgents
+  private readonly events: PresenceEvents
 
   constructor (node: LocalNode) {
     this.local = node.agents
+    this.events = node.events
   }
 
   async start (): Promise<void> {}
   async stop (): Promise<void> {}
-  /** The index is the presence. */
-  changed (): void {}
+
+  /** The index is the presence: only the hooks are told. */
+  changed (change: PresenceChange): void {
+    memberEvents(change, this.local.nodeId, this.events)
+    if (!this.events.wanted) return
+    const node = this.local.nodeId
+    if (change.kind === 'bound' && change.first === true) {
+      this.events.emit({ type: 'online', uid: change.uid, node, died: false })
+    } else if ((change.kind === 'unbound' || change.kind === 'disconnected') && change.uid !== undefined && this.local.agentsOf(change.uid) === undefined) {
+      this.events.emit({ type: 'offline', uid: change.uid, node, died: false })
+    }
+  }
 
   async remote (): Promise<RemoteShare> {
     return { n: 0 }
@@ -45,6 +59,24 @@ export class LocalDirectory implements Directory {
     const set = this.local.agentsOf(uid)
     if (set === undefined) return null
     return { uid, connections: [...set].map(agent => this.local.info(agent)) }
+  }
+
+  async rooms (offset: number, limit: number): Promise<RoomsPage> {
+    const rooms = this.local.rooms()
+    const items = rooms.slice(offset, offset + limit).map(room => {
+      const members = this.local.members(room)!
+      const uids = new Set<string>()
+      for (const agent of members) if (agent.uid !== undefined) uids.add(agent.uid)
+      return { room, connections: members.size, uids: uids.size }
+    })
+    return { total: rooms.length, offset, limit, items }
+  }
+
+  async room (room: string, offset: number, limit: number): Promise<RoomMembers | null> {
+    const members = this.local.members(room)
+    if (members === undefined) return null
+    const ids = [...members].sort((a, b) => compareStrings(a.id, b.id))
+    return { room, total: ids.length, offset, limit, items: ids.slice(offset, offset + limit).map(agent => this.local.member(agent)) }
   }
 }
 

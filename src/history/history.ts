@@ -212,6 +212,12 @@ export class History implements TrackerHost {
     return tracker !== undefined ? tracker.offer(msg, pos) : agent.write(msg)
   }
 
+  /** The position of the last kept message written to `agent`, when it tracks positions (MQTT sessions save it). */
+  position (agent: Agent<any>): string | undefined {
+    const t = this.trackers.get(agent)
+    return t === undefined || t.epoch === '' ? undefined : formatPosition({ epoch: t.epoch, offset: t.last })
+  }
+
   /** The connection's positions end (unbind, close). */
   detach (agent: Agent<any>): void {
     this.trackers.get(agent)?.stop()

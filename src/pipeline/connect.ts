@@ -49,6 +49,7 @@ class PipelineConnection implements Connection, LinkEvents {
   readonly countFraming: Framing
   readonly queueFraming: Framing
   private readonly link: Link
+  private readonly probeBytes: Buffer | undefined
   private agent!: Agent<any>
   private session!: ProtocolSession
   private paused = false
@@ -60,6 +61,7 @@ class PipelineConnection implements Connection, LinkEvents {
     this.protocol = protocol.name
     this.countFraming = link.transport === 'tcp' ? protocol.stream : protocol.message
     this.queueFraming = link.transport === 'tcp' ? protocol.stream : wsFramingOf(protocol)
+    this.probeBytes = protocol.probe
   }
 
   /** Once admitted: the agent, and the protocol session that reads for it. */
@@ -95,6 +97,10 @@ class PipelineConnection implements Connection, LinkEvents {
     this.paused = true
     this.link.pause()
     this.session?.pause?.()
+  }
+
+  probe (): boolean {
+    return this.link.probe(this.probeBytes)
   }
 
   /**

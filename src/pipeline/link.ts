@@ -32,6 +32,12 @@ export interface Link {
   destroy (): void
   pause (): void
   resume (): void
+  /**
+   * Writes something the client ignores (a WebSocket ping; on TCP `bytes`, the
+   * protocol's probe), so that a client that is gone answers with a reset.
+   * False when there is nothing to write or the link is not open.
+   */
+  probe (bytes: Buffer | undefined): boolean
   /** Starts reporting events (once, after admission). */
   listen (events: LinkEvents): void
   /** Ends a connection the gate refused, after writing `bytes` when given (TCP) or with a 4005 close (WebSocket). */

@@ -35,6 +35,14 @@ export interface Protocol {
    * upgrade is accepted and ws echoes the client's first offer, if any.
    */
   readonly subprotocols?: readonly string[]
+  /**
+   * Bytes a client ignores, written over a byte stream (TCP) to a throttled
+   * connection that has been sent nothing for a while: a client that is gone
+   * answers them with a reset, and the gate then drops what it sent (MQTT:
+   * PINGRESP). Unset (leaf): the gate's `probeMessage`, if any. WebSocket
+   * connections get a ping instead.
+   */
+  readonly probe?: Buffer
   /** Called once per connection, after admission. */
   open (peer: ProtocolPeer): ProtocolSession
   /**

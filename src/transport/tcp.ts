@@ -51,6 +51,12 @@ class TcpLink implements Link {
     this.socket.resume()
   }
 
+  probe (bytes: Buffer | undefined): boolean {
+    if (bytes === undefined || !this.socket.writable) return false
+    this.socket.write(bytes)
+    return true
+  }
+
   listen (events: LinkEvents): void {
     const socket = this.socket
     socket.setNoDelay(true)

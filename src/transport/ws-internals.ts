@@ -1,48 +1,18 @@
 import type { ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
-import * as wsModule from 'ws'
 import type { WebSocket } from 'ws'
 import { CloseCode } from '../close-codes.js'
 
 /**
- * The ws and Node internals the gate reads, in one place, each checked once at
- * start-up and with a fallback to what ws and Node document:
+ * The ws and Node internals the gate reads, in one place, each with a fallback
+ * to what ws and Node document:
  *
- * - ws's `Sender.frame` (exported, not typed): frame headers, so that one frame
- *   is built per message and written straight to the socket. Fallback: `ws.send`.
- * - ws's `_socket`: that socket. Fallback: `ws.send`.
+ * - ws's `_socket`: the socket under a WebSocket, so that one frame built per
+ *   message (src/framing/ws-frame.ts) is written straight to it. Fallback: `ws.send`.
  * - ws's error status-code symbol: the close code ws sent. Fallback: a table.
  * - Node's `socket._httpMessage`: the upgrade's response, detached once the
  *   WebSocket is open. Fallback: nothing is detached (a few KiB per connection).
  */
-
-type SenderFrame = (data: Buffer, opts: { fin: boolean, rsv1: boolean, opcode: number, mask: boolean, readOnly: boolean }) => Buffer[]
-
-/** ws's `Sender.frame`, when it is there and frames as ws 8 does (checked against a known frame at start-up). */
-const senderFrame: SenderFrame | undefined = (() => {
-  const frame = (wsModule as unknown as { Sender?: { frame?: unknown } }).Sender?.frame
-  if (typeof frame !== 'function') return undefined
-  try {
-    const [header] = (frame as SenderFrame)(Buffer.from('a'), { fin: true, rsv1: false, opcode: 2, mask: false, readOnly: true })
-    return header !== undefined && header.equals(Buffer.from([0x82, 0x01])) ? frame as SenderFrame : undefined
-  } catch {
-    return undefined
-  }
-})()
-
-/** What the start-up check found: false entries run on their fallback. */
-export const wsInternals = { senderFrame: senderFrame !== undefined } as const
-
-/**
- * The header of an unmasked, final data frame (binary, or text), from ws's
- * `Sender.frame`. Only called when `wsInternals.senderFrame` holds.
- */
-export function wsFrameHeader (payload: Buffer, text: boolean): Buffer {
-  return senderFrame!(payload, text ? TEXT : BINARY)[0]!
-}
-
-const BINARY = { fin: true, rsv1: false, opcode: 2, mask: false, readOnly: true }
-const TEXT = { fin: true, rsv1: false, opcode: 1, mask: false, readOnly: true }
 
 /**
  * Lets the upgrade's HTTP response go once the WebSocket is open: Node keeps it
@@ -55,7 +25,6 @@ export function detachUpgradeResponse (socket: Socket): void {
 
 /** The socket under a ws WebSocket (ws keeps it in `_socket`), or undefined (then frames go through `ws.send`). */
 export function rawSocketOf (ws: WebSocket): Socket | undefined {
-  if (senderFrame === undefined) return undefined
   const socket = (ws as unknown as { _socket?: unknown })._socket
   return socket !== null && typeof socket === 'object' && typeof (socket as Socket).write === 'function' ? socket as Socket : undefined
 }

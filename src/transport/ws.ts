@@ -75,6 +75,12 @@ class WsLink implements Link {
     this.ws.resume()
   }
 
+  probe (): boolean {
+    if (this.ws.readyState !== WebSocket.OPEN) return false
+    this.ws.ping()
+    return true
+  }
+
   listen (events: LinkEvents): void {
     const ws = this.ws
     reportTo(ws, events)

@@ -46,6 +46,8 @@ for (const kind of backends.kinds) {
     // A long TTL, so that the node stays registered through the test.
     const other = await spawnNode(t, redis, 'other', { ...fastCluster, nodeTtl: 120000, heartbeat: 1000 })
     const far = await login(other.wsUrl, 'both')
+    far.send('Join', { room: 'any' })
+    await far.nextOf('Echo')
     const near = await login(a.wsUrl, 'both')
     t.after(() => Promise.all([far.close(), near.close()]))
     await until(async () => (await a.app.gate.user('both'))?.connections.length === 2, 5000, 'both connections to be listed')
@@ -58,7 +60,7 @@ for (const kind of backends.kinds) {
     other.proc.kill('SIGCONT')
     await until(async () => (await a.app.gate.pushToUids(['both'], 'Echo', { text: 'thawed' })).partial === undefined, 5000, 'the node to answer again')
 
-    // Killed: nobody is subscribed on its channel any more.
+    // Killed: nobody is subscribed on its channel any more (a room push is asked of the nodes with members).
     other.proc.kill('SIGKILL')
     await other.exited
     const kicked = await a.app.gate.kick({ uids: ['nobody-here'], agents: ['other-1'] })

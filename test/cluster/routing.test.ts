@@ -67,6 +67,8 @@ for (const kind of backends.kinds) {
     ;[...a.app.gate.agentsOf('alice')][0].join('r')
     anonAgent().join('r')
     ;[...c.app.gate.agentsOf('carol')][0].join('r')
+    // A join reaches the other nodes once its node's write landed in Redis (as a login does).
+    await until(async () => (await b.app.gate.room('r'))?.total === 3, 5000, 'the three members to be listed')
     assert.deepEqual(await b.app.gate.pushToRoom('r', 'Echo', { text: 'room' }), { delivered: 3 })
     for (const client of [alice, anon, carol]) await expectEcho(client, 'room')
     for (const bob of bobs) await expectNothing(bob)

@@ -2,6 +2,7 @@
  * docs/cluster.md's recipes, run as written: the shell commands of "Two nodes
  * and one Redis on one machine" and "Workers on one machine", with only the
  * fixed ports (Redis 6379, the gateways' 30x0-30x2) replaced by free ones, and
+ * "Redis Cluster"'s six servers (7000-7005, on free ports and a private directory);
  * the answers compared with the ones the page shows. A recipe that no longer
  * works breaks this test.
  */
@@ -9,13 +10,17 @@ import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import net from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { until } from '../helper.js'
 import { noRedis } from '../history/app.js'
 import { freePort } from '../ports.js'
 import { tokenSigner } from '../../examples/chat/tokens.js'
 import { TcpClient, WsClient } from '../clients.js'
 import { ROOT } from './gateway-process.js'
+import { noRedisCluster } from '../redis-cluster-helper.js'
 
 if (noRedis !== false) process.stderr.write(`\n!!! ${noRedis} (test/example/recipes.test.ts: the cluster recipes need Redis)\n\n`)
 
@@ -170,3 +175,80 @@ test('docs/cluster.md, workers on one machine: the commands as written', { skip:
   assert.equal(code, 0, g.output())
   assert.doesNotMatch(g.output(), /second signal|killing/)
 }))
+
+/** Whether nothing listens on 127.0.0.1:`port` (bound, then released). */
+async function isFree (port: number): Promise<boolean> {
+  const server = net.createServer()
+  const ok = await new Promise<boolean>(resolve => {
+    server.once('error', () => resolve(false))
+    server.listen(port, '127.0.0.1', () => resolve(true))
+  })
+  if (ok) await new Promise(resolve => server.close(resolve))
+  return ok
+}
+
+/**
+ * The Redis Cluster recipe's fixed ports (7000-7005, and each one's bus port + 10000,
+ * which the recipe computes) moved to six free ones whose + 10000 is free too, and its
+ * /tmp/rc directory to a private one; then the gateways' ports as portMap does.
+ */
+async function clusterMap (dir: string): Promise<(line: string) => string> {
+  for (let tries = 0; tries < 50; tries++) {
+    const base = 20000 + Math.floor(Math.random() * 20000)
+    const ports = Array.from({ length: 6 }, (_, i) => base + i)
+    if (!(await Promise.all(ports.flatMap(p => [isFree(p), isFree(p + 10000)]))).every(Boolean)) continue
+    const rest = await portMap()
+    return line => rest(line.replace(/\b700([0-5])\b/g, (_, i: string) => String(base + Number(i))).replaceAll('/tmp/rc', dir))
+  }
+  throw new Error('no six free ports (and their + 10000) for the Redis Cluster recipe')
+}
+
+test('docs/cluster.md, a Redis Cluster on one machine: the commands as written, then the next section\'s curl commands', { skip: noRedisCluster, timeout: 400000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'gate-rc-recipe-'))
+  const fix = await clusterMap(dir)
+  const stop = /`(for p in 7000[^`]*shutdown nosave; done)`/.exec(page)
+  assert.ok(stop, 'the page says how to stop the Redis Cluster')
+  t.after(() => {
+    try { execFileSync('sh', ['-c', fix(stop[1])], { stdio: 'ignore' }) } catch {}
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  const lines = shBlock('## Redis Cluster').map(fix)
+  const check = lines.findIndex(l => /cluster info \| grep cluster_state/.test(l))
+  assert.ok(check > 0, 'the recipe checks cluster_state')
+  // The servers and `redis-cli --cluster create`, as one shell script (the for loop spans lines).
+  execFileSync('sh', ['-c', lines.slice(0, check).join('\n')], { env: shellEnv(), stdio: 'pipe', timeout: 120000 })
+  const [checkLine, expected] = lines[check].split(/\s+#\s*/)
+  assert.equal(expected, 'cluster_state:ok')
+  // The cluster reports ok once its nodes agree, a moment after create returns.
+  await until(() => { try { return curl(checkLine).trim() === expected } catch { return false } }, 30000, 'cluster_state:ok')
+
+  const [nodeA, nodeB] = steps(lines.slice(check + 1)).map(s => s.command)
+  assert.match(nodeA, /^REDIS_CLUSTER_NODES=\S+ GATE_NODE_ID=a /)
+  assert.match(nodeB, /^REDIS_CLUSTER_NODES=\S+ GATE_NODE_ID=b /)
+  const a = runInTerminal(t, nodeA)
+  await ready(a, /chat gateway ready/)
+  const b = runInTerminal(t, nodeB)
+  await ready(b, /chat gateway ready/)
+
+  const portOf = (command: string, name: string): number => Number(new RegExp(`\\b${name}=(\\d+)`).exec(command)![1])
+  const alice = await WsClient.connect(`ws://127.0.0.1:${portOf(nodeA, 'PORT')}/ws`)
+  alice.send('C2S_UserLogin', { token: sign('alice'), login_plat: 1 })
+  assert.equal((await alice.nextOf('S2C_UserLogin')).body.ret, 1)
+  const bob = await TcpClient.connect(portOf(nodeB, 'GATE_TCP_PORT'))
+  bob.send('C2S_UserLogin', { token: sign('bob'), login_plat: 1 })
+  assert.equal((await bob.nextOf('S2C_UserLogin')).body.ret, 1)
+  bob.send('C2S_Message', { to_uid: 'alice', content: 'across nodes on a Redis Cluster' })
+  assert.equal((await alice.nextOf('S2C_Message')).body.content, 'across nodes on a Redis Cluster')
+
+  // "Then the curl commands of the next section work unchanged."
+  const queries = steps(shBlock('## Two nodes and one Redis on one machine').map(fix)).filter(s => s.command.startsWith('curl '))
+  assert.equal(queries.length, 3)
+  for (const q of queries) assertAnswer(curl(q.command), q.expected!)
+
+  process.kill(-b.proc.pid!, 'SIGINT')
+  assert.deepEqual((await bob.nextOf('S2C_Close', 15000)).body, { code: 1012, reason: 'service restart' })
+  const [code] = await once(b.proc, 'exit')
+  assert.equal(code, 0, b.output())
+  await alice.close()
+})

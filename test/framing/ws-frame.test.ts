@@ -31,3 +31,23 @@ test('a client-side ws Receiver reads wsFrame() output back as one message', asy
   assert.deepEqual(data, payload)
   assert.equal(isBinary, false)
 })
+
+test('wsFrame() at random lengths across the three encodings: ws\'s framer agrees and ws\'s Receiver reads it back', async () => {
+  const fc = await import('fast-check')
+  await fc.assert(fc.asyncProperty(
+    fc.oneof(fc.integer({ min: 0, max: 125 }), fc.integer({ min: 126, max: 0xffff }), fc.integer({ min: 0x10000, max: 0x30000 })),
+    fc.boolean(),
+    async (len, text) => {
+      const payload = Buffer.alloc(len, text ? 'x' : 7)
+      const frame = wsFrame(payload, text)
+      assert.deepEqual(frame, Buffer.concat(Sender.frame(payload, { fin: true, opcode: text ? 1 : 2, mask: false, readOnly: false, rsv1: false })))
+      const receiver = new Receiver({ isServer: false })
+      const got = new Promise<[Buffer, boolean]>(resolve => receiver.on('message', (data: Buffer, isBinary: boolean) => resolve([data, isBinary])))
+      receiver.write(frame)
+      const [data, isBinary] = await got
+      assert.equal(data.length, len)
+      assert.ok(data.equals(payload))
+      assert.equal(isBinary, !text)
+    }
+  ), { numRuns: 60 })
+})

@@ -10,12 +10,15 @@
  * by hand and with the client SDK (fastify-gate/client).
  */
 import assert from 'node:assert/strict'
-import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process'
+import { execFileSync, spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process'
+import { once } from 'node:events'
+import net from 'node:net'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
-import { test } from 'node:test'
+import { after, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
+import { freePort } from '../ports.js'
 
 /** The lowest fastify the package claims (`peerDependencies.fastify`). */
 export const LOWEST_FASTIFY = '5.0.0'
@@ -144,16 +147,30 @@ const TSCONFIG = {
   include: ['src']
 }
 
-test(`the packed tarball installs, type-checks and runs with fastify ${LOWEST_FASTIFY}`, { timeout: 900_000 }, () => {
+interface Packed { work: string, tarball: string, files: string[] }
+let packedOnce: Packed | undefined
+
+/**
+ * `npm pack`, once for every test here. It runs prepack (`npm run build`, which starts with
+ * `clean`): in a copy of the repository, so the dist/ that test files running meanwhile use
+ * is never deleted under them.
+ */
+function pack (): Packed {
+  if (packedOnce !== undefined) return packedOnce
   const work = mkdtempSync(join(tmpdir(), 'gate-consumer-'))
-  try {
-    // `npm pack` runs prepack (`npm run build`, which starts with `clean`): in a copy of the
-    // repository, so the dist/ that test files running meanwhile use is never deleted under them.
-    const source = join(work, 'source')
-    cpSync(repo, source, { recursive: true, filter: (from) => !/^(node_modules|dist|\.git|coverage)$/.test(relative(repo, from)) })
-    symlinkSync(join(repo, 'node_modules'), join(source, 'node_modules'), 'dir')
-    const packed = JSON.parse(run(npm, ['pack', '--json', '--pack-destination', work], source).stdout) as Array<{ filename: string, files: Array<{ path: string }> }>
-    const files = packed[0].files.map(f => f.path)
+  const source = join(work, 'source')
+  cpSync(repo, source, { recursive: true, filter: (from) => !/^(node_modules|dist|\.git|coverage)$/.test(relative(repo, from)) })
+  symlinkSync(join(repo, 'node_modules'), join(source, 'node_modules'), 'dir')
+  const packed = JSON.parse(run(npm, ['pack', '--json', '--pack-destination', work], source).stdout) as Array<{ filename: string, files: Array<{ path: string }> }>
+  packedOnce = { work, tarball: join(work, packed[0].filename), files: packed[0].files.map(f => f.path) }
+  return packedOnce
+}
+
+after(() => { if (packedOnce !== undefined) rmSync(packedOnce.work, { recursive: true, force: true }) })
+
+test(`the packed tarball installs, type-checks and runs with fastify ${LOWEST_FASTIFY}`, { timeout: 900_000 }, () => {
+  const { work, tarball, files } = pack()
+  {
     for (const must of ['package.json', 'README.md', 'LICENSE', 'dist/plugins/gate.js', 'dist/plugins/gate.d.ts', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/ui/index.html', 'dist/ui/manifest.json', 'dist/client/index.js', 'dist/client/node.js', 'dist/client/tcp.js', 'dist/client/index.d.ts', 'dist/src/workers/index.js', 'dist/src/workers/index.d.ts', 'dist/browser/gate-client.js', 'docs/protocol.md']) {
       assert.ok(files.includes(must), `the tarball has ${must}`)
     }
@@ -170,7 +187,7 @@ test(`the packed tarball installs, type-checks and runs with fastify ${LOWEST_FA
       // The recipe docs/operations.md gives for Node 20: fastify's light-my-request >= 6.8 wants cookie 2 (Node >= 22).
       overrides: { 'light-my-request': '6.6.0' }
     }, null, 2))
-    const install = run(npm, ['install', join(work, packed[0].filename), `fastify@${LOWEST_FASTIFY}`, '@sinclair/typebox@^0.34', 'ws@^8', '@types/ws@^8', '@types/node@^20', 'typescript@~5.9'], app)
+    const install = run(npm, ['install', tarball, `fastify@${LOWEST_FASTIFY}`, '@sinclair/typebox@^0.34', 'ws@^8', '@types/ws@^8', '@types/node@^20', 'typescript@~5.9'], app)
     assert.doesNotMatch(install.stdout + install.stderr, /EBADENGINE/, 'no engine warning on this Node')
 
     // One fastify in the tree: the app's, used by the gate (a peer, not a nested copy).
@@ -203,7 +220,86 @@ test(`the packed tarball installs, type-checks and runs with fastify ${LOWEST_FA
     const bad = spawnSync(join(app, 'node_modules/.bin/tsc'), ['-p', '.'], { cwd: app, encoding: 'utf8' })
     assert.notEqual(bad.status, 0)
     assert.match(bad.stdout, /TS2322/)
-  } finally {
-    rmSync(work, { recursive: true, force: true })
   }
 })
+
+/** A fenced TypeScript block of the README, found by the marker line before it. */
+function readmeBlock (marker: RegExp): string {
+  const readme = readFileSync(join(repo, 'README.md'), 'utf8')
+  const block = new RegExp(marker.source + String.raw`\s*` + '```ts\n([\\s\\S]*?)```').exec(readme)
+  assert.ok(block?.[1], `README has the block after ${String(marker)}`)
+  return block[1]
+}
+
+/** Login and Ping over the leaf TCP port, by hand: the Pong that comes back. */
+async function pingOverTcp (port: number): Promise<unknown> {
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    try {
+      const socket = net.connect(port, '127.0.0.1')
+      await once(socket, 'connect')
+      const frame = (msg: object): Buffer => {
+        const payload = Buffer.from(JSON.stringify(msg))
+        const header = Buffer.alloc(2)
+        header.writeUInt16BE(payload.length)
+        return Buffer.concat([header, payload])
+      }
+      socket.write(Buffer.concat([frame({ Login: { uid: 'alice' } }), frame({ Ping: { n: 1 } })]))
+      let buf = Buffer.alloc(0)
+      for await (const chunk of socket) {
+        buf = Buffer.concat([buf, chunk as Buffer])
+        if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+          socket.destroy()
+          return JSON.parse(buf.subarray(2, 2 + buf.readUInt16BE(0)).toString())
+        }
+      }
+      throw new Error('the connection closed without an answer')
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ECONNREFUSED' || Date.now() > deadline) throw err
+      await new Promise(resolve => setTimeout(resolve, 200))
+    }
+  }
+}
+
+// The README's "Register it" as a newcomer follows it: `npm init -y`, the README's install line
+// (the tarball for fastify-gate), TypeScript, `tsc --init` with the one change the README names
+// ("types": ["node"]), and the README's block saved as server.ts, verbatim but for its two ports
+// (free ones here). The ES module path sets "type": "module" as the README says; the CommonJS path
+// keeps what `npm init -y` wrote and uses the README's CommonJS block.
+for (const path of [
+  { name: 'ES module', module: true, marker: /<!-- register-example:start -->/ },
+  { name: 'CommonJS', module: false, marker: /<!-- snippet: commonjs -->/ }
+]) {
+  test(`the README's ${path.name} path runs verbatim in an app made by npm init -y and tsc --init`, { timeout: 900_000 }, async () => {
+    const { work, tarball } = pack()
+    const app = join(work, path.module ? 'fresh-esm' : 'fresh-cjs')
+    mkdirSync(app)
+    run(npm, ['init', '-y'], app)
+    if (path.module) run(npm, ['pkg', 'set', 'type=module'], app)
+    run(npm, ['install', tarball, 'fastify', '@sinclair/typebox'], app)
+    run(npm, ['install', '--save-dev', 'typescript@~5.9', '@types/node@^20'], app)
+    run(join(app, 'node_modules/.bin/tsc'), ['--init'], app)
+    const tsconfig = readFileSync(join(app, 'tsconfig.json'), 'utf8')
+    assert.match(tsconfig, /"types": \[\]/, 'tsc --init writes "types": [], as the README says')
+    writeFileSync(join(app, 'tsconfig.json'), tsconfig.replace('"types": []', '"types": ["node"]'))
+
+    const [httpPort, tcpPort] = [await freePort(), await freePort()]
+    const block = readmeBlock(path.marker)
+    assert.equal(block.split('port: 3000').length, 2, 'the block listens on port 3000 once')
+    assert.equal(block.split('port: 3001').length, 2, 'the block opens TCP port 3001 once')
+    writeFileSync(join(app, 'server.ts'), block.replace('port: 3001', `port: ${tcpPort}`).replace('port: 3000', `port: ${httpPort}`))
+    run(join(app, 'node_modules/.bin/tsc'), ['-p', '.'], app)
+
+    const server = spawn(process.execPath, ['server.js'], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'] })
+    let output = ''
+    server.stdout.on('data', (d: Buffer) => { output += d.toString() })
+    server.stderr.on('data', (d: Buffer) => { output += d.toString() })
+    try {
+      assert.deepEqual(await pingOverTcp(tcpPort), { Pong: { n: 2 } }, output)
+      assert.match(output, /Server listening at/)
+    } finally {
+      server.kill('SIGTERM')
+      if (server.exitCode === null) await once(server, 'exit')
+    }
+  })
+}

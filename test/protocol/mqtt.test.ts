@@ -1,4 +1,5 @@
 import mqtt, { type MqttClient } from 'mqtt'
+import mqttPacket from 'mqtt-packet'
 import assert from 'node:assert/strict'
 import { describe, test, type TestContext } from 'node:test'
 import { tokenSigner } from '../../examples/chat/tokens.js'
@@ -103,6 +104,19 @@ for (const via of ['tcp', 'ws'] as const) {
       })
     })
 
+    test('wildcard filters that could match a room (room/+, room/#, #, +/lobby) are refused with 0x80, not joined literally', async (t) => {
+      const chat = await startChat(t, 'json')
+      const c = await client(t, chat, via, { username: 'dave', password: sign('dave') })
+      const filters = ['room/+', 'room/#', '#', '+/lobby', 'room/lobby', 'anything/#', '+', 'S2C_Message']
+      await assert.rejects(c.subscribeAsync(filters), (err: { packet?: { granted?: number[] } }) => {
+        assert.deepEqual(err.packet?.granted, [128, 128, 128, 128, 0, 0, 0, 0])
+        return true
+      })
+      assert.deepEqual([...[...chat.app.gate.agentsOf('dave')][0]!.rooms], ['lobby'])
+      await c.unsubscribeAsync(['room/+', 'room/#'])
+      assert.deepEqual([...[...chat.app.gate.agentsOf('dave')][0]!.rooms], ['lobby'], 'a wildcard UNSUBSCRIBE leaves no room')
+    })
+
     test('listed, pushed to and kicked through the admin API, with protocol mqtt', async (t) => {
       const chat = await startChat(t, 'json')
       const c = await client(t, chat, via, { username: 'carol', password: sign('carol') })
@@ -131,13 +145,35 @@ describe('MQTT rules, raw packets over TCP', () => {
     return { chat, raw: async () => await RawMqtt.connect(chat.app.gateAddress('mqtt')!.port) }
   }
 
-  test('protocol level 3 gets CONNACK 1, then close', async (t) => {
+  test('protocol levels 3 (MQTT 3.1), 5, 6 and 7 get CONNACK 1, then close', async (t) => {
     const { chat, raw } = await start(t)
     const c = await raw()
     assert.equal(await c.handshake({ protocolId: 'MQIsdp', protocolVersion: 3 }), 1)
     await c.closed
-    await until(() => chat.closes.length === 1)
-    assert.equal(chat.closes[0]!.code, 1002)
+    for (const level of [5, 6, 7]) {
+      // mqtt-packet generates no level past 5: a level 4 CONNECT with its level byte changed.
+      const bytes = mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: `l${level}`, keepalive: 0 })
+      bytes[bytes.indexOf('MQTT') + 4] = level
+      const d = await raw()
+      d.send(bytes)
+      const p = await d.next()
+      assert.deepEqual([p.cmd, (p as { returnCode?: number }).returnCode], ['connack', 1], `level ${level}`)
+      await d.closed
+    }
+    await until(() => chat.closes.length === 4)
+    assert.deepEqual(chat.closes.map(c => c.code), [1002, 1002, 1002, 1002])
+  })
+
+  test('QoS 1: the PUBACK comes before the handler\'s answer', async (t) => {
+    const { raw } = await start(t)
+    const c = await raw()
+    assert.equal(await c.handshake(), 0)
+    for (let id = 1; id <= 3; id++) {
+      c.send({ cmd: 'publish', topic: 'C2S_UserHeartBeat', payload: Buffer.from('{"ptime":1}'), qos: 1, messageId: id, retain: false, dup: false })
+      const first = await c.next()
+      assert.deepEqual([first.cmd, (first as { messageId?: number }).messageId], ['puback', id])
+      assert.equal((await c.next()).cmd, 'publish')
+    }
   })
 
   test('a packet before CONNECT, a second CONNECT, an unknown or wildcard topic, and a malformed packet close with 1002', async (t) => {
@@ -201,7 +237,7 @@ describe('MQTT rules, raw packets over TCP', () => {
       seen.push(p.cmd)
       if (p.cmd === 'publish') handled++
     }
-    assert.deepEqual(seen.sort(), ['publish', 'pubrec'])
+    assert.deepEqual(seen, ['pubrec', 'publish'], 'PUBREC before the answer')
     c.send({ ...publish, dup: true })
     assert.equal((await c.next()).cmd, 'pubrec')
     c.send({ cmd: 'pubrel', messageId: 7 })

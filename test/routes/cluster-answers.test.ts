@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import type { GateStats, UserConnections, UsersPage } from '../../src/directory/directory.js'
+import type { GateStats, RoomMembers, RoomsPage, UserConnections, UsersPage } from '../../src/directory/directory.js'
 import { LocalDirectory } from '../../src/directory/local.js'
 import { GateError } from '../../src/errors.js'
 import type { RemoteShare } from '../../src/operations/operation.js'
@@ -17,6 +17,12 @@ class PartialDirectory extends LocalDirectory {
     return user === null ? null : { ...user, ...missing }
   }
 
+  override async rooms (offset: number, limit: number): Promise<RoomsPage> { return { ...await super.rooms(offset, limit), ...missing } }
+  override async room (room: string, offset: number, limit: number): Promise<RoomMembers | null> {
+    const page = await super.room(room, offset, limit)
+    return page === null ? null : { ...page, ...missing }
+  }
+
   override async remote (): Promise<RemoteShare> { return { n: 0, ...missing } }
 }
 
@@ -25,6 +31,8 @@ class DownDirectory extends LocalDirectory {
   override async stats (): Promise<GateStats> { throw new GateError.CLUSTER_UNAVAILABLE('connection refused') }
   override async users (): Promise<UsersPage> { throw new GateError.CLUSTER_UNAVAILABLE('connection refused') }
   override async user (): Promise<UserConnections | null> { throw new GateError.CLUSTER_UNAVAILABLE('connection refused') }
+  override async rooms (): Promise<RoomsPage> { throw new GateError.CLUSTER_UNAVAILABLE('connection refused') }
+  override async room (): Promise<RoomMembers | null> { throw new GateError.CLUSTER_UNAVAILABLE('connection refused') }
 }
 
 test('partial cluster answers pass through every route with partial and missingNodes', async (t) => {
@@ -36,6 +44,8 @@ test('partial cluster answers pass through every route with partial and missingN
   assert.deepEqual((await ok(s, { url: '/gate/stats' })).missingNodes, ['node-b'])
   assert.deepEqual(await ok(s, { url: '/gate/users' }), { total: 1, offset: 0, limit: 100, items: [{ uid: 'alice', connections: 1 }], ...missing })
   assert.equal((await ok(s, { url: '/gate/users/alice' })).partial, true)
+  assert.deepEqual(await ok(s, { url: '/gate/rooms' }), { total: 1, offset: 0, limit: 100, items: [{ room: 'lobby', connections: 1, uids: 1 }], ...missing })
+  assert.deepEqual((await ok(s, { url: '/gate/rooms/lobby' })).missingNodes, ['node-b'])
   assert.deepEqual(await ok(s, { url: '/gate/push', body: { uids: ['alice'], ...sent } }), { delivered: 1, ...missing })
   assert.deepEqual(await ok(s, { url: '/gate/rooms/lobby/push', body: sent }), { delivered: 1, ...missing })
   assert.deepEqual(await ok(s, { url: '/gate/broadcast', body: sent }), { delivered: 1, ...missing })
@@ -44,7 +54,7 @@ test('partial cluster answers pass through every route with partial and missingN
 
 test('FST_GATE_CLUSTER_UNAVAILABLE answers 503 in Fastify\'s error shape', async (t) => {
   const s = await startAdmin(t, { directory: node => new DownDirectory(node) })
-  for (const url of ['/gate/stats', '/gate/users', '/gate/users/alice']) {
+  for (const url of ['/gate/stats', '/gate/users', '/gate/users/alice', '/gate/rooms', '/gate/rooms/lobby']) {
     const res = await call(s, { url })
     assertError(res, 503, 'FST_GATE_CLUSTER_UNAVAILABLE')
     assert.equal(res.json().error, 'Service Unavailable')

@@ -15,6 +15,8 @@ const ADMIN_ROUTES = {
   '/gate/push': ['post'],
   '/gate/broadcast': ['post'],
   '/gate/rooms/{room}/push': ['post'],
+  '/gate/rooms': ['get'],
+  '/gate/rooms/{room}': ['get'],
   '/gate/protocol': ['get'],
   '/gate/metrics': ['get']
 }
@@ -36,6 +38,8 @@ test('GET /gate/openapi.json lists every admin route, with every response and th
   assert.deepEqual(responses('/gate/users', 'get'), ['200', '400', '401', '503'])
   assert.deepEqual(responses('/gate/users/{uid}/history', 'get'), ['200', '400', '401', '404', '503'])
   assert.deepEqual(responses('/gate/users/{uid}', 'get'), ['200', '400', '401', '404', '503'])
+  assert.deepEqual(responses('/gate/rooms', 'get'), ['200', '400', '401', '503'])
+  assert.deepEqual(responses('/gate/rooms/{room}', 'get'), ['200', '400', '401', '404', '503'])
   assert.deepEqual(responses('/gate/push', 'post'), ['200', '400', '401', '503'])
   assert.deepEqual(responses('/gate/protocol', 'get'), ['200'])
   assert.deepEqual(responses('/gate/metrics', 'get'), ['200', '401'])

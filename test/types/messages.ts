@@ -54,3 +54,24 @@ gate.onDisconnect((agent: Agent, reason) => {
   // @ts-expect-error hooks get typed agents too
   agent.send('Ping', { n: 'x' })
 })
+
+// Room presence and the presence hooks are typed.
+const roomPage = await gate.rooms(0, 10)
+const firstRoom: { room: string, connections: number, uids: number } | undefined = roomPage.items[0]
+const members = await gate.room('lobby')
+const memberUid: string | undefined = members?.items[0]?.uid
+gate.onPresence(event => {
+  if (event.type === 'join' || event.type === 'leave') {
+    const room: string = event.room
+    const died: boolean = event.died
+    void room
+    void died
+  } else {
+    const uid: string = event.uid
+    void uid
+  }
+  // @ts-expect-error no such event
+  if (event.type === 'moved') throw new Error('no such event')
+})
+void firstRoom
+void memberUid

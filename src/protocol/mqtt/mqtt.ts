@@ -8,14 +8,21 @@ import type { Refusal } from '../../limits/admission.js'
 import type { MessageRegistry } from '../../messages.js'
 import { ProtocolError, badEnvelope, protocolError, tooLong } from '../../protocol-error.js'
 import type { Protocol, ProtocolPeer, ProtocolSession } from '../protocol.js'
+import { connectLevel } from './connect-level.js'
 import { PacketReader } from './packet-reader.js'
+import { MqttSessions, type MqttSessionHost, type Opened } from './sessions.js'
 import { int } from '../../option-checks.js'
 import { CONTROL_NAMES } from '../../control/messages.js'
 import type { RequestAnswer } from '../../dispatch.js'
 
 /** A SUBSCRIBE filter `room/<name>` joins room `<name>`. */
 const ROOM_PREFIX = 'room/'
-/** MQTT 3.1.1 is protocol level 4. */
+/**
+ * MQTT 3.1.1 is protocol level 4, the only one spoken. Every other level gets
+ * CONNACK 1 (unacceptable protocol version), then close: 5 and later are
+ * other protocols; 3 (MQTT 3.1) has neither SUBACK's failure code 0x80, which
+ * refuses a room filter, nor CONNACK's session present flag.
+ */
 const LEVEL = 4
 /** Room names longer than this make the SUBSCRIBE packet larger than a message; the guard allows them. */
 const HEADROOM = 256
@@ -24,14 +31,15 @@ const HEADROOM = 256
 const SUBPROTOCOLS: readonly string[] = ['mqtt']
 
 const CONNACK_REFUSED_VERSION = 1
+const CONNACK_IDENTIFIER_REJECTED = 2
 const CONNACK_UNAVAILABLE = 3
 const CONNACK_NOT_AUTHORIZED = 5
 const SUBACK_FAILURE = 0x80
 
 const gen = (packet: Packet): Buffer => mqttPacket.generate(packet)
 
-/** What the MQTT protocol needs from the gate: the codec and the message table. */
-export interface MqttHost {
+/** What the MQTT protocol needs from the gate: the codec and the message table, and what its sessions need. */
+export interface MqttHost extends MqttSessionHost {
   readonly processor: Processor
   readonly messages: MessageRegistry
 }
@@ -44,9 +52,16 @@ export interface MqttLimits {
    * Default 256 (each id kept costs a few dozen bytes).
    */
   maxInflight?: number
+  /**
+   * ms a persistent session (clean session 0) is kept after its connection
+   * closed, and after its last save while connected. Default 1 hour, the
+   * default `history.maxAge`: a session resumes its uid's history, which
+   * keeps nothing older.
+   */
+  sessionExpiry?: number
 }
 
-export const mqttDefaults = { maxInflight: 256 } as const
+export const mqttDefaults = { maxInflight: 256, sessionExpiry: 3_600_000 } as const
 
 const ignore = (): void => {}
 
@@ -63,6 +78,7 @@ export function mqttProtocol (host: MqttHost, limits: MqttLimits = {}): Protocol
     throw new GateError.INVALID_OPTION('mqtt', `the "${host.processor.encoding}" processor cannot decode a body alone (decodeBody, bodyOf): MQTT needs both`)
   }
   const maxInflight = int('mqtt.maxInflight', limits.maxInflight ?? mqttDefaults.maxInflight, 1, 65535)
+  const sessions = new MqttSessions(host, int('mqtt.sessionExpiry', limits.sessionExpiry ?? mqttDefaults.sessionExpiry, 1000, 30 * 86_400_000))
   const publish: Framing = {
     build (msg: OutboundMessage): Buffer {
       if (msg.raw) return msg.payload
@@ -77,7 +93,8 @@ export function mqttProtocol (host: MqttHost, limits: MqttLimits = {}): Protocol
     message: publish,
     textFrames: false,
     subprotocols: SUBPROTOCOLS,
-    open: peer => new MqttSession(peer, maxInflight),
+    probe: gen({ cmd: 'pingresp' }),
+    open: peer => new MqttSession(peer, maxInflight, sessions),
     refusal: (why: Refusal) => why === 'full' || why === 'not-serving'
       ? gen({ cmd: 'connack', returnCode: CONNACK_UNAVAILABLE, sessionPresent: false })
       : undefined
@@ -99,15 +116,19 @@ class MqttSession implements ProtocolSession {
   private readonly qos2 = new Set<number>()
   private readonly maxMsgLen: number
   private readonly maxInflight: number
+  private readonly sessions: MqttSessions
+  /** The client id this connection holds (logged in by its CONNECT password), until it stops. */
+  private clientId: string | undefined = undefined
 
-  constructor (peer: ProtocolPeer, maxInflight: number) {
+  constructor (peer: ProtocolPeer, maxInflight: number, sessions: MqttSessions) {
     this.peer = peer
     this.maxInflight = maxInflight
+    this.sessions = sessions
     this.maxMsgLen = peer.options.maxMsgLen
     let longest = 0
     for (const def of peer.messages.list()) longest = Math.max(longest, Buffer.byteLength(def.name))
     // | topic length : 2 | topic | packet id : 2 | payload |
-    this.reader = new PacketReader(this.maxMsgLen + 4 + Math.max(longest, HEADROOM), packet => { this.parser.parse(packet) }, length => {
+    this.reader = new PacketReader(this.maxMsgLen + 4 + Math.max(longest, HEADROOM), packet => { this.parse(packet) }, length => {
       this.reject(tooLong(`MQTT packet of ${length} bytes is over the limit`))
     })
     peer.handshake(true)
@@ -142,6 +163,10 @@ class MqttSession implements ProtocolSession {
   }
 
   stop (): void {
+    if (this.clientId !== undefined) {
+      this.sessions.closed(this.peer.agent, this.clientId)
+      this.clientId = undefined
+    }
     this.state = State.Stopped
     this.held = undefined
     this.reader.stop()
@@ -150,6 +175,21 @@ class MqttSession implements ProtocolSession {
   /** Bytes held of packets not yet parsed (an unfinished one, the rest of a read while paused). */
   get buffered (): number {
     return this.reader.buffered
+  }
+
+  /** The CONNECT's level is checked from its bytes first: mqtt-packet cannot parse every level that needs CONNACK 1. */
+  private parse (packet: Buffer): void {
+    if (this.state === State.New) {
+      const level = connectLevel(packet)
+      if (level !== undefined && level !== LEVEL) {
+        this.peer.handshake(false)
+        this.peer.received(packet.length)
+        this.peer.sendRaw(gen({ cmd: 'connack', returnCode: CONNACK_REFUSED_VERSION, sessionPresent: false }))
+        this.reject(badEnvelope(`MQTT protocol level ${level} (only 4, MQTT 3.1.1)`))
+        return
+      }
+    }
+    this.parser.parse(packet)
   }
 
   private reject (err: ProtocolError): void {
@@ -230,34 +270,71 @@ class MqttSession implements ProtocolSession {
       return
     }
     this.peer.handshake(false)
-    if (packet.protocolVersion !== LEVEL) {
-      this.peer.sendRaw(gen({ cmd: 'connack', returnCode: CONNACK_REFUSED_VERSION, sessionPresent: false }))
-      this.reject(badEnvelope(`MQTT protocol level ${packet.protocolVersion ?? '?'} (only 4, MQTT 3.1.1)`))
-      return
-    }
     const keepalive = packet.keepalive ?? 0
     this.peer.keepAlive(keepalive * 1500)
+    const clientId = packet.clientId ?? ''
+    const clean = packet.clean !== false
+    if (!clean && clientId === '') {
+      // MQTT 3.1.1 section 3.1.3.3: a session that persists needs a client id.
+      this.peer.sendRaw(gen({ cmd: 'connack', returnCode: CONNACK_IDENTIFIER_REJECTED, sessionPresent: false }))
+      this.reject(badEnvelope('clean session 0 without a client id'))
+      return
+    }
+    // Without a password the client id is nobody's: no session is kept, nothing is taken over.
     if (packet.password === undefined) {
-      this.accepted()
+      this.accepted({ present: false })
       return
     }
     this.state = State.Authenticating
-    this.peer.authenticate({ protocol: 'mqtt', clientId: packet.clientId, username: packet.username, password: packet.password }).then(ok => {
-      if (this.state !== State.Authenticating) return
-      if (ok) {
-        this.accepted()
-        return
-      }
-      this.peer.sendRaw(gen({ cmd: 'connack', returnCode: CONNACK_NOT_AUTHORIZED, sessionPresent: false }))
-      this.stop()
-      this.peer.agent.close(CloseCode.UNAUTHORIZED, 'not authorized')
-    }, () => { this.reject(protocolError('GATE_MQTT_AUTH', 'authentication failed')) })
+    this.login(packet, clientId, clean).catch(() => { this.reject(protocolError('GATE_MQTT_AUTH', 'authentication failed')) })
   }
 
-  private accepted (): void {
+  /** The client id's stored session, then the password; CONNACK once both are known. */
+  private async login (packet: IConnectPacket, clientId: string, clean: boolean): Promise<void> {
+    const agent = this.peer.agent
+    const record = await this.sessions.load(clientId, agent.log)
+    if (this.state !== State.Authenticating) return
+    const ok = await this.peer.authenticate({ protocol: 'mqtt', clientId, username: packet.username, password: packet.password })
+    if (this.state !== State.Authenticating) return
+    if (!ok) {
+      this.peer.sendRaw(gen({ cmd: 'connack', returnCode: CONNACK_NOT_AUTHORIZED, sessionPresent: false }))
+      this.stop()
+      agent.close(CloseCode.UNAUTHORIZED, 'not authorized')
+      return
+    }
+    if (clientId === '') {
+      this.accepted({ present: false })
+      return
+    }
+    this.clientId = clientId
+    this.accepted(this.sessions.opened(agent, clientId, clean, record))
+  }
+
+  private accepted (opened: Opened): void {
     this.state = State.Open
-    this.peer.sendRaw(gen({ cmd: 'connack', returnCode: 0, sessionPresent: false }))
+    this.peer.sendRaw(gen({ cmd: 'connack', returnCode: 0, sessionPresent: opened.present }))
+    if (opened.resume !== undefined) this.restore(opened.resume.pos, opened.resume.rooms)
     this.release()
+  }
+
+  /**
+   * A persistent session goes on from where it left off: positions and the
+   * replay of its uid's history after `pos`, then its rooms. The bind with
+   * `resume` is synchronous up to the replay's first read, so live messages
+   * wait for the replay from the CONNACK on.
+   */
+  private restore (pos: string, rooms: readonly string[]): void {
+    const agent = this.peer.agent
+    agent.bind(agent.uid!, { resume: pos }).then(recovery => {
+      if (recovery !== undefined) this.sessions.resumed(agent, recovery.pos)
+    }, (err: unknown) => { agent.log.warn({ err }, 'MQTT session resume failed') })
+    for (const room of rooms) {
+      try {
+        agent.join(room)
+      } catch (err) {
+        agent.log.debug({ err, room }, 'MQTT session room not rejoined')
+      }
+    }
   }
 
   private publish (packet: IPublishPacket, wire: number): void {
@@ -292,12 +369,24 @@ class MqttSession implements ProtocolSession {
       this.reject(err instanceof ProtocolError ? err : badEnvelope((err as Error).message))
       return
     }
-    if (!(request === undefined ? this.peer.deliver(def, body, wire) : this.peer.request(def, body, wire, this.answerer(topic, request.id)))) return
+    // mqant's request (`<name>/<id>`) is queued with its answer; any other PUBLISH as a message
+    const hand = (): void => { if (request === undefined) this.peer.deliver(def, body, wire); else this.peer.request(def, body, wire, this.answerer(topic, request.id)) }
+    if (packet.qos === 0) {
+      hand()
+      return
+    }
+    // A body that fails its schema is refused (1007) without an acknowledgement.
+    if (def.check !== undefined && !def.check.Check(body)) {
+      hand()
+      return
+    }
+    // Acknowledged before it is queued: its handler may answer at once, and the answer goes after the PUBACK.
     if (packet.qos === 1) this.peer.sendRaw(gen({ cmd: 'puback', messageId: id! }))
-    else if (packet.qos === 2) {
+    else {
       this.qos2.add(id!)
       this.peer.sendRaw(gen({ cmd: 'pubrec', messageId: id! }))
     }
+    hand()
   }
 
   /** A request's answer: a PUBLISH on its own topic with the answer's body (empty: an acknowledgement), or on `<topic>/error` with a `Gate_Reply` body. */
@@ -324,17 +413,19 @@ class MqttSession implements ProtocolSession {
     }
     const granted: number[] = []
     for (const { topic } of packet.subscriptions) {
-      if (!topic.startsWith(ROOM_PREFIX)) granted.push(0)
-      else if (agent.uid === undefined) granted.push(SUBACK_FAILURE)
+      const room = roomOf(topic)
+      if (room === undefined) granted.push(0)
+      else if (room === REFUSED || agent.uid === undefined) granted.push(SUBACK_FAILURE)
       // maxRooms, the name and the application's canJoin
-      else granted.push(await this.peer.subscribe(topic.slice(ROOM_PREFIX.length)) === '' ? 0 : SUBACK_FAILURE)
+      else granted.push(await this.peer.subscribe(room) === '' ? 0 : SUBACK_FAILURE)
     }
     this.peer.sendRaw(gen({ cmd: 'suback', messageId: packet.messageId, granted }))
   }
 
   private unsubscribe (packet: IUnsubscribePacket): void {
     for (const topic of packet.unsubscriptions) {
-      if (topic.startsWith(ROOM_PREFIX)) this.peer.agent.leave(topic.slice(ROOM_PREFIX.length))
+      const room = roomOf(topic)
+      if (typeof room === 'string') this.peer.agent.leave(room)
     }
     this.peer.sendRaw(gen({ cmd: 'unsuback', messageId: packet.messageId, granted: [] }))
   }
@@ -345,6 +436,23 @@ function requestTopic (topic: string): { name: string, id: string } | undefined 
   const slash = topic.lastIndexOf('/')
   if (slash <= 0 || slash === topic.length - 1 || topic.length - slash - 1 > 64) return undefined
   return { name: topic.slice(0, slash), id: topic.slice(slash + 1) }
+}
+
+const REFUSED = Symbol('refused')
+
+/**
+ * The room a SUBSCRIBE filter joins: `room/<name>` joins `<name>`; a wildcard
+ * filter that could match a room's topic (`#`, `room/+`, `room/#`, `+/lobby`)
+ * is `REFUSED` (rooms are joined by name, never by pattern); any other filter
+ * is `undefined` (granted, no effect).
+ */
+function roomOf (filter: string): string | typeof REFUSED | undefined {
+  const slash = filter.indexOf('/')
+  const first = slash < 0 ? filter : filter.slice(0, slash)
+  const matchesRooms = first === '#' || (slash >= 0 && (first === 'room' || first === '+'))
+  if (!matchesRooms) return undefined
+  if (filter.includes('+') || filter.includes('#')) return REFUSED
+  return filter.slice(ROOM_PREFIX.length)
 }
 
 /** Bytes of a whole packet from its remaining length: one type byte, 1-4 length bytes, the rest. */

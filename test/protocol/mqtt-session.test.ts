@@ -1,0 +1,146 @@
+/**
+ * MQTT sessions (docs/protocol.md section 7): resume after a login by the
+ * CONNECT password, persistent sessions (clean session 0) on one node and
+ * across two nodes on a private Redis, and the takeover of a client id.
+ */
+import mqtt, { type MqttClient } from 'mqtt'
+import mqttPacket from 'mqtt-packet'
+import assert from 'node:assert/strict'
+import { describe, test, type TestContext } from 'node:test'
+import { tokenSigner } from '../../examples/chat/tokens.js'
+import { SECRET, startChat, type Chat } from '../example/helper.js'
+import { until } from '../helper.js'
+import { RawMqtt } from './mqtt-raw.js'
+
+const sign = tokenSigner(SECRET)
+
+interface Got { topic: string, body: any }
+
+/** An MQTT.js client over TCP (no reconnect), every PUBLISH it gets kept in `got`. */
+async function connect (t: TestContext, chat: Chat, opts: mqtt.IClientOptions): Promise<{ c: MqttClient, got: Got[], present: boolean }> {
+  const got: Got[] = []
+  const c = mqtt.connect(`mqtt://127.0.0.1:${chat.app.gateAddress('mqtt')!.port}`, { reconnectPeriod: 0, connectTimeout: 5000, ...opts })
+  c.on('message', (topic, payload) => { got.push({ topic, body: JSON.parse(payload.toString()) }) })
+  t.after(() => c.end(true))
+  const connack = await new Promise<{ sessionPresent: boolean }>((resolve, reject) => {
+    c.once('connect', resolve)
+    c.once('error', reject)
+  })
+  return { c, got, present: connack.sessionPresent }
+}
+
+async function end (c: MqttClient): Promise<void> {
+  await c.endAsync()
+}
+
+describe('MQTT: a login message after the CONNECT password', () => {
+  test('C2S_UserLogin with resume_pos after CONNACK answers recovered and gate_pos, and replays what was missed', async (t) => {
+    const chat = await startChat(t, 'json')
+    const first = await connect(t, chat, { username: 'bob', password: sign('bob') })
+    first.c.publish('C2S_UserLogin', JSON.stringify({ token: sign('bob'), resume_pos: '' }))
+    await until(() => first.got.some(g => g.topic === 'S2C_UserLogin'), 5000, 'login answer')
+    const login = first.got.find(g => g.topic === 'S2C_UserLogin')!.body
+    assert.equal(login.recovered, false)
+    assert.match(login.gate_pos, /^.+:0$/)
+    await end(first.c)
+
+    await chat.app.gate.pushToUids(['bob'], 'S2C_Message', { from_uid: 'x', to_uid: 'bob', content: 'missed', ts: 1 })
+    const back = await connect(t, chat, { username: 'bob', password: sign('bob') })
+    back.c.publish('C2S_UserLogin', JSON.stringify({ token: sign('bob'), resume_pos: login.gate_pos }))
+    await until(() => back.got.some(g => g.topic === 'S2C_UserLogin'), 5000, 'login answer')
+    assert.deepEqual(back.got.map(g => g.topic), ['S2C_Message', 'S2C_UserLogin'])
+    assert.equal(back.got[0]!.body.content, 'missed')
+    assert.equal(back.got[1]!.body.recovered, true)
+    assert.equal(back.got[1]!.body.gate_pos, back.got[0]!.body.gate_pos)
+  })
+})
+
+/** Messages that reached `got` on `topic`, their contents. */
+const contents = (got: Got[], topic = 'S2C_Message'): string[] => got.filter(g => g.topic === topic).map(g => g.body.content)
+
+describe('MQTT persistent sessions (clean session 0), one node', () => {
+  test('session present 1 when the client id has a session; it resumes uid history and rooms from where it left off', async (t) => {
+    const chat = await startChat(t, 'json')
+    const opts = { clientId: 'phone-1', clean: false, username: 'bob', password: sign('bob') }
+    const first = await connect(t, chat, opts)
+    assert.equal(first.present, false, 'no session yet')
+    await first.c.subscribeAsync('room/lobby')
+    await chat.app.gate.pushToUids(['bob'], 'S2C_Message', { from_uid: 'x', to_uid: 'bob', content: 'seen', ts: 1 })
+    await until(() => contents(first.got).includes('seen'), 5000, 'seen')
+    await end(first.c)
+    await until(() => chat.app.gate.agentsOf('bob').size === 0)
+
+    for (const content of ['missed 1', 'missed 2']) await chat.app.gate.pushToUids(['bob'], 'S2C_Message', { from_uid: 'x', to_uid: 'bob', content, ts: 1 })
+    const back = await connect(t, chat, opts)
+    assert.equal(back.present, true)
+    await until(() => contents(back.got).length === 2, 5000, 'the replay')
+    assert.deepEqual(contents(back.got), ['missed 1', 'missed 2'], 'what was missed, once, in order: not what the first connection had')
+    assert.match(back.got[0]!.body.gate_pos, /:2$/)
+    const [agent] = chat.app.gate.agentsOf('bob')
+    assert.deepEqual([...agent!.rooms], ['lobby'], 'the session\'s rooms, without a SUBSCRIBE')
+    await chat.app.gate.pushToRoom('lobby', 'S2C_Message', { from_uid: 'x', room: 'lobby', content: 'room live', ts: 1 })
+    await until(() => contents(back.got).length === 3, 5000, 'the room message')
+    assert.equal(contents(back.got)[2], 'room live')
+    await end(back.c)
+
+    const clean = await connect(t, chat, { ...opts, clean: true })
+    assert.equal(clean.present, false, 'clean session 1')
+    await end(clean.c)
+    const after = await connect(t, chat, opts)
+    assert.equal(after.present, false, 'a clean session ended the stored one')
+  })
+
+  test('a session belongs to the uid that made it: another uid with the same client id gets none of it', async (t) => {
+    const chat = await startChat(t, 'json')
+    const bob = await connect(t, chat, { clientId: 'shared', clean: false, username: 'bob', password: sign('bob') })
+    await bob.c.subscribeAsync('room/secret')
+    await end(bob.c)
+    const eve = await connect(t, chat, { clientId: 'shared', clean: false, username: 'eve', password: sign('eve') })
+    assert.equal(eve.present, false)
+    assert.equal([...chat.app.gate.agentsOf('eve')][0]!.rooms.size, 0)
+    await end(eve.c)
+    const again = await connect(t, chat, { clientId: 'shared', clean: false, username: 'bob', password: sign('bob') })
+    assert.equal(again.present, true, 'bob\'s session is still there')
+  })
+
+  test('clean session 0 without a client id gets CONNACK 2 (identifier rejected)', async (t) => {
+    const chat = await startChat(t, 'json')
+    const raw = await RawMqtt.connect(chat.app.gateAddress('mqtt')!.port)
+    // mqtt-packet refuses to generate it: a clean CONNECT with its clean session flag (0x02) cleared.
+    const bytes = mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: '', keepalive: 0 })
+    bytes[bytes.indexOf('MQTT') + 5] &= ~0x02
+    raw.send(bytes)
+    const p = await raw.next()
+    assert.deepEqual([p.cmd, (p as { returnCode?: number }).returnCode], ['connack', 2])
+    await raw.closed
+  })
+})
+
+describe('MQTT client id takeover', () => {
+  for (const clean of [true, false]) {
+    test(`clean session ${clean ? 1 : 0}: a new CONNECT with a connected client id closes the old connection (4002), logged once`, async (t) => {
+      const lines: any[] = []
+      const stream = { write: (line: string) => { lines.push(JSON.parse(line)) } }
+      const chat = await startChat(t, 'json', {}, { level: 'info', stream })
+      const opts = { clientId: 'laptop', clean, username: 'bob', password: sign('bob') }
+      const old = await connect(t, chat, opts)
+      const closed = new Promise<void>(resolve => old.c.once('close', () => resolve()))
+      const other = await connect(t, chat, { ...opts, clientId: 'other' })
+      const next = await connect(t, chat, opts)
+      await closed
+      await until(() => chat.closes.length === 1)
+      assert.equal(chat.closes[0]!.code, 4002)
+      assert.equal(chat.app.gate.agentsOf('bob').size, 2, 'the new one and the other client id')
+      assert.equal(next.c.connected && other.c.connected, true)
+      assert.equal(lines.filter(l => /taken over/.test(l.msg)).length, 1)
+    })
+  }
+
+  test('without a password, a client id takes nothing over', async (t) => {
+    const chat = await startChat(t, 'json')
+    const a = await connect(t, chat, { clientId: 'anon' })
+    await connect(t, chat, { clientId: 'anon' })
+    assert.equal(a.c.connected, true)
+    assert.equal(chat.closes.length, 0)
+  })
+})
