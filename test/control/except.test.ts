@@ -61,7 +61,8 @@ test('two nodes on a private Redis: except a connection and except a uid skip th
   const all = [alice1, alice2, bob, carol]
   t.after(() => Promise.all(all.map(async c => await c.close())))
   for (const c of all) await subscribe(c, 'r')
-  await until(async () => (await a.app.gate.user('carol')) !== null, 5000, 'carol to be listed from node a')
+  // Room pushes go to the nodes with members: wait until both nodes' members are published.
+  await until(async () => (await a.app.gate.room('r'))?.total === 4 && (await b.app.gate.room('r'))?.total === 4, 5000, 'the four members to be listed from both nodes')
   const [alice1Agent] = a.app.gate.agentsOf('alice')
 
   assert.equal((await a.app.gate.pushToRoom('r', 'Echo', { text: 'one' }, { except: { agent: alice1Agent.id } })).delivered, 3)
