@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox'
 import Fastify from 'fastify'
 import { createClient, GateClientError, json, webSocket, type GateClient } from '../../client/node.js'
 import gatePlugin from '../../plugins/gate.js'
-import { deferred, until } from '../helper.js'
+import { deferred, registerTestMessages, until } from '../helper.js'
 import { startChat } from '../example/helper.js'
 import { addressesOf, chatOn, freePort, reach, sdkClient, type Addresses } from './helper.js'
 
@@ -141,4 +141,31 @@ test('request: the connection closes before the answer: GATE_CLIENT_CLOSED', asy
   await until(() => gate.app.gate.connectionCount === 1)
   await gate.app.gate.kick({ agents: [...gate.app.gate.local.all()].map(a => a.id) }, 'bye')
   await assert.rejects(pending, (e: GateClientError) => e.code === 'GATE_CLIENT_CLOSED' && e.closeCode === 4001)
+})
+
+test('subscribe: maxRooms and login apply (ROOM_LIMIT, LOGIN_REQUIRED), each a coded error on an open connection', async (t) => {
+  const app = Fastify()
+  await app.register(gatePlugin, { clientControl: true, admin: false, maxRooms: 1 })
+  registerTestMessages(app)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  t.after(() => app.close())
+  const { port } = app.server.address() as { port: number }
+  const anonymous: GateClient = createClient({ transport: webSocket(`ws://127.0.0.1:${port}/ws`), codec: json(), reconnect: false })
+  t.after(() => anonymous.close())
+  await anonymous.connect()
+  await assert.rejects(anonymous.subscribe('a'), (e: GateClientError) => e.code === 'GATE_CLIENT_REFUSED' && e.serverCode === 'LOGIN_REQUIRED')
+  const alice: GateClient = createClient({
+    transport: webSocket(`ws://127.0.0.1:${port}/ws`),
+    codec: json(),
+    reconnect: false,
+    login: async (s) => { s.send('Login', { uid: 'alice' }); await s.next('Echo') }
+  })
+  t.after(() => alice.close())
+  await alice.connect()
+  await alice.subscribe('a')
+  await assert.rejects(alice.subscribe('b'), (e: GateClientError) => e.code === 'GATE_CLIENT_REFUSED' && e.serverCode === 'ROOM_LIMIT')
+  await alice.subscribe('a') // already in it: accepted again
+  assert.deepEqual([...alice.subscriptions], ['a'])
+  assert.equal(alice.state.status, 'connected')
+  assert.equal(anonymous.state.status, 'connected')
 })
