@@ -18,17 +18,18 @@
  *   burst 20) holds a token per login in flight, so one address with hundreds
  *   in flight would wait on it.
  * - Figures: login rate (connections logged in and in the room per second,
- *   over the whole run), memory per connection (the workers' RSS after, less
- *   their idle RSS before, divided by the connections), how the connections
- *   spread over the workers (descriptors of each), and BENCH_HOLD_PUSHES room
- *   pushes (`POST /gate/rooms/hold/push` on any worker): from the request
- *   until every client has the message.
+ *   logins in two halves), CPU per login by process role (from /proc), memory
+ *   per connection (the workers' RSS from half to full, and over their idle
+ *   RSS), how the connections spread over the workers (descriptors of each),
+ *   and BENCH_HOLD_PUSHES room pushes (`POST /gate/rooms/hold/push` on any
+ *   worker): from the request until every client has the message, and the CPU
+ *   per delivered message.
  *
- * Every wait is bounded and the whole run is bounded (BENCH_HOLD_LIMIT_MS, 8
+ * Every wait is bounded and the whole run is bounded (BENCH_HOLD_LIMIT_MS, 10
  * minutes); every process it started is killed at the end, on an error, or on
  * Ctrl-C. Figures go to stdout and bench/results/hold.json.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
@@ -45,15 +46,27 @@ import type { HoldOpenResult, HoldReceived } from './load/hold.js'
 
 const env = process.env
 const CONNS = Number(env.BENCH_HOLD_CONNS ?? 100_000)
-const WORKERS = Number(env.BENCH_HOLD_WORKERS ?? 8)
-const LOADERS = Number(env.BENCH_HOLD_LOADERS ?? 8)
+const WORKERS = Number(env.BENCH_HOLD_WORKERS ?? 6)
+const LOADERS = Number(env.BENCH_HOLD_LOADERS ?? 6)
 /** Logins in flight per load process. */
 const CONCURRENCY = Number(env.BENCH_HOLD_CONCURRENCY ?? 128)
 /** Source addresses per load process: a login in flight holds a token of its address's bucket (loginRatePerIp, burst 20) until it succeeds. */
 const ADDRESSES = 200
 const PUSHES = Number(env.BENCH_HOLD_PUSHES ?? 3)
 const LOGIN_MS = Number(env.BENCH_HOLD_LOGIN_MS ?? 240_000)
-const LIMIT_MS = Number(env.BENCH_HOLD_LIMIT_MS ?? 8 * 60_000)
+const LIMIT_MS = Number(env.BENCH_HOLD_LIMIT_MS ?? 10 * 60_000)
+/**
+ * How the `node:cluster` primary spreads connections: `rr` (its round-robin, the
+ * default: it accepts each connection and hands it to a worker over IPC, one
+ * at a time per worker) or `none` (every worker accepts on the shared socket).
+ */
+const SCHED = env.BENCH_HOLD_SCHED ?? 'rr'
+/**
+ * BENCH_HOLD_REDIS=0 with BENCH_HOLD_WORKERS=1: one gateway process without
+ * Redis (a single node), to tell what cluster mode costs a login.
+ */
+const USE_REDIS = env.BENCH_HOLD_REDIS !== '0'
+if (!USE_REDIS && WORKERS !== 1) throw new Error('BENCH_HOLD_REDIS=0 needs BENCH_HOLD_WORKERS=1: workers share their users through Redis')
 const MAX_CONN_PER_WORKER = 19_000
 const ROOM = 'hold'
 const ADMIN = 'bench-admin'
@@ -82,6 +95,17 @@ function fds (pid: number): number {
   }
 }
 
+/** CPU time (user + system) a process has used, in ms, from /proc (0 if it is gone). */
+function cpuMs (pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')
+    // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10
+  } catch {
+    return 0
+  }
+}
+
 function fdLimit (): string {
   const m = /Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/.exec(readFileSync('/proc/self/limits', 'utf8'))
   return m === null ? 'unknown' : `${m[1]} soft / ${m[2]} hard`
@@ -89,7 +113,7 @@ function fdLimit (): string {
 
 interface Gateway { proc: ChildProcess, port: number, tcpPort: number, workerPids: number[], tail: () => string }
 
-async function startGateway (redisUrl: string): Promise<Gateway> {
+async function startGateway (redisUrl: string | undefined): Promise<Gateway> {
   const [port, tcpPort] = [await freePort(), await freePort()]
   // Compiled, as in the other benches (BENCH_TSX=1: through tsx).
   build()
@@ -103,7 +127,7 @@ async function startGateway (redisUrl: string): Promise<Gateway> {
       PORT: String(port),
       GATE_TCP_PORT: String(tcpPort),
       GATE_MQTT_PORT: 'off',
-      REDIS_URL: redisUrl,
+      REDIS_URL: redisUrl ?? '',
       REDIS_CLUSTER_NODES: '',
       GATE_WORKERS: String(WORKERS),
       GATE_NODE_ID: 'hold',
@@ -118,6 +142,7 @@ async function startGateway (redisUrl: string): Promise<Gateway> {
       GATE_IDLE_TIMEOUT: '0',
       GATE_LOGIN_TIMEOUT: '0',
       GATE_DRAIN_TIME: '0',
+      NODE_CLUSTER_SCHED_POLICY: SCHED,
       LOG_LEVEL: 'info'
     },
     stdio: ['ignore', 'pipe', 'pipe']
@@ -137,6 +162,11 @@ async function startGateway (redisUrl: string): Promise<Gateway> {
         const l = JSON.parse(line) as { msg?: string, pid?: number, component?: string }
         if (l.msg === 'worker ready' && typeof l.pid === 'number') workerPids.push(l.pid)
         if (l.msg === 'all workers ready') state.ready = true
+        // One worker: the top process is the gateway.
+        if (WORKERS === 1 && l.msg === 'chat gateway ready') {
+          workerPids.push(proc.pid!)
+          state.ready = true
+        }
       } catch {}
     }
   }
@@ -160,12 +190,13 @@ async function admin (g: Gateway, method: string, path: string, body?: unknown):
   return await res.json()
 }
 
-interface PushFigures { delivered: number, partial: boolean, answerMs: number, firstMs: number, lastMs: number, got: number }
+interface PushFigures { delivered: number, partial: boolean, answerMs: number, firstMs: number, lastMs: number, got: number, cpuUs: Record<string, number> }
 
 /** One room push to every held connection: from the request until the last client has it. */
-async function push (g: Gateway, loaders: Child[], n: number, expected: number): Promise<PushFigures> {
+async function push (g: Gateway, loaders: Child[], n: number, expected: number, cpuOf: () => Record<string, number>): Promise<PushFigures> {
   const content = `hold push ${n} ${Date.now()}`
   await Promise.all(loaders.map(async l => await l.call('arm', { content })))
+  const cpuBefore = cpuOf()
   const t0 = now()
   const answer = await admin(g, 'POST', `/rooms/${ROOM}/push`, { name: 'S2C_Message', body: { from_uid: 'bench', room: ROOM, content, ts: Date.now() } })
   const answerMs = now() - t0
@@ -177,6 +208,7 @@ async function push (g: Gateway, loaders: Child[], n: number, expected: number):
     await sleep(20)
   }
   const got = r.reduce((s, x) => s + x.got, 0)
+  const cpuAfter = cpuOf()
   const withAny = r.filter(x => x.got > 0)
   return {
     delivered: answer.delivered,
@@ -184,7 +216,9 @@ async function push (g: Gateway, loaders: Child[], n: number, expected: number):
     answerMs,
     firstMs: withAny.length === 0 ? NaN : Math.min(...withAny.map(x => x.firstAt)) - t0,
     lastMs: withAny.length === 0 ? NaN : Math.max(...withAny.map(x => x.lastAt)) - t0,
-    got
+    got,
+    // CPU per delivered message, by role (the polling of the load processes included).
+    cpuUs: Object.fromEntries(Object.keys(cpuAfter).map(k => [k, (cpuAfter[k] - cpuBefore[k]) * 1000 / Math.max(1, got)]))
   }
 }
 
@@ -213,9 +247,9 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 try {
-  log(`hold: ${CONNS.toLocaleString('en')} connections, ${WORKERS} workers (GATE_MAX_CONN ${MAX_CONN_PER_WORKER} each), ${LOADERS} load processes x ${CONCURRENCY} logins in flight from ${ADDRESSES} addresses each; descriptors per process: ${fdLimit()}; load average ${loadavg().map(x => x.toFixed(1)).join(' ')}`)
-  redis = await startRedis()
-  gateway = await startGateway(redis.url)
+  log(`hold: ${CONNS.toLocaleString('en')} connections, ${WORKERS} workers (GATE_MAX_CONN ${MAX_CONN_PER_WORKER} each, scheduling ${SCHED}), ${LOADERS} load processes x ${CONCURRENCY} logins in flight from ${ADDRESSES} addresses each; descriptors per process: ${fdLimit()}; load average ${loadavg().map(x => x.toFixed(1)).join(' ')}`)
+  redis = USE_REDIS ? await startRedis() : undefined
+  gateway = await startGateway(redis?.url)
   const g = gateway
   await sleep(3000)
   const idle = g.workerPids.map(rss)
@@ -228,76 +262,122 @@ try {
   }
   const loaderIdle = (await Promise.all(loaders.map(async l => await l.call<{ rss: number }>('memory')))).map(m => m.rss)
 
-  // Logins, every load process at once.
-  const share = (i: number): number => Math.floor(CONNS / LOADERS) + (i < CONNS % LOADERS ? 1 : 0)
+  // Logins, every load process at once, in two halves: memory is read at each (the
+  // difference between the two is the cost of a connection, whatever the idle
+  // workers' heaps held), and CPU time over both.
+  const roles = {
+    workers: g.workerPids,
+    primary: WORKERS === 1 ? [] : [g.proc.pid!],
+    load: loaders.map(l => l.info.pid as number),
+    redis: redis === undefined ? [] : [redis.pid]
+  }
+  const cpuOf = (): Record<string, number> => Object.fromEntries(Object.entries(roles).map(([k, pids]) => [k, pids.reduce((a, pid) => a + cpuMs(pid), 0)]))
+  const cpuBefore = cpuOf()
   const started = performance.now()
   const ticker = setInterval(() => {
     const total = counts.reduce((a, b) => a + b, 0)
     note(`${total.toLocaleString('en')} logged in (${Math.round(total / ((performance.now() - started) / 1000))}/s), load average ${loadavg()[0].toFixed(1)}`)
   }, 5000)
-  const opened = await Promise.all(loaders.map(async (l, i) => await l.call<HoldOpenResult>('open', {
-    port: g.tcpPort,
-    addressPrefix: `127.0.${10 + i}`,
-    addresses: ADDRESSES,
-    count: share(i),
-    uidPrefix: `h${i}-`,
-    room: ROOM,
-    secret: SECRET,
-    concurrency: CONCURRENCY,
-    retries: 5,
-    timeoutMs: LOGIN_MS
-  }, LOGIN_MS + 60_000))).finally(() => clearInterval(ticker))
-  const held = opened.reduce((s, o) => s + o.opened, 0)
-  const loginSeconds = (Math.max(...opened.map(o => o.endedAt)) - Math.min(...opened.map(o => o.startedAt))) / 1000
   const errors: Record<string, number> = {}
-  for (const o of opened) for (const [k, v] of Object.entries(o.errors)) errors[k] = (errors[k] ?? 0) + v
-  log(`logged in and in room "${ROOM}": ${held.toLocaleString('en')} of ${CONNS.toLocaleString('en')} in ${loginSeconds.toFixed(1)} s (${Math.round(held / loginSeconds)}/s); failed ${opened.reduce((s, o) => s + o.failed, 0)}, retried ${opened.reduce((s, o) => s + o.retried, 0)}${Object.keys(errors).length > 0 ? `; errors ${JSON.stringify(errors)}` : ''}`)
+  let failed = 0
+  let retried = 0
+  let loginMs = 0
+  let held = 0
+  /** Opens `part` of each load process's share (the uids continue from `from`). */
+  const openPart = async (part: (i: number) => number, from: (i: number) => number): Promise<void> => {
+    const opened = await Promise.all(loaders.map(async (l, i) => await l.call<HoldOpenResult>('open', {
+      port: g.tcpPort,
+      addressPrefix: `127.0.${10 + i}`,
+      addresses: ADDRESSES,
+      count: part(i),
+      first: from(i),
+      uidPrefix: `h${i}-`,
+      room: ROOM,
+      secret: SECRET,
+      concurrency: CONCURRENCY,
+      retries: 5,
+      timeoutMs: LOGIN_MS
+    }, LOGIN_MS + 60_000)))
+    for (const o of opened) {
+      for (const [k, v] of Object.entries(o.errors)) errors[k] = (errors[k] ?? 0) + v
+      failed += o.failed
+      retried += o.retried
+    }
+    loginMs += Math.max(...opened.map(o => o.endedAt)) - Math.min(...opened.map(o => o.startedAt))
+    held += opened.reduce((s, o) => s + o.opened, 0)
+  }
+  /** Waits until the admin API (any worker) counts every connection, then a few seconds; reads the workers' memory. */
+  const settle = async (): Promise<{ stats: any, workersRss: number, settledMs: number }> => {
+    const from = performance.now()
+    let stats: any
+    for (;;) {
+      stats = await admin(g, 'GET', '/stats')
+      if ((stats.connections === held && stats.onlineUsers === held) || performance.now() - from > 60_000) break
+      await sleep(250)
+    }
+    const settledMs = performance.now() - from
+    await sleep(5000)
+    return { stats, workersRss: g.workerPids.map(rss).reduce((a, b) => a + b, 0), settledMs }
+  }
+  const share = (i: number): number => Math.floor(CONNS / LOADERS) + (i < CONNS % LOADERS ? 1 : 0)
+  const half = (i: number): number => Math.floor(share(i) / 2)
+  let half1: Awaited<ReturnType<typeof settle>>
+  try {
+    await openPart(half, () => 0)
+    half1 = await settle()
+    log(`half: ${held.toLocaleString('en')} held, workers ${mib(half1.workersRss)}`)
+    await openPart(i => share(i) - half(i), half)
+  } finally {
+    clearInterval(ticker)
+  }
+  const cpuAfter = cpuOf()
+  const loginSeconds = loginMs / 1000
+  log(`logged in and in room "${ROOM}": ${held.toLocaleString('en')} of ${CONNS.toLocaleString('en')} in ${loginSeconds.toFixed(1)} s of logging in (two halves, ${Math.round(held / loginSeconds)}/s); failed ${failed}, retried ${retried}${Object.keys(errors).length > 0 ? `; errors ${JSON.stringify(errors)}` : ''}`)
+  const cpuPerLogin = Object.fromEntries(Object.keys(roles).map(k => [k, (cpuAfter[k] - cpuBefore[k]) * 1000 / held]))
+  log(`CPU per login (µs, both halves, settling included): ${Object.entries(cpuPerLogin).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')}`)
 
   // Every worker's presence is in Redis: the admin API, on any worker, counts them all.
-  const settleStart = performance.now()
-  let stats: any
-  for (;;) {
-    stats = await admin(g, 'GET', '/stats')
-    if ((stats.connections === held && stats.onlineUsers === held) || performance.now() - settleStart > 60_000) break
-    await sleep(250)
-  }
-  log(`GET /gate/stats: ${JSON.stringify(stats)} (${Math.round(performance.now() - settleStart)} ms after the last login)`)
-
-  await sleep(5000)
-  const after = g.workerPids.map(rss)
+  const full = await settle()
+  const stats = full.stats
+  log(`GET /gate/stats: ${JSON.stringify(stats)} (${Math.round(full.settledMs)} ms after the last login)`)
   const spread = g.workerPids.map(fds)
   const primary = rss(g.proc.pid!)
   const loaderAfter = (await Promise.all(loaders.map(async l => await l.call<{ rss: number }>('memory')))).map(m => m.rss)
-  const workersRss = after.reduce((a, b) => a + b, 0)
+  const workersRss = full.workersRss
   const idleRss = idle.reduce((a, b) => a + b, 0)
   const perConn = (workersRss - idleRss) / held
+  const marginal = (full.workersRss - half1.workersRss) / (held - half1.stats.connections)
   log(`descriptors per worker: ${spread.join(', ')}`)
-  log(`memory: workers ${mib(workersRss)} (idle ${mib(idleRss)}): ${kib(perConn)} per connection over the idle baseline, ${kib(workersRss / held)} all told; primary ${mib(primary)} (idle ${mib(idlePrimary)}); redis ${mib(rss(redis.pid))}; load processes ${kib((loaderAfter.reduce((a, b) => a + b, 0) - loaderIdle.reduce((a, b) => a + b, 0)) / held)} per connection`)
+  log(`memory: workers ${mib(workersRss)} (idle ${mib(idleRss)}, at half ${mib(half1.workersRss)}): ${kib(marginal)} per connection from half to full, ${kib(perConn)} over the idle baseline, ${kib(workersRss / held)} all told; primary ${mib(primary)} (idle ${mib(idlePrimary)}); redis ${redis === undefined ? 'none' : mib(rss(redis.pid))}; load processes ${kib((loaderAfter.reduce((a, b) => a + b, 0) - loaderIdle.reduce((a, b) => a + b, 0)) / held)} per connection`)
 
   const pushes: PushFigures[] = []
   for (let n = 1; n <= PUSHES; n++) {
-    const p = await push(g, loaders, n, held)
+    const p = await push(g, loaders, n, held, cpuOf)
     pushes.push(p)
-    log(`room push ${n}: answered in ${Math.round(p.answerMs)} ms (delivered ${p.delivered}${p.partial ? ', partial' : ''}); first client ${Math.round(p.firstMs)} ms, every client (${p.got.toLocaleString('en')}) ${Math.round(p.lastMs)} ms after the request; load average ${loadavg()[0].toFixed(1)}`)
+    log(`room push ${n}: answered in ${Math.round(p.answerMs)} ms (delivered ${p.delivered}${p.partial ? ', partial' : ''}); first client ${Math.round(p.firstMs)} ms, every client (${p.got.toLocaleString('en')}) ${Math.round(p.lastMs)} ms after the request; CPU per delivery (µs): ${Object.entries(p.cpuUs).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}; load average ${loadavg()[0].toFixed(1)}`)
     await sleep(1000)
   }
   const result = {
     at: new Date().toISOString(),
-    commit: (() => { try { return readFileSync(`${ROOT}.git/HEAD`, 'utf8').trim() } catch { return 'unknown' } })(),
+    commit: (() => { try { return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim() } catch { return 'unknown' } })(),
     connections: CONNS,
     held,
     workers: WORKERS,
+    scheduling: SCHED,
     loaders: LOADERS,
     concurrency: CONCURRENCY,
     fdLimit: fdLimit(),
     loginSeconds,
     loginsPerSec: held / loginSeconds,
+    cpuPerLoginUs: cpuPerLogin,
     errors,
     stats,
     descriptorsPerWorker: spread,
     idleWorkersRss: idleRss,
     workersRss,
     rssPerConn: perConn,
+    rssPerConnHalfToFull: marginal,
+    halfWorkersRss: half1.workersRss,
     primaryRss: primary,
     pushes,
     medianPushMs: median(pushes.map(p => p.lastMs)),

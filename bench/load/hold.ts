@@ -127,6 +127,8 @@ export interface HoldOpenArgs {
   addressPrefix: string
   addresses: number
   count: number
+  /** The first connection's number (uids and addresses go on from there). */
+  first: number
   uidPrefix: string
   room: string
   secret: string
@@ -142,13 +144,15 @@ async function open (a: HoldOpenArgs): Promise<HoldOpenResult> {
   const join = frame('C2S_UpdateWatchRoom', { rooms: [a.room] })
   const deadline = performance.now() + a.timeoutMs
   const errors = new Map<string, number>()
-  let next = 0
+  let next = a.first
+  const end = a.first + a.count
+  const before = conns.length
   let failed = 0
   let retried = 0
   const startedAt = now()
   const ticker = setInterval(() => { progress(String(conns.length)) }, 1000)
   const worker = async (): Promise<void> => {
-    while (next < a.count && performance.now() < deadline) {
+    while (next < end && performance.now() < deadline) {
       const n = next++
       const uid = `${a.uidPrefix}${n}`
       const localAddress = `${a.addressPrefix}.${1 + n % a.addresses}`
@@ -170,7 +174,7 @@ async function open (a: HoldOpenArgs): Promise<HoldOpenResult> {
   await Promise.all(Array.from({ length: a.concurrency }, worker))
   clearInterval(ticker)
   progress(String(conns.length))
-  return { opened: conns.length, failed, retried, startedAt, endedAt: now(), errors: Object.fromEntries(errors) }
+  return { opened: conns.length - before, failed, retried, startedAt, endedAt: now(), errors: Object.fromEntries(errors) }
 }
 
 function arm (a: { content: string }): { armed: number } {

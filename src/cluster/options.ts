@@ -41,8 +41,9 @@ export interface ClusterOptions {
   requestTimeout?: number
   /**
    * How many buckets the index of online uids is split into, each in its own
-   * slot (docs/cluster.md, "Redis Cluster"). Default: 1 on a single Redis
-   * (users listed in uid order), 16 on a Redis Cluster.
+   * slot, and as many for room members and the index of rooms (docs/cluster.md,
+   * "Redis Cluster"). Default: 1 on a single Redis (users and rooms listed in
+   * name order), 16 on a Redis Cluster.
    */
   indexBuckets?: number
 }

@@ -132,8 +132,8 @@ local members = Q .. ':m:' .. room
 local out = { redis.call('ZCARD', members) }
 local last = math.min(offset + limit, out[1]) - 1
 if offset <= last then
-  local ids = redis.call('ZRANGE', members, offset, last)
-  for _, info in ipairs(redis.call('HMGET', Q .. ':i:' .. room, unpack(ids))) do out[#out + 1] = info end
+  local infos = Q .. ':i:' .. room
+  for _, id in ipairs(redis.call('ZRANGE', members, offset, last)) do out[#out + 1] = redis.call('HGET', infos, id) end
 end
 return out`,
   /** ARGV: room. -> { nodeId… }: the nodes with members of the room. */

@@ -147,11 +147,13 @@ export class History implements TrackerHost {
         recovered = same && want.offset <= r.last && r.first <= want.offset + 1
         tracker.last = same ? Math.min(want.offset, r.last) : 0
         let items = r.items
-        while (items.length > 0 && agent.isOpen) {
+        // A later resume of the same connection (a login message after an MQTT session's resume) takes over: this one stops.
+        const mine = (): boolean => agent.isOpen && this.trackers.get(agent) === tracker
+        while (items.length > 0 && mine()) {
           for (const item of items) {
             if (item.offset <= tracker.last) continue
             if (agent.bufferedBytes > this.maxBufferedBytes / 2) await this.drained(agent)
-            if (!agent.isOpen) break
+            if (!mine()) break
             tracker.write(this.outbound(item), { epoch: r.epoch, offset: item.offset })
             replayed++
           }

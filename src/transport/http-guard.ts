@@ -44,7 +44,10 @@ interface Watched {
  * A connection past one is destroyed. An upgrade gives its place back: the
  * WebSocket then takes its own, by `request.ip` (which honours `trustProxy`).
  * The deadlines are checked by the gate's shared timer; the server's own
- * settings are left as they are. On a TLS server the clock starts after the
+ * settings are left as they are, but for its `keepAliveTimeout`, lowered to
+ * the gate's: Node announces it to clients (`Keep-Alive: timeout=72`, Fastify's
+ * default), and a client that trusts it reuses a connection the gate has just
+ * dropped (undici: "fetch failed"). On a TLS server the clock starts after the
  * handshake.
  */
 export class HttpGuard {
@@ -56,6 +59,8 @@ export class HttpGuard {
   constructor (gate: GuardHost, server: Server) {
     this.gate = gate
     this.server = server
+    const { keepAliveTimeout } = gate.options
+    if (keepAliveTimeout > 0 && (server.keepAliveTimeout === 0 || server.keepAliveTimeout > keepAliveTimeout)) server.keepAliveTimeout = keepAliveTimeout
     const event = server instanceof TlsServer ? 'secureConnection' : 'connection'
     server.on(event, this.accepted)
     // First in line: the phase (and for an upgrade the place) must change before routing, which is synchronous.

@@ -161,3 +161,26 @@ for (const kind of backends.kinds) {
     await until(async () => (await a.app.gate.rooms()).total === 0, 5000, 'no room left')
   })
 }
+
+for (const kind of backends.kinds) {
+  test(`${kind}: after Redis loses its data, every node republishes its members, with no client reconnecting`, { skip: backends.skip(kind) }, async (t) => {
+    const redis = await backends.use(t, kind)
+    const a = await startNode(t, redis.option, 'a')
+    const b = await startNode(t, redis.option, 'b')
+    const clients = [await login(a.wsUrl, 'alice'), await login(b.wsUrl, 'bob')]
+    t.after(() => Promise.all(clients.map(async client => await client.close())))
+    for (const client of clients) await join(client, 'lobby')
+    await join(clients[1], 'kitchen')
+    const listed = async (): Promise<boolean> => {
+      const page = await a.app.gate.rooms()
+      return page.partial === undefined && JSON.stringify(page.items.map(item => [item.room, item.connections, item.uids]).sort()) === JSON.stringify([['kitchen', 1, 1], ['lobby', 2, 2]])
+    }
+    await until(listed, 5000, 'both rooms listed')
+    await redis.each('FLUSHALL')
+    assert.equal((await b.app.gate.rooms()).total, 0, 'Redis lost the rooms')
+    await until(listed, 10000, 'both rooms listed again')
+    assert.deepEqual((await b.app.gate.room('lobby'))?.items.map(m => [m.uid, m.node]).sort(), [['alice', 'a'], ['bob', 'b']])
+    clients[1].send('Tell', { to: 'alice', text: 'still here' })
+    assert.equal((await clients[1].nextOf('Told')).body.delivered, 1)
+  })
+}

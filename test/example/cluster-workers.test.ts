@@ -6,9 +6,9 @@
  * covers all four; pushes, room pushes, broadcasts, uid-to-uid messages,
  * kicks and history work across workers and across gateways.
  *
- * An admin session is one keep-alive HTTP connection: the `node:cluster`
- * primary hands a connection to one worker, so every request on it is
- * answered by that worker, which `GET /gate/stats` names (`node`).
+ * An admin session is one worker's: the `node:cluster` primary hands a
+ * connection to one worker, so every request on it is answered by that
+ * worker, which `GET /gate/stats` names (`node`).
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -29,27 +29,50 @@ const NODES = ['a-1', 'a-2', 'b-1', 'b-2']
 
 interface Ports { port: number, tcpPort: number }
 
-/** One keep-alive connection to one worker's admin API. */
+/** An HTTP answer, and the local port of the connection that carried it. */
+interface Answer { status: number, body: any, via: number | undefined }
+
+/**
+ * One worker's admin API, over keep-alive connections. The gate drops a
+ * connection idle for 5 s (`keepAliveTimeout`), and a new one may go to the
+ * other worker: so every question is asked right after `GET /gate/stats` on
+ * the same connection, and only when that names this session's worker (else
+ * on a new connection).
+ */
 class Session {
-  /** The worker that answers on this connection. */
+  /** The worker that answers. */
   node = ''
-  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+  private agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
   private readonly port: number
-  private localPort: number | undefined
 
   private constructor (port: number) {
     this.port = port
   }
 
-  /** Opens a connection to `port`; the worker the primary gives it to answers everything on it. */
+  /** A session on whichever worker the primary gives a new connection to `port`. */
   static async open (port: number): Promise<Session> {
     const s = new Session(port)
-    s.node = (await s.get('/stats')).node
+    s.node = (await s.send('GET', '/stats')).body.node
     return s
   }
 
-  /** A request on this session's connection (asserted to be the same connection every time). */
+  /** A request on this session's worker. */
   async ask (method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number, body: any }> {
+    for (let attempt = 1; ; attempt++) {
+      const who = await this.send('GET', '/stats')
+      if (who.body.node === this.node) {
+        const answer = await this.send(method, path, body)
+        if (answer.via === who.via) return answer
+        // The connection was dropped between the two: whoever answered, this is a POST's only try.
+        assert.equal(method, 'GET', `${this.node}: POST ${path} went out on a new connection`)
+      }
+      assert.ok(attempt < 20, `${this.node}: no connection to it in 20 tries`)
+      this.agent.destroy()
+      this.agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+    }
+  }
+
+  private async send (method: 'GET' | 'POST', path: string, body?: unknown): Promise<Answer> {
     const payload = body === undefined ? undefined : JSON.stringify(body)
     return await new Promise((resolve, reject) => {
       const req = http.request({
@@ -60,13 +83,11 @@ class Session {
         agent: this.agent,
         headers: { authorization: `Bearer ${ADMIN}`, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) }
       }, (res) => {
-        const local = res.socket.localPort
-        if (this.localPort === undefined) this.localPort = local
-        else if (this.localPort !== local) reject(new Error(`the session's connection changed (${this.localPort} to ${String(local)}): another worker may have answered`))
+        const via = res.socket.localPort
         let text = ''
         res.setEncoding('utf8')
         res.on('data', (d: string) => { text += d })
-        res.on('end', () => { resolve({ status: res.statusCode ?? 0, body: text === '' ? undefined : JSON.parse(text) }) })
+        res.on('end', () => { resolve({ status: res.statusCode ?? 0, body: text === '' ? undefined : JSON.parse(text), via }) })
       })
       req.on('error', reject)
       req.end(payload)
@@ -75,7 +96,7 @@ class Session {
 
   async get (path: string): Promise<any> {
     const r = await this.ask('GET', path)
-    assert.equal(r.status, 200, `${this.node || 'a new session'}: GET ${path}: ${JSON.stringify(r.body)}`)
+    assert.equal(r.status, 200, `${this.node}: GET ${path}: ${JSON.stringify(r.body)}`)
     return r.body
   }
 

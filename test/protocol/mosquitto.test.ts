@@ -68,3 +68,35 @@ test('mosquitto_sub joins a room by subscribing room/<name> and receives what a 
   assert.equal(JSON.parse(payload).content, 'hello mosquitto')
   await alice.close()
 })
+
+test('mosquitto_sub -c -i <id>: the persistent session gets back what its uid was sent while away, and its rooms', { skip, timeout: 60_000 }, async (t) => {
+  const chat = await startChat(t, 'json')
+  const port = String(chat.app.gateAddress('mqtt')!.port)
+  const sub = (topic: string, count: number): { exited: Promise<number | null>, out: () => string } => {
+    const p = spawn(SUB, ['-h', '127.0.0.1', '-p', port, '-c', '-i', 'carol-desk', '-u', 'carol', '-P', sign('carol'), '-t', topic, '-C', String(count), '-v'])
+    t.after(() => p.kill())
+    let stdout = ''
+    p.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
+    return { exited: new Promise(resolve => p.once('exit', resolve)), out: () => stdout }
+  }
+  const inLobby = (): boolean => [...chat.app.gate.agentsOf('carol')].some(a => a.rooms.has('lobby'))
+  const alice = await chat.ws()
+  alice.send('C2S_UserLogin', { token: sign('alice'), login_plat: 1 })
+  assert.equal((await alice.next()).body.ret, 1)
+
+  const first = sub('room/lobby', 1)
+  await until(inLobby, 10000, 'carol in the lobby')
+  alice.send('C2S_Message', { room: 'lobby', content: 'first' })
+  assert.equal(await first.exited, 0)
+  await until(() => chat.app.gate.agentsOf('carol').size === 0, 5000, 'carol gone')
+
+  alice.send('C2S_Message', { to_uid: 'carol', content: 'while away' })
+  await until(async () => (await chat.app.gate.history.page('carol', 0, 10, chat.app.gate.processor)).items.length === 1, 5000, 'kept')
+  const second = sub('nothing/here', 2)
+  await until(inLobby, 10000, 'the session rejoined the lobby')
+  alice.send('C2S_Message', { room: 'lobby', content: 'room again' })
+  assert.equal(await second.exited, 0)
+  const lines = second.out().trim().split('\n')
+  assert.deepEqual(lines.map(l => JSON.parse(l.slice(l.indexOf(' ') + 1)).content), ['while away', 'room again'])
+  await alice.close()
+})

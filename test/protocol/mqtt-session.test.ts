@@ -9,17 +9,24 @@ import assert from 'node:assert/strict'
 import { describe, test, type TestContext } from 'node:test'
 import { tokenSigner } from '../../examples/chat/tokens.js'
 import { SECRET, startChat, type Chat } from '../example/helper.js'
-import { until } from '../helper.js'
+import { mqttProtocol } from '../../src/protocol/mqtt/mqtt.js'
+import { sessionKey } from '../../src/protocol/mqtt/sessions.js'
+import { MemorySessionStore } from '../../src/session/store.js'
+import { startCore, until } from '../helper.js'
+import { startRedis } from '../redis-helper.js'
 import { RawMqtt } from './mqtt-raw.js'
 
 const sign = tokenSigner(SECRET)
 
 interface Got { topic: string, body: any }
 
-/** An MQTT.js client over TCP (no reconnect), every PUBLISH it gets kept in `got`. */
-async function connect (t: TestContext, chat: Chat, opts: mqtt.IClientOptions): Promise<{ c: MqttClient, got: Got[], present: boolean }> {
+/** An MQTT.js client over TCP or WebSocket (no reconnect), every PUBLISH it gets kept in `got`. */
+async function connect (t: TestContext, chat: Chat, opts: mqtt.IClientOptions, via: 'tcp' | 'ws' = 'tcp'): Promise<{ c: MqttClient, got: Got[], present: boolean }> {
   const got: Got[] = []
-  const c = mqtt.connect(`mqtt://127.0.0.1:${chat.app.gateAddress('mqtt')!.port}`, { reconnectPeriod: 0, connectTimeout: 5000, ...opts })
+  const url = via === 'tcp'
+    ? `mqtt://127.0.0.1:${chat.app.gateAddress('mqtt')!.port}`
+    : `ws://127.0.0.1:${(chat.app.server.address() as { port: number }).port}/mqtt`
+  const c = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5000, ...opts })
   c.on('message', (topic, payload) => { got.push({ topic, body: JSON.parse(payload.toString()) }) })
   t.after(() => c.end(true))
   const connack = await new Promise<{ sessionPresent: boolean }>((resolve, reject) => {
@@ -34,7 +41,7 @@ async function end (c: MqttClient): Promise<void> {
 }
 
 describe('MQTT: a login message after the CONNECT password', () => {
-  test('C2S_UserLogin with resume_pos after CONNACK answers recovered and gate_pos, and replays what was missed', async (t) => {
+  test('C2S_UserLogin with resume_pos after CONNACK answers recovered and gate_pos, and replays what was missed', { timeout: 30_000 }, async (t) => {
     const chat = await startChat(t, 'json')
     const first = await connect(t, chat, { username: 'bob', password: sign('bob') })
     first.c.publish('C2S_UserLogin', JSON.stringify({ token: sign('bob'), resume_pos: '' }))
@@ -59,38 +66,40 @@ describe('MQTT: a login message after the CONNECT password', () => {
 const contents = (got: Got[], topic = 'S2C_Message'): string[] => got.filter(g => g.topic === topic).map(g => g.body.content)
 
 describe('MQTT persistent sessions (clean session 0), one node', () => {
-  test('session present 1 when the client id has a session; it resumes uid history and rooms from where it left off', async (t) => {
-    const chat = await startChat(t, 'json')
-    const opts = { clientId: 'phone-1', clean: false, username: 'bob', password: sign('bob') }
-    const first = await connect(t, chat, opts)
-    assert.equal(first.present, false, 'no session yet')
-    await first.c.subscribeAsync('room/lobby')
-    await chat.app.gate.pushToUids(['bob'], 'S2C_Message', { from_uid: 'x', to_uid: 'bob', content: 'seen', ts: 1 })
-    await until(() => contents(first.got).includes('seen'), 5000, 'seen')
-    await end(first.c)
-    await until(() => chat.app.gate.agentsOf('bob').size === 0)
+  for (const via of ['tcp', 'ws'] as const) {
+    test(`over ${via}: session present 1 when the client id has a session; it resumes uid history and rooms from where it left off`, { timeout: 30_000 }, async (t) => {
+      const chat = await startChat(t, 'json')
+      const opts = { clientId: 'phone-1', clean: false, username: 'bob', password: sign('bob') }
+      const first = await connect(t, chat, opts, via)
+      assert.equal(first.present, false, 'no session yet')
+      await first.c.subscribeAsync('room/lobby')
+      await chat.app.gate.pushToUids(['bob'], 'S2C_Message', { from_uid: 'x', to_uid: 'bob', content: 'seen', ts: 1 })
+      await until(() => contents(first.got).includes('seen'), 5000, 'seen')
+      await end(first.c)
+      await until(() => chat.app.gate.agentsOf('bob').size === 0)
 
-    for (const content of ['missed 1', 'missed 2']) await chat.app.gate.pushToUids(['bob'], 'S2C_Message', { from_uid: 'x', to_uid: 'bob', content, ts: 1 })
-    const back = await connect(t, chat, opts)
-    assert.equal(back.present, true)
-    await until(() => contents(back.got).length === 2, 5000, 'the replay')
-    assert.deepEqual(contents(back.got), ['missed 1', 'missed 2'], 'what was missed, once, in order: not what the first connection had')
-    assert.match(back.got[0]!.body.gate_pos, /:2$/)
-    const [agent] = chat.app.gate.agentsOf('bob')
-    assert.deepEqual([...agent!.rooms], ['lobby'], 'the session\'s rooms, without a SUBSCRIBE')
-    await chat.app.gate.pushToRoom('lobby', 'S2C_Message', { from_uid: 'x', room: 'lobby', content: 'room live', ts: 1 })
-    await until(() => contents(back.got).length === 3, 5000, 'the room message')
-    assert.equal(contents(back.got)[2], 'room live')
-    await end(back.c)
+      for (const content of ['missed 1', 'missed 2']) await chat.app.gate.pushToUids(['bob'], 'S2C_Message', { from_uid: 'x', to_uid: 'bob', content, ts: 1 })
+      const back = await connect(t, chat, opts, via)
+      assert.equal(back.present, true)
+      await until(() => contents(back.got).length === 2, 5000, 'the replay')
+      assert.deepEqual(contents(back.got), ['missed 1', 'missed 2'], 'what was missed, once, in order: not what the first connection had')
+      assert.match(back.got[0]!.body.gate_pos, /:2$/)
+      const [agent] = chat.app.gate.agentsOf('bob')
+      assert.deepEqual([...agent!.rooms], ['lobby'], 'the session\'s rooms, without a SUBSCRIBE')
+      await chat.app.gate.pushToRoom('lobby', 'S2C_Message', { from_uid: 'x', room: 'lobby', content: 'room live', ts: 1 })
+      await until(() => contents(back.got).length === 3, 5000, 'the room message')
+      assert.equal(contents(back.got)[2], 'room live')
+      await end(back.c)
 
-    const clean = await connect(t, chat, { ...opts, clean: true })
-    assert.equal(clean.present, false, 'clean session 1')
-    await end(clean.c)
-    const after = await connect(t, chat, opts)
-    assert.equal(after.present, false, 'a clean session ended the stored one')
-  })
+      const clean = await connect(t, chat, { ...opts, clean: true }, via)
+      assert.equal(clean.present, false, 'clean session 1')
+      await end(clean.c)
+      const after = await connect(t, chat, opts, via)
+      assert.equal(after.present, false, 'a clean session ended the stored one')
+    })
+  }
 
-  test('a session belongs to the uid that made it: another uid with the same client id gets none of it', async (t) => {
+  test('a session belongs to the uid that made it: another uid with the same client id gets none of it', { timeout: 30_000 }, async (t) => {
     const chat = await startChat(t, 'json')
     const bob = await connect(t, chat, { clientId: 'shared', clean: false, username: 'bob', password: sign('bob') })
     await bob.c.subscribeAsync('room/secret')
@@ -103,7 +112,7 @@ describe('MQTT persistent sessions (clean session 0), one node', () => {
     assert.equal(again.present, true, 'bob\'s session is still there')
   })
 
-  test('clean session 0 without a client id gets CONNACK 2 (identifier rejected)', async (t) => {
+  test('clean session 0 without a client id gets CONNACK 2 (identifier rejected)', { timeout: 30_000 }, async (t) => {
     const chat = await startChat(t, 'json')
     const raw = await RawMqtt.connect(chat.app.gateAddress('mqtt')!.port)
     // mqtt-packet refuses to generate it: a clean CONNECT with its clean session flag (0x02) cleared.
@@ -118,7 +127,7 @@ describe('MQTT persistent sessions (clean session 0), one node', () => {
 
 describe('MQTT client id takeover', () => {
   for (const clean of [true, false]) {
-    test(`clean session ${clean ? 1 : 0}: a new CONNECT with a connected client id closes the old connection (4002), logged once`, async (t) => {
+    test(`clean session ${clean ? 1 : 0}: a new CONNECT with a connected client id closes the old connection (4002), logged once`, { timeout: 30_000 }, async (t) => {
       const lines: any[] = []
       const stream = { write: (line: string) => { lines.push(JSON.parse(line)) } }
       const chat = await startChat(t, 'json', {}, { level: 'info', stream })
@@ -136,11 +145,96 @@ describe('MQTT client id takeover', () => {
     })
   }
 
-  test('without a password, a client id takes nothing over', async (t) => {
+  test('without a password, a client id takes nothing over', { timeout: 30_000 }, async (t) => {
     const chat = await startChat(t, 'json')
     const a = await connect(t, chat, { clientId: 'anon' })
     await connect(t, chat, { clientId: 'anon' })
     assert.equal(a.c.connected, true)
     assert.equal(chat.closes.length, 0)
+  })
+})
+
+describe('MQTT persistent sessions across two nodes on Redis', () => {
+  test('made on node a, resumed on node b (history and rooms); then taken over from node b by a CONNECT on node a', { timeout: 30_000 }, async (t) => {
+    const redis = await startRedis(t)
+    const a = await startChat(t, 'json', { REDIS_URL: redis.url, GATE_NODE_ID: 'a' })
+    const b = await startChat(t, 'json', { REDIS_URL: redis.url, GATE_NODE_ID: 'b' })
+    const opts = { clientId: 'tab', clean: false, username: 'bob', password: sign('bob') }
+    const first = await connect(t, a, opts)
+    assert.equal(first.present, false)
+    await first.c.subscribeAsync('room/lobby')
+    await a.app.gate.pushToUids(['bob'], 'S2C_Message', { from_uid: 'x', to_uid: 'bob', content: 'seen', ts: 1 })
+    await until(() => contents(first.got).includes('seen'), 5000, 'seen')
+    await end(first.c)
+    await until(async () => !(await b.app.gate.isOnline('bob')), 5000, 'bob offline')
+
+    await b.app.gate.pushToUids(['bob'], 'S2C_Message', { from_uid: 'x', to_uid: 'bob', content: 'missed', ts: 1 })
+    const onB = await connect(t, b, opts)
+    assert.equal(onB.present, true, 'the session made on node a, found on node b')
+    await until(() => contents(onB.got).length === 1, 5000, 'the replay')
+    assert.deepEqual(contents(onB.got), ['missed'])
+    assert.deepEqual([...[...b.app.gate.agentsOf('bob')][0]!.rooms], ['lobby'])
+    await a.app.gate.pushToRoom('lobby', 'S2C_Message', { from_uid: 'x', room: 'lobby', content: 'room from a', ts: 1 })
+    await until(() => contents(onB.got).length === 2, 5000, 'the room push from node a')
+
+    const store = b.app.gate.sessions.store!
+    await until(async () => (await store.load('\0mqtt\0tab'))?.pos.endsWith(':2') === true, 5000, 'the replay saved')
+    const closed = new Promise<void>(resolve => onB.c.once('close', () => resolve()))
+    const onA = await connect(t, a, opts)
+    assert.equal(onA.present, true)
+    await closed
+    await until(() => b.closes.length === 1, 5000, 'node b closed its connection')
+    assert.equal(b.closes[0]!.code, 4002)
+    await a.app.gate.pushToUids(['bob'], 'S2C_Message', { from_uid: 'x', to_uid: 'bob', content: 'after', ts: 1 })
+    await until(() => contents(onA.got).length === 1, 5000, 'live after the takeover')
+    assert.deepEqual(contents(onA.got), ['after'], 'nothing replayed twice')
+    assert.deepEqual([...[...a.app.gate.agentsOf('bob')][0]!.rooms], ['lobby'])
+  })
+})
+
+describe('MQTT persistent sessions through a drain', () => {
+  test('a node that drains saves its sessions: the client resumes on the other node from where it was', { timeout: 30_000 }, async (t) => {
+    const redis = await startRedis(t)
+    const a = await startChat(t, 'json', { REDIS_URL: redis.url, GATE_NODE_ID: 'a' })
+    const b = await startChat(t, 'json', { REDIS_URL: redis.url, GATE_NODE_ID: 'b' })
+    const opts = { clientId: 'kiosk', clean: false, username: 'bob', password: sign('bob') }
+    const onA = await connect(t, a, opts)
+    await onA.c.subscribeAsync('room/hall')
+    for (const content of ['one', 'two']) await b.app.gate.pushToUids(['bob'], 'S2C_Message', { from_uid: 'x', to_uid: 'bob', content, ts: 1 })
+    await until(() => contents(onA.got).length === 2, 5000, 'both live on a')
+    await a.app.close()
+    await b.app.gate.pushToUids(['bob'], 'S2C_Message', { from_uid: 'x', to_uid: 'bob', content: 'three', ts: 1 })
+    const onB = await connect(t, b, opts)
+    assert.equal(onB.present, true)
+    await until(() => contents(onB.got).length === 1, 5000, 'the replay on b')
+    assert.deepEqual(contents(onB.got), ['three'], 'what a had written is not sent again')
+    assert.deepEqual([...[...b.app.gate.agentsOf('bob')][0]!.rooms], ['hall'])
+  })
+})
+
+describe('MQTT session expiry', () => {
+  test('a session is kept mqtt.sessionExpiry after its connection closed, not longer', { timeout: 30_000 }, async (t) => {
+    let now = Date.now()
+    const store = new MemorySessionStore(1000, () => now)
+    const s = await startCore(t, { tcp: false, mqtt: { tcp: { port: 0 }, path: false, sessionExpiry: 5000 }, session: { store } }, app => {
+      app.gate.authenticate(async (agent, credentials) => {
+        await agent.bind(credentials.password!.toString())
+        return true
+      })
+    })
+    const url = `mqtt://127.0.0.1:${s.app.gateAddress('mqtt')!.port}`
+    const connectOnce = async (): Promise<boolean> => {
+      const c = await mqtt.connectAsync(url, { reconnectPeriod: 0, clientId: 'dev', clean: false, username: 'u', password: 'u1' })
+      const present = (c as unknown as { connackPacket?: { sessionPresent?: boolean } }).connackPacket?.sessionPresent === true
+      await c.endAsync()
+      await until(async () => s.app.gate.agentsOf('u1').size === 0 && (await store.load(sessionKey('dev')))?.agent === '', 5000, 'saved at close')
+      return present
+    }
+    assert.equal(await connectOnce(), false)
+    now += 4000
+    assert.equal(await connectOnce(), true, 'within the expiry')
+    now += 5001
+    assert.equal(await connectOnce(), false, 'expired')
+    assert.throws(() => mqttProtocol(s.app.gate, { sessionExpiry: 10 }), { code: 'FST_GATE_INVALID_OPTION' })
   })
 })

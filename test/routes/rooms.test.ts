@@ -33,7 +33,7 @@ test('POST /gate/rooms/:room/push: an unknown name or a bad body is 400, and not
 })
 
 test('GET /gate/rooms lists rooms with members in a stable order, a page at a time, with their counts', async (t) => {
-  const s = await startAdmin(t)
+  const s = await startAdmin(t, { loginTimeout: 0 })
   const alice = [await login(s, 'ws', 'alice'), await login(s, 'tcp', 'alice')]
   const bob = await login(s, 'tcp', 'bob')
   const anon = await connectAgent(s, 'ws')
@@ -72,7 +72,7 @@ test('GET /gate/rooms lists rooms with members in a stable order, a page at a ti
 })
 
 test('GET /gate/rooms/:room pages its members by connection id; 404 FST_GATE_ROOM_EMPTY without members', async (t) => {
-  const s = await startAdmin(t)
+  const s = await startAdmin(t, { loginTimeout: 0 })
   const members = [await login(s, 'ws', 'alice'), await login(s, 'tcp', 'bob'), await connectAgent(s, 'ws')]
   for (const { agent } of members) agent.join('lobby')
   const ids = members.map(({ agent }) => agent.id).sort()

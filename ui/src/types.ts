@@ -8,7 +8,7 @@ import type { MessageList } from '../../src/answers.js'
 
 export type {
   ClusterAnswer, ConnectionInfo, Delivery, GateStats as Stats, KickResult as Kicked, MessageList,
-  UserConnections as User, UserCounters as Counters, UsersPage
+  RoomMembers, RoomsPage, UserConnections as User, UserCounters as Counters, UsersPage
 } from '../../src/answers.js'
 export type { FiguresAnswer as Figures, NodeFigures, TotalFigures } from '../../src/figures/schema.js'
 export type { HistoryPage } from '../../src/history/page.js'

@@ -46,12 +46,13 @@ export function UserView ({ uid }: { uid: string }): ReturnType<typeof html> {
       : html`
         <div class="scroll"><table class="connections">
           <caption>${user.connections.length} connection${user.connections.length === 1 ? '' : 's'}${user.partial === true ? ' (partial answer)' : ''}; counters are those of node ${counters.node}</caption>
-          <thead><tr><th>id</th><th>node</th><th>transport</th><th>protocol</th><th>address</th><th>since</th><th>msgs in</th><th>msgs out</th><th>bytes in</th><th>bytes out</th><th></th></tr></thead>
+          <thead><tr><th>id</th><th>node</th><th>transport</th><th>protocol</th><th>address</th><th>since</th><th>rooms</th><th>msgs in</th><th>msgs out</th><th>bytes in</th><th>bytes out</th><th></th></tr></thead>
           <tbody>${user.connections.map(c => {
             const n = byId.get(c.id)
             return html`<tr key=${c.id} data-agent=${c.id}>
               <td>${c.id}</td><td>${c.node}</td><td>${c.transport}</td><td>${c.protocol}</td><td>${c.remoteAddress}</td>
               <td title=${c.connectedAt}>${since(c.connectedAt)}</td>
+              <td data-rooms>${(c.rooms ?? []).map((r, i) => html`${i > 0 ? ', ' : ''}<a href=${'#/rooms/' + encodeURIComponent(r)} data-room=${r}>${r}</a>`)}</td>
               <td>${n === undefined ? '—' : count(n.msgsIn)}</td><td>${n === undefined ? '—' : count(n.msgsOut)}</td>
               <td>${n === undefined ? '—' : bytes(n.bytesIn)}</td><td>${n === undefined ? '—' : bytes(n.bytesOut)}</td>
               <td><button type="button" name="kick-connection" onClick=${() => { void kick([c.id]) }}>Kick</button></td>

@@ -164,7 +164,7 @@ class MqttSession implements ProtocolSession {
 
   stop (): void {
     if (this.clientId !== undefined) {
-      this.sessions.closed(this.peer.agent, this.clientId)
+      this.sessions.closed(this.peer.agent)
       this.clientId = undefined
     }
     this.state = State.Stopped

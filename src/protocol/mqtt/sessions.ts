@@ -65,15 +65,16 @@ interface Held {
  *
  * A persistent session is kept in the gate's session store under
  * `sessionKey(clientId)`: its uid, its position in the uid's history and its
- * rooms. It is saved when it opens, at most every second while they change,
- * and when its connection closes (not when it was taken over: the new
+ * rooms. It is saved when it opens, when its replay is done, at most every
+ * second while they change, and when its connection closes (not when it was taken over: the new
  * connection holds it then); it expires `expiry` ms after its last save.
  */
 export class MqttSessions {
   readonly expiry: number
   private readonly host: MqttSessionHost
-  /** This node's connection holding each `<uid> NUL <client id>`. */
+  /** This node's connection holding each `<uid> NUL <client id>`, and the other way round. */
   private readonly holders = new Map<string, Agent<any>>()
+  private readonly held = new Map<Agent<any>, string>()
   /** Persistent sessions of this node's connections. */
   private readonly open = new Map<Agent<any>, Held>()
   private lastSave = 0
@@ -112,6 +113,7 @@ export class MqttSessions {
     if (holder !== undefined && holder !== agent && holder.isOpen) older.add(holder.id)
     if (mine && record.agent !== '' && record.agent !== agent.id) older.add(record.agent)
     this.holders.set(key, agent)
+    this.held.set(agent, key)
     if (older.size > 0) {
       agent.log.info({ clientId, replaced: [...older] }, 'MQTT client id taken over: the older connection is closed (4002)')
       this.host.replace({ agents: [...older] }, TAKEN_OVER).catch((err: unknown) => { agent.log.warn({ err, clientId }, 'MQTT takeover failed') })
@@ -130,18 +132,20 @@ export class MqttSessions {
     return { present: mine, resume: { pos: held.pos, rooms: mine ? record.rooms : [] } }
   }
 
-  /** The resume found this position (the replay is done). */
+  /** The replay is done, up to `pos`: saved at once, so that a takeover right after it does not replay it again. */
   resumed (agent: Agent<any>, pos: string): void {
     const held = this.open.get(agent)
-    if (held !== undefined && pos !== '') held.pos = pos
+    if (held === undefined || !agent.isOpen) return
+    this.snapshot(agent, held)
+    if (held.pos === '') held.pos = pos
+    this.save(agent, held, Date.now())
   }
 
   /** The connection is closing: its client id is free, and its session saved as it is now. */
-  closed (agent: Agent<any>, clientId: string): void {
-    if (agent.uid !== undefined) {
-      const key = `${agent.uid}\0${clientId}`
-      if (this.holders.get(key) === agent) this.holders.delete(key)
-    }
+  closed (agent: Agent<any>): void {
+    const key = this.held.get(agent)
+    this.held.delete(agent)
+    if (key !== undefined && this.holders.get(key) === agent) this.holders.delete(key)
     const held = this.open.get(agent)
     if (held === undefined) return
     this.open.delete(agent)
@@ -162,9 +166,11 @@ export class MqttSessions {
     }
   }
 
+  /** The connection's position and rooms, while it is still the session's uid (a later login as another uid is not its). */
   private snapshot (agent: Agent<any>, held: Held): void {
+    if (agent.uid !== held.uid) return
     held.pos = this.host.history.position(agent) ?? held.pos
-    if (agent.uid === held.uid) held.rooms = JSON.stringify([...agent.rooms])
+    held.rooms = JSON.stringify([...agent.rooms])
   }
 
   private save (agent: Agent<any>, held: Held, now: number): void {
