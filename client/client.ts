@@ -5,6 +5,7 @@ import { GateClientError, LoginRefused } from './errors.js'
 import { json } from './json.js'
 import { advance, type PositionStore, type ResumeInfo, type ResumeOptions } from './position.js'
 import type { Payload, Transport, TransportConnection } from './transport.js'
+import { CONTROL_NAMES } from '../src/control/names.js'
 
 /**
  * The client's state. `attempt` counts retries in a row since the last
@@ -100,6 +101,27 @@ type Listener = (body: any, name: string) => void
 
 interface Waiter { name: string, resolve: (body: any) => void, reject: (err: Error) => void, timer: ReturnType<typeof setTimeout> }
 
+/** A subscribe, unsubscribe or request waiting for its `Gate_Reply`; `conn`: the connection it was sent on (none while queued). */
+interface Call {
+  kind: 'subscribe' | 'unsubscribe' | 'request'
+  room?: string
+  name?: string
+  conn: TransportConnection | undefined
+  /** `code` is `''` on success; a request's answer comes with the next message. */
+  settle: (code: string, answer: unknown) => void
+  reject: (err: Error) => void
+  timer?: ReturnType<typeof setTimeout>
+}
+
+/** Options of `request`. */
+export interface RequestOptions {
+  /** ms to wait for the answer. Default: the client's `connectTimeout`. */
+  timeout?: number
+}
+
+/** Swallows the answer of a request nobody waits for any more (it timed out). */
+const NOBODY: Call = { kind: 'request', conn: undefined, settle: () => {}, reject: () => {} }
+
 /** Close codes the client uses for closes it decides itself. */
 const NORMAL = 1000
 const LOCAL_TIMEOUT = 4000
@@ -138,6 +160,17 @@ export class GateClient<M extends object = AnyMessages> {
   /** The close notice received on the current connection, if any. */
   private notice: { code: number, reason: string } | undefined
   private firstConnect: { resolve: () => void, reject: (e: Error) => void } | undefined
+  /** Rooms subscribed (or being subscribed): subscribed again on every reconnect. */
+  private readonly rooms = new Set<string>()
+  /** `subscribe` calls waiting for their room to be accepted, by room. */
+  private readonly roomWaiters = new Map<string, Array<{ resolve: () => void, reject: (e: Error) => void }>>()
+  /** Calls waiting for their `Gate_Reply`, by id. */
+  private readonly calls = new Map<number, Call>()
+  private lastId = 0
+  /** The request whose answer is the next message (a `Gate_Reply` with `answer` came). */
+  private answerFor: Call | undefined
+  /** The connection that has logged in (its subscribes may be sent). */
+  private loggedIn: TransportConnection | undefined
 
   constructor (opts: ClientOptions<M>) {
     this.opts = opts
@@ -234,7 +267,164 @@ export class GateClient<M extends object = AnyMessages> {
     return () => { this.errorListeners.delete(listener) }
   }
 
+  /** The rooms this client is subscribed to, or asked to be: subscribed again after every reconnect. */
+  get subscriptions (): ReadonlySet<string> { return this.rooms }
+
+  /**
+   * Subscribes to a room with the server's permission (docs/protocol.md section
+   * 10; the gate needs `clientControl`): resolves once the server accepted it
+   * (now, or after the next connect), rejects with `GATE_CLIENT_REFUSED`
+   * (`serverCode`: `NOT_ALLOWED`, `ROOM_LIMIT`, `INVALID_ROOM`, `LOGIN_REQUIRED`)
+   * or `GATE_CLIENT_CLOSED` when the client stops. The room is subscribed again
+   * on every reconnect, after `login` and before `connected`.
+   */
+  async subscribe (room: string): Promise<void> {
+    if (this.stopped) throw this.closedError()
+    if (typeof room !== 'string' || room === '') throw new GateClientError('GATE_CLIENT_BAD_MESSAGE', 'a room must be a non-empty string')
+    this.rooms.add(room)
+    await new Promise<void>((resolve, reject) => {
+      const list = this.roomWaiters.get(room)
+      if (list === undefined) this.roomWaiters.set(room, [{ resolve, reject }])
+      else list.push({ resolve, reject })
+      // A connection lost before the answer: the room is subscribed again at the next connect.
+      if (this.current !== undefined && this.loggedIn === this.current) this.sendSubscribe(this.current, room).catch(() => {})
+    })
+  }
+
+  /**
+   * Leaves a room: no more re-subscribes. Connected, resolves on the server's
+   * answer; otherwise at once (there is nothing to leave).
+   */
+  async unsubscribe (room: string): Promise<void> {
+    if (this.stopped) throw this.closedError()
+    this.rooms.delete(room)
+    const conn = this.current
+    if (conn === undefined || this.loggedIn !== conn) {
+      this.settleRoom(room, new GateClientError('GATE_CLIENT_REFUSED', `unsubscribed from "${room}" before the server answered`, { serverCode: 'UNSUBSCRIBED', room }))
+      return
+    }
+    await new Promise<void>((resolve, reject) => {
+      const id = this.nextId()
+      // A connection lost before the answer left the room as well.
+      this.calls.set(id, { kind: 'unsubscribe', room, conn, settle: () => { resolve() }, reject: () => { resolve() } })
+      conn.send(this.encode(CONTROL_NAMES.unsubscribe, { id, room }))
+    })
+  }
+
+  /**
+   * Sends `name` as a request and resolves with the handler's answer (the body
+   * of the message the server registered as its `answer`; `undefined` for an
+   * acknowledgement). Rejects with `GATE_CLIENT_TIMEOUT` after `timeout` ms,
+   * `GATE_CLIENT_REFUSED` (`serverCode`: `UNKNOWN`, `FAILED`, or the handler's
+   * own code), or `GATE_CLIENT_CLOSED` when the connection it went out on
+   * closes first (the handler may or may not have run). While not connected it
+   * waits in the offline queue like `send`.
+   */
+  async request<N extends MessageName<M>> (name: N, body: M[N], opts: RequestOptions = {}): Promise<any> {
+    if (this.stopped) throw this.closedError()
+    const id = this.nextId()
+    const payloads = [this.encode(CONTROL_NAMES.request, { id }), this.encode(name, body)]
+    const timeout = opts.timeout ?? this.connectTimeout
+    return await new Promise((resolve, reject) => {
+      const call: Call = {
+        kind: 'request',
+        name,
+        conn: undefined,
+        settle: (code, answer) => {
+          clearTimeout(call.timer)
+          if (code === '') resolve(answer)
+          else reject(new GateClientError('GATE_CLIENT_REFUSED', `"${name}" refused: ${code}`, { serverCode: code }))
+        },
+        reject: (err) => { clearTimeout(call.timer); reject(err) }
+      }
+      call.timer = setTimeout(() => {
+        if (this.calls.get(id) === call) this.calls.delete(id)
+        if (this.answerFor === call) this.answerFor = NOBODY
+        reject(new GateClientError('GATE_CLIENT_TIMEOUT', `no answer to "${name}" within ${timeout} ms`))
+      }, timeout)
+      this.calls.set(id, call)
+      if (this._state.status === 'connected' && this.current !== undefined) {
+        call.conn = this.current
+        for (const p of payloads) this.current.send(p)
+        return
+      }
+      try {
+        if (this.queueMax === 0) throw new GateClientError('GATE_CLIENT_OFFLINE', `not connected (${this._state.status}): "${name}" not sent`)
+        if (this.queue.length + 2 > this.queueMax) throw new GateClientError('GATE_CLIENT_QUEUE_FULL', `the offline queue holds ${this.queueMax} messages: "${name}" not queued`)
+      } catch (err) {
+        this.calls.delete(id)
+        call.reject(err as Error)
+        return
+      }
+      this.queue.push(...payloads)
+    })
+  }
+
   // ---- internals -------------------------------------------------------------
+
+  private nextId (): number {
+    this.lastId = this.lastId >= 0xffffffff ? 1 : this.lastId + 1
+    return this.lastId
+  }
+
+  /** Sends one subscribe on `conn`; resolves with the server's code (the waiters of the room are settled by then), rejects when `conn` closes first. */
+  private sendSubscribe (conn: TransportConnection, room: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const id = this.nextId()
+      this.calls.set(id, {
+        kind: 'subscribe',
+        room,
+        conn,
+        settle: (code) => {
+          if (code === '') {
+            this.settleRoom(room)
+          } else {
+            this.rooms.delete(room)
+            const err = new GateClientError('GATE_CLIENT_REFUSED', `subscribe to "${room}" refused: ${code}`, { serverCode: code, room })
+            if (this.roomWaiters.has(room)) this.settleRoom(room, err)
+            else this.report(err)
+          }
+          resolve(code)
+        },
+        reject
+      })
+      conn.send(this.encode(CONTROL_NAMES.subscribe, { id, room }))
+    })
+  }
+
+  /** Resolves (or rejects with `err`) the `subscribe` calls waiting for `room`. */
+  private settleRoom (room: string, err?: Error): void {
+    const list = this.roomWaiters.get(room)
+    if (list === undefined) return
+    this.roomWaiters.delete(room)
+    for (const w of list) {
+      if (err === undefined) w.resolve()
+      else w.reject(err)
+    }
+  }
+
+  /** A `Gate_Reply`: settles its call; with `answer`, the next message is the request's answer. */
+  private replied (body: unknown): void {
+    const { id, code, answer } = (body ?? {}) as { id?: unknown, code?: unknown, answer?: unknown }
+    const call = typeof id === 'number' ? this.calls.get(id) : undefined
+    if (call !== undefined) this.calls.delete(id as number)
+    if (answer === true) {
+      this.answerFor = call ?? NOBODY
+      return
+    }
+    call?.settle(typeof code === 'string' ? code : 'FAILED', undefined)
+  }
+
+  /** Rejects the calls sent on `conn` (it closed), or every call (`conn` undefined: the client stopped). */
+  private failCalls (conn: TransportConnection | undefined, err: Error): void {
+    this.answerFor = undefined
+    for (const [id, call] of [...this.calls]) {
+      if (conn !== undefined && call.conn !== conn) continue
+      this.calls.delete(id)
+      call.reject(err)
+    }
+    if (conn === undefined) for (const room of [...this.roomWaiters.keys()]) this.settleRoom(room, err)
+  }
 
   private encode (name: string, body: unknown): Payload {
     try {
@@ -346,6 +536,11 @@ export class GateClient<M extends object = AnyMessages> {
         this.track(answer[this.field])
         resumed = { recovered: answer.recovered === true, from, position: this._position }
       }
+      // The rooms again, before the application hears of the (re)connect; a refused one is reported (onError) and dropped.
+      if (this.current === conn) {
+        this.loggedIn = conn
+        await Promise.all([...this.rooms].map(async room => await this.sendSubscribe(conn, room)))
+      }
     } catch (err) {
       clearTimeout(openTimer)
       if (this.current !== conn) return
@@ -368,6 +563,7 @@ export class GateClient<M extends object = AnyMessages> {
     this.setState({ status: 'connected' })
     const queued = this.queue
     this.queue = []
+    for (const call of this.calls.values()) if (call.kind === 'request' && call.conn === undefined) call.conn = conn
     for (const payload of queued) conn.send(payload)
     const first = this.firstConnect
     this.firstConnect = undefined
@@ -384,6 +580,17 @@ export class GateClient<M extends object = AnyMessages> {
       return
     }
     if (this.field !== undefined) this.track((msg.body as Record<string, unknown> | null)?.[this.field])
+    if (msg.name === CONTROL_NAMES.reply) {
+      this.replied(msg.body)
+      return
+    }
+    const answerFor = this.answerFor
+    if (answerFor !== undefined) {
+      // The answer of a request goes to it, not to the listeners.
+      this.answerFor = undefined
+      answerFor.settle('', msg.body)
+      return
+    }
     if (msg.name === this.opts.closeNotice) {
       const body = msg.body as { code?: unknown, reason?: unknown } | null
       if (typeof body?.code === 'number') this.notice = { code: body.code, reason: typeof body.reason === 'string' ? body.reason : '' }
@@ -479,14 +686,17 @@ export class GateClient<M extends object = AnyMessages> {
     if (conn === undefined) return
     this.current = undefined
     conn.close(code === LOCAL_TIMEOUT ? NORMAL : code, reason)
-    this.lost(code, reason)
+    this.lost(code, reason, conn)
   }
 
   /** The current connection is gone: retry, or stop for good. */
-  private lost (code: number, reason: string): void {
+  private lost (code: number, reason: string, conn = this.current): void {
     this.current = undefined
+    this.loggedIn = undefined
     this.stopTimers()
-    this.rejectWaiters(new GateClientError('GATE_CLIENT_CLOSED', `the connection closed: ${code} ${reason}`, { closeCode: code }))
+    const closed = new GateClientError('GATE_CLIENT_CLOSED', `the connection closed: ${code} ${reason}`, { closeCode: code })
+    this.rejectWaiters(closed)
+    if (conn !== undefined) this.failCalls(conn, closed)
     const r = this.retry
     if (this.stopped) return
     if (r === false || r.stopCodes.includes(code) || this.attempt >= r.maxAttempts) {
@@ -510,6 +720,7 @@ export class GateClient<M extends object = AnyMessages> {
     this.setState({ status: 'disconnected', code, reason })
     const err = this.closedError()
     this.rejectWaiters(err)
+    this.failCalls(undefined, err)
     const first = this.firstConnect
     this.firstConnect = undefined
     first?.reject(err)

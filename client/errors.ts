@@ -18,18 +18,31 @@ export type GateClientErrorCode =
   | 'GATE_CLIENT_PROTOCOL'
   /** (`onError`) the resume position store's `get` or `set` failed; the client goes on with the position it has. */
   | 'GATE_CLIENT_POSITION_STORE'
+  /**
+   * `subscribe` or `request` refused by the server (`serverCode` says why:
+   * `NOT_ALLOWED`, `ROOM_LIMIT`, `INVALID_ROOM`, `LOGIN_REQUIRED`, `UNKNOWN`,
+   * `FAILED`, or the handler's own code); (`onError`) a room refused when
+   * re-subscribed after a reconnect. The connection stays open.
+   */
+  | 'GATE_CLIENT_REFUSED'
 
 /** Every error the client raises or reports has a stable `code`. */
 export class GateClientError extends Error {
   readonly code: GateClientErrorCode
   /** The close code, for `GATE_CLIENT_CLOSED`. */
   readonly closeCode: number | undefined
+  /** The server's code, for `GATE_CLIENT_REFUSED` (docs/protocol.md section 10). */
+  readonly serverCode: string | undefined
+  /** The room, for a refused subscribe. */
+  readonly room: string | undefined
 
-  constructor (code: GateClientErrorCode, message: string, opts: { cause?: unknown, closeCode?: number } = {}) {
+  constructor (code: GateClientErrorCode, message: string, opts: { cause?: unknown, closeCode?: number, serverCode?: string, room?: string } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause })
     this.name = 'GateClientError'
     this.code = code
     this.closeCode = opts.closeCode
+    this.serverCode = opts.serverCode
+    this.room = opts.room
   }
 }
 

@@ -4,7 +4,7 @@
  * See docs/client.md.
  */
 export { backoffCeiling, backoffDelay, retryDelay, STOP_CODES, type ReconnectOptions } from './backoff.js'
-export { GateClient, createClient, type ClientOptions, type ClientState, type HeartbeatOptions, type LoginHook, type LoginResult, type Session, type SessionHook } from './client.js'
+export { GateClient, createClient, type ClientOptions, type ClientState, type HeartbeatOptions, type LoginHook, type LoginResult, type RequestOptions, type Session, type SessionHook } from './client.js'
 export type { ClientMessage, Codec } from './codec.js'
 export { GateClientError, LoginRefused, type GateClientErrorCode } from './errors.js'
 export { json } from './json.js'

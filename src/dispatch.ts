@@ -21,9 +21,34 @@ const CONTROL: MessageDef = {
   history: false,
   explicitId: undefined,
   explicitNeedsLogin: undefined,
+  answer: undefined,
   needsLogin: false,
   handler: undefined
 }
+
+/** The queue entry of a request (`Dispatch.request`): its body is a `Request`. */
+const REQUEST: MessageDef = { ...CONTROL, name: '(request)' }
+
+/**
+ * Sends a request's answer back the way the request came (leaf: `Gate_Reply`
+ * then the answer; MQTT: a PUBLISH on `<name>/<id>`). `code` is `''` when the
+ * handler answered (`msg`, or undefined for an acknowledgement), else why not.
+ */
+export type RequestAnswer = (agent: Agent, code: string, msg: OutboundMessage | undefined) => void
+
+interface Request { def: MessageDef, body: unknown, answer: RequestAnswer }
+
+/** How leaf requests are paired (src/control): a `Gate_Request { id }` names the connection's next message a request. */
+export interface RequestPairing {
+  /** The `Gate_Request` message, or undefined while leaf requests are off. */
+  readonly requestDef: MessageDef | undefined
+  /** A `Gate_Request` arrived: the connection's next message is that request. */
+  expect (agent: Agent, body: unknown): void
+  /** The answer of the request the connection's next message is, if one was announced. */
+  take (agent: Agent): RequestAnswer | undefined
+}
+
+const noop = (): void => {}
 
 /** Optional instrumentation (the metrics plugin sets it). */
 export interface GateObserver {
@@ -40,6 +65,9 @@ export interface DispatchHost {
   readonly admission: { messageBudget (ip: string): Budget | undefined }
   readonly logLimiter: LogLimiter
   readonly observer: GateObserver | undefined
+  /** leaf request pairing (client control messages). */
+  readonly control: RequestPairing
+  encode (name: string, body: unknown): OutboundMessage
   /** `probeMessage`, encoded: for a connection whose protocol and transport have no probe of their own. */
   readonly probe: OutboundMessage | undefined
 }
@@ -109,7 +137,32 @@ export class Dispatch implements InboxHost<Agent> {
     }
     // The login check runs in the queue (see `exec`), so that a message sent right
     // behind a login sees the login, whose handler may still be running now.
+    const control = this.host.control
+    if (control.requestDef !== undefined) {
+      // Paired here, in arrival order; the Gate_Request itself takes its place (and token) in the queue.
+      if (def === control.requestDef) {
+        control.expect(agent, body)
+        return this.queue(agent, CONTROL, noop)
+      }
+      const answer = control.take(agent)
+      if (answer !== undefined) return this.queue(agent, REQUEST, { def, body, answer } satisfies Request)
+    }
     return this.queue(agent, def, body)
+  }
+
+  /**
+   * A message sent as a request (a protocol's own, e.g. MQTT's `<name>/<id>`): its
+   * schema checked, then queued like any
+   * message; once its handler finished, `answer` gets the result. False when
+   * the connection was closed.
+   */
+  request (agent: Agent, def: MessageDef, body: unknown, answer: RequestAnswer): boolean {
+    if (def.check !== undefined && !def.check.Check(body)) {
+      const why = schemaError(def.check, body)
+      this.reject(agent, badBody(`the body of "${def.name}" fails its schema${why === undefined ? '' : `: ${why}`}`))
+      return false
+    }
+    return this.queue(agent, REQUEST, { def, body, answer } satisfies Request)
   }
 
   /**
@@ -118,7 +171,7 @@ export class Dispatch implements InboxHost<Agent> {
    * `msgRate` and `msgRatePerIp`; `run` answers it. False when the connection
    * was closed.
    */
-  control (agent: Agent, run: () => void): boolean {
+  control (agent: Agent, run: () => void | Promise<void>): boolean {
     return this.queue(agent, CONTROL, run)
   }
 
@@ -201,36 +254,89 @@ export class Dispatch implements InboxHost<Agent> {
   /** (InboxHost, not public: Dispatch is not exported from the package) Runs one message from the connection's queue: login policy, then its handler. */
   exec (agent: Agent, def: MessageDef, body: unknown): void | Promise<void> {
     if (!agent.isOpen) return
-    if (def === CONTROL) {
-      (body as () => void)()
-      return
+    if (def === CONTROL) return (body as () => void | Promise<void>)()
+    if (def === REQUEST) {
+      const r = body as Request
+      return this.handle(agent, r.def, r.body, r)
     }
+    return this.handle(agent, def, body, undefined)
+  }
+
+  private handle (agent: Agent, def: MessageDef, body: unknown, request: Request | undefined): void | Promise<void> {
     if (def.needsLogin && agent.uid === undefined) {
       this.reject(agent, protocolError('GATE_LOGIN_REQUIRED', `"${def.name}" needs login`))
       return
     }
     if (def.login) {
       const wait = this.host.logins.attempt(agent)
-      if (wait > 0) return new Promise<void>(resolve => setTimeout(resolve, wait)).then(() => this.exec(agent, def, body))
+      if (wait > 0) return new Promise<void>(resolve => setTimeout(resolve, wait)).then(() => this.exec(agent, request === undefined ? def : REQUEST, request ?? body))
     }
     if (def.handler === undefined) {
-      agent.log.debug({ msgName: def.name }, 'no handler for message; ignored')
+      if (request !== undefined) request.answer(agent, 'UNKNOWN', undefined)
+      else agent.log.debug({ msgName: def.name }, 'no handler for message; ignored')
       return
     }
+    // The plain path: nothing to send back.
+    if (request === undefined && def.answer === undefined) return this.call(agent, def, body) as void | Promise<void>
+    let result: unknown
+    try {
+      result = this.call(agent, def, body)
+    } catch (err) {
+      return this.refused(agent, err, request)
+    }
+    if (result !== undefined && typeof (result as Promise<unknown>).then === 'function') {
+      return (result as Promise<unknown>).then(value => { this.answered(agent, def, value, request) }, (err: unknown) => this.refused(agent, err, request))
+    }
+    this.answered(agent, def, result, request)
+  }
+
+  /** The handler's return value: sent as the message's `answer`, to the request or as a plain message. */
+  private answered (agent: Agent, def: MessageDef, value: unknown, request: Request | undefined): void {
+    if (def.answer === undefined || value === undefined) {
+      request?.answer(agent, '', undefined)
+      return
+    }
+    let msg: OutboundMessage
+    try {
+      msg = this.host.encode(def.answer, value)
+    } catch (err) {
+      this.refused(agent, err, request)
+      return
+    }
+    if (request !== undefined) request.answer(agent, '', msg)
+    else agent.write(msg)
+  }
+
+  /**
+   * A handler threw: a request is answered with the error's `code` (a string) or
+   * `FAILED`. An application's own coded error (not `FST_GATE_*`) is a refusal,
+   * not logged; any other error is rethrown, so the inbox logs it (`failed`).
+   */
+  private refused (agent: Agent, err: unknown, request: Request | undefined): void {
+    const code = (err as { code?: unknown } | null)?.code
+    const coded = typeof code === 'string' && code.length > 0
+    if (request !== undefined && agent.isOpen) request.answer(agent, coded ? code : 'FAILED', undefined)
+    if (request !== undefined && coded && !code.startsWith('FST_GATE_')) return
+    throw err
+  }
+
+  /** Calls the handler, timed for the observer when there is one. */
+  private call (agent: Agent, def: MessageDef, body: unknown): unknown {
     const observer = this.host.observer
-    if (observer?.handled === undefined) return def.handler(body, agent)
+    if (observer?.handled === undefined) return def.handler!(body, agent)
     const start = performance.now()
     const done = (failed: boolean): void => observer.handled!(def.name, (performance.now() - start) / 1000, failed)
-    let result: void | Promise<void>
+    let result: unknown
     try {
-      result = def.handler(body, agent)
+      result = def.handler!(body, agent)
     } catch (err) {
       done(true)
       throw err
     }
-    if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
-      return (result as Promise<void>).then(() => done(false), (err: unknown) => { done(true); throw err })
+    if (result !== undefined && typeof (result as Promise<unknown>).then === 'function') {
+      return (result as Promise<unknown>).then(value => { done(false); return value }, (err: unknown) => { done(true); throw err })
     }
     done(false)
+    return result
   }
 }

@@ -12,6 +12,7 @@ import type { Directory, LocalNode } from './directory/directory.js'
 import { LocalDirectory } from './directory/local.js'
 import { GateError } from './errors.js'
 import { isName } from './identity.js'
+import { ClientControl } from './control/client-control.js'
 import { Dispatch, type GateObserver } from './dispatch.js'
 import { Drain } from './drain.js'
 import type { NodeFigures } from './figures/schema.js'
@@ -25,7 +26,7 @@ import type { GateLogger as Logger } from './logger.js'
 import { Membership, type Authenticator } from './membership.js'
 import { MessageRegistry, type DefaultMessages, type Handler, type MessageName, type MessageOptions } from './messages.js'
 import { LocalShare } from './operations/local-share.js'
-import type { ClusterFigures, KickTarget } from './operations/operation.js'
+import type { ClusterFigures, KickTarget, RoomExcept } from './operations/operation.js'
 import { Operations } from './operations/operations.js'
 import { normalizeCoreOptions, type CoreOptions, type NormalizedCoreOptions } from './options.js'
 import { Peer } from './pipeline/peer.js'
@@ -39,7 +40,13 @@ import { normalizeSessionOptions } from './session/options.js' // [session]
 import { Sessions } from './session/sessions.js' // [session]
 
 export type { GateObserver } from './dispatch.js'
-export type { KickTarget } from './operations/operation.js'
+export type { KickTarget, RoomExcept } from './operations/operation.js'
+
+/** Options of `gate.pushToRoom`. */
+export interface RoomPushOptions {
+  /** Skip this connection and/or every connection of this uid (except-the-sender). */
+  except?: RoomExcept
+}
 export type { ConnectHook, DisconnectHook } from './lifecycle.js'
 export type { Authenticator } from './membership.js'
 export type { PresenceEvent, PresenceHook } from './presence-events.js'
@@ -88,6 +95,8 @@ export class Gate<M extends object = DefaultMessages> {
   /** @internal */ readonly dispatch: Dispatch
   /** @internal */ readonly lifecycle: Lifecycle
   /** @internal */ readonly membership: Membership
+  /** @internal Client subscribes (`canJoin`) and leaf requests (docs/protocol.md section 10). */
+  readonly control: ClientControl
   /** @internal The presence hooks (`onPresence`). */
   readonly presenceEvents: PresenceEvents
   private readonly encoder: Encoder
@@ -130,6 +139,14 @@ export class Gate<M extends object = DefaultMessages> {
       logins: this.logins,
       sessions: this.sessions,
       history: this.history,
+      log
+    })
+    this.control = new ClientControl({
+      enabled: o.clientControl,
+      canJoin: o.canJoin,
+      maxRooms: o.maxRooms,
+      membership: this.membership,
+      encode: (name, body) => this.encode(name, body),
       log
     })
     this.lifecycle = new Lifecycle({
@@ -254,6 +271,7 @@ export class Gate<M extends object = DefaultMessages> {
   }
 
   private async start (): Promise<void> {
+    this.control.install(this.messages, this.processor, this.options.ids)
     this.messages.freeze(this.options.ids)
     this.processor.init(this.messages)
     const notice = this.options.closeNotice
@@ -345,10 +363,15 @@ export class Gate<M extends object = DefaultMessages> {
     return await this.operations.pushToUids(uids, this.encode(name, body))
   }
 
-  /** Sends to every member of the room, on every node. Throws `FST_GATE_INVALID_ROOM` for a name no room could have. */
-  async pushToRoom<N extends MessageName<M>> (room: string, name: N, body: M[N]): Promise<Delivery> {
+  /**
+   * Sends to every member of the room, on every node. Throws `FST_GATE_INVALID_ROOM` for a name no room could have.
+   * `except` skips a connection (`{ agent: agent.id }`, e.g. the sender's) and/or every connection of a uid (`{ uid }`), on every node.
+   */
+  async pushToRoom<N extends MessageName<M>> (room: string, name: N, body: M[N], opts: RoomPushOptions = {}): Promise<Delivery> {
     if (!isName(room)) throw new GateError.INVALID_ROOM()
-    return await this.operations.pushToRoom(room, this.encode(name, body))
+    const except = opts.except
+    if (except === undefined || (except.agent === undefined && except.uid === undefined)) return await this.operations.pushToRoom(room, this.encode(name, body))
+    return await this.operations.pushToRoom(room, this.encode(name, body), except)
   }
 
   /** Sends to every open connection (or every logged-in one), on every node. */

@@ -12,13 +12,15 @@ export type { Directory, DirectoryStores, LocalNode, PresenceChange } from './di
 export { LocalDirectory } from './directory/local.js'
 export { GateError } from './errors.js'
 export { FrameDecoder, frame, maxLenFor, type FramingOptions } from './framing/length-prefix.js'
-export { Gate, type Authenticator, type ConnectHook, type DisconnectHook, type DirectoryFactory, type GateObserver } from './gate.js'
+export { Gate, type Authenticator, type ConnectHook, type DisconnectHook, type DirectoryFactory, type GateObserver, type RoomPushOptions } from './gate.js'
+export { CONTROL_NAMES, ReplyCode, controlSchemas } from './control/messages.js'
+export type { RequestAnswer } from './dispatch.js'
 export { LocalAgents } from './local-agents.js'
-export type { ClusterFigures, FiguresQuestion, KickTarget, Operation, RemoteShare } from './operations/operation.js'
+export type { ClusterFigures, FiguresQuestion, KickTarget, Operation, RemoteShare, RoomExcept } from './operations/operation.js'
 export {
   MessageRegistry, type AnyMessages, type DefaultMessages, type GateMessages, type Handler, type MessageBodies, type MessageDef, type MessageName, type MessageOptions
 } from './messages.js'
-export { defaults, normalizeCoreOptions, type CoreOptions, type MultiLoginPolicy, type TcpOptions } from './options.js'
+export { defaults, normalizeCoreOptions, type CanJoin, type CoreOptions, type MultiLoginPolicy, type TcpOptions } from './options.js'
 export { ProtocolError } from './protocol-error.js'
 export { TcpListener, attachTcpSocket } from './transport/tcp.js'
 export { attachWebSocket } from './transport/ws.js'

@@ -6,8 +6,13 @@ import type { DefaultMessages } from './message-map.js'
 
 export type { AnyMessages, DefaultMessages, GateMessages, MessageBodies, MessageName } from './message-map.js'
 
-/** A message handler: one call per inbound message, in order per connection. */
-export type Handler<T = unknown, M extends object = DefaultMessages> = (msg: T, agent: Agent<M>) => void | Promise<void>
+/**
+ * A message handler: one call per inbound message, in order per connection. For a
+ * message registered with `answer`, what it returns (or resolves to), when not
+ * undefined, is sent back as that message: to a request, as its answer
+ * (docs/protocol.md section 10); to a plain message, as a plain message.
+ */
+export type Handler<T = unknown, M extends object = DefaultMessages> = (msg: T, agent: Agent<M>) => unknown
 
 export interface MessageOptions<S extends TSchema = TSchema> {
   /** TypeBox schema of the body. It is compiled once and checked before any handler runs (1007 on failure). */
@@ -27,6 +32,12 @@ export interface MessageOptions<S extends TSchema = TSchema> {
    * (docs/sessions.md). Server-to-client messages only.
    */
   history?: boolean
+  /**
+   * The registered message a handler's return value is sent as (request/response,
+   * docs/protocol.md section 10). Default: none (a return value is ignored; a
+   * request is answered with an empty acknowledgement once the handler finished).
+   */
+  answer?: string
 }
 
 /**
@@ -52,6 +63,8 @@ export interface MessageDef {
   readonly history: boolean
   readonly explicitId: number | undefined
   readonly explicitNeedsLogin: boolean | undefined
+  /** The message the handler's return value is sent as. */
+  readonly answer: string | undefined
   /** Resolved when frozen: explicit `needsLogin`, else whether login is configured. */
   needsLogin: boolean
   handler: Handler<any> | undefined
@@ -85,6 +98,7 @@ export class MessageRegistry {
       history: opts.history === true,
       explicitId: opts.id,
       explicitNeedsLogin: opts.needsLogin,
+      answer: opts.answer,
       needsLogin: opts.needsLogin ?? false,
       handler
     }
@@ -145,6 +159,9 @@ export class MessageRegistry {
       }
       def.needsLogin = def.login ? false : (def.explicitNeedsLogin ?? loginOn)
     })
+    for (const def of defs) {
+      if (def.answer !== undefined && !this.byName.has(def.answer)) throw new GateError.INVALID_MESSAGE(def.name, `its answer "${def.answer}" is not a registered message`)
+    }
     if (ids) {
       for (const name of Object.keys(ids)) {
         if (!this.byName.has(name)) throw new GateError.INVALID_OPTION('ids', `"${name}" is not a registered message`)

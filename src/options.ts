@@ -6,8 +6,16 @@ import { bool, fail, int, tcpListener, wsPath } from './option-checks.js'
 import { maxLenFor } from './framing/length-prefix.js'
 import type { HistoryOptions } from './history/options.js'
 import type { SessionOptions } from './session/options.js'
+import type { Agent } from './agent.js'
 
 export type MultiLoginPolicy = 'allow' | 'replace' | 'reject'
+
+/**
+ * Whether a client may subscribe to `room` (leaf's `Gate_Subscribe`, MQTT's
+ * `room/<name>` filter): true lets it in; false, or a throw, refuses it
+ * (`NOT_ALLOWED`; MQTT SUBACK 0x80). Handlers' own `agent.join` does not ask.
+ */
+export type CanJoin<A extends Agent<any> = Agent<any>> = (agent: A, room: string) => boolean | Promise<boolean>
 
 /** The companion TCP server. */
 export interface TcpOptions {
@@ -158,11 +166,21 @@ export interface CoreOptions {
   probeMessage?: string
   /** This node's id; agent ids start with it. Default: 8 random hex digits. */
   nodeId?: string
+  /**
+   * Registers the client control messages (`Gate_Subscribe`, `Gate_Unsubscribe`,
+   * `Gate_Request`, `Gate_Reply`) after the application's, so that SDK clients
+   * can subscribe and send requests over leaf (docs/protocol.md section 10), and
+   * MQTT clients can send requests on `<name>/<id>`. Default false.
+   */
+  clientControl?: boolean
+  /** Authorizes each client subscribe (see `CanJoin`). Default: none, every subscribe that passes `maxRooms` is let in. */
+  canJoin?: CanJoin
 }
 
-export type NormalizedCoreOptions = Required<Omit<CoreOptions, 'tcp' | 'protobuf' | 'ids' | 'encoding' | 'history' | 'session' | 'closeNotice' | 'probeMessage'>> & {
+export type NormalizedCoreOptions = Required<Omit<CoreOptions, 'tcp' | 'protobuf' | 'ids' | 'encoding' | 'history' | 'session' | 'closeNotice' | 'probeMessage' | 'canJoin'>> & {
   closeNotice: string | undefined
   probeMessage: string | undefined
+  canJoin: CanJoin | undefined
   tcp: (TcpOptions & { host: string }) | false
   protobuf: ProtobufOptions | undefined
   ids: Record<string, number> | undefined
@@ -199,7 +217,8 @@ export const defaults = {
   closeTimeout: 2000,
   encoding: 'json',
   multiLogin: 'allow',
-  textFrames: false
+  textFrames: false,
+  clientControl: false
 } as const
 
 function isProcessor (value: unknown): value is Processor {
@@ -275,8 +294,16 @@ export function normalizeCoreOptions (opts: CoreOptions = {}): NormalizedCoreOpt
     textFrames: bool('textFrames', o.textFrames),
     closeNotice: opts.closeNotice === undefined ? undefined : nonEmpty('closeNotice', opts.closeNotice),
     probeMessage: opts.probeMessage === undefined ? undefined : nonEmpty('probeMessage', opts.probeMessage),
+    clientControl: bool('clientControl', o.clientControl),
+    canJoin: canJoinOf(opts.canJoin),
     nodeId
   }
+}
+
+function canJoinOf (value: unknown): CanJoin | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'function') fail('canJoin', 'must be a function (agent, room) => boolean | Promise<boolean>')
+  return value as CanJoin
 }
 
 function nonEmpty (option: string, value: unknown): string {

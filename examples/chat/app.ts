@@ -3,7 +3,7 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance, type F
 import { fileURLToPath } from 'node:url'
 import gatePlugin from '../../plugins/gate.js'
 import type { ChatConfig } from './config.js'
-import { registerChat } from './handlers.js'
+import { canJoin, registerChat } from './handlers.js'
 import { demoPage } from './demo.js'
 import { tokenSigner, tokenVerifier } from './tokens.js'
 
@@ -42,6 +42,9 @@ export async function buildChatApp (config: ChatConfig, fastifyOptions: FastifyS
     textFrames: config.textFrames,
     closeNotice: 'S2C_Close',
     probeMessage: 'C2S_UserHeartBeat',
+    // SDK subscribes and requests (docs/protocol.md section 10), each subscribe authorized by canJoin
+    clientControl: true,
+    canJoin,
     drainTime: config.drainTime,
     nodeId: config.nodeId,
     redis: config.redisClusterNodes !== undefined ? { clusterNodes: config.redisClusterNodes } : config.redisUrl,

@@ -1,7 +1,13 @@
 import { Type } from '@sinclair/typebox'
 import type { Gate } from '../../src/gate.js'
 import { CloseCode } from '../../src/close-codes.js'
+import type { Agent } from '../../src/agent.js'
 import * as M from './messages.js'
+
+/** Who may subscribe to a room (the gate's `canJoin`): anyone, but a room `private:<uid>` only that uid. */
+export function canJoin (agent: Agent<any>, room: string): boolean {
+  return !room.startsWith(M.PRIVATE_ROOM) || room === M.PRIVATE_ROOM + (agent.uid ?? '')
+}
 
 /**
  * The chat protocol of docs/protocol.md section 6. Registration order is the protobuf
@@ -89,6 +95,13 @@ export function registerChat (gate: Gate, verifyToken: (token: string) => string
   // Sent just before the gate closes a raw TCP connection (the gate's closeNotice
   // option): TCP has no close codes, so this is how a TCP client tells a kick.
   gate.message('S2C_Close', { schema: M.S2C_Close })
+  // A request (docs/protocol.md section 10): who is online. The answer is the handler's return value;
+  // a plain C2S_Online gets the same S2C_Online as a plain message.
+  gate.message('C2S_Online', { schema: M.C2S_Online, answer: 'S2C_Online' }, async () => {
+    const page = await gate.users(0, M.ONLINE_PAGE)
+    return { total: page.total, uids: page.items.map(item => item.uid) }
+  })
+  gate.message('S2C_Online', { schema: M.S2C_Online })
   // MQTT's CONNECT password is a login token too (docs/protocol.md section 7).
   gate.authenticate(async (agent, credentials) => {
     if (credentials.password === undefined) return false

@@ -80,3 +80,14 @@ export const S2C_UpdateWatchRoom = Type.Object({ rooms: Type.Array(Type.String()
 export const S2C_Error = Type.Object({ code: Type.String(), msg: Type.String() })
 /** The close code and reason, before the gate closes a raw TCP connection. */
 export const S2C_Close = Type.Object({ code: Type.Integer({ minimum: 0, maximum: 65535 }), reason: Type.String() })
+/** A request: who is online. */
+export const C2S_Online = Type.Object({})
+/** The answer: the total and the first `ONLINE_PAGE` uids. */
+export const S2C_Online = Type.Object({ total: Type.Integer(), uids: Type.Array(Type.String()) })
+/**
+ * uids in one `S2C_Online`: at most 64 code units each, 6 bytes in the worst
+ * case plus 3 of quotes and comma, so 10 of them fit `MAX_MSG_LEN` with room to spare.
+ */
+export const ONLINE_PAGE = 10
+/** A room `private:<uid>` may be subscribed to by that uid alone (the example's `canJoin`). */
+export const PRIVATE_ROOM = 'private:'

@@ -279,7 +279,10 @@ function targetsOf (op: Operation | FiguresQuestion, route: RouteRead): Map<stri
       return new Map([...uidsByNode([op.uid], route.agents).keys()].map(node => [node, { req }]))
     }
     case 'room': {
-      const target: Target = { req: { op: 'room', room: op.room, name: op.msg.name, text: op.msg.text }, payload: op.msg.payload }
+      const req: Request = { op: 'room', room: op.room, name: op.msg.name, text: op.msg.text }
+      if (op.except?.agent !== undefined) req.xa = op.except.agent
+      if (op.except?.uid !== undefined) req.xu = op.except.uid
+      const target: Target = { req, payload: op.msg.payload }
       return new Map((route.roomNodes ?? []).map(node => [node, target]))
     }
     case 'broadcast': return everyNode(route, { req: { op: 'broadcast', loggedInOnly: op.loggedInOnly, name: op.msg.name, text: op.msg.text }, payload: op.msg.payload })
@@ -298,7 +301,11 @@ function operationOf (req: Exclude<Request, { op: 'figures' }>, payload: Buffer,
       const positions = req.pos === undefined ? undefined : new Map(Object.entries(req.pos).map(([uid, [epoch, offset]]) => [uid, { epoch, offset }]))
       return { op: 'push', uids: req.uids, msg, positions }
     }
-    case 'room': return { op: 'room', room: req.room, msg: new OutboundMessage(req.name, payload, req.text, framing) }
+    case 'room': {
+      const msg = new OutboundMessage(req.name, payload, req.text, framing)
+      if (req.xa === undefined && req.xu === undefined) return { op: 'room', room: req.room, msg }
+      return { op: 'room', room: req.room, msg, except: { agent: req.xa, uid: req.xu } }
+    }
     case 'broadcast': return { op: 'broadcast', loggedInOnly: req.loggedInOnly, msg: new OutboundMessage(req.name, payload, req.text, framing) }
   }
 }

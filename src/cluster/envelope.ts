@@ -12,7 +12,8 @@
 export type Request =
   /** [history] `pos`: uid -> [epoch, offset] of the uids whose stream keeps the message. */
   | { op: 'push', uids: string[], name: string, text: boolean, pos?: Record<string, [string, number]> }
-  | { op: 'room', room: string, name: string, text: boolean }
+  /** `xa`, `xu`: the connection id and the uid the push skips (except-the-sender), when given. */
+  | { op: 'room', room: string, name: string, text: boolean, xa?: string, xu?: string }
   | { op: 'broadcast', loggedInOnly: boolean, name: string, text: boolean }
   | { op: 'kick', uids: string[], agents: string[], except?: string, code: number, reason: string }
   /** [session] Sets and removes settings of the uid's connections on that node. */

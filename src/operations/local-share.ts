@@ -3,7 +3,7 @@ import type { OutboundMessage } from '../codec/outbound.js'
 import type { History } from '../history/history.js'
 import type { Position } from '../history/store.js'
 import type { LocalAgents } from '../local-agents.js'
-import type { Operation } from './operation.js'
+import type { Operation, RoomExcept } from './operation.js'
 
 /**
  * This node's share of an operation, done with its own connections; the same
@@ -22,7 +22,7 @@ export class LocalShare {
   run (op: Operation): number {
     switch (op.op) {
       case 'push': return this.push(op.uids, op.msg, op.positions)
-      case 'room': return this.writeAll(this.local.members(op.room), op.msg)
+      case 'room': return op.except === undefined ? this.writeAll(this.local.members(op.room), op.msg) : this.room(op.room, op.msg, op.except)
       case 'broadcast': return this.broadcast(op.msg, op.loggedInOnly)
       case 'kick': return this.kick(op.uids, op.agents, op.except, op.code, op.reason)
       case 'settings': return this.settings(op.uid, op.set, op.remove)
@@ -41,6 +41,16 @@ export class LocalShare {
       } else {
         n += this.writeAll(set, msg)
       }
+    }
+    return n
+  }
+
+  /** A room push that skips a connection and/or a uid (except-the-sender). */
+  private room (room: string, msg: OutboundMessage, except: RoomExcept): number {
+    let n = 0
+    for (const agent of this.local.members(room) ?? []) {
+      if (agent.id === except.agent || (except.uid !== undefined && agent.uid === except.uid)) continue
+      if (agent.write(msg)) n++
     }
     return n
   }

@@ -12,6 +12,15 @@ export interface KickTarget {
 }
 
 /**
+ * Who a room push skips (except-the-sender): one connection by its id, every
+ * connection of one uid, or both.
+ */
+export interface RoomExcept {
+  readonly agent?: string
+  readonly uid?: string
+}
+
+/**
  * An operation on connections, wherever they are. Each node does its own share
  * with its own connections (`LocalShare.run`): the gate does this node's, and
  * the directory asks the other nodes that may hold the targets to do theirs.
@@ -20,7 +29,7 @@ export interface KickTarget {
 export type Operation =
   /** [history] `positions`: each stored uid's position of `msg`, for the connections that track them. */
   | { readonly op: 'push', readonly uids: readonly string[], readonly msg: OutboundMessage, readonly positions?: ReadonlyMap<string, Position> }
-  | { readonly op: 'room', readonly room: string, readonly msg: OutboundMessage }
+  | { readonly op: 'room', readonly room: string, readonly msg: OutboundMessage, readonly except?: RoomExcept }
   | { readonly op: 'broadcast', readonly msg: OutboundMessage, readonly loggedInOnly: boolean }
   | { readonly op: 'kick', readonly uids: readonly string[], readonly agents: readonly string[], readonly except?: string, readonly code: number, readonly reason: string }
   /** [session] Sets and removes settings of the uid's connections. */

@@ -3,7 +3,7 @@ import type { OutboundMessage } from '../codec/outbound.js'
 import type { Directory, LocalNode } from '../directory/directory.js'
 import type { NodeFigures } from '../figures/schema.js'
 import type { History } from '../history/history.js'
-import type { ClusterFigures, KickTarget, Operation, RemoteShare } from './operation.js'
+import type { ClusterFigures, KickTarget, Operation, RemoteShare, RoomExcept } from './operation.js'
 
 /**
  * The cluster-wide operations: this node's share first (`LocalNode.run`), then
@@ -30,8 +30,9 @@ export class Operations {
     return { ...delivered(await this.run({ op: 'push', uids: list, msg, positions })), stored: positions.size }
   }
 
-  async pushToRoom (room: string, msg: OutboundMessage): Promise<Delivery> {
-    return delivered(await this.run({ op: 'room', room, msg }))
+  /** `except`: a connection and/or a uid the push skips, on every node. */
+  async pushToRoom (room: string, msg: OutboundMessage, except?: RoomExcept): Promise<Delivery> {
+    return delivered(await this.run(except === undefined ? { op: 'room', room, msg } : { op: 'room', room, msg, except }))
   }
 
   async broadcast (msg: OutboundMessage, loggedInOnly: boolean): Promise<Delivery> {

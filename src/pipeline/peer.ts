@@ -1,6 +1,7 @@
 import type { Agent } from '../agent.js'
 import { OutboundMessage } from '../codec/outbound.js'
 import type { Processor } from '../codec/processor.js'
+import type { RequestAnswer } from '../dispatch.js'
 import type { MessageDef, MessageRegistry } from '../messages.js'
 import type { NormalizedCoreOptions } from '../options.js'
 import type { ProtocolError } from '../protocol-error.js'
@@ -14,10 +15,12 @@ export interface PeerParts {
   readonly dispatch: {
     receive (agent: Agent, payload: Buffer): void
     dispatch (agent: Agent, def: MessageDef, body: unknown): boolean
-    control (agent: Agent, run: () => void): boolean
+    request (agent: Agent, def: MessageDef, body: unknown, answer: RequestAnswer): boolean
+    control (agent: Agent, run: () => void | Promise<void>): boolean
     reject (agent: Agent, err: ProtocolError): void
   }
   readonly membership: { authenticate (agent: Agent, credentials: Credentials): Promise<boolean> }
+  readonly control: { subscribe (agent: Agent, room: string): Promise<string>, readonly requestDef: MessageDef | undefined }
   readonly lifecycle: {
     handshake (agent: Agent, pending: boolean): void
     keepAlive (agent: Agent, ms: number): void
@@ -59,7 +62,19 @@ export class Peer implements ProtocolPeer {
     this.agent.countIn(wireBytes, 0)
   }
 
-  control (wireBytes: number, run: () => void): boolean {
+  get requests (): boolean { return this.parts.control.requestDef !== undefined }
+
+  request (def: MessageDef, body: unknown, wireBytes: number, answer: RequestAnswer): boolean {
+    if (!this.agent.isOpen || !this.requests) return false
+    this.agent.countIn(wireBytes, 1)
+    return this.parts.dispatch.request(this.agent, def, body, answer)
+  }
+
+  async subscribe (room: string): Promise<string> {
+    return await this.parts.control.subscribe(this.agent, room)
+  }
+
+  control (wireBytes: number, run: () => void | Promise<void>): boolean {
     if (!this.agent.isOpen) return false
     this.agent.countIn(wireBytes, 0)
     return this.parts.dispatch.control(this.agent, run)

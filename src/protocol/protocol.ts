@@ -1,6 +1,7 @@
 import type { Agent } from '../agent.js'
 import type { Framing } from '../codec/outbound.js'
 import type { Processor } from '../codec/processor.js'
+import type { RequestAnswer } from '../dispatch.js'
 import type { Refusal } from '../limits/admission.js'
 import type { MessageDef, MessageRegistry } from '../messages.js'
 import type { NormalizedCoreOptions } from '../options.js'
@@ -84,7 +85,18 @@ export interface ProtocolPeer {
    * (`msgRate`, `msgRatePerIp`), so that a flood of control packets is
    * throttled like one of messages. False when the connection is closed.
    */
-  control (wireBytes: number, run: () => void): boolean
+  control (wireBytes: number, run: () => void | Promise<void>): boolean
+  /** Whether requests are on (the `clientControl` option): `request` takes them. */
+  readonly requests: boolean
+  /**
+   * One decoded message sent as a request (docs/protocol.md section 10): checked
+   * against its schema, queued, and once its handler finished, `answer` gets the
+   * code (`''`: answered) and the answer (undefined: an acknowledgement). False
+   * when refused, when requests are off, or when the connection is closed.
+   */
+  request (def: MessageDef, body: unknown, wireBytes: number, answer: RequestAnswer): boolean
+  /** A client's subscribe (`canJoin`, `maxRooms`, the name): `''` when the connection is in the room, else the refusal's code. */
+  subscribe (room: string): Promise<string>
   /** Writes control bytes, in order with the messages (through the same outbound queue and limits). */
   sendRaw (bytes: Buffer): boolean
   /** Closes for bad input: one capped log line, and the error's close code. */

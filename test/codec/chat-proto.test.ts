@@ -27,6 +27,12 @@ message C2S_UpdateWatchRoom { repeated string rooms = 1; }
 message S2C_UpdateWatchRoom { repeated string rooms = 1; }
 message S2C_Error { string code = 1; string msg = 2; }
 message S2C_Close { int32 code = 1; string reason = 2; }
+message C2S_Online { }
+message S2C_Online { int32 total = 1; repeated string uids = 2; }
+message Gate_Subscribe { uint32 id = 1; string room = 2; }
+message Gate_Unsubscribe { uint32 id = 1; string room = 2; }
+message Gate_Request { uint32 id = 1; }
+message Gate_Reply { uint32 id = 1; string code = 2; bool answer = 3; }
 `
 /** What src/codec/protobuf.ts and client/protobuf.ts convert with. */
 const TO_OBJECT: protobuf.IConversionOptions = { longs: Number, enums: String, defaults: true, arrays: true }
@@ -47,7 +53,14 @@ const BODIES: Array<[string, Record<string, unknown>]> = [
   ['C2S_UpdateWatchRoom', { rooms: ['lobby', 'b'] }],
   ['S2C_UpdateWatchRoom', { rooms: [] }],
   ['S2C_Error', { code: 'MESSAGE_TOO_LARGE', msg: 'too large' }],
-  ['S2C_Close', { code: 4001, reason: 'kicked' }]
+  ['S2C_Close', { code: 4001, reason: 'kicked' }],
+  ['C2S_Online', {}],
+  ['S2C_Online', { total: 2, uids: ['alice', 'bob'] }],
+  ['Gate_Subscribe', { id: 1, room: 'lobby' }],
+  ['Gate_Unsubscribe', { id: 4294967295, room: 'lobby' }],
+  ['Gate_Request', { id: 7 }],
+  ['Gate_Reply', { id: 7, code: '', answer: true }],
+  ['Gate_Reply', { id: 8, code: 'NOT_ALLOWED' }]
 ]
 
 test('chat.proto encodes and decodes every message as the proto3-optional version did', () => {

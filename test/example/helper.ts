@@ -9,7 +9,7 @@ import { TcpClient, Wire, WsClient } from '../clients.js'
 export const SECRET = 'test-secret'
 
 /** The example's messages in the order of docs/protocol.md section 6 and chat.proto: their protobuf ids. */
-export const CHAT_MESSAGES = ['C2S_UserHeartBeat', 'C2S_UserLogin', 'S2C_UserLogin', 'C2S_Message', 'S2C_Message', 'C2S_UpdateWatchRoom', 'S2C_UpdateWatchRoom', 'S2C_Error', 'S2C_Close']
+export const CHAT_MESSAGES = ['C2S_UserHeartBeat', 'C2S_UserLogin', 'S2C_UserLogin', 'C2S_Message', 'S2C_Message', 'C2S_UpdateWatchRoom', 'S2C_UpdateWatchRoom', 'S2C_Error', 'S2C_Close', 'C2S_Online', 'S2C_Online', 'Gate_Subscribe', 'Gate_Unsubscribe', 'Gate_Request', 'Gate_Reply']
 
 export type ChatClient = WsClient | TcpClient
 

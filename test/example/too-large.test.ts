@@ -97,7 +97,7 @@ for (const encoding of encodings) {
         protobuf: encoding === 'protobuf' ? { root: PROTO_PATH } : undefined,
         maxMsgLen
       }, app => registerChat(app.gate, tokenVerifier(SECRET)), { logger })
-      assert.deepEqual((s.app.gate.protocol().messages as Array<{ id: number, name: string }>).map(m => [m.id, m.name]), CHAT_MESSAGES.map((name, id) => [id, name]), 'S2C_Error is id 7; the others keep 0..6')
+      assert.deepEqual((s.app.gate.protocol().messages as Array<{ id: number, name: string }>).map(m => [m.id, m.name]), CHAT_MESSAGES.filter(name => !name.startsWith('Gate_')).map((name, id) => [id, name]), 'S2C_Error is id 7; the others keep 0..6')
       const wire = chatWire(encoding)
       const connect = async (): Promise<ChatClient> => transport === 'ws' ? await s.ws(wire) : await s.tcp(wire)
       const sender = await connect()

@@ -61,7 +61,9 @@ test('example app: two clients online, listed, one pushed to, the other kicked',
   const protocol = await fetch(`${base}/protocol`)
   assert.equal(protocol.status, 200)
   assert.deepEqual((await protocol.json()).messages.map((m: { name: string }) => m.name), [
-    'C2S_UserHeartBeat', 'C2S_UserLogin', 'S2C_UserLogin', 'C2S_Message', 'S2C_Message', 'C2S_UpdateWatchRoom', 'S2C_UpdateWatchRoom', 'S2C_Error', 'S2C_Close'
+    'C2S_UserHeartBeat', 'C2S_UserLogin', 'S2C_UserLogin', 'C2S_Message', 'S2C_Message', 'C2S_UpdateWatchRoom', 'S2C_UpdateWatchRoom', 'S2C_Error', 'S2C_Close',
+    // the request of docs/protocol.md section 6, then the gate's client control messages (section 10)
+    'C2S_Online', 'S2C_Online', 'Gate_Subscribe', 'Gate_Unsubscribe', 'Gate_Request', 'Gate_Reply'
   ])
   await alice.close()
 })

@@ -1,7 +1,8 @@
 // The demo chat page of the example app: the client SDK from the gate's
 // prebuilt bundle (admin: { client: true }), the example's messages
-// (docs/protocol.md section 6), and two routes of the example (examples/chat/demo.ts):
-// /demo/limits (what a message may hold) and /demo/online (who is here).
+// (docs/protocol.md section 6), and a route of the example (examples/chat/demo.ts):
+// /demo/limits (what a message may hold). Rooms are subscriptions (client.subscribe,
+// with the server's canJoin), and who is here is a request (C2S_Online).
 import { codecFor, createClient, fetchProtocol, LoginRefused, webSocket } from '/gate/client.js'
 
 const $ = (selector) => document.querySelector(selector)
@@ -17,7 +18,7 @@ const ONLINE_EVERY = 5000
 let client
 let uid = ''
 let token = ''
-/** The rooms this page is in: joined at every login, lobby by default. */
+/** The rooms this page subscribes to (client.subscribe, again after every reconnect), lobby by default. */
 let rooms = ['lobby']
 /** The rooms the server says this connection is in. */
 let joined = []
@@ -154,11 +155,11 @@ function renderOnline (page) {
   if (page.total > page.uids.length) list.append(element('li', 'hint', `and ${page.total - page.uids.length} more`))
 }
 
+/** Who is online: a request (C2S_Online, answered with S2C_Online; docs/client.md, Requests). */
 async function refreshOnline () {
   clearTimeout(onlineTimer)
   try {
-    const res = await fetch('/demo/online', { headers: { authorization: `Bearer ${token}` } })
-    if (res.ok) renderOnline(await res.json())
+    if (client?.state.status === 'connected') renderOnline(await client.request('C2S_Online', {}, { timeout: 5000 }))
   } finally {
     if (client?.state.status === 'connected') onlineTimer = setTimeout(refreshOnline, ONLINE_EVERY)
   }
@@ -203,8 +204,7 @@ async function connect (as, pasted) {
       session.send('C2S_UserLogin', { token, login_plat: 3, resume_pos: session.position })
       const answer = await session.next('S2C_UserLogin')
       if (answer.ret !== 1) throw new LoginRefused(answer.msg)
-      session.send('C2S_UpdateWatchRoom', { rooms })
-      await session.next('S2C_UpdateWatchRoom')
+      // The rooms are the client's subscriptions: it subscribes again after this, before it says connected.
       return answer // the client reads `recovered` and `gate_pos` from it
     }
   })
@@ -225,16 +225,38 @@ async function connect (as, pasted) {
       data: { from: m.from_uid, room: m.room ?? '', content: m.content, replayed: String(away) }
     })
   })
-  me.on('S2C_UpdateWatchRoom', (m) => {
-    joined = m.rooms
-    $('#watching').textContent = joined.length ? `in ${joined.map(r => `#${r}`).join(', ')}` : 'in no room'
-  })
+  // A room the server refuses (canJoin: private:<uid> is that uid's alone) is a coded error, not a close.
+  me.onError((err) => { if (client === me && err.code === 'GATE_CLIENT_REFUSED' && err.room) refused(err) })
+  subscribeAll(me, rooms)
   me.on('S2C_Error', (m) => {
     const last = [...log.querySelectorAll('li.mine[data-state=sending], li.mine[data-state=sent]')].at(-1)
     if (last) setNote(last, 'failed', `not delivered: ${m.msg}`)
     fail(`The server did not deliver a message: ${m.code}: ${m.msg}`)
   })
   await me.connect().catch((err) => { if (err instanceof LoginRefused) fail(`Login refused: ${err.message}`) })
+}
+
+/** The rooms the server accepted, shown beside the rooms box. */
+function showJoined (me) {
+  joined = [...me.subscriptions].filter(r => !pendingRooms.has(r))
+  $('#watching').textContent = joined.length ? `in ${joined.map(r => `#${r}`).join(', ')}` : 'in no room'
+}
+
+/** Rooms asked for and not yet accepted. */
+const pendingRooms = new Set()
+
+function refused (err) {
+  fail(`Not in #${err.room}: the server refused it (${err.serverCode}).`)
+}
+
+/** Subscribes to `list` (each resolves once the server accepted it, after the login on a first connect). */
+function subscribeAll (me, list) {
+  for (const room of list) {
+    pendingRooms.add(room)
+    me.subscribe(room)
+      .catch((err) => { if (client === me && err.code === 'GATE_CLIENT_REFUSED') refused(err) })
+      .finally(() => { pendingRooms.delete(room); if (client === me) showJoined(me) })
+  }
 }
 
 /** A room message of ours came back: the room got it. */
@@ -297,7 +319,11 @@ $('#rooms').addEventListener('submit', (e) => {
   try {
     rooms = parseRooms(String(new FormData(e.target).get('rooms')))
     fail('')
-    if (client?.state.status === 'connected') client.send('C2S_UpdateWatchRoom', { rooms })
+    if (client && client.state.status !== 'disconnected') {
+      const me = client
+      for (const room of [...me.subscriptions]) if (!rooms.includes(room)) me.unsubscribe(room).then(() => showJoined(me), () => {})
+      subscribeAll(me, rooms.filter(room => !me.subscriptions.has(room)))
+    }
   } catch (err) {
     fail(err.message)
   }

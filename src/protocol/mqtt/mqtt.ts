@@ -12,6 +12,8 @@ import { connectLevel } from './connect-level.js'
 import { PacketReader } from './packet-reader.js'
 import { MqttSessions, type MqttSessionHost, type Opened } from './sessions.js'
 import { int } from '../../option-checks.js'
+import { CONTROL_NAMES } from '../../control/messages.js'
+import type { RequestAnswer } from '../../dispatch.js'
 
 /** A SUBSCRIBE filter `room/<name>` joins room `<name>`. */
 const ROOM_PREFIX = 'room/'
@@ -240,7 +242,7 @@ class MqttSession implements ProtocolSession {
         })
         return
       case 'subscribe':
-        this.peer.control(wire, () => { this.subscribe(packet) })
+        this.peer.control(wire, async () => { await this.subscribe(packet) })
         return
       case 'unsubscribe':
         this.peer.control(wire, () => { this.unsubscribe(packet) })
@@ -337,7 +339,10 @@ class MqttSession implements ProtocolSession {
 
   private publish (packet: IPublishPacket, wire: number): void {
     const topic = packet.topic
-    const def = this.peer.messages.get(topic)
+    // mqant's request: `<name>/<id>`, answered on the same topic (docs/protocol.md section 10)
+    const exact = this.peer.messages.get(topic)
+    const request = exact === undefined && this.peer.requests ? requestTopic(topic) : undefined
+    const def = exact ?? (request === undefined ? undefined : this.peer.messages.get(request.name))
     if (def === undefined || topic.includes('+') || topic.includes('#')) {
       this.reject(badEnvelope(`topic "${topic.slice(0, 64)}" is not a registered message`))
       return
@@ -364,13 +369,15 @@ class MqttSession implements ProtocolSession {
       this.reject(err instanceof ProtocolError ? err : badEnvelope((err as Error).message))
       return
     }
+    // mqant's request (`<name>/<id>`) is queued with its answer; any other PUBLISH as a message
+    const hand = (): void => { if (request === undefined) this.peer.deliver(def, body, wire); else this.peer.request(def, body, wire, this.answerer(topic, request.id)) }
     if (packet.qos === 0) {
-      this.peer.deliver(def, body, wire)
+      hand()
       return
     }
     // A body that fails its schema is refused (1007) without an acknowledgement.
     if (def.check !== undefined && !def.check.Check(body)) {
-      this.peer.deliver(def, body, wire)
+      hand()
       return
     }
     // Acknowledged before it is queued: its handler may answer at once, and the answer goes after the PUBACK.
@@ -379,26 +386,39 @@ class MqttSession implements ProtocolSession {
       this.qos2.add(id!)
       this.peer.sendRaw(gen({ cmd: 'pubrec', messageId: id! }))
     }
-    this.peer.deliver(def, body, wire)
+    hand()
   }
 
-  private subscribe (packet: ISubscribePacket): void {
+  /** A request's answer: a PUBLISH on its own topic with the answer's body (empty: an acknowledgement), or on `<topic>/error` with a `Gate_Reply` body. */
+  private answerer (topic: string, id: string): RequestAnswer {
+    return (_agent, code, msg) => {
+      const { processor, messages } = this.peer
+      let payload: Buffer
+      if (code === '') {
+        payload = msg === undefined ? Buffer.alloc(0) : processor.bodyOf!(msg.payload, messages.get(msg.name)!)
+      } else {
+        const reply = messages.get(CONTROL_NAMES.reply)!
+        const n = Number(id)
+        payload = processor.bodyOf!(processor.encode(reply, { id: Number.isInteger(n) && n >= 0 && n <= 0xffffffff ? n : 0, code }), reply)
+      }
+      this.peer.sendRaw(gen({ cmd: 'publish', topic: code === '' ? topic : `${topic}/error`, payload, qos: 0, retain: false, dup: false }))
+    }
+  }
+
+  private async subscribe (packet: ISubscribePacket): Promise<void> {
     const agent = this.peer.agent
     if (packet.subscriptions.length === 0) {
       this.reject(badEnvelope('a SUBSCRIBE without filters'))
       return
     }
-    const granted = packet.subscriptions.map(({ topic }) => {
+    const granted: number[] = []
+    for (const { topic } of packet.subscriptions) {
       const room = roomOf(topic)
-      if (room === undefined) return 0
-      if (room === REFUSED || agent.uid === undefined) return SUBACK_FAILURE
-      try {
-        agent.join(room)
-        return 0
-      } catch {
-        return SUBACK_FAILURE
-      }
-    })
+      if (room === undefined) granted.push(0)
+      else if (room === REFUSED || agent.uid === undefined) granted.push(SUBACK_FAILURE)
+      // maxRooms, the name and the application's canJoin
+      else granted.push(await this.peer.subscribe(room) === '' ? 0 : SUBACK_FAILURE)
+    }
     this.peer.sendRaw(gen({ cmd: 'suback', messageId: packet.messageId, granted }))
   }
 
@@ -409,6 +429,13 @@ class MqttSession implements ProtocolSession {
     }
     this.peer.sendRaw(gen({ cmd: 'unsuback', messageId: packet.messageId, granted: [] }))
   }
+}
+
+/** `<name>/<id>`: a request, when `<id>` is 1-64 characters without `/`, `+` or `#` (the gate then looks `<name>` up). */
+function requestTopic (topic: string): { name: string, id: string } | undefined {
+  const slash = topic.lastIndexOf('/')
+  if (slash <= 0 || slash === topic.length - 1 || topic.length - slash - 1 > 64) return undefined
+  return { name: topic.slice(0, slash), id: topic.slice(slash + 1) }
 }
 
 const REFUSED = Symbol('refused')
