@@ -76,7 +76,20 @@ export class RedisClusterServer {
         }
       }
       for (let i = 0; i < 6; i++) members.push({ port: await pick(), busPort: await pick(), proc: undefined })
-      await Promise.all(members.map(async m => await server.spawn(m)))
+      // A free port can be taken by another process (an outgoing connection of a test file running
+      // meanwhile) before redis-server binds it: such a member starts again on other ports.
+      await Promise.all(members.map(async m => {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await server.spawn(m)
+            return
+          } catch (err) {
+            if (attempt >= 5 || !/Address already in use/.test((err as Error).message)) throw err
+            m.port = await pick()
+            m.busPort = await pick()
+          }
+        }
+      }))
       const create = spawnSync('redis-cli', ['--cluster', 'create', ...server.seeds, '--cluster-replicas', '1', '--cluster-yes'], { encoding: 'utf8', timeout: 30000 })
       if (create.status !== 0) throw new Error(`redis-cli --cluster create failed:\n${create.stdout}${create.stderr}`)
       await server.waitOk(30000)

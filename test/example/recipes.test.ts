@@ -203,7 +203,7 @@ async function clusterMap (dir: string): Promise<(line: string) => string> {
   throw new Error('no six free ports (and their + 10000) for the Redis Cluster recipe')
 }
 
-test('docs/cluster.md, a Redis Cluster on one machine: the commands as written, then the next section\'s curl commands', { skip: noRedisCluster, timeout: 400000 }, async (t) => {
+test('docs/cluster.md, a Redis Cluster on one machine: the commands as written, then the curl commands of two nodes and one Redis', { skip: noRedisCluster, timeout: 400000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'gate-rc-recipe-'))
   const fix = await clusterMap(dir)
   const stop = /`(for p in 7000[^`]*shutdown nosave; done)`/.exec(page)
@@ -213,7 +213,7 @@ test('docs/cluster.md, a Redis Cluster on one machine: the commands as written, 
     rmSync(dir, { recursive: true, force: true })
   })
 
-  const lines = shBlock('## Redis Cluster').map(fix)
+  const lines = shBlock('### A Redis Cluster on one machine').map(fix)
   const check = lines.findIndex(l => /cluster info \| grep cluster_state/.test(l))
   assert.ok(check > 0, 'the recipe checks cluster_state')
   // The servers and `redis-cli --cluster create`, as one shell script (the for loop spans lines).
