@@ -125,6 +125,11 @@ test('users sorted and filtered by node, transport and protocol; every view fits
       await page.goto(`${s.httpUrl}/gate/ui/${hash}`)
       await page.waitForSelector(name === 'overview' ? '.chart canvas' : name === 'users' ? '[data-row]' : name === 'user' ? '.history [data-offset]' : '[data-action=kick]')
       await assertNoOverflow(page, `${name} at ${width} px`)
+      if (name === 'overview') {
+        // One or a few samples: the time axis spans about a minute, not years (uPlot's default for one point).
+        const spans = (await page.locator('.chart').evaluateAll(els => els.map(e => Number((e as HTMLElement).dataset.xSpan)))).filter(n => n > 0)
+        assert.ok(spans.length >= 3 && spans.every(n => n <= 3600), `time axes span ${spans.join(', ')} s`)
+      }
       if (shots !== undefined) {
         mkdirSync(shots, { recursive: true })
         await page.screenshot({ path: join(shots, `dashboard-${name}-${width}.png`), fullPage: true })
