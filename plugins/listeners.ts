@@ -91,6 +91,7 @@ function checkProtocol (option: string, p: unknown): Protocol {
   }
   if (typeof protocol.textFrames !== 'boolean') fail(`${option}.textFrames`, 'must be a boolean')
   if (protocol.refusal !== undefined && typeof protocol.refusal !== 'function') fail(`${option}.refusal`, 'must be a function (why) => bytes')
+  if (protocol.probe !== undefined && !Buffer.isBuffer(protocol.probe)) fail(`${option}.probe`, 'must be a Buffer (bytes a client ignores)')
   if (protocol.subprotocols !== undefined) {
     if (!Array.isArray(protocol.subprotocols)) fail(`${option}.subprotocols`, 'must be an array of names')
     const bad = protocol.subprotocols.find(name => typeof name !== 'string' || !isSubprotocolName(name))

@@ -65,32 +65,53 @@ export class Wire {
 abstract class BaseClient {
   readonly wire: Wire
   protected readonly inbox: Received[] = []
-  private waiters: Array<(m: Received) => void> = []
+  private waiters: Array<{ resolve: (m: Received) => void, reject: (err: Error) => void, timer: NodeJS.Timeout }> = []
+  private ended = false
   closed: Promise<Closed>
-  protected resolveClosed!: (c: Closed) => void
+  private resolveClose!: (c: Closed) => void
 
   constructor (wire: Wire) {
     this.wire = wire
-    this.closed = new Promise(resolve => { this.resolveClosed = resolve })
+    this.closed = new Promise(resolve => { this.resolveClose = resolve })
   }
 
   protected deliver (payload: Buffer): void {
     const msg = this.wire.decode(payload)
     const waiter = this.waiters.shift()
-    if (waiter) waiter(msg)
-    else this.inbox.push(msg)
+    if (waiter) {
+      clearTimeout(waiter.timer)
+      waiter.resolve(msg)
+    } else this.inbox.push(msg)
   }
 
-  /** The next message, or a rejection after `ms`. */
+  /**
+   * The connection is closed: nothing more can arrive, so whoever waits for a
+   * message is told now (a waiting timer would otherwise keep the test file's
+   * process alive for its whole timeout after the test ended).
+   */
+  protected resolveClosed (c: Closed): void {
+    this.ended = true
+    for (const waiter of this.waiters.splice(0)) {
+      clearTimeout(waiter.timer)
+      waiter.reject(new Error(`the connection closed (${c.code}) before a message came`))
+    }
+    this.resolveClose(c)
+  }
+
+  /** The next message, or a rejection after `ms` or once the connection is closed. */
   next (ms = 5000): Promise<Received> {
     const queued = this.inbox.shift()
     if (queued) return Promise.resolve(queued)
+    if (this.ended) return Promise.reject(new Error('the connection is closed: no message will come'))
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter(w => w !== waiter)
-        reject(new Error(`no message within ${ms} ms`))
-      }, ms)
-      const waiter = (m: Received): void => { clearTimeout(timer); resolve(m) }
+      const waiter = {
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.waiters = this.waiters.filter(w => w !== waiter)
+          reject(new Error(`no message within ${ms} ms`))
+        }, ms)
+      }
       this.waiters.push(waiter)
     })
   }

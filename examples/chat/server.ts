@@ -5,7 +5,6 @@
  * (fastify-gate/workers, docs/cluster.md).
  */
 import cluster from 'node:cluster'
-import { buildChatApp } from './app.js'
 import { loadConfig, type ChatConfig } from './config.js'
 import { runWorkers } from '../../src/workers/index.js'
 
@@ -29,6 +28,9 @@ await runWorkers({
   nodeId: config.nodeId,
   drainTime: config.drainTime,
   start: async ({ nodeId }) => {
+    // Loaded where it serves: a top process that only forks workers, or that
+    // stops on a configuration error, never loads Fastify and the gate.
+    const { buildChatApp } = await import('./app.js')
     const app = await buildChatApp({ ...config, nodeId })
     await app.listen({ port: config.port, host: config.host })
     const tcp = app.gateTcpAddress()

@@ -176,8 +176,9 @@ for (const kind of backends.kinds) {
       return page.partial === undefined && JSON.stringify(page.items.map(item => [item.room, item.connections, item.uids]).sort()) === JSON.stringify([['kitchen', 1, 1], ['lobby', 2, 2]])
     }
     await until(listed, 5000, 'both rooms listed')
-    await redis.each('FLUSHALL')
-    assert.equal((await b.app.gate.rooms()).total, 0, 'Redis lost the rooms')
+    // Every server said OK: the rooms are gone. (Looking for them afterwards races
+    // with the republishing itself: on a loaded machine a node's tick may come first.)
+    assert.deepEqual(new Set(await redis.each('FLUSHALL')), new Set(['OK']), 'Redis lost the rooms')
     await until(listed, 10000, 'both rooms listed again')
     assert.deepEqual((await b.app.gate.room('lobby'))?.items.map(m => [m.uid, m.node]).sort(), [['alice', 'a'], ['bob', 'b']])
     clients[1].send('Tell', { to: 'alice', text: 'still here' })
