@@ -7,15 +7,15 @@
  * received; closed-loop uid-to-uid `C2S_Message`s from clients on A to clients
  * on A (local) and on B (cross-node).
  *
- * Each round runs the nodes with history on (the example's default) and off
- * (`GATE_HISTORY_MAX_COUNT=0`), one after the other in alternating order, so
- * that their ratio is measured side by side (`BENCH_CLUSTER_HISTORY=on` or
- * `off` runs one). `BENCH_BEFORE=<checkout>` adds that tree's nodes beside
- * this one's. Per window it also reads what the messages cost: the gate
+ * Two node pairs run at once, one with history on (the example's default), one
+ * with it off (`GATE_HISTORY_MAX_COUNT=0`), each with its own load generator;
+ * their windows alternate, so that their ratio is measured side by side
+ * (`BENCH_CLUSTER_HISTORY=on` or `off` runs one). `BENCH_BEFORE=<checkout>`
+ * adds that tree's pairs beside this one's. Per window it also reads what the messages cost: the gate
  * nodes' CPU and Redis's (INFO cpu, every master) per message, and the
  * commands Redis ran per message (INFO commandstats, script internals
  * included). `BENCH_CPU_PROF=1` profiles both nodes in each uid-to-uid window
- * (.bench-tmp/prof/cluster-<redis>-<history>-<path>-<node>.cpuprofile).
+ * (.bench-tmp/prof/cluster-<redis>-<history>-<path>-<node>-<round>.cpuprofile).
  */
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -117,10 +117,10 @@ const cpuOf = (s: ServerStats): number => s.cpuUser + s.cpuSystem
 export async function run (): Promise<ScenarioResult> {
   const before = process.env.BENCH_BEFORE ?? ''
   const params = {
-    rounds: envInt('BENCH_CLUSTER_ROUNDS', 3),
+    rounds: envInt('BENCH_CLUSTER_ROUNDS', 5),
     clients: envInt('BENCH_CLUSTER_CLIENTS', 100),
-    pushes: envInt('BENCH_CLUSTER_PUSHES', 300),
-    durationMs: envInt('BENCH_CLUSTER_DURATION_MS', 3000),
+    pushes: envInt('BENCH_CLUSTER_PUSHES', 200),
+    durationMs: envInt('BENCH_CLUSTER_DURATION_MS', 2000),
     warmupMs: 500,
     redis: list<RedisKind>('BENCH_CLUSTER_REDIS', ['single', 'cluster'], ['single']),
     history: list<HistoryMode>('BENCH_CLUSTER_HISTORY', ['on', 'off'], ['on', 'off']),
@@ -141,79 +141,81 @@ export async function run (): Promise<ScenarioResult> {
   const setups = params.builds.flatMap(build => params.history.map(history => ({ build, history })))
   for (const kind of params.redis) {
     const backend = await startBackend(kind)
-    log(`cluster: ${kind === 'single' ? 'a private redis-server' : 'a private Redis Cluster (3 masters, 3 replicas)'}; history ${params.history.join(' and ')}`)
+    log(`cluster: ${kind === 'single' ? 'a private redis-server' : 'a private Redis Cluster (3 masters, 3 replicas)'}; history ${params.history.join(' and ')}${before === '' ? '' : `; this tree and ${before}`}`)
+    // Every setup's two nodes and load generator run at once; windows alternate between setups.
+    const sessions: Array<{ build: string, history: HistoryMode, nodes: Child[], load?: Child }> = []
     try {
+      for (const [s, { build, history }] of setups.entries()) {
+        const session: (typeof sessions)[number] = { build, history, nodes: [] }
+        sessions.push(session)
+        for (const id of ['a', 'b']) {
+          const env: Record<string, string> = { LOG_LEVEL: 'warn', ...backend.env, GATE_NODE_ID: `bench-${id}${s}` }
+          if (history === 'off') env.GATE_HISTORY_MAX_COUNT = '0'
+          session.nodes.push(await Child.start(`node-${id}${s}`, 'servers/gate.ts', { cpu: SERVER_CPU, env, root: build === '' ? undefined : path.resolve(before) }))
+        }
+        session.load = await Child.start(`load${s}`, 'load/main.ts', { cpu: LOAD_CPU, onProgress: line => note(line) })
+        // connections 0..n-1 on node A, n..2n-1 on node B
+        for (const [i, node] of session.nodes.entries()) {
+          const open = await session.load.call<{ opened: number, errors: Record<string, number> }>('open', { target: targetOf(gateWs, node.info), count: n, uidPrefix: `c${s}${'ab'[i]}`, concurrency: 32, maxFailures: 10, timeoutMs: 60_000 })
+          if (open.opened < n) throw new Error(`node ${'ab'[i]}: only ${open.opened}/${n} connections: ${errorList(open.errors).join('; ')}`)
+        }
+      }
+      await sleep(500) // presence reaches Redis asynchronously
+      const half = n >> 1
       for (let round = 0; round < params.rounds; round++) {
-        for (const { build, history } of round % 2 === 0 ? setups : [...setups].reverse()) {
-          const nodes: Child[] = []
-          let load: Child | undefined
-          const tag = `${kind}, history ${history}${build}`
-          try {
-            for (const id of ['a', 'b']) {
-              const env: Record<string, string> = { LOG_LEVEL: 'warn', ...backend.env, GATE_NODE_ID: `bench-${id}${round}${history}${build}` }
-              if (history === 'off') env.GATE_HISTORY_MAX_COUNT = '0'
-              nodes.push(await Child.start(`node-${id}`, 'servers/gate.ts', { cpu: SERVER_CPU, env, root: build === '' ? undefined : path.resolve(before) }))
-            }
-            load = await Child.start('load', 'load/main.ts', { cpu: LOAD_CPU, onProgress: line => note(line) })
-            // connections 0..n-1 on node A, n..2n-1 on node B
-            for (const [i, node] of nodes.entries()) {
-              const open = await load.call<{ opened: number, errors: Record<string, number> }>('open', { target: targetOf(gateWs, node.info), count: n, uidPrefix: `c${round}${history}${build}${'ab'[i]}`, concurrency: 32, maxFailures: 10, timeoutMs: 60_000 })
-              if (open.opened < n) throw new Error(`node ${'ab'[i]}: only ${open.opened}/${n} connections: ${errorList(open.errors).join('; ')}`)
-            }
-            await sleep(500) // presence reaches Redis asynchronously
+        const paths = round % 2 === 0 ? ['local', 'cross-node'] as const : ['cross-node', 'local'] as const
+        for (const where of paths) {
+          for (const { build, history, nodes, load } of round % 2 === 0 ? sessions : [...sessions].reverse()) {
+            const far = where === 'local' ? 0 : n
             const admin = { port: nodes[0].info.port, headers: nodes[0].info.adminHeaders }
-            const half = n >> 1
-            const paths = round % 2 === 0 ? ['local', 'cross-node'] as const : ['cross-node', 'local'] as const
-            for (const where of paths) {
-              const far = where === 'local' ? 0 : n
-              const push = await load.call<LatencyResult>('pushLatency', { admin, from: far, to: far + n, count: params.pushes })
-              const args = { senders: [0, half], receivers: where === 'local' ? [half, n] : [n, n + half], warmupMs: params.warmupMs, durationMs: params.durationMs }
-              // The warm-up is its own window, so that the CPU and Redis figures cover the measured one only.
-              await load.call<EchoResult>('pairs', { ...args, warmupMs: 0, durationMs: params.warmupMs })
-              if (profile) for (const node of nodes) await node.call('profile', { start: true })
-              const cpu0 = await Promise.all(nodes.map(async node => cpuOf(await node.call<ServerStats>('stats'))))
-              const redis0 = await redisFigures(backend)
-              const msgs = await load.call<EchoResult>('pairs', { ...args, warmupMs: 0 })
-              const redis1 = await redisFigures(backend)
-              const cpu1 = await Promise.all(nodes.map(async node => cpuOf(await node.call<ServerStats>('stats'))))
-              if (profile) {
-                for (const [i, node] of nodes.entries()) {
-                  note(`profile: ${String(await node.call('profile', { file: path.resolve(PROF_DIR, `cluster-${kind}-${history}${build}-${where}-${'ab'[i]}.cpuprofile`) }))}`)
-                }
+            const push = await load!.call<LatencyResult>('pushLatency', { admin, from: far, to: far + n, count: params.pushes })
+            const args = { senders: [0, half], receivers: where === 'local' ? [half, n] : [n, n + half], warmupMs: params.warmupMs, durationMs: params.durationMs }
+            // The warm-up is its own window, so that the CPU and Redis figures cover the measured one only.
+            await load!.call<EchoResult>('pairs', { ...args, warmupMs: 0, durationMs: params.warmupMs })
+            if (profile) for (const node of nodes) await node.call('profile', { start: true })
+            const cpu0 = await Promise.all(nodes.map(async node => cpuOf(await node.call<ServerStats>('stats'))))
+            const redis0 = await redisFigures(backend)
+            const msgs = await load!.call<EchoResult>('pairs', { ...args, warmupMs: 0 })
+            const redis1 = await redisFigures(backend)
+            const cpu1 = await Promise.all(nodes.map(async node => cpuOf(await node.call<ServerStats>('stats'))))
+            if (profile) {
+              for (const [i, node] of nodes.entries()) {
+                note(`profile: ${String(await node.call('profile', { file: path.resolve(PROF_DIR, `cluster-${kind}-${history}${build}-${where}-${'ab'[i]}-${round}.cpuprofile`) }))}`)
               }
-              const count = Math.max(1, msgs.msgs)
-              const calls: Record<string, number> = {}
-              for (const [cmd, c] of redis1.calls) {
-                const d = c - (redis0.calls.get(cmd) ?? 0)
-                if (d > 0) calls[cmd] = Number((d / count).toFixed(3))
-              }
-              const sample: ClusterSample = {
-                redis: kind,
-                history,
-                build,
-                path: where,
-                round,
-                pushP50: push.p50,
-                pushP99: push.p99,
-                msgsPerSec: msgs.msgs / msgs.seconds,
-                msgP50: msgs.p50,
-                msgP99: msgs.p99,
-                gateCpuUs: (cpu1[0] + cpu1[1] - cpu0[0] - cpu0[1]) / count,
-                redisCpuUs: (redis1.cpuUs - redis0.cpuUs) / count,
-                redisCalls: calls
-              }
-              samples.push(sample)
-              const top = Object.entries(calls).sort((x, y) => y[1] - x[1]).slice(0, 6).map(([cmd, c]) => `${cmd} ${c.toFixed(2)}`).join(', ')
-              log(`  round ${round + 1}/${params.rounds} ${tag} ${where}: push p50 ${fixed(push.p50)} ms p99 ${fixed(push.p99)} ms${push.lost > 0 ? ` (${push.lost} lost)` : ''}; ` +
-                `uid-to-uid ${int(sample.msgsPerSec)} msg/s, p50 ${fixed(msgs.p50)} ms; per msg: gates ${fixed(sample.gateCpuUs!)} µs, Redis ${fixed(sample.redisCpuUs!)} µs (${top})`)
             }
-          } finally {
-            await load?.stop()
-            for (const node of nodes) await node.stop()
+            const count = Math.max(1, msgs.msgs)
+            const calls: Record<string, number> = {}
+            for (const [cmd, c] of redis1.calls) {
+              const d = c - (redis0.calls.get(cmd) ?? 0)
+              if (d > 0) calls[cmd] = Number((d / count).toFixed(3))
+            }
+            const sample: ClusterSample = {
+              redis: kind,
+              history,
+              build,
+              path: where,
+              round,
+              pushP50: push.p50,
+              pushP99: push.p99,
+              msgsPerSec: msgs.msgs / msgs.seconds,
+              msgP50: msgs.p50,
+              msgP99: msgs.p99,
+              gateCpuUs: (cpu1[0] + cpu1[1] - cpu0[0] - cpu0[1]) / count,
+              redisCpuUs: (redis1.cpuUs - redis0.cpuUs) / count,
+              redisCalls: calls
+            }
+            samples.push(sample)
+            const top = Object.entries(calls).sort((x, y) => y[1] - x[1]).slice(0, 6).map(([cmd, c]) => `${cmd} ${c.toFixed(2)}`).join(', ')
+            log(`  round ${round + 1}/${params.rounds} ${kind}, history ${history}${build}, ${where}: push p50 ${fixed(push.p50)} ms p99 ${fixed(push.p99)} ms${push.lost > 0 ? ` (${push.lost} lost)` : ''}; ` +
+              `uid-to-uid ${int(sample.msgsPerSec)} msg/s, p50 ${fixed(msgs.p50)} ms; per msg: gates ${fixed(sample.gateCpuUs!)} µs, Redis ${fixed(sample.redisCpuUs!)} µs (${top})`)
           }
         }
       }
     } finally {
+      for (const { nodes, load } of sessions) {
+        await load?.stop()
+        for (const node of nodes) await node.stop()
+      }
       await backend.close()
     }
   }

@@ -27,8 +27,11 @@ export interface RoomExcept {
  * The message is encoded once, on the node that asked.
  */
 export type Operation =
-  /** [history] `positions`: each stored uid's position of `msg`, for the connections that track them. */
-  | { readonly op: 'push', readonly uids: readonly string[], readonly msg: OutboundMessage, readonly positions?: ReadonlyMap<string, Position> }
+  /**
+   * [history] `positions`: each stored uid's position of `msg`, for the connections that track them;
+   * `stored`: those positions while the appends run (the directory reads the route meanwhile, then waits for them).
+   */
+  | { readonly op: 'push', readonly uids: readonly string[], readonly msg: OutboundMessage, readonly positions?: ReadonlyMap<string, Position>, readonly stored?: Promise<ReadonlyMap<string, Position>> }
   | { readonly op: 'room', readonly room: string, readonly msg: OutboundMessage, readonly except?: RoomExcept }
   | { readonly op: 'broadcast', readonly msg: OutboundMessage, readonly loggedInOnly: boolean }
   | { readonly op: 'kick', readonly uids: readonly string[], readonly agents: readonly string[], readonly except?: string, readonly code: number, readonly reason: string }

@@ -26,8 +26,22 @@ export class Operations {
     const list = [...new Set(uids)]
     if (!this.history.keeps(msg.name)) return delivered(await this.run({ op: 'push', uids: list, msg }))
     // [history] appended before it is sent; `stored` says to how many uids' streams
-    const positions = await this.history.append(list, msg)
-    return { ...delivered(await this.run({ op: 'push', uids: list, msg, positions })), stored: positions.size }
+    const stored = this.history.append(list, msg)
+    const written = this.history.written()
+    if (written === undefined) {
+      const positions = await stored
+      return { ...delivered(await this.run({ op: 'push', uids: list, msg, positions })), stored: positions.size }
+    }
+    // The store runs the appends before any command sent after `written` (one Redis connection): the
+    // directory reads where the uids are while they run, one round trip for both, and a client that
+    // binds and reads its stream meanwhile either has the message in its read or is in the route.
+    await written
+    let here = 0
+    const [positions, there] = await Promise.all([
+      stored.then(positions => { here = this.node.run({ op: 'push', uids: list, msg, positions }); return positions }),
+      this.directory.remote({ op: 'push', uids: list, msg, stored })
+    ])
+    return { ...delivered({ ...answerOf(there), n: here + there.n }), stored: positions.size }
   }
 
   /** `except`: a connection and/or a uid the push skips, on every node. */
