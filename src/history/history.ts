@@ -221,6 +221,20 @@ export class History implements TrackerHost {
     return tracker !== undefined ? tracker.offer(msg, pos) : agent.write(msg)
   }
 
+  /** Whether `agent` tracks positions (resumed, until unbind or close). */
+  tracks (agent: Agent<any>): boolean {
+    return this.trackers.has(agent)
+  }
+
+  /**
+   * `agent` got the message stored at `pos` before its position was known, as
+   * it did not track positions then; if it does now (it resumed meanwhile),
+   * that offset counts as written: its replay and gap fills skip it.
+   */
+  early (agent: Agent<any>, pos: Position): void {
+    this.trackers.get(agent)?.skip(pos)
+  }
+
   /** The position of the last kept message written to `agent`, when it tracks positions (MQTT sessions save it). */
   position (agent: Agent<any>): string | undefined {
     const t = this.trackers.get(agent)
