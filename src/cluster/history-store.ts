@@ -81,7 +81,9 @@ end
 /**
  * Appends a batch. KEYS: (stream, meta) per message, a uid's pair repeated for
  * each of its messages, which come one after the other. ARGV: maxCount,
- * maxAge, maxBytes, then (candidate epoch, name, text, payload) per message.
+ * maxAge, maxBytes, a candidate epoch (for every uid without a stream: an
+ * epoch need not differ between uids, only within one), then (name, text,
+ * payload) per message.
  * -> { epoch, offset, bytes, logged in } per message, in order: messages of
  * one uid get consecutive offsets in the order given; bytes are the stream's
  * after the batch.
@@ -98,15 +100,15 @@ while i <= count do
   local f = redis.call('HMGET', meta, 'e', 's', 'b', 'l', 'h')
   local epoch, s, b, h = f[1], tonumber(f[2] or '0'), tonumber(f[3] or '256'), tonumber(f[5] or '')
   if not epoch then
-    epoch = ARGV[4 + (i - 1) * 4]
+    epoch = ARGV[4]
     redis.call('DEL', stream)
     s, b, h = 0, 256, now
   end
   for m = i, j do
-    local a = 3 + (m - 1) * 4
+    local a = 4 + (m - 1) * 3
     s = s + 1
-    redis.call('XADD', stream, s .. '-0', 't', now, 'n', ARGV[a + 2], 'x', ARGV[a + 3], 'p', ARGV[a + 4])
-    b = b + 96 + string.len(ARGV[a + 2]) + string.len(ARGV[a + 4])
+    redis.call('XADD', stream, s .. '-0', 't', now, 'n', ARGV[a + 1], 'x', ARGV[a + 2], 'p', ARGV[a + 3])
+    b = b + 96 + string.len(ARGV[a + 1]) + string.len(ARGV[a + 3])
   end
   local n
   n, b, h = trim(stream, now - maxAge, maxCount, maxBytes, redis.call('XLEN', stream), b, h)
@@ -304,11 +306,11 @@ export class RedisHistoryStore implements HistoryStore {
 
   private async send (batch: Append[]): Promise<void> {
     const keys: string[] = []
-    const args: Array<string | number | Buffer> = [this.opts.maxCount, this.opts.maxAge, this.opts.maxBytes]
+    const args: Array<string | number | Buffer> = [this.opts.maxCount, this.opts.maxAge, this.opts.maxBytes, newEpoch()]
     for (const a of batch) {
       const tag = this.keys.uidTag(a.uid)
       keys.push(`${tag}:hist`, `${tag}:hmeta`)
-      args.push(newEpoch(), a.name, a.text ? '1' : '0', a.payload)
+      args.push(a.name, a.text ? '1' : '0', a.payload)
     }
     try {
       const r = await this.redis.gateHistAppend(keys.length, ...keys, ...args)
