@@ -219,9 +219,9 @@ ${String(cluster.params.clients)} clients on each node. Push: single-uid
 \`POST /gate/push\` on node A, one at a time, to a client on A (local) or on B
 (cross-node: A publishes to B over Redis), until the client has it.
 uid-to-uid: ${Number(cluster.params.clients) / 2} clients on A each keep one \`C2S_Message { to_uid }\` in flight to a
-client on A (local) or on B (cross-node). Each round runs the nodes with history on
-(the example's \`S2C_Message\` kept per uid) and off (\`GATE_HISTORY_MAX_COUNT=0\`), one after
-the other. CPU per message: both gate nodes, and Redis (\`INFO cpu\`, every master).
+client on A (local) or on B (cross-node). Two node pairs run at once, one with history on
+(the example's \`S2C_Message\` kept per uid), one with it off (\`GATE_HISTORY_MAX_COUNT=0\`);
+their ${String(cluster.params.durationMs)} ms windows alternate. CPU per message: both gate nodes, and Redis (\`INFO cpu\`, every master).
 
 ${measured(cluster)}
 
@@ -341,7 +341,7 @@ them over IPC. Knobs (environment): \`BENCH_ECHO_WINDOWS\` (per server, 10),
 \`BENCH_IDLE_ROUNDS\` (3),
 \`BENCH_IDLE_CONNS\` (10000), \`BENCH_IDLE_MAX\` (50000; 0 skips the probe),
 \`BENCH_FANOUT_CONNS\` (10000), \`BENCH_FANOUT_ROUNDS\` (2), \`BENCH_FANOUT_REPS\` (5),
-\`BENCH_CLUSTER_ROUNDS\` (3), \`BENCH_CLUSTER_CLIENTS\` (100), \`BENCH_CLUSTER_DURATION_MS\` (3000),
+\`BENCH_CLUSTER_ROUNDS\` (8), \`BENCH_CLUSTER_CLIENTS\` (100), \`BENCH_CLUSTER_DURATION_MS\` (1500), \`BENCH_CLUSTER_PUSHES\` (200),
 \`BENCH_CLUSTER_REDIS\` (\`single\`; \`single,cluster\` adds a Redis Cluster), \`BENCH_CLUSTER_HISTORY\` (\`on,off\`),
 \`BENCH_SOAK_CYCLES\` (100000), \`BENCH_SOAK_SAMPLE\` (5000), \`BENCH_SOAK_CONCURRENCY\` (50), \`BENCH_SOAK_ADDRESSES\` (4),
 \`BENCH_ONLY=gate-ws,bare-ws\` (some contenders only; the MQTT ones are \`gate-mqtt\`, \`aedes\`, \`mosquitto\`),

@@ -117,10 +117,10 @@ const cpuOf = (s: ServerStats): number => s.cpuUser + s.cpuSystem
 export async function run (): Promise<ScenarioResult> {
   const before = process.env.BENCH_BEFORE ?? ''
   const params = {
-    rounds: envInt('BENCH_CLUSTER_ROUNDS', 5),
+    rounds: envInt('BENCH_CLUSTER_ROUNDS', 8),
     clients: envInt('BENCH_CLUSTER_CLIENTS', 100),
     pushes: envInt('BENCH_CLUSTER_PUSHES', 200),
-    durationMs: envInt('BENCH_CLUSTER_DURATION_MS', 2000),
+    durationMs: envInt('BENCH_CLUSTER_DURATION_MS', 1500),
     warmupMs: 500,
     redis: list<RedisKind>('BENCH_CLUSTER_REDIS', ['single', 'cluster'], ['single']),
     history: list<HistoryMode>('BENCH_CLUSTER_HISTORY', ['on', 'off'], ['on', 'off']),
