@@ -186,20 +186,50 @@ ${table(['server', 'connections', `push to ${int(Number(fanout.params.pushUids))
     if (cluster.skipped !== undefined) {
       parts.push(`## 4. Cluster\n\nSkipped: ${cluster.skipped}.`)
     } else {
-      const m = medians(cluster.data.samples as ClusterSample[], s => s.path)
-      const rows = [...m.values()].map(s => [s.path, fixed(s.pushP50), fixed(s.pushP99), int(s.msgsPerSec), fixed(s.msgP50), fixed(s.msgP99)])
+      const all = (cluster.data.samples as ClusterSample[]).map(s => ({ ...s, redis: s.redis ?? 'single', history: s.history ?? 'on', build: s.build ?? '' }))
+      const key = (s: { redis: string, history: string, build: string, path: string }): string => `${s.redis}/${s.history}${s.build}/${s.path}`
+      const m = medians(all, key)
+      const redisLabel = (kind: string): string => kind === 'single' ? 'one Redis' : 'Redis Cluster'
+      const rows = [...m.values()].map(s => [redisLabel(s.redis), s.history + s.build, s.path, fixed(s.pushP50), fixed(s.pushP99), int(s.msgsPerSec), fixed(s.msgP50), fixed(s.msgP99), fixed(s.gateCpuUs ?? NaN, 1), fixed(s.redisCpuUs ?? NaN, 1)])
+      // Ratios between windows of the same round (one setup's nodes after the other's), medians over rounds.
+      const paired = (a: (s: ClusterSample) => boolean, b: (s: ClusterSample) => boolean): number => median(all.filter(a).flatMap(x => {
+        const y = all.find(s => b(s) && s.round === x.round && s.redis === x.redis)
+        return y === undefined ? [] : [x.msgsPerSec / y.msgsPerSec]
+      }))
+      const lines: string[] = []
+      for (const kind of [...new Set(all.map(s => s.redis))]) {
+        for (const build of [...new Set(all.map(s => s.build))]) {
+          const is = (history: string, where: string) => (s: ClusterSample): boolean => s.redis === kind && s.build === build && s.history === history && s.path === where
+          const on = (where: string): number => paired(is('on', where), is('off', where))
+          const far = (history: string): number => paired(is(history, 'cross-node'), is(history, 'local'))
+          const name = `${redisLabel(kind)}${build}`
+          lines.push(`- ${name}: history on / off ${fixed(on('local'))}x local, ${fixed(on('cross-node'))}x cross-node; cross-node / local ${fixed(far('on'))}x with history, ${fixed(far('off'))}x without`)
+          if (build === '') {
+            const detail = (history: string, where: string): string => `${int(m.get(key({ redis: kind, history, build, path: where }))?.msgsPerSec ?? NaN)}`
+            if (Number.isFinite(on('local'))) targets.push({ what: `uid-to-uid with history vs without, local, ${name}`, value: on('local'), goal: 0.8, atLeast: true, detail: `${detail('on', 'local')} vs ${detail('off', 'local')} msg/s` })
+            if (Number.isFinite(far('on'))) targets.push({ what: `uid-to-uid cross-node vs local, history on, ${name}`, value: far('on'), goal: 0.9, atLeast: true, detail: `${detail('on', 'cross-node')} vs ${detail('on', 'local')} msg/s` })
+          }
+        }
+      }
       parts.push(`## 4. Cluster (two nodes on Redis)
 
-Two gate nodes and a private \`redis-server\` (its own free port) on the same
-machine, ${String(cluster.params.clients)} clients on each node. Push: single-uid
+Two gate nodes (the example app) and a private Redis on the same machine: one
+\`redis-server\` on its own free port${all.some(s => s.redis === 'cluster') ? ', and a Redis Cluster of three masters and three replicas' : ''};
+${String(cluster.params.clients)} clients on each node. Push: single-uid
 \`POST /gate/push\` on node A, one at a time, to a client on A (local) or on B
 (cross-node: A publishes to B over Redis), until the client has it.
 uid-to-uid: ${Number(cluster.params.clients) / 2} clients on A each keep one \`C2S_Message { to_uid }\` in flight to a
-client on A (local) or on B (cross-node).
+client on A (local) or on B (cross-node). Two node pairs run at once, one with history on
+(the example's \`S2C_Message\` kept per uid), one with it off (\`GATE_HISTORY_MAX_COUNT=0\`);
+their ${String(cluster.params.durationMs)} ms windows alternate. CPU per message: both gate nodes, and Redis (\`INFO cpu\`, every master).
 
 ${measured(cluster)}
 
-${table(['path', 'push p50 ms', 'push p99 ms', 'uid-to-uid msg/s', 'msg p50 ms', 'msg p99 ms'], rows)}`)
+${table(['Redis', 'history', 'path', 'push p50 ms', 'push p99 ms', 'uid-to-uid msg/s', 'msg p50 ms', 'msg p99 ms', 'gates µs/msg', 'Redis µs/msg'], rows)}
+
+Ratios of windows of the same round, medians over rounds:
+
+${lines.join('\n')}`)
     }
   }
 
@@ -311,7 +341,8 @@ them over IPC. Knobs (environment): \`BENCH_ECHO_WINDOWS\` (per server, 10),
 \`BENCH_IDLE_ROUNDS\` (3),
 \`BENCH_IDLE_CONNS\` (10000), \`BENCH_IDLE_MAX\` (50000; 0 skips the probe),
 \`BENCH_FANOUT_CONNS\` (10000), \`BENCH_FANOUT_ROUNDS\` (2), \`BENCH_FANOUT_REPS\` (5),
-\`BENCH_CLUSTER_ROUNDS\` (3), \`BENCH_CLUSTER_CLIENTS\` (100), \`BENCH_CLUSTER_DURATION_MS\` (3000),
+\`BENCH_CLUSTER_ROUNDS\` (8), \`BENCH_CLUSTER_CLIENTS\` (100), \`BENCH_CLUSTER_DURATION_MS\` (1500), \`BENCH_CLUSTER_PUSHES\` (200),
+\`BENCH_CLUSTER_REDIS\` (\`single\`; \`single,cluster\` adds a Redis Cluster), \`BENCH_CLUSTER_HISTORY\` (\`on,off\`),
 \`BENCH_SOAK_CYCLES\` (100000), \`BENCH_SOAK_SAMPLE\` (5000), \`BENCH_SOAK_CONCURRENCY\` (50), \`BENCH_SOAK_ADDRESSES\` (4),
 \`BENCH_ONLY=gate-ws,bare-ws\` (some contenders only; the MQTT ones are \`gate-mqtt\`, \`aedes\`, \`mosquitto\`),
 \`BENCH_MOSQUITTO\` (the mosquitto program, \`/usr/sbin/mosquitto\`; left out, loudly, when missing),

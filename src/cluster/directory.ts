@@ -190,6 +190,8 @@ export class RedisDirectory implements Directory {
     }
     const live = new Set(route.nodes)
     const asked = new Map<string, Target>()
+    // [history] positions appended while the route was read (see Operations.pushToUids)
+    if (op.op === 'push' && op.stored !== undefined) op = { ...op, positions: await op.stored }
     for (const [node, target] of targetsOf(op, route)) if (node !== this.nodeId && live.has(node)) asked.set(node, target)
     const outcome = await this.bus.request(asked, deadline.left)
     const share: RemoteShare = { n: outcome.n, replies: outcome.payloads }

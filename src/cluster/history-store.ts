@@ -13,16 +13,19 @@ import { isCluster } from './connections.js'
  *   U:hist    STREAM  entry id `<offset>-0`, fields t (Redis time, unix ms), n (name), x ("1": text frame), p (payload)
  *   U:hmeta   HASH    e: the epoch, s: the last offset given, b: the bytes the stream holds
  *                     (payloads and names, plus 96 an entry and 256 the stream), l: "1" once the
- *                     uid logged in (set by a login while the meta exists, and by a resume)
+ *                     uid logged in (set by a login while the meta exists, and by a resume),
+ *                     h: the time of the stream's oldest entry or earlier (absent: not known)
  *
  * Both expire `maxAge` after the last append. The stream is capped at `maxCount`
  * entries and `maxBytes` bytes, and entries older than `maxAge` are deleted
- * from its head by every append and read, each deletion taken off `b`. A meta
- * hash that is gone (expired, or a Redis that restarted empty) is made again
- * under a new epoch, from offset 1: an offset is never reused within an epoch.
- * The appends of one event-loop turn are batched (one script on a single
- * Redis, one per uid on a Redis Cluster); a script writes each offset and its
- * entry together. Every script touches one uid's keys only (one slot).
+ * from its head by every append and read, each deletion taken off `b`. Entries
+ * are only ever deleted from the head, so the stream holds offsets
+ * `s - XLEN + 1 .. s`. A meta hash that is gone (expired, or a Redis that
+ * restarted empty) is made again under a new epoch, from offset 1: an offset
+ * is never reused within an epoch. The appends of one event-loop turn are
+ * batched (one script on a single Redis, one per uid on a Redis Cluster), a
+ * uid's messages together: its meta read and written once, its stream trimmed
+ * once. Every script touches one uid's keys at a time (one slot on a cluster).
  *
  * The bound in total is kept by each node for the streams it writes (see
  * `RedisHistoryStore`): no script reads or writes a key of another slot.
@@ -33,72 +36,97 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
 -- Deletes entries from the head while they are older than cutoff, or the
 -- stream holds more than maxCount entries or maxBytes bytes (the newest entry
--- is kept); takes their bytes off the meta's b. Returns the oldest kept
--- offset, or nil. The head alone is read first: it is fresh on almost every call.
-local function trim (stream, meta, cutoff, maxCount, maxBytes)
-  local n = redis.call('XLEN', stream)
-  local b = tonumber(redis.call('HGET', meta, 'b') or '0')
-  local head = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)[1]
-  if head == nil then return nil end
-  if tonumber(head[2][2]) >= cutoff and n <= maxCount and b <= maxBytes then return tonumber(string.match(head[1], '^(%d+)')) end
-  local freed = 0
-  local kept = nil
+-- is kept). n: the entries (XLEN), b: the bytes, h: the meta's h (nil: not
+-- known). Returns n, b and h after it. The head is read only when h does not
+-- show it fresh; in the steady state of a full stream, one read of the
+-- entries to drop and the next.
+local function trim (stream, cutoff, maxCount, maxBytes, n, b, h)
+  if n == 0 then return 0, b, nil end
+  if h == nil or h < cutoff then
+    h = tonumber(redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)[1][2][2])
+  end
+  if h >= cutoff and n <= maxCount and b <= maxBytes then return n, b, h end
+  h = nil
   for round = 1, 10 do
-    local entries = redis.call('XRANGE', stream, '-', '+', 'COUNT', 100)
+    local entries = redis.call('XRANGE', stream, '-', '+', 'COUNT', math.min(100, math.max(n - maxCount, 1) + 1))
     local gone = {}
     for _, e in ipairs(entries) do
-      if n > 1 and (tonumber(e[2][2]) < cutoff or n > maxCount or b > maxBytes) then
-        local cost = 96 + string.len(e[2][4]) + string.len(e[2][8])
+      local at = tonumber(e[2][2])
+      if n > 1 and (at < cutoff or n > maxCount or b > maxBytes) then
         gone[#gone + 1] = e[1]
         n = n - 1
-        b = b - cost
-        freed = freed + cost
+        b = b - (96 + string.len(e[2][4]) + string.len(e[2][8]))
       else
-        kept = tonumber(string.match(e[1], '^(%d+)'))
+        h = at
         break
       end
     end
     if #gone > 0 then redis.call('XDEL', stream, unpack(gone)) end
-    if kept ~= nil or #entries < 100 then break end
+    if h ~= nil or #entries == 0 then break end
   end
-  if freed > 0 then redis.call('HINCRBY', meta, 'b', -freed) end
-  if kept == nil and n == 1 then
-    local last = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)[1]
-    if last ~= nil and tonumber(last[2][2]) >= cutoff then kept = tonumber(string.match(last[1], '^(%d+)')) end
+  return n, b, h
+end
+
+-- Writes the meta's b and h (h nil: not known).
+local function keep (meta, b, h)
+  if h == nil then
+    redis.call('HSET', meta, 'b', b)
+    redis.call('HDEL', meta, 'h')
+  else
+    redis.call('HSET', meta, 'b', b, 'h', h)
   end
-  return kept
 end
 `
 
 /**
  * Appends a batch. KEYS: (stream, meta) per message, a uid's pair repeated for
- * each of its messages. ARGV: maxCount, maxAge, maxBytes, then (candidate
- * epoch, name, text, payload) per message. -> { epoch, offset, bytes, logged
- * in } per message, in order: messages of one uid get consecutive offsets in
- * the order given; bytes are the stream's after the append.
+ * each of its messages, which come one after the other. ARGV: maxCount,
+ * maxAge, maxBytes, a candidate epoch (for every uid without a stream: an
+ * epoch need not differ between uids, only within one), then (name, text,
+ * payload) per message.
+ * -> { epoch, offset, bytes, logged in } per message, in order: messages of
+ * one uid get consecutive offsets in the order given; bytes are the stream's
+ * after the batch.
  */
 const APPEND = PRELUDE + `
 local maxCount, maxAge, maxBytes = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local count = #KEYS / 2
 local out = {}
-for m = 1, #KEYS / 2 do
-  local stream, meta, a = KEYS[2 * m - 1], KEYS[2 * m], 3 + (m - 1) * 4
-  local epoch = redis.call('HGET', meta, 'e')
+local i = 1
+while i <= count do
+  local stream, meta = KEYS[2 * i - 1], KEYS[2 * i]
+  local j = i
+  while j < count and KEYS[2 * j + 2] == meta do j = j + 1 end
+  local f = redis.call('HMGET', meta, 'e', 's', 'b', 'l', 'h')
+  local epoch, s, b, h = f[1], tonumber(f[2] or '0'), tonumber(f[3] or '256'), tonumber(f[5] or '')
   if not epoch then
-    epoch = ARGV[a + 1]
+    epoch = ARGV[4]
     redis.call('DEL', stream)
-    redis.call('HSET', meta, 'e', epoch, 'b', 256)
+    s, b, h = 0, 256, now
   end
-  local offset = redis.call('HINCRBY', meta, 's', 1)
-  redis.call('XADD', stream, offset .. '-0', 't', now, 'n', ARGV[a + 2], 'x', ARGV[a + 3], 'p', ARGV[a + 4])
-  redis.call('HINCRBY', meta, 'b', 96 + string.len(ARGV[a + 2]) + string.len(ARGV[a + 4]))
-  trim(stream, meta, now - maxAge, maxCount, maxBytes)
+  for m = i, j do
+    local a = 4 + (m - 1) * 3
+    s = s + 1
+    redis.call('XADD', stream, s .. '-0', 't', now, 'n', ARGV[a + 1], 'x', ARGV[a + 2], 'p', ARGV[a + 3])
+    b = b + 96 + string.len(ARGV[a + 1]) + string.len(ARGV[a + 3])
+  end
+  local n
+  n, b, h = trim(stream, now - maxAge, maxCount, maxBytes, redis.call('XLEN', stream), b, h)
+  if h == nil then
+    redis.call('HSET', meta, 'e', epoch, 's', s, 'b', b)
+    redis.call('HDEL', meta, 'h')
+  else
+    redis.call('HSET', meta, 'e', epoch, 's', s, 'b', b, 'h', h)
+  end
   redis.call('PEXPIRE', stream, maxAge)
   redis.call('PEXPIRE', meta, maxAge)
-  local f = redis.call('HMGET', meta, 'b', 'l')
-  out[#out + 1] = epoch
-  out[#out + 1] = offset
-  out[#out + 1] = tonumber(f[1])
-  out[#out + 1] = f[2] and 1 or 0
+  for m = i, j do
+    out[#out + 1] = epoch
+    out[#out + 1] = s - j + m
+    out[#out + 1] = b
+    out[#out + 1] = f[4] and 1 or 0
+  end
+  i = j + 1
 end
 return out`
 
@@ -107,7 +135,7 @@ return out`
  * create), maxCount, maxBytes -> { epoch, last, first, then id, t, n, x, p per entry }
  */
 const READ = PRELUDE + `
-local m = redis.call('HMGET', KEYS[2], 'e', 's')
+local m = redis.call('HMGET', KEYS[2], 'e', 's', 'b', 'h')
 local epoch, last = m[1], tonumber(m[2] or '0')
 if not epoch then
   if ARGV[4] == '' then return { '', 0, 1 } end
@@ -118,7 +146,13 @@ if not epoch then
 end
 -- A read that may create is a client resuming at login: its uid logged in.
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[2], 'l', 1) end
-local first = trim(KEYS[1], KEYS[2], now - tonumber(ARGV[3]), tonumber(ARGV[5]), tonumber(ARGV[6])) or (last + 1)
+local cutoff = now - tonumber(ARGV[3])
+local b, h = tonumber(m[3] or '256'), tonumber(m[4] or '')
+local n, b2, h2 = trim(KEYS[1], cutoff, tonumber(ARGV[5]), tonumber(ARGV[6]), redis.call('XLEN', KEYS[1]), b, h)
+if b2 ~= b or h2 ~= h then keep(KEYS[2], b2, h2) end
+-- Offsets s - n + 1 .. s are kept; a last entry past maxAge (kept, the newest) counts as gone.
+local first = last - n + 1
+if n == 0 or (h2 ~= nil and h2 < cutoff) then first = last + 1 end
 local out = { epoch, last, first }
 local limit = tonumber(ARGV[2])
 if limit > 0 then
@@ -197,6 +231,8 @@ export class RedisHistoryStore implements HistoryStore {
   /** On a Redis Cluster a script may touch one slot: a batch is one uid's messages. */
   private readonly perUid: boolean
   private queue: Append[] = []
+  /** Resolved once this turn's queue is written (see `written`). */
+  private flushed: { promise: Promise<void>, resolve: () => void } | undefined
   /** Streams this node wrote, of uids never logged in, least recently written first. */
   private readonly strangers = new Map<string, Written>()
   /** Streams this node wrote, of uids that logged in, least recently written first. */
@@ -223,10 +259,10 @@ export class RedisHistoryStore implements HistoryStore {
 
   /**
    * Queues the append; every append of this event-loop turn goes to Redis
-   * together: on a single Redis one script call (per 256 messages), on a Redis
-   * Cluster one per uid (its slot), all sent in the same turn. A uid's
-   * messages keep the order of the calls: they are in one script, or in
-   * scripts sent in order on the connection of their slot.
+   * together, a uid's messages side by side: on a single Redis one script call
+   * (per 256 messages), on a Redis Cluster one per uid (its slot), all sent in
+   * the same turn. A uid's messages keep the order of the calls: they are in
+   * one script, or in scripts sent in order on the connection of their slot.
    */
   async append (uid: string, name: string, text: boolean, payload: Buffer): Promise<Position> {
     return await new Promise<Position>((resolve, reject) => {
@@ -235,31 +271,46 @@ export class RedisHistoryStore implements HistoryStore {
     })
   }
 
+  /**
+   * On a single Redis: resolves once the appends queued so far are written to
+   * the connection, so that Redis runs them before any command sent on it
+   * afterwards (the directory's reads use the same connection). On a Redis
+   * Cluster: undefined (another server may run a later command first).
+   */
+  written (): Promise<void> | undefined {
+    if (this.perUid) return undefined
+    if (this.queue.length === 0) return Promise.resolve()
+    if (this.flushed === undefined) {
+      let done!: () => void
+      this.flushed = { promise: new Promise<void>(resolve => { done = resolve }), resolve: () => done() }
+    }
+    return this.flushed.promise
+  }
+
   private readonly flush = (): void => {
     const queue = this.queue
+    const flushed = this.flushed
     this.queue = []
-    const batches: Append[][] = []
-    if (this.perUid) {
-      const byUid = new Map<string, Append[]>()
-      for (const a of queue) {
-        const list = byUid.get(a.uid)
-        if (list === undefined) byUid.set(a.uid, [a])
-        else list.push(a)
-      }
-      for (const list of byUid.values()) for (let i = 0; i < list.length; i += BATCH) batches.push(list.slice(i, i + BATCH))
-    } else {
-      for (let i = 0; i < queue.length; i += BATCH) batches.push(queue.slice(i, i + BATCH))
+    this.flushed = undefined
+    // A uid's messages side by side (in call order), so that the script reads and writes its meta once.
+    const byUid = new Map<string, Append[]>()
+    for (const a of queue) {
+      const list = byUid.get(a.uid)
+      if (list === undefined) byUid.set(a.uid, [a])
+      else list.push(a)
     }
-    for (const batch of batches) void this.send(batch)
+    const lists = this.perUid ? [...byUid.values()] : [[...byUid.values()].flat()]
+    for (const list of lists) for (let i = 0; i < list.length; i += BATCH) void this.send(list.slice(i, i + BATCH))
+    flushed?.resolve()
   }
 
   private async send (batch: Append[]): Promise<void> {
     const keys: string[] = []
-    const args: Array<string | number | Buffer> = [this.opts.maxCount, this.opts.maxAge, this.opts.maxBytes]
+    const args: Array<string | number | Buffer> = [this.opts.maxCount, this.opts.maxAge, this.opts.maxBytes, newEpoch()]
     for (const a of batch) {
       const tag = this.keys.uidTag(a.uid)
       keys.push(`${tag}:hist`, `${tag}:hmeta`)
-      args.push(newEpoch(), a.name, a.text ? '1' : '0', a.payload)
+      args.push(a.name, a.text ? '1' : '0', a.payload)
     }
     try {
       const r = await this.redis.gateHistAppend(keys.length, ...keys, ...args)

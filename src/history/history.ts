@@ -82,21 +82,28 @@ export class History implements TrackerHost {
   /**
    * Appends `msg` to every uid's stream, before it is sent. Resolves with the
    * positions of those that were stored (a store that failed is logged; those
-   * uids get the message live, without a position).
+   * uids get the message live, without a position). Throws at once, not
+   * later, when the message and its position could exceed `maxMsgLen`.
    */
-  async append (uids: readonly string[], msg: OutboundMessage): Promise<Map<string, Position>> {
+  append (uids: readonly string[], msg: OutboundMessage): Promise<Map<string, Position>> {
     // The position counts toward maxMsgLen, so that a tracking client never gets a payload over it.
     const size = msg.payload.length + this.reserve
     if (size > this.maxMsgLen) throw new GateError.MESSAGE_TOO_LARGE(msg.name, size, this.maxMsgLen)
     const store = this.store!
-    const out = new Map<string, Position>()
-    const results = await Promise.allSettled(uids.map(async uid => await store.append(uid, msg.name, msg.text, msg.payload)))
-    results.forEach((r, i) => {
-      if (r.status === 'fulfilled') out.set(uids[i], r.value)
-      else this.appends.failed(r.reason, { uid: uids[i] })
+    return Promise.allSettled(uids.map(async uid => await store.append(uid, msg.name, msg.text, msg.payload))).then(results => {
+      const out = new Map<string, Position>()
+      results.forEach((r, i) => {
+        if (r.status === 'fulfilled') out.set(uids[i], r.value)
+        else this.appends.failed(r.reason, { uid: uids[i] })
+      })
+      if (out.size > 0) this.appends.ok()
+      return out
     })
-    if (out.size > 0) this.appends.ok()
-    return out
+  }
+
+  /** See `HistoryStore.written`: when the directory may read a push's route before its appends are answered. */
+  written (): Promise<void> | undefined {
+    return this.store?.written?.()
   }
 
   /** `msg` with its position in the body (one copy per message and position, shared by the uid's connections). */
@@ -212,6 +219,20 @@ export class History implements TrackerHost {
   offer (agent: Agent<any>, msg: OutboundMessage, pos: Position): boolean {
     const tracker = this.trackers.get(agent)
     return tracker !== undefined ? tracker.offer(msg, pos) : agent.write(msg)
+  }
+
+  /** Whether `agent` tracks positions (resumed, until unbind or close). */
+  tracks (agent: Agent<any>): boolean {
+    return this.trackers.has(agent)
+  }
+
+  /**
+   * `agent` got the message stored at `pos` before its position was known, as
+   * it did not track positions then; if it does now (it resumed meanwhile),
+   * that offset counts as written: its replay and gap fills skip it.
+   */
+  early (agent: Agent<any>, pos: Position): void {
+    this.trackers.get(agent)?.skip(pos)
   }
 
   /** The position of the last kept message written to `agent`, when it tracks positions (MQTT sessions save it). */

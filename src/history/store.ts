@@ -51,6 +51,12 @@ export interface HistoryStore {
    * messages (see `MemoryHistoryStore`).
    */
   loggedIn? (uid: string): void
+  /**
+   * Resolves once the appends made so far are written where a command the
+   * directory sends afterwards runs after them (one Redis connection for
+   * both). Absent or undefined: only their positions say that they were run.
+   */
+  written? (): Promise<void> | undefined
   /** Drops expired messages (called on the gate's timer). */
   sweep? (now: number): void
   close? (): Promise<void>

@@ -33,7 +33,8 @@ export class Tracker {
   last = 0
   holding = true
   private readonly host: TrackerHost
-  private readonly held = new Map<number, { msg: OutboundMessage, pos: Position }>()
+  /** Messages waiting for their turn, by offset; without `msg`: one the connection already got (see `skip`). */
+  private readonly held = new Map<number, { msg: OutboundMessage | undefined, pos: Position }>()
   private timer: NodeJS.Timeout | undefined
   private filling = false
 
@@ -60,10 +61,30 @@ export class Tracker {
     return ok
   }
 
-  /** Writes a replayed message (in order, after `last`). */
+  /** Writes a replayed message (in order, after `last`); not one the connection already got (see `skip`). */
   write (msg: OutboundMessage, pos: Position): boolean {
     this.last = pos.offset
+    const waiting = this.held.get(pos.offset)
+    if (waiting !== undefined && waiting.msg === undefined) {
+      this.held.delete(pos.offset)
+      return true
+    }
     return this.agent.write(this.host.positioned(msg, pos))
+  }
+
+  /**
+   * The connection got the message at `pos` live before it tracked positions
+   * (before the position was known): it counts as written, in its turn.
+   */
+  skip (pos: Position): void {
+    if (!this.agent.isOpen) return
+    if (!this.holding && (pos.epoch !== this.epoch || pos.offset <= this.last)) return
+    if (this.holding || pos.offset > this.last + 1) {
+      this.hold(undefined, pos)
+      return
+    }
+    this.last = pos.offset
+    this.release()
   }
 
   /** Ends the replay: what arrived meanwhile goes out, in order, duplicates dropped. */
@@ -72,7 +93,10 @@ export class Tracker {
     const held = [...this.held.values()]
     this.held.clear()
     held.sort((a, b) => a.pos.offset - b.pos.offset)
-    for (const { msg, pos } of held) this.offer(msg, pos)
+    for (const { msg, pos } of held) {
+      if (msg === undefined) this.skip(pos)
+      else this.offer(msg, pos)
+    }
   }
 
   /** The lowest offset waiting here, if any. */
@@ -95,8 +119,10 @@ export class Tracker {
     this.held.clear()
   }
 
-  private hold (msg: OutboundMessage, pos: Position): boolean {
+  private hold (msg: OutboundMessage | undefined, pos: Position): boolean {
     if (!this.holding && pos.epoch !== this.epoch) return false
+    // One the connection already got (no msg) takes the place of a waiting copy, never the other way round.
+    if (msg !== undefined && this.held.has(pos.offset)) return true
     this.held.set(pos.offset, { msg, pos })
     if (!this.holding) {
       if (this.held.size > MAX_HELD) this.fillNow()
@@ -109,7 +135,8 @@ export class Tracker {
   private release (): void {
     for (let next = this.held.get(this.last + 1); next !== undefined; next = this.held.get(this.last + 1)) {
       this.held.delete(next.pos.offset)
-      this.write(next.msg, next.pos)
+      if (next.msg === undefined) this.last = next.pos.offset
+      else this.write(next.msg, next.pos)
     }
     if (this.held.size === 0) {
       clearTimeout(this.timer)

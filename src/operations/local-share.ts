@@ -21,7 +21,7 @@ export class LocalShare {
 
   run (op: Operation): number {
     switch (op.op) {
-      case 'push': return this.push(op.uids, op.msg, op.positions)
+      case 'push': return this.push(op.uids, op.msg, op.positions, op.early)
       case 'room': return op.except === undefined ? this.writeAll(this.local.members(op.room), op.msg) : this.room(op.room, op.msg, op.except)
       case 'broadcast': return this.broadcast(op.msg, op.loggedInOnly)
       case 'kick': return this.kick(op.uids, op.agents, op.except, op.code, op.reason)
@@ -29,17 +29,26 @@ export class LocalShare {
     }
   }
 
-  private push (uids: readonly string[], msg: OutboundMessage, positions: ReadonlyMap<string, Position> | undefined): number {
+  private push (uids: readonly string[], msg: OutboundMessage, positions: ReadonlyMap<string, Position> | undefined, early: Set<Agent<any>> | undefined): number {
     let n = 0
     for (const uid of uids) {
       const set = this.local.agentsOf(uid)
       if (set === undefined) continue
+      if (early !== undefined && positions === undefined) {
+        // [history] before the positions: the connections that do not track them
+        for (const agent of set) {
+          if (this.history.tracks(agent)) continue
+          early.add(agent)
+          if (agent.write(msg)) n++
+        }
+        continue
+      }
       // [history] connections that asked for positions get the message in order, with its position
       const pos = positions?.get(uid)
-      if (pos !== undefined) {
-        for (const agent of set) if (this.history.offer(agent, msg, pos)) n++
-      } else {
-        n += this.writeAll(set, msg)
+      for (const agent of set) {
+        if (early?.has(agent) === true) {
+          if (pos !== undefined) this.history.early(agent, pos)
+        } else if (pos !== undefined ? this.history.offer(agent, msg, pos) : agent.write(msg)) n++
       }
     }
     return n

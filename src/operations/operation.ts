@@ -1,3 +1,4 @@
+import type { Agent } from '../agent.js'
 import type { ClusterAnswer } from '../answers.js'
 import type { OutboundMessage } from '../codec/outbound.js'
 import type { NodeFigures } from '../figures/schema.js'
@@ -27,8 +28,14 @@ export interface RoomExcept {
  * The message is encoded once, on the node that asked.
  */
 export type Operation =
-  /** [history] `positions`: each stored uid's position of `msg`, for the connections that track them. */
-  | { readonly op: 'push', readonly uids: readonly string[], readonly msg: OutboundMessage, readonly positions?: ReadonlyMap<string, Position> }
+  /**
+   * [history] `positions`: each stored uid's position of `msg`, for the connections that track them;
+   * `stored`: those positions while the appends run (the directory reads the route meanwhile, then waits
+   * for them); `early`: without `positions`, only the connections that do not track positions get `msg`,
+   * and are added to it; with them, those connections are skipped (one that tracks positions since counts
+   * the offset as written).
+   */
+  | { readonly op: 'push', readonly uids: readonly string[], readonly msg: OutboundMessage, readonly positions?: ReadonlyMap<string, Position>, readonly stored?: Promise<ReadonlyMap<string, Position>>, readonly early?: Set<Agent<any>> }
   | { readonly op: 'room', readonly room: string, readonly msg: OutboundMessage, readonly except?: RoomExcept }
   | { readonly op: 'broadcast', readonly msg: OutboundMessage, readonly loggedInOnly: boolean }
   | { readonly op: 'kick', readonly uids: readonly string[], readonly agents: readonly string[], readonly except?: string, readonly code: number, readonly reason: string }

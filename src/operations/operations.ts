@@ -1,3 +1,4 @@
+import type { Agent } from '../agent.js'
 import type { ClusterAnswer, Delivery, KickResult, SettingsResult } from '../answers.js'
 import type { OutboundMessage } from '../codec/outbound.js'
 import type { Directory, LocalNode } from '../directory/directory.js'
@@ -25,9 +26,27 @@ export class Operations {
   async pushToUids (uids: readonly string[], msg: OutboundMessage): Promise<Delivery> {
     const list = [...new Set(uids)]
     if (!this.history.keeps(msg.name)) return delivered(await this.run({ op: 'push', uids: list, msg }))
-    // [history] appended before it is sent; `stored` says to how many uids' streams
-    const positions = await this.history.append(list, msg)
-    return { ...delivered(await this.run({ op: 'push', uids: list, msg, positions })), stored: positions.size }
+    // [history] appended before it is sent to the connections that track positions; `stored` says to how many uids' streams.
+    // The others get it at once, as without history (`early`: which they are).
+    const stored = this.history.append(list, msg)
+    const early = new Set<Agent<any>>()
+    let here = this.node.run({ op: 'push', uids: list, msg, early })
+    const written = this.history.written()
+    if (written === undefined) {
+      const positions = await stored
+      here += this.node.run({ op: 'push', uids: list, msg, positions, early })
+      const there = await this.directory.remote({ op: 'push', uids: list, msg, positions })
+      return { ...delivered({ ...answerOf(there), n: here + there.n }), stored: positions.size }
+    }
+    // The store runs the appends before any command sent after `written` (one Redis connection): the
+    // directory reads where the uids are while they run, one round trip for both, and a client that
+    // binds and reads its stream meanwhile either has the message in its read or is in the route.
+    await written
+    const [positions, there] = await Promise.all([
+      stored.then(positions => { here += this.node.run({ op: 'push', uids: list, msg, positions, early }); return positions }),
+      this.directory.remote({ op: 'push', uids: list, msg, stored })
+    ])
+    return { ...delivered({ ...answerOf(there), n: here + there.n }), stored: positions.size }
   }
 
   /** `except`: a connection and/or a uid the push skips, on every node. */

@@ -167,3 +167,24 @@ for (const kind of backends.kinds) {
     assert.deepEqual(read.items.map(item => JSON.parse(item.payload.toString()).n), [0, 1, 2, 3])
   })
 }
+
+for (const kind of backends.kinds) {
+  test(`${kind}: a full stream drops just its excess: an append reads the entry it drops and the next, not the stream`, { skip: backends.skip(kind) }, async (t) => {
+    const redis = await backends.use(t, kind)
+    const a = await startHistoryNode(t, redis.option, 'a', { history: { maxCount: 50 }, cluster: { nodeTtl: 60000, heartbeat: 30000, requestTimeout: 500 } })
+    const store = a.app.gate.history.store!
+    for (let n = 1; n <= 60; n++) await store.append('full', 'Note', false, Buffer.from(`{"text":"x","n":${n}}`))
+    await redis.each('CONFIG', 'RESETSTAT')
+    for (let n = 61; n <= 80; n++) await store.append('full', 'Note', false, Buffer.from(`{"text":"x","n":${n}}`))
+    const calls = new Map<string, number>()
+    for (const info of await redis.each('INFO', 'commandstats')) {
+      for (const m of String(info).matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) calls.set(m[1], (calls.get(m[1]) ?? 0) + Number(m[2]))
+    }
+    t.diagnostic(`20 appends to a full stream: ${[...calls].filter(([cmd]) => !['config', 'info'].includes(cmd)).map(([cmd, n]) => `${cmd} ${n}`).join(', ')}`)
+    assert.deepEqual([calls.get('xrange'), calls.get('xdel'), calls.get('xadd')], [20, 20, 20], 'one read of two entries, one delete, per append')
+    const r = await store.read('full', 0, 100)
+    assert.deepEqual([r.first, r.last, r.items.length, JSON.parse(r.items[0].payload.toString()).n], [31, 80, 50, 31])
+    const raw = redis.raw(t)
+    assert.equal(Number(await raw.hget('{gate:u:full}:hmeta', 'b')), 256 + r.items.reduce((sum, item) => sum + 96 + item.name.length + item.payload.length, 0), 'the bytes kept exactly')
+  })
+}
