@@ -4,6 +4,7 @@ import type { Framing, OutboundMessage } from './codec/outbound.js'
 import type { DefaultMessages, MessageName } from './message-map.js'
 import type { Transport } from './transport/kind.js'
 import type { Backlog } from './limits/backlog.js'
+import type { Inbox } from './inbox.js'
 import type { BindOptions, Recovery } from './history/recovery.js' // [history]
 import { SessionSettings, settingsDefaults } from './session/settings.js' // [session]
 
@@ -136,6 +137,8 @@ export class Agent<M extends object = DefaultMessages> {
   readonly conn: Connection
   /** @internal Kept by this node's index. */
   readonly place: Place
+  /** @internal This connection's handler queue, kept by the gate's dispatch (made on the first message, dropped at the close). */
+  inbox: Inbox<Agent<any>> | undefined = undefined
   private readonly host: AgentHost
   private readonly parentLog: Logger
   private childLog: Logger | undefined
