@@ -4,7 +4,6 @@ import type { Framing, OutboundMessage } from './codec/outbound.js'
 import type { DefaultMessages, MessageName } from './message-map.js'
 import type { Transport } from './transport/kind.js'
 import type { Backlog } from './limits/backlog.js'
-import type { Inbox } from './inbox.js'
 import type { BindOptions, Recovery } from './history/recovery.js' // [history]
 import { SessionSettings, settingsDefaults } from './session/settings.js' // [session]
 
@@ -102,6 +101,11 @@ export interface GateCounters {
   closes: Map<number, number>
 }
 
+/** @internal A connection's handler queue as the agent holds it (dispatch knows it as an `Inbox`). */
+export interface HeldInbox {
+  readonly busy: boolean
+}
+
 const enum State { Open, Closing, Closed }
 const noRooms: ReadonlySet<string> = new Set()
 
@@ -137,8 +141,12 @@ export class Agent<M extends object = DefaultMessages> {
   readonly conn: Connection
   /** @internal Kept by this node's index. */
   readonly place: Place
-  /** @internal This connection's handler queue, kept by the gate's dispatch (made on the first message, dropped at the close). */
-  inbox: Inbox<Agent<any>> | undefined = undefined
+  /**
+   * @internal This connection's handler queue (src/inbox.ts), made by the gate's
+   * dispatch on the first message and dropped at the close; kept here so that
+   * no message looks it up. Opaque to the agent.
+   */
+  inbox: HeldInbox | undefined = undefined
   private readonly host: AgentHost
   private readonly parentLog: Logger
   private childLog: Logger | undefined

@@ -108,7 +108,7 @@ export class Dispatch implements InboxHost<Agent> {
 
   /** The connection is gone: its waiting messages are dropped. */
   forget (agent: Agent): void {
-    agent.inbox?.clear()
+    inboxOf(agent)?.clear()
     agent.inbox = undefined
     this.probed.delete(agent)
   }
@@ -176,7 +176,7 @@ export class Dispatch implements InboxHost<Agent> {
   }
 
   private queue (agent: Agent, def: MessageDef, body: unknown): boolean {
-    let inbox = agent.inbox
+    let inbox = inboxOf(agent)
     if (inbox === undefined) {
       if (!agent.isOpen) return false
       inbox = agent.inbox = this.createInbox(agent)
@@ -338,6 +338,11 @@ export class Dispatch implements InboxHost<Agent> {
     observer.handled(def.name, (performance.now() - start) / 1000, false)
     return result
   }
+}
+
+/** The connection's inbox, which only dispatch makes (the agent holds it opaquely, see `Agent.inbox`). */
+function inboxOf (agent: Agent): Inbox<Agent> | undefined {
+  return agent.inbox as Inbox<Agent> | undefined
 }
 
 /** A handler's promise, reported to the observer once it settles. */
