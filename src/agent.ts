@@ -101,6 +101,11 @@ export interface GateCounters {
   closes: Map<number, number>
 }
 
+/** @internal A connection's handler queue as the agent holds it (dispatch knows it as an `Inbox`). */
+export interface HeldInbox {
+  readonly busy: boolean
+}
+
 const enum State { Open, Closing, Closed }
 const noRooms: ReadonlySet<string> = new Set()
 
@@ -136,6 +141,12 @@ export class Agent<M extends object = DefaultMessages> {
   readonly conn: Connection
   /** @internal Kept by this node's index. */
   readonly place: Place
+  /**
+   * @internal This connection's handler queue (src/inbox.ts), made by the gate's
+   * dispatch on the first message and dropped at the close; kept here so that
+   * no message looks it up. Opaque to the agent.
+   */
+  inbox: HeldInbox | undefined = undefined
   private readonly host: AgentHost
   private readonly parentLog: Logger
   private childLog: Logger | undefined

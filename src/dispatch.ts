@@ -90,11 +90,11 @@ interface Probed {
  * (leaf payloads), check the schema, queue per connection (order, backpressure,
  * `msgRate`), login policy and throttle, then the handler, timed for the
  * observer. Bad input closes the connection with its code. Each connection's
- * queue is kept here, from its first message until it closes (`forget`).
+ * queue is made here on its first message and kept on its agent (no lookup
+ * per message) until it closes (`forget`).
  */
 export class Dispatch implements InboxHost<Agent> {
   private readonly host: DispatchHost
-  private readonly inboxes = new Map<Agent, Inbox<Agent>>()
   private readonly probed = new Map<Agent, Probed>()
 
   constructor (host: DispatchHost) {
@@ -103,13 +103,13 @@ export class Dispatch implements InboxHost<Agent> {
 
   /** Whether the connection's handlers are working (its reading may then be paused by us). */
   busy (agent: Agent): boolean {
-    return this.inboxes.get(agent)?.busy === true
+    return agent.inbox?.busy === true
   }
 
   /** The connection is gone: its waiting messages are dropped. */
   forget (agent: Agent): void {
-    this.inboxes.get(agent)?.clear()
-    this.inboxes.delete(agent)
+    inboxOf(agent)?.clear()
+    agent.inbox = undefined
     this.probed.delete(agent)
   }
 
@@ -176,11 +176,10 @@ export class Dispatch implements InboxHost<Agent> {
   }
 
   private queue (agent: Agent, def: MessageDef, body: unknown): boolean {
-    let inbox = this.inboxes.get(agent)
+    let inbox = inboxOf(agent)
     if (inbox === undefined) {
       if (!agent.isOpen) return false
-      inbox = this.createInbox(agent)
-      this.inboxes.set(agent, inbox)
+      inbox = agent.inbox = this.createInbox(agent)
     }
     inbox.push(def, body)
     return true
@@ -325,18 +324,34 @@ export class Dispatch implements InboxHost<Agent> {
     const observer = this.host.observer
     if (observer?.handled === undefined) return def.handler!(body, agent)
     const start = performance.now()
-    const done = (failed: boolean): void => observer.handled!(def.name, (performance.now() - start) / 1000, failed)
     let result: unknown
     try {
       result = def.handler!(body, agent)
     } catch (err) {
-      done(true)
+      observer.handled(def.name, (performance.now() - start) / 1000, true)
       throw err
     }
     if (result !== undefined && typeof (result as Promise<unknown>).then === 'function') {
-      return (result as Promise<unknown>).then(value => { done(false); return value }, (err: unknown) => { done(true); throw err })
+      return timed(result as Promise<unknown>, observer, def.name, start)
     }
-    done(false)
+    // The synchronous path (most handlers) makes no closure.
+    observer.handled(def.name, (performance.now() - start) / 1000, false)
     return result
   }
+}
+
+/** The connection's inbox, which only dispatch makes (the agent holds it opaquely, see `Agent.inbox`). */
+function inboxOf (agent: Agent): Inbox<Agent> | undefined {
+  return agent.inbox as Inbox<Agent> | undefined
+}
+
+/** A handler's promise, reported to the observer once it settles. */
+function timed (result: Promise<unknown>, observer: GateObserver, name: string, start: number): Promise<unknown> {
+  return result.then(value => {
+    observer.handled!(name, (performance.now() - start) / 1000, false)
+    return value
+  }, (err: unknown) => {
+    observer.handled!(name, (performance.now() - start) / 1000, true)
+    throw err
+  })
 }

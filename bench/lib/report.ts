@@ -354,7 +354,8 @@ summarise with \`npx tsx bench/tools/cpuprofile-top.ts <file>\`),
 \`BENCH_BEFORE=<another checkout>\` (adds that tree's gate as \`gate-ws@before\`, ... for
 before/after comparisons; such runs, and \`BENCH_ONLY\` runs, are printed, not saved).
 \`node .bench-tmp/build/bench/tools/hotpath.js\` times the gate's per-message JavaScript
-without sockets, beside the baseline's.
+without sockets, beside the baseline's; \`node .bench-tmp/build/bench/tools/pipeline-cost.js [<checkout>...]\`
+does so through the whole pipeline in CPU time, for several checkouts in one run.
 `
   writeFileSync(new URL('BENCHMARKS.md', root), md)
   writeFileSync(new URL(CHART, root), barChart(panels, latest === undefined ? '' : `${latest.machine.date}, ${latest.machine.cores} cores (servers on one, load generators on the other), 127.0.0.1, Node ${latest.machine.node}`))

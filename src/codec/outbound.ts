@@ -75,6 +75,10 @@ export class OutboundMessage {
 
   /** This message's bytes in `framing`, built on first use and then reused. */
   frame (framing: Framing): Buffer {
+    // leaf's own framings are fields: no framing table per message on the echo path.
+    if (framing === LEAF_STREAM) return this.framed
+    if (framing === LEAF_WS_FRAME) return this.wsFrame
+    if (framing === LEAF_MESSAGE) return this.payload
     const i = this.slot(framing)
     return (this.frames![i + 1] ??= framing.build(this)) as Buffer
   }
