@@ -71,8 +71,13 @@ export const S2C_Message = Type.Object({
   room: Type.Optional(Type.String()),
   content: Type.String(),
   ts: Type.Number(),
-  /** Set by the gate, for clients that gave `resume_pos` at login, on messages sent to a uid. */
-  gate_pos: Type.Optional(Position)
+  /**
+   * Set by the gate: for clients that gave `resume_pos` at login, on messages sent to a uid;
+   * for clients that subscribed to the room with `since`, on messages sent to a room (with `gate_room`).
+   */
+  gate_pos: Type.Optional(Position),
+  /** Set by the gate with `gate_pos` on a room message, for clients that subscribed to the room with `since`: whose position it is. */
+  gate_room: Type.Optional(Type.String())
 })
 export const C2S_UpdateWatchRoom = Type.Object({ rooms: Type.Array(Room, { maxItems: 64 }) })
 export const S2C_UpdateWatchRoom = Type.Object({ rooms: Type.Array(Type.String()) })

@@ -29,7 +29,8 @@ export interface RoomExcept {
 export type Operation =
   /** [history] `positions`: each stored uid's position of `msg`, for the connections that track them. */
   | { readonly op: 'push', readonly uids: readonly string[], readonly msg: OutboundMessage, readonly positions?: ReadonlyMap<string, Position> }
-  | { readonly op: 'room', readonly room: string, readonly msg: OutboundMessage, readonly except?: RoomExcept }
+  /** [room history] `pos`: the message's position in the room's stream, for the members that track it. */
+  | { readonly op: 'room', readonly room: string, readonly msg: OutboundMessage, readonly except?: RoomExcept, readonly pos?: Position }
   | { readonly op: 'broadcast', readonly msg: OutboundMessage, readonly loggedInOnly: boolean }
   | { readonly op: 'kick', readonly uids: readonly string[], readonly agents: readonly string[], readonly except?: string, readonly code: number, readonly reason: string }
   /** [session] Sets and removes settings of the uid's connections. */
