@@ -8,8 +8,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { tokenSigner } from '../../examples/chat/tokens.js'
-import type { BaseClient, Received } from '../clients.js'
-import { SECRET, startChat, type Chat } from '../example/helper.js'
+import type { Received } from '../clients.js'
+import { SECRET, startChat, type Chat, type ChatClient as BaseClient } from '../example/helper.js'
 
 const sign = tokenSigner(SECRET, 0)
 
