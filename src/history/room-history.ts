@@ -163,6 +163,11 @@ export class RoomHistory {
     return { recovered, replayed, pos: tracker.epoch === '' ? '' : formatPosition({ epoch: tracker.epoch, offset: tracker.last }) }
   }
 
+  /** Whether `agent` tracks `room` (subscribed with a position, or an MQTT persistent session's room). */
+  tracks (agent: Agent<any>, room: string): boolean {
+    return this.trackers.get(agent)?.has(room) === true
+  }
+
   /** The position of the last kept message of `room` written to `agent`, when it tracks the room (MQTT sessions save it). */
   position (agent: Agent<any>, room: string): string | undefined {
     const t = this.trackers.get(agent)?.get(room)
