@@ -14,7 +14,14 @@
  *   all in one tick (batched);
  * - a room push to a room whose members are all on the pushing node, and to a
  *   room with no member anywhere: Redis calls per push and SPUBLISH (none: the
- *   idle node is never asked).
+ *   idle node is never asked);
+ * - room history: a room push of a message kept in the room's history
+ *   (`roomHistory: true`) against the same push of one that is not, side by
+ *   side, to the room of about 10 members (time per push; in cluster mode the
+ *   Redis calls, commands and CPU per kept message; on one node the memory
+ *   store's bytes per kept message); and a resume: MISSED kept messages pushed
+ *   while a client was away, then its `Gate_Subscribe { since }`, timed to
+ *   the `Gate_Reply` that follows the replay, with Redis's share per resume.
  *
  * In-process (server and clients share the process and the machine's cores),
  * all on 127.0.0.1. Numbers are indicative.
@@ -33,13 +40,16 @@ const CONNS = Number(process.env.BENCH_CONNS ?? 500)
 const ROOMS = Number(process.env.BENCH_ROOMS ?? 10)
 const PUSHES = Number(process.env.BENCH_PUSHES ?? 2000)
 const JOINS = CONNS * ROOMS
+/** Resumes of this many missed room messages (at most `history.maxCount`, 1000 by default). */
+const MISSED = [10, 1000]
 const roomOf = (conn: number, k: number): string => `room-${(conn * ROOMS + k) % Math.max(1, Math.floor(JOINS / 10))}`
 
 async function gate (opts: GatePluginOptions): Promise<FastifyInstance> {
   const app = Fastify({ logger: false })
-  await app.register(gatePlugin, { admin: false, maxConnPerIp: CONNS + 10, connRatePerIp: 0, ...opts })
+  await app.register(gatePlugin, { admin: false, maxConnPerIp: CONNS + 10, connRatePerIp: 0, clientControl: true, ...opts })
   app.gate
     .message('Note', { schema: Type.Object({ text: Type.String() }) })
+    .message('Kept', { schema: Type.Object({ text: Type.String() }), roomHistory: true })
     .message('Hello', { schema: Type.Object({ uid: Type.String() }), login: true }, async (msg, agent) => {
       await agent.bind(msg.uid)
       agent.send('Note', { text: 'welcome' })
@@ -109,10 +119,64 @@ function leaveAll (agents: Agent[]): void {
   for (let i = 0; i < agents.length; i++) for (let k = 0; k < ROOMS; k++) agents[i].leave(roomOf(i, k))
 }
 
-async function pushes (app: FastifyInstance, room: string): Promise<number> {
+async function pushes (app: FastifyInstance, room: string, name: 'Note' | 'Kept' = 'Note', text = 'x'): Promise<number> {
   const start = performance.now()
-  for (let i = 0; i < PUSHES; i++) await app.gate.pushToRoom(room, 'Note', { text: 'x' })
+  for (let i = 0; i < PUSHES; i++) await app.gate.pushToRoom(room, name, { text })
   return (performance.now() - start) * 1000 / PUSHES
+}
+
+/** Room history, side by side: kept and plain room pushes (100-byte bodies), alternated over 3 rounds; then a resume of MISSED messages. */
+async function roomHistory (app: FastifyInstance, label: string, room: string, redis?: Redis): Promise<void> {
+  const text = 'x'.repeat(100)
+  const totals = { Note: 0, Kept: 0 }
+  // The room's stream fills up to maxCount in the first round: the rounds after are the steady state (each append trims one).
+  for (let round = 0; round < 3; round++) {
+    for (const name of ['Note', 'Kept'] as const) {
+      const before = redis === undefined ? undefined : await figures(redis)
+      totals[name] += await pushes(app, room, name, text)
+      if (before !== undefined && round === 2) per(`${label}: room push, ${name === 'Kept' ? 'kept' : 'not kept'}`, before, await figures(redis!), PUSHES, 'push')
+    }
+  }
+  process.stdout.write(`${`${label}: room push, kept / not kept`.padEnd(44)} ${(totals.Kept / 3).toFixed(1)} / ${(totals.Note / 3).toFixed(1)} µs per push = ${(totals.Kept / totals.Note).toFixed(2)}x\n`)
+
+  const { port } = app.server.address() as { port: number }
+  const store = app.gate.history.store as { bytes?: number }
+  for (const missed of MISSED) {
+    // A room of its own, so that its stream starts empty: memory per kept message.
+    const fresh = `resume-${missed}`
+    const first = await subscriber(port, 'resumer', fresh, '')
+    first.ws.close()
+    const held = redis === undefined ? store.bytes ?? 0 : (await figures(redis)).memory
+    for (let i = 0; i < missed; i++) await app.gate.pushToRoom(fresh, 'Kept', { text })
+    const grown = (redis === undefined ? store.bytes ?? 0 : (await figures(redis)).memory) - held
+    const before = redis === undefined ? undefined : await figures(redis)
+    const again = await subscriber(port, 'resumer', fresh, first.pos)
+    again.ws.close()
+    process.stdout.write(`${`${label}: resume of ${missed} missed`.padEnd(44)} ${again.ms.toFixed(2)} ms from Gate_Subscribe to Gate_Reply, ${again.replayed} replayed, recovered ${String(again.recovered)}; ` +
+      `${(grown / missed).toFixed(0)} B ${redis === undefined ? 'of the memory store' : 'of Redis memory'} per kept message (100-byte body)\n`)
+    if (before !== undefined) per(`${label}: resume of ${missed} missed`, before, await figures(redis!), 1, 'resume')
+  }
+}
+
+/** Logs in as `uid`, subscribes to `room` with `since`: the replayed messages, the reply's position, the time from subscribe to reply. */
+async function subscriber (port: number, uid: string, room: string, since: string): Promise<{ ws: WebSocket, pos: string, replayed: number, recovered: boolean, ms: number }> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`)
+  await new Promise(resolve => ws.once('open', resolve))
+  ws.send(JSON.stringify({ Hello: { uid } }))
+  await new Promise(resolve => ws.once('message', resolve))
+  return await new Promise(resolve => {
+    let replayed = 0
+    const start = performance.now()
+    ws.on('message', (data: Buffer) => {
+      const msg = JSON.parse(data.toString()) as { Gate_Reply?: { pos: string, recovered: boolean } }
+      if (msg.Gate_Reply === undefined) {
+        replayed++
+        return
+      }
+      resolve({ ws, pos: msg.Gate_Reply.pos, replayed, recovered: msg.Gate_Reply.recovered, ms: performance.now() - start })
+    })
+    ws.send(JSON.stringify({ Gate_Subscribe: { id: 1, room, since } }))
+  })
 }
 
 const us = (ms: number, n: number): string => `${(ms * 1000 / n).toFixed(2)} µs`
@@ -127,6 +191,7 @@ process.stdout.write(`${CONNS} connections, ${ROOMS} rooms each (${JOINS} joins 
   const listed = performance.now()
   const page = await app.gate.rooms(0, 100)
   process.stdout.write(`${'single node'.padEnd(44)} GET rooms page of 100 of ${page.total}: ${(performance.now() - listed).toFixed(2)} ms\n`)
+  await roomHistory(app, 'single node', roomOf(0, 0))
   leaveAll(agents)
   for (const ws of sockets) ws.close()
   await app.close()
@@ -172,6 +237,7 @@ if (spawnSync('redis-server', ['--version']).status === 0) {
       process.stdout.write(`${`cluster: room push, ${label}`.padEnd(44)} ${t.toFixed(1)} µs per push\n`)
       per(`cluster: room push, ${label}`, before, await figures(redis), PUSHES, 'push')
     }
+    await roomHistory(a, 'cluster', roomOf(0, 0), redis)
     for (const ws of sockets) ws.close()
     await Promise.all([a.close(), idle.close()])
   } finally {

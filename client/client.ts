@@ -3,7 +3,7 @@ import { normalizeReconnect, retryDelay, type NormalizedReconnect, type Reconnec
 import type { Codec } from './codec.js'
 import { GateClientError, LoginRefused } from './errors.js'
 import { json } from './json.js'
-import { advance, type PositionStore, type ResumeInfo, type ResumeOptions } from './position.js'
+import { advance, type PositionStore, type ResumeInfo, type ResumeOptions, type RoomResumeInfo } from './position.js'
 import type { Payload, Transport, TransportConnection } from './transport.js'
 import { CONTROL_NAMES } from '../src/control/names.js'
 
@@ -107,8 +107,8 @@ interface Call {
   room?: string
   name?: string
   conn: TransportConnection | undefined
-  /** `code` is `''` on success; a request's answer comes with the next message. */
-  settle: (code: string, answer: unknown) => void
+  /** `code` is `''` on success; a request's answer comes with the next message; `reply`: the `Gate_Reply` body. */
+  settle: (code: string, answer: unknown, reply?: Record<string, unknown>) => void
   reject: (err: Error) => void
   timer?: ReturnType<typeof setTimeout>
 }
@@ -144,6 +144,11 @@ export class GateClient<M extends object = AnyMessages> {
   private readonly resumeListeners = new Set<(r: ResumeInfo) => void>()
   /** The position field, or undefined with resume off. */
   private readonly field: string | undefined
+  /** The room position field, with resume on. */
+  private readonly roomField: string | undefined
+  /** With resume on, each subscribed room's last position seen. */
+  private readonly roomPositions = new Map<string, string>()
+  private readonly roomResumeListeners = new Set<(r: RoomResumeInfo) => void>()
   private readonly store: PositionStore | undefined
   private storeRead = false
   private _position = ''
@@ -163,7 +168,7 @@ export class GateClient<M extends object = AnyMessages> {
   /** Rooms subscribed (or being subscribed): subscribed again on every reconnect. */
   private readonly rooms = new Set<string>()
   /** `subscribe` calls waiting for their room to be accepted, by room. */
-  private readonly roomWaiters = new Map<string, Array<{ resolve: () => void, reject: (e: Error) => void }>>()
+  private readonly roomWaiters = new Map<string, Array<{ resolve: (info: RoomResumeInfo | undefined) => void, reject: (e: Error) => void }>>()
   /** Calls waiting for their `Gate_Reply`, by id. */
   private readonly calls = new Map<number, Call>()
   private lastId = 0
@@ -181,6 +186,7 @@ export class GateClient<M extends object = AnyMessages> {
     this.connectTimeout = opts.connectTimeout ?? 10000
     const resume = opts.resume === true ? {} : opts.resume === false ? undefined : opts.resume
     this.field = resume === undefined ? undefined : (resume.field ?? 'gate_pos')
+    this.roomField = resume === undefined ? undefined : (resume.roomField ?? 'gate_room')
     this.store = resume?.store
   }
 
@@ -261,6 +267,22 @@ export class GateClient<M extends object = AnyMessages> {
     return () => { this.resumeListeners.delete(listener) }
   }
 
+  /**
+   * With resume on, called after every subscribe the server accepted (the
+   * re-subscribes after each reconnect too), once the room's missed messages
+   * were delivered: was everything missed replayed, and the room's position now.
+   */
+  onRoomResume (listener: (info: RoomResumeInfo) => void): () => void {
+    this.roomResumeListeners.add(listener)
+    return () => { this.roomResumeListeners.delete(listener) }
+  }
+
+  /** With resume on, the last position seen of a subscribed room (`''` before the first; `undefined` when not subscribed or resume is off). */
+  roomPosition (room: string): string | undefined {
+    if (this.roomField === undefined || !this.rooms.has(room)) return undefined
+    return this.roomPositions.get(room) ?? ''
+  }
+
   /** Errors that do not stop the client: an undecodable payload, a listener that threw, a failed login attempt that will be retried. */
   onError (listener: (err: Error) => void): () => void {
     this.errorListeners.add(listener)
@@ -277,12 +299,17 @@ export class GateClient<M extends object = AnyMessages> {
    * (`serverCode`: `NOT_ALLOWED`, `ROOM_LIMIT`, `INVALID_ROOM`, `LOGIN_REQUIRED`)
    * or `GATE_CLIENT_CLOSED` when the client stops. The room is subscribed again
    * on every reconnect, after `login` and before `connected`.
+   *
+   * With resume on, every subscribe sends the room's last position (`since`,
+   * docs/protocol.md section 10): the messages of the room missed meanwhile
+   * arrive first, once, in order, and it resolves with what the server found
+   * (`recovered`, the position); `undefined` with resume off.
    */
-  async subscribe (room: string): Promise<void> {
+  async subscribe (room: string): Promise<RoomResumeInfo | undefined> {
     if (this.stopped) throw this.closedError()
     if (typeof room !== 'string' || room === '') throw new GateClientError('GATE_CLIENT_BAD_MESSAGE', 'a room must be a non-empty string')
     this.rooms.add(room)
-    await new Promise<void>((resolve, reject) => {
+    return await new Promise<RoomResumeInfo | undefined>((resolve, reject) => {
       const list = this.roomWaiters.get(room)
       if (list === undefined) this.roomWaiters.set(room, [{ resolve, reject }])
       else list.push({ resolve, reject })
@@ -298,6 +325,7 @@ export class GateClient<M extends object = AnyMessages> {
   async unsubscribe (room: string): Promise<void> {
     if (this.stopped) throw this.closedError()
     this.rooms.delete(room)
+    this.roomPositions.delete(room)
     const conn = this.current
     if (conn === undefined || this.loggedIn !== conn) {
       this.settleRoom(room, new GateClientError('GATE_CLIENT_REFUSED', `unsubscribed from "${room}" before the server answered`, { serverCode: 'UNSUBSCRIBED', room }))
@@ -371,15 +399,17 @@ export class GateClient<M extends object = AnyMessages> {
   private sendSubscribe (conn: TransportConnection, room: string): Promise<string> {
     return new Promise((resolve, reject) => {
       const id = this.nextId()
+      const since = this.roomField === undefined ? undefined : (this.roomPositions.get(room) ?? '')
       this.calls.set(id, {
         kind: 'subscribe',
         room,
         conn,
-        settle: (code) => {
+        settle: (code, _answer, reply) => {
           if (code === '') {
-            this.settleRoom(room)
+            this.settleRoom(room, undefined, since === undefined ? undefined : this.roomResumed(room, since, reply))
           } else {
             this.rooms.delete(room)
+            this.roomPositions.delete(room)
             const err = new GateClientError('GATE_CLIENT_REFUSED', `subscribe to "${room}" refused: ${code}`, { serverCode: code, room })
             if (this.roomWaiters.has(room)) this.settleRoom(room, err)
             else this.report(err)
@@ -388,19 +418,33 @@ export class GateClient<M extends object = AnyMessages> {
         },
         reject
       })
-      conn.send(this.encode(CONTROL_NAMES.subscribe, { id, room }))
+      conn.send(this.encode(CONTROL_NAMES.subscribe, since === undefined ? { id, room } : { id, room, since }))
     })
   }
 
   /** Resolves (or rejects with `err`) the `subscribe` calls waiting for `room`. */
-  private settleRoom (room: string, err?: Error): void {
+  private settleRoom (room: string, err?: Error, info?: RoomResumeInfo): void {
     const list = this.roomWaiters.get(room)
     if (list === undefined) return
     this.roomWaiters.delete(room)
     for (const w of list) {
-      if (err === undefined) w.resolve()
+      if (err === undefined) w.resolve(info)
       else w.reject(err)
     }
+  }
+
+  /** A subscribe with `since` was accepted: the room's position moves to the reply's, and the listeners hear of it. */
+  private roomResumed (room: string, from: string, reply: Record<string, unknown> | undefined): RoomResumeInfo {
+    if (this.rooms.has(room)) this.roomPositions.set(room, advance(this.roomPositions.get(room) ?? '', reply?.pos))
+    const info: RoomResumeInfo = { room, recovered: reply?.recovered === true, from, position: this.roomPositions.get(room) ?? '' }
+    for (const l of [...this.roomResumeListeners]) {
+      try {
+        l(info)
+      } catch (err) {
+        this.report(new GateClientError('GATE_CLIENT_LISTENER', `a room resume listener threw: ${(err as Error).message}`, { cause: err }))
+      }
+    }
+    return info
   }
 
   /** A `Gate_Reply`: settles its call; with `answer`, the next message is the request's answer. */
@@ -412,7 +456,7 @@ export class GateClient<M extends object = AnyMessages> {
       this.answerFor = call ?? NOBODY
       return
     }
-    call?.settle(typeof code === 'string' ? code : 'FAILED', undefined)
+    call?.settle(typeof code === 'string' ? code : 'FAILED', undefined, body as Record<string, unknown>)
   }
 
   /** Rejects the calls sent on `conn` (it closed), or every call (`conn` undefined: the client stopped). */
@@ -579,7 +623,16 @@ export class GateClient<M extends object = AnyMessages> {
       this.report(new GateClientError('GATE_CLIENT_BAD_PAYLOAD', `a payload from the server does not decode: ${(err as Error).message}`, { cause: err }))
       return
     }
-    if (this.field !== undefined) this.track((msg.body as Record<string, unknown> | null)?.[this.field])
+    if (this.field !== undefined) {
+      const body = msg.body as Record<string, unknown> | null
+      const room = body?.[this.roomField!]
+      // A room message's position is its room's (section 10), else the uid's (section 8).
+      if (typeof room === 'string' && room !== '') {
+        if (this.rooms.has(room)) this.roomPositions.set(room, advance(this.roomPositions.get(room) ?? '', body?.[this.field]))
+      } else {
+        this.track(body?.[this.field])
+      }
+    }
     if (msg.name === CONTROL_NAMES.reply) {
       this.replied(msg.body)
       return

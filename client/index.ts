@@ -8,7 +8,7 @@ export { GateClient, createClient, type ClientOptions, type ClientState, type He
 export type { ClientMessage, Codec } from './codec.js'
 export { GateClientError, LoginRefused, type GateClientErrorCode } from './errors.js'
 export { json } from './json.js'
-export { advance as advancePosition, type PositionStore, type ResumeInfo, type ResumeOptions } from './position.js'
+export { advance as advancePosition, type PositionStore, type ResumeInfo, type ResumeOptions, type RoomResumeInfo } from './position.js'
 export { protobufCodec, type ProtobufCodecOptions } from './protobuf.js'
 export { codecFor, fetchProtocol, loadCodec, type GateProtocol } from './protocol.js'
 export { ABNORMAL_CLOSE, type Payload, type Transport, type TransportConnection, type TransportHandlers } from './transport.js'

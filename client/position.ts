@@ -12,6 +12,12 @@ export interface PositionStore {
 export interface ResumeOptions {
   /** The body field that carries the position (the gate's `history.field`). Default `'gate_pos'`. */
   field?: string
+  /**
+   * The body field that names the room of a room message's position (the
+   * gate's `history.roomField`). Default `'gate_room'`. A message with it moves
+   * that room's position (`roomPosition`), not the uid's.
+   */
+  roomField?: string
   /** Keeps the position across client instances (a page reload, a restarted process). */
   store?: PositionStore
 }
@@ -44,4 +50,18 @@ export function advance (current: string, next: unknown): string {
   const b = split(next)
   if (a !== undefined && b !== undefined && a[0] === b[0] && b[1] <= a[1]) return current
   return next
+}
+
+/**
+ * What a subscribe with resume on found (`subscribe`'s result, and `onRoomResume`
+ * after every subscribe, the re-subscribes after a reconnect included).
+ */
+export interface RoomResumeInfo {
+  room: string
+  /** True when every kept message of the room after `from` was replayed; false on a first subscribe, or when some were dropped or the room's history was lost. */
+  recovered: boolean
+  /** The room position the subscribe sent (`''`: none yet). */
+  from: string
+  /** The room position after the subscribe: past the replayed messages, or the room's current one. */
+  position: string
 }

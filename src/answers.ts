@@ -22,7 +22,7 @@ const Count = Type.Integer({ minimum: 0 })
 /** `{ delivered }`: connections written, over every node that answered. */
 export const Delivery = Type.Object({
   delivered: Type.Integer({ minimum: 0, description: 'connections written, over every node that answered' }),
-  stored: Type.Optional(Type.Integer({ minimum: 0, description: 'uids whose history kept the message (only for messages with history)' })),
+  stored: Type.Optional(Type.Integer({ minimum: 0, description: 'uids whose history kept the message (only for messages with history); a room push: 1 when the room\'s history kept it (only for messages with roomHistory)' })),
   ...clusterFields
 })
 export type Delivery = Static<typeof Delivery>

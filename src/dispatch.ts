@@ -19,6 +19,7 @@ const CONTROL: MessageDef = {
   check: undefined,
   login: false,
   history: false,
+  roomHistory: false,
   explicitId: undefined,
   explicitNeedsLogin: undefined,
   answer: undefined,

@@ -15,7 +15,7 @@ export const GateError = {
   MESSAGE_TOO_LARGE: createError('FST_GATE_MESSAGE_TOO_LARGE', 'Message "%s" encodes to %d bytes, over maxMsgLen %d', 400),
   UID_IN_USE: createError('FST_GATE_UID_IN_USE', 'uid "%s" is already logged in and the multiLogin policy is "reject"', 409),
   ROOM_LIMIT: createError('FST_GATE_ROOM_LIMIT', 'A connection may be in at most %d rooms', 400),
-  INVALID_UID: createError('FST_GATE_INVALID_UID', 'uid must be a well-formed string of 1 to 100 characters, not "." or ".."', 400),
+  INVALID_UID: createError('FST_GATE_INVALID_UID', 'uid must be a well-formed string of 1 to 100 characters, not "." or "..", not starting with NUL', 400),
   INVALID_ROOM: createError('FST_GATE_INVALID_ROOM', 'room must be a well-formed string of 1 to 100 characters, not "." or ".."', 400),
   NOT_CONNECTED: createError('FST_GATE_NOT_CONNECTED', 'Connection %s is closed', 409),
   USER_OFFLINE: createError('FST_GATE_USER_OFFLINE', 'uid "%s" is not online', 404),

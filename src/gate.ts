@@ -11,7 +11,7 @@ import type { Delivery, GateStats, KickResult, ProtocolInfo, RoomMembers, RoomsP
 import type { Directory, LocalNode } from './directory/directory.js'
 import { LocalDirectory } from './directory/local.js'
 import { GateError } from './errors.js'
-import { isName } from './identity.js'
+import { isName, isUid } from './identity.js'
 import { ClientControl } from './control/client-control.js'
 import { Dispatch, type GateObserver } from './dispatch.js'
 import { Drain } from './drain.js'
@@ -36,6 +36,7 @@ import { Sweeper } from './sweeper.js'
 import { HttpGuard } from './transport/http-guard.js'
 import { History } from './history/history.js' // [history]
 import { normalizeHistoryOptions } from './history/options.js' // [history]
+import { RoomHistory } from './history/room-history.js' // [room history]
 import { normalizeSessionOptions } from './session/options.js' // [session]
 import { Sessions } from './session/sessions.js' // [session]
 
@@ -73,6 +74,8 @@ export class Gate<M extends object = DefaultMessages> {
   readonly directory: Directory
   /** [history] Per-uid history and resume (docs/sessions.md). */
   readonly history: History
+  /** [room history] Room history and resume per room (docs/sessions.md). */
+  readonly roomHistory: RoomHistory
   /** [session] Session settings and storage (docs/sessions.md). */
   readonly sessions: Sessions
   readonly counters: GateCounters = {
@@ -125,11 +128,12 @@ export class Gate<M extends object = DefaultMessages> {
     this.dispatch = new Dispatch(this)
     this.sessions = new Sessions(normalizeSessionOptions(options.session), log.child({ part: 'session' })) // [session]
     this.history = new History(normalizeHistoryOptions(options.history), o, log.child({ part: 'history' })) // [history]
-    const share = new LocalShare(this.local, this.history)
+    this.roomHistory = new RoomHistory(this.history, o, log.child({ part: 'room-history' })) // [room history]
+    const share = new LocalShare(this.local, this.history, this.roomHistory)
     this.presenceEvents = new PresenceEvents(log.child({ part: 'presence' }))
     const node: LocalNode = { nodeId: this.nodeId, agents: this.local, run: op => share.run(op), figures: () => this.reporter?.(), events: this.presenceEvents }
     this.directory = directory ? directory(node, { log, options: o }) : new LocalDirectory(node)
-    this.operations = new Operations(node, this.directory, this.history)
+    this.operations = new Operations(node, this.directory, this.history, this.roomHistory)
     this.membership = new Membership({
       multiLogin: o.multiLogin,
       maxRooms: o.maxRooms,
@@ -139,6 +143,7 @@ export class Gate<M extends object = DefaultMessages> {
       logins: this.logins,
       sessions: this.sessions,
       history: this.history,
+      roomHistory: this.roomHistory,
       log
     })
     this.control = new ClientControl({
@@ -146,6 +151,7 @@ export class Gate<M extends object = DefaultMessages> {
       canJoin: o.canJoin,
       maxRooms: o.maxRooms,
       membership: this.membership,
+      roomHistory: this.roomHistory,
       encode: (name, body) => this.encode(name, body),
       log
     })
@@ -159,6 +165,7 @@ export class Gate<M extends object = DefaultMessages> {
       directory: this.directory,
       dispatch: this.dispatch,
       history: this.history,
+      roomHistory: this.roomHistory,
       membership: this.membership,
       encoder: this.encoder,
       backlog: this.backlog
@@ -289,6 +296,7 @@ export class Gate<M extends object = DefaultMessages> {
     }
     const stores = this.directory.stores?.()
     this.history.start(this.messages, this.processor, stores?.history(this.history.opts)) // [history]
+    this.roomHistory.start(this.messages, this.processor) // [room history]
     await this.directory.start()
     this.sweeper.start()
     this.onSweep(now => this.history.sweep(now)) // [history]
@@ -359,7 +367,7 @@ export class Gate<M extends object = DefaultMessages> {
    * before sending anything.
    */
   async pushToUids<N extends MessageName<M>> (uids: readonly string[], name: N, body: M[N]): Promise<Delivery> {
-    for (const uid of uids) if (!isName(uid)) throw new GateError.INVALID_UID()
+    for (const uid of uids) if (!isUid(uid)) throw new GateError.INVALID_UID()
     return await this.operations.pushToUids(uids, this.encode(name, body))
   }
 

@@ -15,3 +15,13 @@ export function isName (value: unknown): value is string {
   return typeof value === 'string' && value.length > 0 && value.length <= MAX_NAME_LENGTH &&
     value !== '.' && value !== '..' && !LONE_SURROGATE.test(value)
 }
+
+/**
+ * Whether `value` may be a uid: a name (`isName`) that does not start with NUL.
+ * Keys of the gate's own that live beside the uids' in the history and
+ * session stores start with NUL (a room's stream `"\0room\0<room>"`, an MQTT
+ * session `"\0mqtt\0<client id>"`), so no uid can collide with them.
+ */
+export function isUid (value: unknown): value is string {
+  return isName(value) && value.charCodeAt(0) !== 0
+}

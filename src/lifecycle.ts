@@ -5,6 +5,7 @@ import type { Directory } from './directory/directory.js'
 import type { Dispatch } from './dispatch.js'
 import { Drain } from './drain.js'
 import type { History } from './history/history.js' // [history]
+import type { RoomHistory } from './history/room-history.js' // [room history]
 import { Slot, type Admission, type Refusal } from './limits/admission.js'
 import type { Backlog } from './limits/backlog.js'
 import type { LogLimiter } from './limits/log-limiter.js'
@@ -28,6 +29,7 @@ export interface LifecycleParts {
   readonly directory: Directory
   readonly dispatch: Dispatch
   readonly history: History
+  readonly roomHistory: RoomHistory
   readonly membership: Membership
   readonly encoder: Encoder
   /** Outbound bytes waiting in the connections' queues (see `maxTotalBufferedBytes`). */
@@ -171,6 +173,7 @@ export class Lifecycle {
     this.keepAlives.delete(agent)
     dispatch.forget(agent)
     history.detach(agent) // [history]
+    this.p.roomHistory.detach(agent) // [room history]
     const uid = agent.uid
     local.remove(agent)
     const slot = this.slots.get(agent)

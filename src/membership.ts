@@ -3,9 +3,10 @@ import type { SettingsResult } from './answers.js'
 import { CloseCode } from './close-codes.js'
 import type { Directory } from './directory/directory.js'
 import { GateError } from './errors.js'
-import { isName } from './identity.js'
+import { isName, isUid } from './identity.js'
 import type { History } from './history/history.js' // [history]
 import type { BindOptions, Recovery } from './history/recovery.js' // [history]
+import type { RoomHistory } from './history/room-history.js' // [room history]
 import type { LoginThrottle } from './limits/login-throttle.js'
 import type { LocalAgents } from './local-agents.js'
 import type { GateLogger } from './logger.js'
@@ -33,6 +34,7 @@ export interface MembershipParts {
   readonly logins: LoginThrottle
   readonly sessions: Sessions
   readonly history: History
+  readonly roomHistory: RoomHistory
   readonly log: GateLogger
 }
 
@@ -53,7 +55,7 @@ export class Membership {
 
   async bind (agent: Agent, uid: string, opts?: BindOptions): Promise<Recovery | undefined> {
     const { local, sessions } = this.p
-    if (!isName(uid)) throw new GateError.INVALID_UID()
+    if (!isUid(uid)) throw new GateError.INVALID_UID()
     if (!agent.isOpen) throw new GateError.NOT_CONNECTED(agent.id)
     if (agent.uid === uid) {
       // Bound already (MQTT: by the CONNECT password), then a login message that asks to resume:
@@ -95,6 +97,7 @@ export class Membership {
   }
 
   leave (agent: Agent, room: string): void {
+    this.p.roomHistory.detach(agent, room) // [room history]
     if (this.p.local.leave(agent, room)) this.p.directory.changed({ kind: 'left', agent, room })
   }
 

@@ -33,6 +33,13 @@ export interface MessageOptions<S extends TSchema = TSchema> {
    */
   history?: boolean
   /**
+   * Keep this message in the room's history when it is pushed to a room
+   * (`gate.pushToRoom`, `POST /gate/rooms/:room/push`), so that a client that
+   * subscribes again with the room position it last saw gets what it missed
+   * (docs/sessions.md, docs/protocol.md section 10). Server-to-client messages only.
+   */
+  roomHistory?: boolean
+  /**
    * The registered message a handler's return value is sent as (request/response,
    * docs/protocol.md section 10). Default: none (a return value is ignored; a
    * request is answered with an empty acknowledgement once the handler finished).
@@ -61,6 +68,8 @@ export interface MessageDef {
   readonly login: boolean
   /** Kept in history when pushed to uids. */
   readonly history: boolean
+  /** Kept in the room's history when pushed to a room. */
+  readonly roomHistory: boolean
   readonly explicitId: number | undefined
   readonly explicitNeedsLogin: boolean | undefined
   /** The message the handler's return value is sent as. */
@@ -96,6 +105,7 @@ export class MessageRegistry {
       check: opts.schema ? TypeCompiler.Compile(opts.schema) : undefined,
       login: opts.login === true,
       history: opts.history === true,
+      roomHistory: opts.roomHistory === true,
       explicitId: opts.id,
       explicitNeedsLogin: opts.needsLogin,
       answer: opts.answer,

@@ -70,8 +70,8 @@ export function registerChat (gate: Gate, verifyToken: (token: string) => string
     }
   })
 
-  // Kept in each receiver's history when sent to a uid (room messages are not).
-  gate.message('S2C_Message', { schema: M.S2C_Message, history })
+  // Kept in each receiver's history when sent to a uid, and in the room's history when sent to a room.
+  gate.message('S2C_Message', { schema: M.S2C_Message, history, roomHistory: history })
 
   // leaf's Go clients send a nil room list as `"rooms": null`: it means no rooms.
   gate.message('C2S_UpdateWatchRoom', { schema: Type.Object({ rooms: Type.Union([M.C2S_UpdateWatchRoom.properties.rooms, Type.Null()]) }) }, (msg, agent) => {

@@ -15,21 +15,28 @@ export const UID_MAX_LENGTH = 64
 export const ROOM_MAX_LENGTH = 64
 /**
  * The content limit of `C2S_Message`, such that the `S2C_Message` it becomes
- * always encodes within `MAX_MSG_LEN`. In JSON, the larger of the two encodings:
+ * always encodes within `MAX_MSG_LEN`. In JSON, the larger of the two encodings.
+ * To a uid:
  *
  *     {"S2C_Message":{"from_uid":"F","to_uid":"T","content":"C","ts":N}}
  *
  * is 75 bytes besides F, T and C (N is 13 digits of unix ms until the year
- * 2286; a room push has `"room"`, shorter than `"to_uid"`, and a push carries
- * one of the two). A message kept in history may carry its position as well,
+ * 2286). A message kept in history may carry its position as well,
  * `,"gate_pos":"<up to 32 characters>"`: 46 bytes the gate reserves
- * (`History.reserve`), whether or not the receiver asked for positions. One code unit takes at most 6 bytes in JSON (a control
+ * (`History.reserve`), whether or not the receiver asked for positions. To a room:
+ *
+ *     {"S2C_Message":{"from_uid":"F","room":"R","content":"C","ts":N}}
+ *
+ * is 73 bytes besides F, R and C, and a message kept in the room's history
+ * may carry the room as well, `,"gate_room":"R"`: 15 bytes besides R, which the
+ * gate reserves on top of the 46 (`RoomHistory.reserve`). One code unit takes at most 6 bytes in JSON (a control
  * character or a lone surrogate is escaped as `\uXXXX`; any other character is
  * at most 3 bytes of UTF-8, a 4-byte code point being two units) and at most
  * 3 in protobuf (plus a tag and a 1-2 byte length per field, and a 2-byte id,
- * well under the 75). So
+ * well under the 73). So, the room being the tighter case,
  *
- *     75 + 46 + 6 × (64 + 64 + content) ≤ 4096   ⇒   content ≤ ⌊3975 / 6⌋ − 128 = 534
+ *     75 + 46 + 6 × (64 + 64 + content) ≤ 4096        ⇒   content ≤ 534
+ *     73 + 46 + 15 + 6 × (64 + 2 × 64 + content) ≤ 4096   ⇒   content ≤ ⌊3962 / 6⌋ − 192 = 468
  *
  * The other answers fit without a limit of their own: `S2C_UpdateWatchRoom`
  * repeats the rooms of the request, whose name is as long, in the same
@@ -37,7 +44,12 @@ export const ROOM_MAX_LENGTH = 64
  */
 /** Bytes the gate reserves in a message kept in history for its position (`,"gate_pos":"…"`). */
 export const POSITION_RESERVE = 46
-export const CONTENT_MAX_LENGTH = Math.floor((MAX_MSG_LEN - 75 - POSITION_RESERVE) / 6) - UID_MAX_LENGTH - Math.max(UID_MAX_LENGTH, ROOM_MAX_LENGTH)
+/** Bytes the gate reserves in a room message kept in the room's history for `,"gate_room":""`, besides the room itself. */
+export const ROOM_POSITION_RESERVE = 15
+export const CONTENT_MAX_LENGTH = Math.min(
+  Math.floor((MAX_MSG_LEN - 75 - POSITION_RESERVE) / 6) - UID_MAX_LENGTH - UID_MAX_LENGTH,
+  Math.floor((MAX_MSG_LEN - 73 - POSITION_RESERVE - ROOM_POSITION_RESERVE) / 6) - UID_MAX_LENGTH - 2 * ROOM_MAX_LENGTH
+)
 
 const Uid = Type.String({ minLength: 1, maxLength: UID_MAX_LENGTH })
 const Room = Type.String({ minLength: 1, maxLength: ROOM_MAX_LENGTH })
@@ -71,8 +83,13 @@ export const S2C_Message = Type.Object({
   room: Type.Optional(Type.String()),
   content: Type.String(),
   ts: Type.Number(),
-  /** Set by the gate, for clients that gave `resume_pos` at login, on messages sent to a uid. */
-  gate_pos: Type.Optional(Position)
+  /**
+   * Set by the gate: for clients that gave `resume_pos` at login, on messages sent to a uid;
+   * for clients that subscribed to the room with `since`, on messages sent to a room (with `gate_room`).
+   */
+  gate_pos: Type.Optional(Position),
+  /** Set by the gate with `gate_pos` on a room message, for clients that subscribed to the room with `since`: whose position it is. */
+  gate_room: Type.Optional(Type.String())
 })
 export const C2S_UpdateWatchRoom = Type.Object({ rooms: Type.Array(Room, { maxItems: 64 }) })
 export const S2C_UpdateWatchRoom = Type.Object({ rooms: Type.Array(Type.String()) })

@@ -284,6 +284,7 @@ function targetsOf (op: Operation | FiguresQuestion, route: RouteRead): Map<stri
       const req: Request = { op: 'room', room: op.room, name: op.msg.name, text: op.msg.text }
       if (op.except?.agent !== undefined) req.xa = op.except.agent
       if (op.except?.uid !== undefined) req.xu = op.except.uid
+      if (op.pos !== undefined) req.pos = [op.pos.epoch, op.pos.offset] // [room history]
       const target: Target = { req, payload: op.msg.payload }
       return new Map((route.roomNodes ?? []).map(node => [node, target]))
     }
@@ -305,8 +306,9 @@ function operationOf (req: Exclude<Request, { op: 'figures' }>, payload: Buffer,
     }
     case 'room': {
       const msg = new OutboundMessage(req.name, payload, req.text, framing)
-      if (req.xa === undefined && req.xu === undefined) return { op: 'room', room: req.room, msg }
-      return { op: 'room', room: req.room, msg, except: { agent: req.xa, uid: req.xu } }
+      const pos = req.pos === undefined ? {} : { pos: { epoch: req.pos[0], offset: req.pos[1] } } // [room history]
+      if (req.xa === undefined && req.xu === undefined) return { op: 'room', room: req.room, msg, ...pos }
+      return { op: 'room', room: req.room, msg, except: { agent: req.xa, uid: req.xu }, ...pos }
     }
     case 'broadcast': return { op: 'broadcast', loggedInOnly: req.loggedInOnly, msg: new OutboundMessage(req.name, payload, req.text, framing) }
   }

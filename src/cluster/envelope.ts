@@ -12,8 +12,11 @@
 export type Request =
   /** [history] `pos`: uid -> [epoch, offset] of the uids whose stream keeps the message. */
   | { op: 'push', uids: string[], name: string, text: boolean, pos?: Record<string, [string, number]> }
-  /** `xa`, `xu`: the connection id and the uid the push skips (except-the-sender), when given. */
-  | { op: 'room', room: string, name: string, text: boolean, xa?: string, xu?: string }
+  /**
+   * `xa`, `xu`: the connection id and the uid the push skips (except-the-sender), when given.
+   * [room history] `pos`: [epoch, offset] of the message in the room's stream, when it was kept.
+   */
+  | { op: 'room', room: string, name: string, text: boolean, xa?: string, xu?: string, pos?: [string, number] }
   | { op: 'broadcast', loggedInOnly: boolean, name: string, text: boolean }
   | { op: 'kick', uids: string[], agents: string[], except?: string, code: number, reason: string }
   /** [session] Sets and removes settings of the uid's connections on that node. */

@@ -7,6 +7,7 @@ import { isName } from '../identity.js'
 import type { GateLogger } from '../logger.js'
 import type { MessageDef, MessageRegistry } from '../messages.js'
 import type { CanJoin } from '../options.js'
+import type { Recovery } from '../history/recovery.js'
 import { CONTROL_NAMES, ReplyCode, controlSchemas, controlTypes } from './messages.js'
 
 /** What client control works with. */
@@ -16,6 +17,8 @@ export interface ControlParts {
   readonly canJoin: CanJoin | undefined
   readonly maxRooms: number
   readonly membership: { join (agent: Agent, room: string): void, leave (agent: Agent, room: string): void }
+  /** [room history] Replays a room's kept messages after the client's position (`Gate_Subscribe.since`). */
+  readonly roomHistory: { resume (agent: Agent, room: string, since: string): Promise<Recovery> }
   encode (name: string, body: unknown): OutboundMessage
   readonly log: GateLogger
 }
@@ -65,7 +68,15 @@ export class ClientControl implements RequestPairing {
     const room = (body: unknown): string => (body as { room: string }).room
     const id = (body: unknown): number => (body as { id: number }).id
     registry.register(CONTROL_NAMES.subscribe, { schema: controlSchemas.Gate_Subscribe, ...opts() }, async (body, agent) => {
-      this.reply(agent, id(body), await this.subscribe(agent, room(body)), undefined)
+      const since = (body as { since?: string }).since
+      const code = await this.subscribe(agent, room(body))
+      if (since === undefined || code !== ReplyCode.OK || !agent.isOpen) {
+        this.reply(agent, id(body), code, undefined)
+        return
+      }
+      // [room history] the missed messages go out first, then the reply with the position after them
+      const r = await this.p.roomHistory.resume(agent, room(body), since)
+      if (agent.isOpen) agent.write(this.p.encode(CONTROL_NAMES.reply, { id: id(body), code, recovered: r.recovered, pos: r.pos }))
     })
     registry.register(CONTROL_NAMES.unsubscribe, { schema: controlSchemas.Gate_Unsubscribe, ...opts() }, (body, agent) => {
       this.reply(agent, id(body), this.unsubscribe(agent, room(body)), undefined)

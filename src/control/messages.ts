@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import { CONTROL_NAMES } from './names.js'
+import { MAX_POSITION_LENGTH } from '../history/history.js'
 
 export { CONTROL_NAMES } from './names.js'
 
@@ -16,26 +17,35 @@ const Id = Type.Integer({ minimum: 0, maximum: 0xffffffff })
 
 /** The bodies, in JSON; the room is checked by the gate (`INVALID_ROOM`), not by the schema, so a bad name is a refusal, not a close. */
 export const controlSchemas = {
-  [CONTROL_NAMES.subscribe]: Type.Object({ id: Id, room: Type.String({ maxLength: 1024 }) }),
+  /** `since`: the room position the client last saw (`''`: none yet); asks for positions and the missed messages. */
+  [CONTROL_NAMES.subscribe]: Type.Object({ id: Id, room: Type.String({ maxLength: 1024 }), since: Type.Optional(Type.String({ maxLength: MAX_POSITION_LENGTH })) }),
   [CONTROL_NAMES.unsubscribe]: Type.Object({ id: Id, room: Type.String({ maxLength: 1024 }) }),
   [CONTROL_NAMES.request]: Type.Object({ id: Id }),
-  [CONTROL_NAMES.reply]: Type.Object({ id: Id, code: Type.String(), answer: Type.Optional(Type.Boolean()) })
+  /** `recovered`, `pos`: only in the reply to a subscribe with `since`. */
+  [CONTROL_NAMES.reply]: Type.Object({ id: Id, code: Type.String(), answer: Type.Optional(Type.Boolean()), recovered: Type.Optional(Type.Boolean()), pos: Type.Optional(Type.String()) })
 }
 
 /**
  * The same messages as protobuf types (protobufjs JSON descriptors), added to
  * the application's Root when it does not declare them:
  *
- *     message Gate_Subscribe { uint32 id = 1; string room = 2; }
+ *     message Gate_Subscribe { uint32 id = 1; string room = 2; oneof resume { string since = 3; } }
  *     message Gate_Unsubscribe { uint32 id = 1; string room = 2; }
  *     message Gate_Request { uint32 id = 1; }
- *     message Gate_Reply { uint32 id = 1; string code = 2; bool answer = 3; }
+ *     message Gate_Reply { uint32 id = 1; string code = 2; bool answer = 3;
+ *                          oneof recovery { bool recovered = 4; } oneof position { string pos = 5; } }
+ *
+ * (A one-field oneof is proto3's `optional`: absent stays absent, so `since`
+ * absent and `since: ""` differ, and a reply without them is the bytes it was.)
  */
-export const controlTypes: Record<string, { fields: Record<string, { type: string, id: number }> }> = {
-  [CONTROL_NAMES.subscribe]: { fields: { id: { type: 'uint32', id: 1 }, room: { type: 'string', id: 2 } } },
+export const controlTypes: Record<string, { fields: Record<string, { type: string, id: number }>, oneofs?: Record<string, { oneof: string[] }> }> = {
+  [CONTROL_NAMES.subscribe]: { fields: { id: { type: 'uint32', id: 1 }, room: { type: 'string', id: 2 }, since: { type: 'string', id: 3 } }, oneofs: { resume: { oneof: ['since'] } } },
   [CONTROL_NAMES.unsubscribe]: { fields: { id: { type: 'uint32', id: 1 }, room: { type: 'string', id: 2 } } },
   [CONTROL_NAMES.request]: { fields: { id: { type: 'uint32', id: 1 } } },
-  [CONTROL_NAMES.reply]: { fields: { id: { type: 'uint32', id: 1 }, code: { type: 'string', id: 2 }, answer: { type: 'bool', id: 3 } } }
+  [CONTROL_NAMES.reply]: {
+    fields: { id: { type: 'uint32', id: 1 }, code: { type: 'string', id: 2 }, answer: { type: 'bool', id: 3 }, recovered: { type: 'bool', id: 4 }, pos: { type: 'string', id: 5 } },
+    oneofs: { recovery: { oneof: ['recovered'] }, position: { oneof: ['pos'] } }
+  }
 }
 
 /**

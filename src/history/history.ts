@@ -21,7 +21,7 @@ export type { BindOptions, Recovery } from './recovery.js'
 export const MAX_POSITION_LENGTH = 32
 
 /** Messages read from the store per round trip of a replay. */
-const PAGE = 500
+export const PAGE = 500
 /** Sweeps of the memory store, at most this often (ms). */
 const SWEEP_EVERY = 10_000
 
@@ -66,7 +66,8 @@ export class History implements TrackerHost {
   /** At ready: the store, and how each message with history carries its position. */
   start (registry: MessageRegistry, processor: Processor, store: HistoryStore | undefined): void {
     for (const def of registry.list()) if (def.history) this.positioners.set(def.name, positioner(processor, def, this.opts.field))
-    if (this.positioners.size > 0) this.store = store ?? new MemoryHistoryStore(this.opts)
+    // [room history] rooms' streams live in the same store
+    if (this.positioners.size > 0 || registry.list().some(def => def.roomHistory)) this.store = store ?? new MemoryHistoryStore(this.opts)
   }
 
   /** `uid` logged in on this node: its stream is kept before those of uids that never did. */
@@ -159,7 +160,7 @@ export class History implements TrackerHost {
         while (items.length > 0 && mine()) {
           for (const item of items) {
             if (item.offset <= tracker.last) continue
-            if (agent.bufferedBytes > this.maxBufferedBytes / 2) await this.drained(agent)
+            if (agent.bufferedBytes > this.maxBufferedBytes / 2) await drained(agent, this.maxBufferedBytes)
             if (!mine()) break
             tracker.write(this.outbound(item), { epoch: r.epoch, offset: item.offset })
             replayed++
@@ -260,12 +261,12 @@ export class History implements TrackerHost {
   private outbound (item: StoredMessage): OutboundMessage {
     return new OutboundMessage(item.name, item.payload, item.text, this.framing)
   }
+}
 
-  /** Waits until the connection's outbound backlog is under half its bound, so a long replay is not a slow consumer. */
-  private async drained (agent: Agent<any>): Promise<void> {
-    // Bounded: a client that stops reading is closed as a slow consumer by its own writes.
-    for (let i = 0; i < 2000 && agent.isOpen && agent.bufferedBytes > this.maxBufferedBytes / 4; i++) {
-      await new Promise(resolve => setTimeout(resolve, 5))
-    }
+/** Waits until the connection's outbound backlog is under a quarter of its bound, so a long replay is not a slow consumer. */
+export async function drained (agent: Agent<any>, maxBufferedBytes: number): Promise<void> {
+  // Bounded: a client that stops reading is closed as a slow consumer by its own writes.
+  for (let i = 0; i < 2000 && agent.isOpen && agent.bufferedBytes > maxBufferedBytes / 4; i++) {
+    await new Promise(resolve => setTimeout(resolve, 5))
   }
 }

@@ -14,6 +14,13 @@ export interface HistoryOptions {
    */
   field?: string
   /**
+   * The body field that names the room of a room message's position, beside
+   * `field`, for connections that subscribed to the room with a position
+   * (docs/protocol.md section 10). Default `"gate_room"`. In protobuf mode, every
+   * message registered with `roomHistory: true` must declare it as a `string`.
+   */
+  roomField?: string
+  /**
    * Memory store only: the most uids with a stream; past it, a stream is dropped
    * (those of uids that never logged in first, least recently written first). Default 100,000.
    */
@@ -37,6 +44,7 @@ export const historyDefaults: NormalizedHistoryOptions = {
   maxCount: 1000,
   maxAge: 3_600_000,
   field: 'gate_pos',
+  roomField: 'gate_room',
   maxStreams: 100_000,
   maxBytes: 64 * 1024 * 1024,
   gapTimeout: 250
@@ -53,10 +61,14 @@ export function normalizeHistoryOptions (opts: HistoryOptions = {}): NormalizedH
   if (typeof o.field !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(o.field)) {
     throw new GateError.INVALID_OPTION('history.field', 'must be an identifier of at most 64 characters')
   }
+  if (typeof o.roomField !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(o.roomField) || o.roomField === o.field) {
+    throw new GateError.INVALID_OPTION('history.roomField', 'must be an identifier of at most 64 characters, other than history.field')
+  }
   return {
     maxCount: int('maxCount', o.maxCount, 1, 1_000_000),
     maxAge: int('maxAge', o.maxAge, 1000, 30 * 24 * 3_600_000),
     field: o.field,
+    roomField: o.roomField,
     maxStreams: int('maxStreams', o.maxStreams, 1, 100_000_000),
     maxBytes: int('maxBytes', o.maxBytes, 65536, Number.MAX_SAFE_INTEGER),
     gapTimeout: int('gapTimeout', o.gapTimeout, 1, 60_000)

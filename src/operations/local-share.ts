@@ -1,6 +1,7 @@
 import type { Agent } from '../agent.js'
 import type { OutboundMessage } from '../codec/outbound.js'
 import type { History } from '../history/history.js'
+import type { RoomHistory } from '../history/room-history.js'
 import type { Position } from '../history/store.js'
 import type { LocalAgents } from '../local-agents.js'
 import type { Operation, RoomExcept } from './operation.js'
@@ -13,16 +14,18 @@ import type { Operation, RoomExcept } from './operation.js'
 export class LocalShare {
   private readonly local: LocalAgents
   private readonly history: History
+  private readonly roomHistory: RoomHistory
 
-  constructor (local: LocalAgents, history: History) {
+  constructor (local: LocalAgents, history: History, roomHistory: RoomHistory) {
     this.local = local
     this.history = history
+    this.roomHistory = roomHistory
   }
 
   run (op: Operation): number {
     switch (op.op) {
       case 'push': return this.push(op.uids, op.msg, op.positions, op.early)
-      case 'room': return op.except === undefined ? this.writeAll(this.local.members(op.room), op.msg) : this.room(op.room, op.msg, op.except)
+      case 'room': return op.except === undefined && op.pos === undefined ? this.writeAll(this.local.members(op.room), op.msg) : this.room(op.room, op.msg, op.except, op.pos)
       case 'broadcast': return this.broadcast(op.msg, op.loggedInOnly)
       case 'kick': return this.kick(op.uids, op.agents, op.except, op.code, op.reason)
       case 'settings': return this.settings(op.uid, op.set, op.remove)
@@ -54,12 +57,15 @@ export class LocalShare {
     return n
   }
 
-  /** A room push that skips a connection and/or a uid (except-the-sender). */
-  private room (room: string, msg: OutboundMessage, except: RoomExcept): number {
+  /**
+   * A room push that skips a connection and/or a uid (except-the-sender), or
+   * [room history] that was stored at `pos`: members that track the room get it in order, with its position.
+   */
+  private room (room: string, msg: OutboundMessage, except: RoomExcept | undefined, pos: Position | undefined): number {
     let n = 0
     for (const agent of this.local.members(room) ?? []) {
-      if (agent.id === except.agent || (except.uid !== undefined && agent.uid === except.uid)) continue
-      if (agent.write(msg)) n++
+      if (except !== undefined && (agent.id === except.agent || (except.uid !== undefined && agent.uid === except.uid))) continue
+      if (pos !== undefined ? this.roomHistory.offer(agent, room, msg, pos) : agent.write(msg)) n++
     }
     return n
   }

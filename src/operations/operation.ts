@@ -36,7 +36,8 @@ export type Operation =
    * the offset as written).
    */
   | { readonly op: 'push', readonly uids: readonly string[], readonly msg: OutboundMessage, readonly positions?: ReadonlyMap<string, Position>, readonly stored?: Promise<ReadonlyMap<string, Position>>, readonly early?: Set<Agent<any>> }
-  | { readonly op: 'room', readonly room: string, readonly msg: OutboundMessage, readonly except?: RoomExcept }
+  /** [room history] `pos`: the message's position in the room's stream, for the members that track it. */
+  | { readonly op: 'room', readonly room: string, readonly msg: OutboundMessage, readonly except?: RoomExcept, readonly pos?: Position }
   | { readonly op: 'broadcast', readonly msg: OutboundMessage, readonly loggedInOnly: boolean }
   | { readonly op: 'kick', readonly uids: readonly string[], readonly agents: readonly string[], readonly except?: string, readonly code: number, readonly reason: string }
   /** [session] Sets and removes settings of the uid's connections. */

@@ -4,6 +4,7 @@ import type { OutboundMessage } from '../codec/outbound.js'
 import type { Directory, LocalNode } from '../directory/directory.js'
 import type { NodeFigures } from '../figures/schema.js'
 import type { History } from '../history/history.js'
+import type { RoomHistory } from '../history/room-history.js'
 import type { ClusterFigures, KickTarget, Operation, RemoteShare, RoomExcept } from './operation.js'
 
 /**
@@ -15,11 +16,13 @@ export class Operations {
   private readonly node: LocalNode
   private readonly directory: Directory
   private readonly history: History
+  private readonly roomHistory: RoomHistory
 
-  constructor (node: LocalNode, directory: Directory, history: History) {
+  constructor (node: LocalNode, directory: Directory, history: History, roomHistory: RoomHistory) {
     this.node = node
     this.directory = directory
     this.history = history
+    this.roomHistory = roomHistory
   }
 
   /** Sends to every connection of these uids; [history] appended to their streams first when `msg` keeps history. */
@@ -51,7 +54,11 @@ export class Operations {
 
   /** `except`: a connection and/or a uid the push skips, on every node. */
   async pushToRoom (room: string, msg: OutboundMessage, except?: RoomExcept): Promise<Delivery> {
-    return delivered(await this.run(except === undefined ? { op: 'room', room, msg } : { op: 'room', room, msg, except }))
+    if (!this.roomHistory.keeps(msg.name)) return delivered(await this.run(except === undefined ? { op: 'room', room, msg } : { op: 'room', room, msg, except }))
+    // [room history] appended to the room's stream before it is sent; `stored`: 1 when it was
+    const pos = await this.roomHistory.append(room, msg)
+    const answer = delivered(await this.run({ op: 'room', room, msg, ...(except === undefined ? {} : { except }), ...(pos === undefined ? {} : { pos }) }))
+    return { ...answer, stored: pos === undefined ? 0 : 1 }
   }
 
   async broadcast (msg: OutboundMessage, loggedInOnly: boolean): Promise<Delivery> {

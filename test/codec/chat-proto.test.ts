@@ -22,17 +22,17 @@ message C2S_UserHeartBeat { int64 ptime = 1; }
 message C2S_UserLogin { string token = 1; int32 login_plat = 2; optional string resume_pos = 3; }
 message S2C_UserLogin { int32 ret = 1; string msg = 2; string uid = 3; optional bool recovered = 4; optional string gate_pos = 5; }
 message C2S_Message { string to_uid = 1; string room = 2; string content = 3; }
-message S2C_Message { string from_uid = 1; string to_uid = 2; string room = 3; string content = 4; int64 ts = 5; optional string gate_pos = 15; }
+message S2C_Message { string from_uid = 1; string to_uid = 2; string room = 3; string content = 4; int64 ts = 5; optional string gate_pos = 15; optional string gate_room = 16; }
 message C2S_UpdateWatchRoom { repeated string rooms = 1; }
 message S2C_UpdateWatchRoom { repeated string rooms = 1; }
 message S2C_Error { string code = 1; string msg = 2; }
 message S2C_Close { int32 code = 1; string reason = 2; }
 message C2S_Online { }
 message S2C_Online { int32 total = 1; repeated string uids = 2; }
-message Gate_Subscribe { uint32 id = 1; string room = 2; }
+message Gate_Subscribe { uint32 id = 1; string room = 2; optional string since = 3; }
 message Gate_Unsubscribe { uint32 id = 1; string room = 2; }
 message Gate_Request { uint32 id = 1; }
-message Gate_Reply { uint32 id = 1; string code = 2; bool answer = 3; }
+message Gate_Reply { uint32 id = 1; string code = 2; bool answer = 3; optional bool recovered = 4; optional string pos = 5; }
 `
 /** What src/codec/protobuf.ts and client/protobuf.ts convert with. */
 const TO_OBJECT: protobuf.IConversionOptions = { longs: Number, enums: String, defaults: true, arrays: true }
@@ -50,6 +50,7 @@ const BODIES: Array<[string, Record<string, unknown>]> = [
   ['C2S_Message', { room: 'lobby', content: 'héllo 👋' }],
   ['S2C_Message', { from_uid: 'bob', room: 'lobby', content: 'hi', ts: 1764370000000 }],
   ['S2C_Message', { from_uid: 'bob', to_uid: 'alice', content: 'hi', ts: 1764370000000, gate_pos: 'k3Jd9x_Q:42' }],
+  ['S2C_Message', { from_uid: 'bob', room: 'lobby', content: 'hi', ts: 1764370000000, gate_pos: 'k3Jd9x_Q:42', gate_room: 'lobby' }],
   ['C2S_UpdateWatchRoom', { rooms: ['lobby', 'b'] }],
   ['S2C_UpdateWatchRoom', { rooms: [] }],
   ['S2C_Error', { code: 'MESSAGE_TOO_LARGE', msg: 'too large' }],
@@ -57,10 +58,14 @@ const BODIES: Array<[string, Record<string, unknown>]> = [
   ['C2S_Online', {}],
   ['S2C_Online', { total: 2, uids: ['alice', 'bob'] }],
   ['Gate_Subscribe', { id: 1, room: 'lobby' }],
+  ['Gate_Subscribe', { id: 2, room: 'lobby', since: '' }],
+  ['Gate_Subscribe', { id: 3, room: 'lobby', since: 'k3Jd9x_Q:42' }],
   ['Gate_Unsubscribe', { id: 4294967295, room: 'lobby' }],
   ['Gate_Request', { id: 7 }],
   ['Gate_Reply', { id: 7, code: '', answer: true }],
-  ['Gate_Reply', { id: 8, code: 'NOT_ALLOWED' }]
+  ['Gate_Reply', { id: 8, code: 'NOT_ALLOWED' }],
+  ['Gate_Reply', { id: 9, code: '', recovered: false, pos: '' }],
+  ['Gate_Reply', { id: 10, code: '', recovered: true, pos: 'k3Jd9x_Q:42' }]
 ]
 
 test('chat.proto encodes and decodes every message as the proto3-optional version did', () => {
@@ -74,7 +79,7 @@ test('chat.proto encodes and decodes every message as the proto3-optional versio
     assert.deepEqual(bytes, Buffer.from(b.encode(b.fromObject(body)).finish()), `${name} ${JSON.stringify(body)}: the same bytes`)
     const decoded = a.toObject(a.decode(bytes), TO_OBJECT)
     assert.deepEqual(decoded, b.toObject(b.decode(bytes), TO_OBJECT), `${name}: the same body`)
-    for (const absent of ['resume_pos', 'recovered', 'gate_pos']) {
+    for (const absent of ['resume_pos', 'recovered', 'gate_pos', 'gate_room', 'since', 'pos']) {
       if (absent in a.fields && !(absent in body)) assert.equal(absent in decoded, false, `${name}: ${absent} stays absent`)
     }
   }

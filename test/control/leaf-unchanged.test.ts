@@ -1,7 +1,8 @@
 /**
  * A leaf client that never sends a control message (docs/protocol.md section
  * 10) sees not one byte change when the gate turns `clientControl` and
- * `canJoin` on: the same script, on raw TCP, receives the same bytes.
+ * `canJoin` on, and history kept per uid and per room (`roomHistory`): the
+ * same script, on raw TCP, receives the same bytes.
  */
 import assert from 'node:assert/strict'
 import net from 'node:net'
@@ -37,12 +38,13 @@ class RawTcp {
   }
 }
 
+/** `control`: clientControl and canJoin on, and the example's history (per uid and per room) on. */
 async function script (t: TestContext, encoding: 'json' | 'protobuf', control: boolean): Promise<Buffer> {
   const s = await startCore(t, {
     encoding,
     protobuf: encoding === 'protobuf' ? { root: PROTO_PATH } : undefined,
     ...(control ? { clientControl: true, canJoin } : {})
-  }, app => { registerChat(app.gate, tokenVerifier(SECRET)) })
+  }, app => { registerChat(app.gate, tokenVerifier(SECRET), control) })
   const wire = chatWire(encoding)
   const socket = net.connect({ port: s.tcpPort, host: '127.0.0.1' })
   await once(socket, 'connect')
@@ -54,13 +56,17 @@ async function script (t: TestContext, encoding: 'json' | 'protobuf', control: b
   await raw.frameCount(2)
   await s.app.gate.pushToRoom('lobby', 'S2C_Error', { code: 'X', msg: 'a room push' })
   await raw.frameCount(3)
-  send('C2S_UpdateWatchRoom', { rooms: [] })
+  // Kept in the room's history when history is on (roomHistory): the same bytes to a client that never subscribed with since.
+  const kept = await s.app.gate.pushToRoom('lobby', 'S2C_Message', { from_uid: 'bob', room: 'lobby', content: 'kept', ts: 1 })
+  assert.equal(kept.stored, control ? 1 : undefined)
   await raw.frameCount(4)
+  send('C2S_UpdateWatchRoom', { rooms: [] })
+  await raw.frameCount(5)
   return Buffer.concat(raw.bytes)
 }
 
 for (const encoding of ['json', 'protobuf'] as const) {
-  test(`${encoding}: a leaf client's bytes are the same with clientControl and canJoin on as with them off`, async (t) => {
+  test(`${encoding}: a leaf client's bytes are the same with clientControl, canJoin and room history on as with them off`, async (t) => {
     const before = await script(t, encoding, false)
     const after = await script(t, encoding, true)
     assert.ok(before.length > 0)

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { PROTO_PATH } from '../../examples/chat/app.js'
 import { registerChat } from '../../examples/chat/handlers.js'
-import { CONTENT_MAX_LENGTH, MAX_MSG_LEN, POSITION_RESERVE, ROOM_MAX_LENGTH, UID_MAX_LENGTH } from '../../examples/chat/messages.js'
+import { CONTENT_MAX_LENGTH, MAX_MSG_LEN, POSITION_RESERVE, ROOM_MAX_LENGTH, ROOM_POSITION_RESERVE, UID_MAX_LENGTH } from '../../examples/chat/messages.js'
 import { MAX_POSITION_LENGTH } from '../../src/history/history.js'
 import { tokenSigner, tokenVerifier } from '../../examples/chat/tokens.js'
 import { CloseCode } from '../../src/close-codes.js'
@@ -38,13 +38,15 @@ function worst (encoding: 'json' | 'protobuf', length: number, tail = ''): strin
   return (encoding === 'json' ? '\u0001' : '€').repeat(length - tail.length) + tail
 }
 
-test('the limits: 75 + the position reserve + 6 × (uid + room + content) fits maxMsgLen', () => {
+test('the limits: 73 + the position and room reserves + 6 × (uid + 2 × room + content) fits maxMsgLen (a room message kept in the room\'s history, the tighter case)', () => {
   assert.equal(MAX_MSG_LEN, 4096)
-  assert.equal(CONTENT_MAX_LENGTH, 534)
+  assert.equal(CONTENT_MAX_LENGTH, 468)
   assert.equal(POSITION_RESERVE, 'gate_pos'.length + 6 + MAX_POSITION_LENGTH)
-  const fixed = 75 + POSITION_RESERVE
-  assert.ok(fixed + 6 * (UID_MAX_LENGTH + Math.max(UID_MAX_LENGTH, ROOM_MAX_LENGTH) + CONTENT_MAX_LENGTH) <= MAX_MSG_LEN)
-  assert.ok(fixed + 6 * (UID_MAX_LENGTH + Math.max(UID_MAX_LENGTH, ROOM_MAX_LENGTH) + CONTENT_MAX_LENGTH + 1) > MAX_MSG_LEN, 'and is the largest that does')
+  assert.equal(ROOM_POSITION_RESERVE, ',"gate_room":""'.length)
+  const room = 73 + POSITION_RESERVE + ROOM_POSITION_RESERVE
+  assert.ok(room + 6 * (UID_MAX_LENGTH + 2 * ROOM_MAX_LENGTH + CONTENT_MAX_LENGTH) <= MAX_MSG_LEN)
+  assert.ok(room + 6 * (UID_MAX_LENGTH + 2 * ROOM_MAX_LENGTH + CONTENT_MAX_LENGTH + 1) > MAX_MSG_LEN, 'and is the largest that does')
+  assert.ok(75 + POSITION_RESERVE + 6 * (2 * UID_MAX_LENGTH + CONTENT_MAX_LENGTH) <= MAX_MSG_LEN, 'a message to a uid fits too')
   assert.throws(() => tokenVerifier(SECRET)(sign('u'.repeat(UID_MAX_LENGTH + 1))), /sub/, 'a longer uid cannot log in')
 })
 
@@ -107,9 +109,10 @@ for (const encoding of encodings) {
       bob.send('C2S_UpdateWatchRoom', { rooms: ['lobby'] })
       await bob.nextOf('S2C_UpdateWatchRoom')
 
-      // Within the schema and within 1024 bytes inbound, but over 1024 as an S2C_Message (which adds
-      // from_uid and ts): JSON 45 + 970 bytes in, 83 + 970 out; protobuf 10-12 + 1010 in, 24-26 + 1010 out.
-      const content = 'é'.repeat(encoding === 'json' ? 485 : 505)
+      // Within the schema (468 units) and within 1024 bytes inbound, but over 1024 as an S2C_Message (which
+      // adds from_uid and ts, and the 46 bytes history reserves): JSON 45 + 960 bytes in (160 × \u0001, 6 bytes
+      // each), 83 + 960 out; protobuf 10-12 + 990 in (330 × "€"), 24-26 + 990 + 46 out.
+      const content = encoding === 'json' ? '\u0001'.repeat(160) : '€'.repeat(330)
       for (const target of [{ to_uid: 'bob' }, { room: 'lobby' }]) {
         sender.send('C2S_Message', { ...target, content })
         const answer = await sender.next()

@@ -179,6 +179,8 @@ describe('MQTT persistent sessions across two nodes on Redis', () => {
 
     const store = b.app.gate.sessions.store!
     await until(async () => (await store.load('\0mqtt\0tab'))?.pos.endsWith(':2') === true, 5000, 'the replay saved')
+    // [room history] and the room's position (saved at most every second while it moves): the takeover then replays nothing of the room
+    await until(async () => (JSON.parse((await store.load('\0mqtt\0tab'))?.roomPos ?? '{}') as Record<string, string>).lobby?.endsWith(':1') === true, 5000, 'the room position saved')
     const closed = new Promise<void>(resolve => onB.c.once('close', () => resolve()))
     const onA = await connect(t, a, opts)
     assert.equal(onA.present, true)

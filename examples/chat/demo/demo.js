@@ -100,6 +100,22 @@ function showResume (r) {
   if (r.from !== '') system(el.textContent)
 }
 
+/**
+ * After every subscribe the server accepted with a position (a room resumed
+ * after a reconnect, docs/client.md, Room resume): was everything the room
+ * said meanwhile replayed? In words; nothing on a first subscribe.
+ */
+function showRoomResume (r) {
+  if (r.from === '') return
+  const el = $('#room-resume')
+  el.dataset.room = r.room
+  el.dataset.recovered = String(r.recovered)
+  el.textContent = r.recovered
+    ? `#${r.room} resumed: nothing lost`
+    : `#${r.room} resumed: some room messages sent while you were away may be missing`
+  system(el.textContent)
+}
+
 function closeWords (code, reason) {
   const meaning = CLOSES[code]
   return `${code} ${reason || ''}`.trim() + (meaning && meaning !== reason ? ` (${meaning})` : '')
@@ -211,6 +227,8 @@ async function connect (as, pasted) {
   client = me
   me.onState(s => { if (client === me) showState(s) })
   me.onResume(r => { if (client === me) showResume(r) })
+  // With resume on, each room is resumed too: its messages missed while away come first, once, in order.
+  me.onRoomResume(r => { if (client === me) showRoomResume(r) })
   me.on('S2C_Message', (m) => {
     const away = me.state.status !== 'connected'
     if (away) replayed++

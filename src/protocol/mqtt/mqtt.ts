@@ -14,6 +14,8 @@ import { MqttSessions, type MqttSessionHost, type Opened } from './sessions.js'
 import { int } from '../../option-checks.js'
 import { CONTROL_NAMES } from '../../control/messages.js'
 import type { RequestAnswer } from '../../dispatch.js'
+import type { Agent } from '../../agent.js'
+import type { Recovery } from '../../history/recovery.js'
 
 /** A SUBSCRIBE filter `room/<name>` joins room `<name>`. */
 const ROOM_PREFIX = 'room/'
@@ -42,6 +44,12 @@ const gen = (packet: Packet): Buffer => mqttPacket.generate(packet)
 export interface MqttHost extends MqttSessionHost {
   readonly processor: Processor
   readonly messages: MessageRegistry
+  /** [room history] Replays a room's kept messages after a position, and tells whether a connection tracks a room. */
+  readonly roomHistory: MqttSessionHost['roomHistory'] & {
+    readonly enabled: boolean
+    resume (agent: Agent<any>, room: string, since: string): Promise<Recovery>
+    tracks (agent: Agent<any>, room: string): boolean
+  }
 }
 
 /** MQTT's own limits. */
@@ -94,7 +102,7 @@ export function mqttProtocol (host: MqttHost, limits: MqttLimits = {}): Protocol
     textFrames: false,
     subprotocols: SUBPROTOCOLS,
     probe: gen({ cmd: 'pingresp' }),
-    open: peer => new MqttSession(peer, maxInflight, sessions),
+    open: peer => new MqttSession(peer, maxInflight, sessions, host.roomHistory),
     refusal: (why: Refusal) => why === 'full' || why === 'not-serving'
       ? gen({ cmd: 'connack', returnCode: CONNACK_UNAVAILABLE, sessionPresent: false })
       : undefined
@@ -117,13 +125,15 @@ class MqttSession implements ProtocolSession {
   private readonly maxMsgLen: number
   private readonly maxInflight: number
   private readonly sessions: MqttSessions
+  private readonly rooms: MqttHost['roomHistory']
   /** The client id this connection holds (logged in by its CONNECT password), until it stops. */
   private clientId: string | undefined = undefined
 
-  constructor (peer: ProtocolPeer, maxInflight: number, sessions: MqttSessions) {
+  constructor (peer: ProtocolPeer, maxInflight: number, sessions: MqttSessions, rooms: MqttHost['roomHistory']) {
     this.peer = peer
     this.maxInflight = maxInflight
     this.sessions = sessions
+    this.rooms = rooms
     this.maxMsgLen = peer.options.maxMsgLen
     let longest = 0
     for (const def of peer.messages.list()) longest = Math.max(longest, Buffer.byteLength(def.name))
@@ -313,17 +323,18 @@ class MqttSession implements ProtocolSession {
   private accepted (opened: Opened): void {
     this.state = State.Open
     this.peer.sendRaw(gen({ cmd: 'connack', returnCode: 0, sessionPresent: opened.present }))
-    if (opened.resume !== undefined) this.restore(opened.resume.pos, opened.resume.rooms)
+    if (opened.resume !== undefined) this.restore(opened.resume.pos, opened.resume.rooms, opened.resume.roomPos)
     this.release()
   }
 
   /**
    * A persistent session goes on from where it left off: positions and the
-   * replay of its uid's history after `pos`, then its rooms. The bind with
-   * `resume` is synchronous up to the replay's first read, so live messages
-   * wait for the replay from the CONNACK on.
+   * replay of its uid's history after `pos`, then its rooms, each [room
+   * history] replayed after its saved position. The bind with `resume` and
+   * each room's resume are synchronous up to their first read, so live
+   * messages wait for the replays from the CONNACK on.
    */
-  private restore (pos: string, rooms: readonly string[]): void {
+  private restore (pos: string, rooms: readonly string[], roomPos: Readonly<Record<string, string>>): void {
     const agent = this.peer.agent
     agent.bind(agent.uid!, { resume: pos }).then(recovery => {
       if (recovery !== undefined) this.sessions.resumed(agent, recovery.pos)
@@ -333,8 +344,17 @@ class MqttSession implements ProtocolSession {
         agent.join(room)
       } catch (err) {
         agent.log.debug({ err, room }, 'MQTT session room not rejoined')
+        continue
       }
+      this.trackRoom(room, roomPos[room] ?? '')
     }
+  }
+
+  /** [room history] A persistent session's room: positions, and the missed messages after `since`. */
+  private trackRoom (room: string, since: string): void {
+    const agent = this.peer.agent
+    if (!this.rooms.enabled || !agent.rooms.has(room)) return
+    this.rooms.resume(agent, room, since).catch((err: unknown) => { agent.log.warn({ err, room }, 'MQTT session room resume failed') })
   }
 
   private publish (packet: IPublishPacket, wire: number): void {
@@ -417,7 +437,12 @@ class MqttSession implements ProtocolSession {
       if (room === undefined) granted.push(0)
       else if (room === REFUSED || agent.uid === undefined) granted.push(SUBACK_FAILURE)
       // maxRooms, the name and the application's canJoin
-      else granted.push(await this.peer.subscribe(room) === '' ? 0 : SUBACK_FAILURE)
+      else if (await this.peer.subscribe(room) !== '') granted.push(SUBACK_FAILURE)
+      else {
+        granted.push(0)
+        // A persistent session tracks its rooms from the first SUBSCRIBE; one it tracks already (restored) goes on.
+        if (this.sessions.persistent(agent) && !this.rooms.tracks(agent, room)) this.trackRoom(room, '')
+      }
     }
     this.peer.sendRaw(gen({ cmd: 'suback', messageId: packet.messageId, granted }))
   }

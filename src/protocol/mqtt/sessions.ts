@@ -11,6 +11,8 @@ export interface MqttSessionHost {
   readonly sessions: { readonly store: SessionStore | undefined }
   /** [history] The position of the last kept message written to a connection, when it tracks positions. */
   readonly history: { position (agent: Agent<any>): string | undefined }
+  /** [room history] The position of the last kept message of `room` written to a connection, when it tracks the room. */
+  readonly roomHistory: { position (agent: Agent<any>, room: string): string | undefined }
   /** Closes connections, on any node, with 4002 (replaced). */
   replace (target: KickTarget, reason: string): Promise<KickResult>
   /** The gate's shared timer. */
@@ -24,6 +26,8 @@ export interface SessionRecord {
   /** The position of the last kept message written to it (`''`: none yet). */
   pos: string
   rooms: string[]
+  /** [room history] Each room's position of the last kept room message written to it. */
+  roomPos: Record<string, string>
   /** The id of the connection that holds it, `''` while none does. */
   agent: string
 }
@@ -33,7 +37,7 @@ export interface Opened {
   /** CONNACK's session present flag. */
   present: boolean
   /** Resume from here, and rejoin these rooms (persistent sessions only). */
-  resume?: { pos: string, rooms: string[] }
+  resume?: { pos: string, rooms: string[], roomPos: Record<string, string> }
 }
 
 /** The close reason of a connection whose client id was taken over; it does not save its session (the new holder has it). */
@@ -53,6 +57,8 @@ interface Held {
   readonly uid: string
   pos: string
   rooms: string
+  /** JSON of `SessionRecord.roomPos`. */
+  roomPos: string
   saved: number
 }
 
@@ -126,10 +132,11 @@ export class MqttSessions {
     }
     // A client id whose session is another uid's keeps it until it expires; this connection's is not kept.
     if (record !== undefined && !mine) return { present: false }
-    const held: Held = { clientId, uid, pos: mine ? record.pos : '', rooms: JSON.stringify(mine ? record.rooms : []), saved: 0 }
+    const roomPos = mine ? record.roomPos : {}
+    const held: Held = { clientId, uid, pos: mine ? record.pos : '', rooms: JSON.stringify(mine ? record.rooms : []), roomPos: JSON.stringify(roomPos), saved: 0 }
     this.open.set(agent, held)
     this.save(agent, held, Date.now())
-    return { present: mine, resume: { pos: held.pos, rooms: mine ? record.rooms : [] } }
+    return { present: mine, resume: { pos: held.pos, rooms: mine ? record.rooms : [], roomPos } }
   }
 
   /** The replay is done, up to `pos`: saved at once, so that a takeover right after it does not replay it again. */
@@ -139,6 +146,11 @@ export class MqttSessions {
     this.snapshot(agent, held)
     if (held.pos === '') held.pos = pos
     this.save(agent, held, Date.now())
+  }
+
+  /** Whether the connection holds a persistent session (its rooms then track positions without asking). */
+  persistent (agent: Agent<any>): boolean {
+    return this.open.has(agent)
   }
 
   /** The connection is closing: its client id is free, and its session saved as it is now. */
@@ -160,9 +172,9 @@ export class MqttSessions {
     this.lastSave = now
     for (const [agent, held] of this.open) {
       if (!agent.isOpen) continue
-      const { pos, rooms } = held
+      const { pos, rooms, roomPos } = held
       this.snapshot(agent, held)
-      if (held.pos !== pos || held.rooms !== rooms || now - held.saved >= this.expiry / 4) this.save(agent, held, now)
+      if (held.pos !== pos || held.rooms !== rooms || held.roomPos !== roomPos || now - held.saved >= this.expiry / 4) this.save(agent, held, now)
     }
   }
 
@@ -171,6 +183,14 @@ export class MqttSessions {
     if (agent.uid !== held.uid) return
     held.pos = this.host.history.position(agent) ?? held.pos
     held.rooms = JSON.stringify([...agent.rooms])
+    // [room history] a room whose resume has not read its stream yet keeps its saved position
+    const before = JSON.parse(held.roomPos) as Record<string, string>
+    const now: Record<string, string> = {}
+    for (const room of agent.rooms) {
+      const pos = this.host.roomHistory.position(agent, room) ?? before[room]
+      if (pos !== undefined) now[room] = pos
+    }
+    held.roomPos = JSON.stringify(now)
   }
 
   private save (agent: Agent<any>, held: Held, now: number): void {
@@ -179,7 +199,7 @@ export class MqttSessions {
   }
 
   private write (held: Held, agent: string): void {
-    const data = { uid: held.uid, pos: held.pos, rooms: held.rooms, agent }
+    const data = { uid: held.uid, pos: held.pos, rooms: held.rooms, roomPos: held.roomPos, agent }
     this.host.sessions.store?.save(sessionKey(held.clientId), data, this.expiry).catch((err: unknown) => {
       this.host.log.warn({ err, clientId: held.clientId }, 'MQTT session save failed')
     })
@@ -187,18 +207,26 @@ export class MqttSessions {
 }
 
 function parseRecord (data: Record<string, string>): SessionRecord | undefined {
-  const { uid, pos, rooms, agent } = data
+  const { uid, pos, rooms, roomPos, agent } = data
   if (typeof uid !== 'string' || uid === '') return undefined
-  let list: unknown
-  try {
-    list = JSON.parse(rooms ?? '[]')
-  } catch {
-    list = []
-  }
+  const list = parseJson(rooms, [])
+  const positions = parseJson(roomPos, {})
   return {
     uid,
     pos: pos ?? '',
     rooms: Array.isArray(list) ? list.filter((r): r is string => typeof r === 'string') : [],
+    // a session saved before room history has none
+    roomPos: typeof positions === 'object' && positions !== null && !Array.isArray(positions)
+      ? Object.fromEntries(Object.entries(positions).filter((e): e is [string, string] => typeof e[1] === 'string'))
+      : {},
     agent: agent ?? ''
+  }
+}
+
+function parseJson (text: string | undefined, fallback: unknown): unknown {
+  try {
+    return text === undefined ? fallback : JSON.parse(text)
+  } catch {
+    return fallback
   }
 }
