@@ -7,21 +7,20 @@ import type { MessageRegistry } from '../messages.js'
 import { MemoryHistoryStore } from './memory-store.js'
 import type { NormalizedHistoryOptions } from './options.js'
 import { positioner, type AddPosition } from './positioned.js'
-import type { HistoryStore, Position, StoredMessage } from './store.js'
+import type { HistoryStore, Position } from './store.js'
 import { formatPosition, parsePosition } from './store.js'
 import { Tracker, type TrackerHost } from './tracker.js'
 import type { HistoryPage } from './page.js'
 import { GateError } from '../errors.js'
 import type { Recovery } from './recovery.js'
 import { OutageLog } from '../outage-log.js'
+import { fillGap, replay } from './replay.js'
 
 export type { BindOptions, Recovery } from './recovery.js'
 
 /** Longest position token: an epoch (8 characters here, at most 15 from other stores), ':' and up to 16 digits. */
 export const MAX_POSITION_LENGTH = 32
 
-/** Messages read from the store per round trip of a replay. */
-export const PAGE = 500
 /** Sweeps of the memory store, at most this often (ms). */
 const SWEEP_EVERY = 10_000
 
@@ -137,55 +136,23 @@ export class History implements TrackerHost {
     // routed to this connection, and one appended before it is in the read.
     await new Promise(resolve => setImmediate(resolve))
     const want = token === '' ? undefined : parsePosition(token)
-    let recovered = false
-    let replayed = 0
+    const out = { recovered: false, replayed: 0 }
+    // A later resume of the same connection (a login message after an MQTT session's resume) takes over: this one stops.
+    const mine = (): boolean => agent.isOpen && this.trackers.get(agent) === tracker
     try {
-      let r = await store.read(uid, want?.offset ?? 0, want === undefined ? 0 : PAGE, true)
-      if (want !== undefined && want.epoch !== r.epoch && r.epoch !== '') {
-        // Another epoch: the client's stream was lost. Everything of this one is new to it.
-        r = await store.read(uid, 0, PAGE, true)
-      }
-      tracker.epoch = r.epoch
-      if (want === undefined) {
-        // First login: nothing to replay; what arrived since the bind is delivered.
-        const low = tracker.lowestHeld
-        tracker.last = low !== undefined ? Math.min(low - 1, r.last) : r.last
-      } else {
-        const same = want.epoch === r.epoch
-        recovered = same && want.offset <= r.last && r.first <= want.offset + 1
-        tracker.last = same ? Math.min(want.offset, r.last) : 0
-        let items = r.items
-        // A later resume of the same connection (a login message after an MQTT session's resume) takes over: this one stops.
-        const mine = (): boolean => agent.isOpen && this.trackers.get(agent) === tracker
-        while (items.length > 0 && mine()) {
-          for (const item of items) {
-            if (item.offset <= tracker.last) continue
-            if (agent.bufferedBytes > this.maxBufferedBytes / 2) await drained(agent, this.maxBufferedBytes)
-            if (!mine()) break
-            tracker.write(this.outbound(item), { epoch: r.epoch, offset: item.offset })
-            replayed++
-          }
-          if (items.length < PAGE) break
-          const next = await store.read(uid, tracker.last, PAGE)
-          if (next.epoch !== r.epoch) break
-          items = next.items
-        }
-      }
+      await replay(store, uid, want, { agent, tracker, mine, framing: this.framing, maxBufferedBytes: this.maxBufferedBytes }, out)
     } catch (err) {
       this.log.warn({ err, uid }, 'history read failed; resumed without replay')
-      recovered = false
+      out.recovered = false
     }
     tracker.live()
-    return { recovered, replayed, pos: tracker.epoch === '' ? '' : formatPosition({ epoch: tracker.epoch, offset: tracker.last }) }
+    return { recovered: out.recovered, replayed: out.replayed, pos: tracker.epoch === '' ? '' : formatPosition({ epoch: tracker.epoch, offset: tracker.last }) }
   }
 
   /** Fills a gap: the stored messages after `after`, offered in order; a gap the store cannot fill is skipped. */
   async fill (tracker: Tracker, after: number): Promise<void> {
     try {
-      const r = await this.store!.read(tracker.uid, after, PAGE)
-      if (r.epoch === tracker.epoch) {
-        for (const item of r.items) tracker.offer(this.outbound(item), { epoch: r.epoch, offset: item.offset })
-      }
+      await fillGap(this.store!, tracker.uid, tracker, after, this.framing)
     } catch (err) {
       this.log.warn({ err, uid: tracker.uid }, 'history read failed; gap skipped')
     }
@@ -256,17 +223,5 @@ export class History implements TrackerHost {
 
   async close (): Promise<void> {
     await this.store?.close?.()
-  }
-
-  private outbound (item: StoredMessage): OutboundMessage {
-    return new OutboundMessage(item.name, item.payload, item.text, this.framing)
-  }
-}
-
-/** Waits until the connection's outbound backlog is under a quarter of its bound, so a long replay is not a slow consumer. */
-export async function drained (agent: Agent<any>, maxBufferedBytes: number): Promise<void> {
-  // Bounded: a client that stops reading is closed as a slow consumer by its own writes.
-  for (let i = 0; i < 2000 && agent.isOpen && agent.bufferedBytes > maxBufferedBytes / 4; i++) {
-    await new Promise(resolve => setTimeout(resolve, 5))
   }
 }

@@ -6,11 +6,12 @@ import type { FramingOptions } from '../framing/length-prefix.js'
 import type { GateLogger } from '../logger.js'
 import type { MessageRegistry } from '../messages.js'
 import { OutageLog } from '../outage-log.js'
-import { PAGE, drained, type History } from './history.js'
+import type { History } from './history.js'
+import { fillGap, replay } from './replay.js'
 import { MemoryHistoryStore } from './memory-store.js'
 import { positioner, type AddPosition } from './positioned.js'
 import type { Recovery } from './recovery.js'
-import { formatPosition, parsePosition, type Position, type StoredMessage } from './store.js'
+import { formatPosition, parsePosition, type Position } from './store.js'
 import { Tracker, type TrackerHost } from './tracker.js'
 
 /**
@@ -123,44 +124,19 @@ export class RoomHistory {
     const key = roomKey(room)
     if (store instanceof MemoryHistoryStore) store.loggedIn(key) // watched: kept before streams nobody asked for (Redis: READ marks it)
     const want = since === '' ? undefined : parsePosition(since)
-    let recovered = false
-    let replayed = 0
+    const out = { recovered: false, replayed: 0 }
     const mine = (): boolean => agent.isOpen && this.trackers.get(agent)?.get(room) === tracker
     try {
-      let r = await store.read(key, want?.offset ?? 0, want === undefined ? 0 : PAGE, true)
-      if (want !== undefined && want.epoch !== r.epoch && r.epoch !== '') r = await store.read(key, 0, PAGE, true)
-      tracker.epoch = r.epoch
-      if (want === undefined) {
-        const low = tracker.lowestHeld
-        tracker.last = low !== undefined ? Math.min(low - 1, r.last) : r.last
-      } else {
-        const same = want.epoch === r.epoch
-        recovered = same && want.offset <= r.last && r.first <= want.offset + 1
-        tracker.last = same ? Math.min(want.offset, r.last) : 0
-        let items = r.items
-        while (items.length > 0 && mine()) {
-          for (const item of items) {
-            if (item.offset <= tracker.last) continue
-            if (agent.bufferedBytes > this.maxBufferedBytes / 2) await drained(agent, this.maxBufferedBytes)
-            if (!mine()) break
-            tracker.write(this.outbound(item), { epoch: r.epoch, offset: item.offset })
-            replayed++
-          }
-          if (items.length < PAGE) break
-          const next = await store.read(key, tracker.last, PAGE)
-          if (next.epoch !== r.epoch) break
-          items = next.items
-        }
-      }
+      await replay(store, key, want, { agent, tracker, mine, framing: this.framing, maxBufferedBytes: this.maxBufferedBytes }, out)
     } catch (err) {
       this.log.warn({ err, room }, 'room history read failed; subscribed without replay')
-      recovered = false
+      out.recovered = false
     }
     tracker.live()
     // One more look after gapTimeout: a push appended after our read by a node
     // that had not yet seen this member is read from the stream, not lost.
     setTimeout(() => { if (mine()) void this.fill(room, tracker, tracker.last) }, this.history.gapTimeout).unref()
-    return { recovered, replayed, pos: tracker.epoch === '' ? '' : formatPosition({ epoch: tracker.epoch, offset: tracker.last }) }
+    return { recovered: out.recovered, replayed: out.replayed, pos: tracker.epoch === '' ? '' : formatPosition({ epoch: tracker.epoch, offset: tracker.last }) }
   }
 
   /** Whether `agent` tracks `room` (subscribed with a position, or an MQTT persistent session's room). */
@@ -220,17 +196,10 @@ export class RoomHistory {
   /** Fills a gap of `room`: the stored messages after `after`, offered in order; a gap the store cannot fill is skipped. */
   private async fill (room: string, tracker: Tracker, after: number): Promise<void> {
     try {
-      const r = await this.history.store!.read(roomKey(room), after, PAGE)
-      if (r.epoch === tracker.epoch) {
-        for (const item of r.items) tracker.offer(this.outbound(item), { epoch: r.epoch, offset: item.offset })
-      }
+      await fillGap(this.history.store!, roomKey(room), tracker, after, this.framing)
     } catch (err) {
       this.log.warn({ err, room }, 'room history read failed; gap skipped')
     }
     tracker.skipGap()
-  }
-
-  private outbound (item: StoredMessage): OutboundMessage {
-    return new OutboundMessage(item.name, item.payload, item.text, this.framing)
   }
 }
