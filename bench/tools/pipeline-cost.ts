@@ -19,6 +19,7 @@
 import { execFileSync } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { benchGateEnv } from '../servers/gate-env.js'
 
 interface Args { msgs: number, rounds: number, repeat: number, roots: string[] }
 
@@ -59,22 +60,8 @@ async function measureGate (root: string, transport: 'ws' | 'tcp', msgs: number,
   const { connect } = await import(build('src/pipeline/connect.js'))
   const { leafProtocol } = await import(build('src/protocol/leaf.js'))
   const { LEAF_STREAM, LEAF_WS_FRAME } = await import(build('src/codec/outbound.js'))
-  const config = loadConfig({
-    ...process.env,
-    HOST: '127.0.0.1',
-    PORT: '0',
-    GATE_TCP_PORT: '0',
-    GATE_MQTT_PORT: '0',
-    GATE_TOKEN_SECRET: 'pipeline-cost-secret-pipeline-cost-secret',
-    GATE_ADMIN_TOKEN: 'pipeline-cost',
-    GATE_IDLE_TIMEOUT: '600000',
-    GATE_MAX_CONN_PER_IP: '0',
-    GATE_CONN_RATE_PER_IP: '0',
-    GATE_MSG_RATE: '0',
-    GATE_MSG_RATE_PER_IP: '0',
-    GATE_HTTP_RATE_PER_IP: '0',
-    LOG_LEVEL: 'warn'
-  })
+  const config = loadConfig({ ...benchGateEnv(process.env, 'pipeline-cost-secret-pipeline-cost-secret', 'pipeline-cost'), LOG_LEVEL: 'warn' })
+
   const app = await buildChatApp(config, { logger: false })
   await app.ready()
   const framing = transport === 'ws' ? LEAF_WS_FRAME : LEAF_STREAM

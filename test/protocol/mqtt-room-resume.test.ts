@@ -5,28 +5,14 @@
  * messages once, in order, then live ones, also when the client subscribes
  * again (MQTT.js does after a reconnect).
  */
-import mqtt, { type MqttClient } from 'mqtt'
 import assert from 'node:assert/strict'
-import { test, type TestContext } from 'node:test'
+import { test } from 'node:test'
 import { tokenSigner } from '../../examples/chat/tokens.js'
 import { SECRET, startChat, type Chat } from '../example/helper.js'
 import { until } from '../helper.js'
+import { connectMqtt as connect, type Got } from './mqtt-clients.js'
 
 const sign = tokenSigner(SECRET)
-
-interface Got { topic: string, body: any }
-
-async function connect (t: TestContext, chat: Chat, opts: mqtt.IClientOptions): Promise<{ c: MqttClient, got: Got[], present: boolean }> {
-  const got: Got[] = []
-  const c = mqtt.connect(`mqtt://127.0.0.1:${chat.app.gateAddress('mqtt')!.port}`, { reconnectPeriod: 0, connectTimeout: 5000, ...opts })
-  c.on('message', (topic, payload) => { got.push({ topic, body: JSON.parse(payload.toString()) }) })
-  t.after(() => c.end(true))
-  const connack = await new Promise<{ sessionPresent: boolean }>((resolve, reject) => {
-    c.once('connect', resolve)
-    c.once('error', reject)
-  })
-  return { c, got, present: connack.sessionPresent }
-}
 
 const room = (got: Got[]): Array<[string, string, string]> => got.filter(g => g.topic === 'S2C_Message').map(g => [g.body.content, g.body.gate_room, g.body.gate_pos])
 const push = async (chat: Chat, content: string): Promise<{ delivered: number, stored?: number }> =>

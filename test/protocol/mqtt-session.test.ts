@@ -6,35 +6,18 @@
 import mqtt, { type MqttClient } from 'mqtt'
 import mqttPacket from 'mqtt-packet'
 import assert from 'node:assert/strict'
-import { describe, test, type TestContext } from 'node:test'
+import { describe, test } from 'node:test'
 import { tokenSigner } from '../../examples/chat/tokens.js'
-import { SECRET, startChat, type Chat } from '../example/helper.js'
+import { SECRET, startChat } from '../example/helper.js'
 import { mqttProtocol } from '../../src/protocol/mqtt/mqtt.js'
 import { sessionKey } from '../../src/protocol/mqtt/sessions.js'
 import { MemorySessionStore } from '../../src/session/store.js'
 import { startCore, until } from '../helper.js'
 import { startRedis } from '../redis-helper.js'
 import { RawMqtt } from './mqtt-raw.js'
+import { connectMqtt as connect, type Got } from './mqtt-clients.js'
 
 const sign = tokenSigner(SECRET)
-
-interface Got { topic: string, body: any }
-
-/** An MQTT.js client over TCP or WebSocket (no reconnect), every PUBLISH it gets kept in `got`. */
-async function connect (t: TestContext, chat: Chat, opts: mqtt.IClientOptions, via: 'tcp' | 'ws' = 'tcp'): Promise<{ c: MqttClient, got: Got[], present: boolean }> {
-  const got: Got[] = []
-  const url = via === 'tcp'
-    ? `mqtt://127.0.0.1:${chat.app.gateAddress('mqtt')!.port}`
-    : `ws://127.0.0.1:${(chat.app.server.address() as { port: number }).port}/mqtt`
-  const c = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5000, ...opts })
-  c.on('message', (topic, payload) => { got.push({ topic, body: JSON.parse(payload.toString()) }) })
-  t.after(() => c.end(true))
-  const connack = await new Promise<{ sessionPresent: boolean }>((resolve, reject) => {
-    c.once('connect', resolve)
-    c.once('error', reject)
-  })
-  return { c, got, present: connack.sessionPresent }
-}
 
 async function end (c: MqttClient): Promise<void> {
   await c.endAsync()
