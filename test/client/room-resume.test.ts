@@ -25,11 +25,15 @@ async function addresses (): Promise<Addresses> {
   return { http: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}/ws`, tcp: await freePort() }
 }
 
-/** An SDK client that tries the nodes in turn (one per connect) and watches `room` with resume on. */
-async function watcher (t: TestContext, nodes: Addresses[], room: string, away = 20): Promise<{ client: SdkClient, contents: string[], positions: string[], resumes: RoomResumeInfo[] }> {
+/**
+ * An SDK client that tries the nodes in turn (one per connect) and watches `room` with resume on.
+ * While `held()` says so, a reconnect tries the first node again instead of the next one (the
+ * SIGKILL test holds it on the dead node until room messages were pushed while it was away).
+ */
+async function watcher (t: TestContext, nodes: Addresses[], room: string, away = 20, held: () => boolean = () => false): Promise<{ client: SdkClient, contents: string[], positions: string[], resumes: RoomResumeInfo[] }> {
   let next = 0
   const client = createClient<ChatMessages>({
-    transport: webSocket(() => nodes[next++ % nodes.length].ws),
+    transport: webSocket(() => next > 0 && held() ? nodes[0].ws : nodes[next++ % nodes.length].ws),
     codec: await loadCodec(`${nodes[0].http}/gate/protocol`),
     login: chatLogin('alice'),
     resume: true,
@@ -79,11 +83,15 @@ for (const kind of backends.kinds) {
     const [doomedAt, otherAt] = [await addresses(), await addresses()]
     const doomed = await startServer(t, doomedAt, 'json', { ...redis.env, GATE_NODE_ID: 'doomed' })
     const other = await chatOn(t, 'json', Number(new URL(otherAt.http).port), otherAt.tcp, { ...redis.env, GATE_NODE_ID: 'other' })
-    const seen = await watcher(t, [doomedAt, otherAt], 'lobby', 300)
+    // Held on the dead node until 5 room messages were pushed after the kill: what it missed is replayed, whatever the machine's load.
+    const away = { killedAt: Infinity, sent: () => 0 }
+    const seen = await watcher(t, [doomedAt, otherAt], 'lobby', 300, () => away.sent() < away.killedAt + 5)
     await until(async () => (await other.app.gate.room('lobby', 0, 10))?.total === 1, 5000, 'the watcher listed in the room')
 
     const pushes = pusher(async content => await other.app.gate.pushToRoom('lobby', 'S2C_Message', { from_uid: 'other', room: 'lobby', content, ts: Date.now() }))
     await until(() => seen.contents.length >= 10, 10_000, 'room messages before the kill')
+    away.sent = pushes.sent
+    away.killedAt = pushes.sent()
     doomed.kill('SIGKILL')
     await once(doomed, 'exit')
     const killedAt = pushes.sent()
