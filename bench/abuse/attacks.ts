@@ -100,7 +100,7 @@ export const attacks: Attack[] = [
       reader.on('close', (code: number) => { r.closed = code })
       socketOf(reader).pause()
       const senders = await many(10, async i => await tcpUser(g, `sender${i}`, ATTACKER), deadline)
-      const content = 'é'.repeat(530)
+      const content = 'é'.repeat(468) // the example's CONTENT_MAX_LENGTH: ~1 KB in UTF-8
       const total = senders.length * 200
       for (const s of senders) s.write(Buffer.concat(Array.from({ length: 200 }, () => frame('C2S_Message', { room: 'big', content }))))
       let peakBacklog = 0
@@ -187,7 +187,7 @@ export const attacks: Attack[] = [
       const flooders = await many(100, async i => await tcpUser(g, `m${i}`, ATTACKER), deadline)
       const sent = { n: 0 }
       let k = 0
-      const pad = 'm'.repeat(480)
+      const pad = 'm'.repeat(460) // within the example's CONTENT_MAX_LENGTH (468)
       const chunk = (): Buffer => Buffer.concat(Array.from({ length: 50 }, () => frame('C2S_Message', { to_uid: `ghost-${k++}`, content: pad })))
       const end = Date.now() + 12000
       for (const s of flooders) pump(s, chunk(), end, sent)

@@ -42,14 +42,16 @@ for (const kind of backends.kinds) {
     const { client: bob } = await chat.user('bob')
     for (let i = 0; i < 5; i++) bob.send('C2S_Message', { to_uid: 'alice', content: `unread ${i}` })
 
-    // 5,000 messages of ~500 bytes to 5,000 made-up uids: about 3 MB for a 1 MiB bound.
+    // 5,000 messages of ~500 bytes to 5,000 made-up uids: about 2.5 MB for a 1 MiB bound
+    // (content within the example's limit, CONTENT_MAX_LENGTH 468: a longer one closes her with 1007).
     const { client: mallory, agent } = await chat.user('mallory')
-    mallory.sendRaw(burst(5000, i => ({ to_uid: `ghost-${i}`, content: 'm'.repeat(480) })))
+    mallory.sendRaw(burst(5000, i => ({ to_uid: `ghost-${i}`, content: 'm'.repeat(460) })))
     let most = 0
-    while (agent.msgsIn < 5000 || chat.app.gate.dispatch.busy(agent)) {
+    while (agent.isOpen && (agent.msgsIn < 5000 || chat.app.gate.dispatch.busy(agent))) {
       most = Math.max(most, store.bytes)
       await new Promise(resolve => setTimeout(resolve, 5))
     }
+    assert.equal(agent.msgsIn, 5001, 'her login and every message of the flood read (a refused one closes the connection)')
     // The evictions the last appends started are done once Redis holds the bound.
     let held = { bytes: 0, streams: 0 }
     await until(async () => (held = await heldInRedis(t, redis)).bytes <= maxBytes, 20000, 'Redis to hold the bound')

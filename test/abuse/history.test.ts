@@ -24,15 +24,17 @@ test('a flood to made-up uids stays within the byte bound, and alice keeps her 5
   const { client: bob } = await chat.user('bob')
   for (let i = 0; i < 5; i++) bob.send('C2S_Message', { to_uid: 'alice', content: `unread ${i}` })
 
-  // mallory writes 5,000 messages of ~500 bytes to 5,000 made-up uids: about 3 MB for a 1 MiB bound.
+  // mallory writes 5,000 messages of ~500 bytes to 5,000 made-up uids: about 2.5 MB for a 1 MiB bound
+  // (content within the example's limit, CONTENT_MAX_LENGTH 468: a longer one closes her with 1007).
   const { client: mallory, agent } = await chat.user('mallory')
-  const pad = 'm'.repeat(480)
+  const pad = 'm'.repeat(460)
   mallory.sendRaw(burst(5000, i => ({ to_uid: `ghost-${i}`, content: pad })))
   let most = 0
-  while (agent.msgsIn < 5000 || chat.app.gate.dispatch.busy(agent)) {
+  while (agent.isOpen && (agent.msgsIn < 5000 || chat.app.gate.dispatch.busy(agent))) {
     most = Math.max(most, store.bytes)
     await new Promise(resolve => setImmediate(resolve))
   }
+  assert.equal(agent.msgsIn, 5001, 'her login and every message of the flood read (a refused one closes the connection)')
   most = Math.max(most, store.bytes)
   t.diagnostic(`5,000 messages to made-up uids: history held at most ${most} B (bound ${maxBytes}), ${store.size} streams kept, ${store.evicted} evicted`)
   assert.ok(most <= maxBytes, `within the bound (${most})`)
