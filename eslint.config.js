@@ -2,7 +2,7 @@ import neostandard from 'neostandard'
 
 // neostandard (no semicolons, a space before function parens), with TypeScript.
 export default [
-  ...neostandard({ ts: true, ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.bench-tmp/**'] }),
+  ...neostandard({ ts: true, ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.bench-tmp/**', '.test-js/**'] }),
   {
     rules: {
       // `void promise` marks a promise deliberately left floating (its errors are handled where it is made).

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
+import { loaderArgs, moduleExt } from './node-script.js'
 
 const root = fileURLToPath(new URL('../', import.meta.url))
 
@@ -10,7 +11,7 @@ function loadedBy (options: string, modules: string[]): string[] {
   const script = `
     import Fastify from 'fastify'
     import { createRequire } from 'node:module'
-    import gatePlugin from './plugins/gate.ts'
+    import gatePlugin from './plugins/gate${moduleExt}'
     const app = Fastify()
     await app.register(gatePlugin, ${options})
     await app.ready()
@@ -18,7 +19,7 @@ function loadedBy (options: string, modules: string[]): string[] {
     const loaded = Object.keys(createRequire(import.meta.url).cache)
     console.log(JSON.stringify(${JSON.stringify(modules)}.filter(m => loaded.some(k => k.includes('/node_modules/' + m + '/')))))
   `
-  const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', timeout: 60_000 })
+  const run = spawnSync(process.execPath, [...loaderArgs, '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', timeout: 60_000 })
   assert.equal(run.status, 0, run.stderr)
   return JSON.parse(run.stdout.trim().split('\n').pop()!)
 }

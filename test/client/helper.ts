@@ -13,6 +13,7 @@ import { tokenSigner } from '../../examples/chat/tokens.js'
 import { createClient, LoginRefused, loadCodec, webSocket, type ClientOptions, type ClientState, type GateClient, type LoginHook, type MessageBodies } from '../../client/node.js'
 import { tcp } from '../../client/tcp.js'
 import { SECRET, type Chat } from '../example/helper.js'
+import { nodeArgs } from '../node-script.js'
 export { freePort } from '../ports.js'
 
 export type ChatMessages = MessageBodies<typeof schemas>
@@ -90,7 +91,7 @@ const server = fileURLToPath(new URL('../../examples/chat/server.ts', import.met
 
 /** `npm start`'s server as a process on fixed ports, killed after the test; resolves once it logs "chat gateway ready". */
 export async function startServer (t: TestContext, at: Addresses, encoding: string, env: Record<string, string> = {}): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', server], {
+  const child = spawn(process.execPath, nodeArgs(server), {
     env: { ...process.env, PORT: new URL(at.http).port, GATE_TCP_PORT: String(at.tcp), GATE_MQTT_PORT: 'off', GATE_ENCODING: encoding, GATE_TOKEN_SECRET: SECRET, GATE_ADMIN_TOKEN: 'admin', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'inherit']
   })

@@ -6,8 +6,10 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import net from 'node:net'
 import type { TestContext } from 'node:test'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { until } from '../helper.js'
+import { nodeArgs } from '../node-script.js'
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -27,7 +29,7 @@ export interface Gateway {
  * foreground job. Every process of it is killed after the test.
  */
 export function startGateway (t: TestContext, env: Record<string, string>, opts: { detached?: boolean } = {}): Gateway {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'examples/chat/server.ts'], {
+  const proc = spawn(process.execPath, nodeArgs(join(ROOT, 'examples/chat/server.ts')), {
     cwd: ROOT,
     detached: opts.detached === true,
     env: { ...process.env, LOG_LEVEL: 'info', ...env },

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { DEFAULT_TOKEN_TTL_SECONDS, tokenCli } from '../../examples/chat/token-cli.js'
 import { tokenSigner } from '../../examples/chat/tokens.js'
+import { nodeArgs } from '../node-script.js'
 import { CloseCode } from '../../src/close-codes.js'
 import { until } from '../helper.js'
 import { SECRET, startChat } from './helper.js'
@@ -49,7 +50,7 @@ describe('npm run token', () => {
 
   test('the script itself prints a token with exp', async () => {
     const script = fileURLToPath(new URL('../../examples/chat/token.ts', import.meta.url))
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script, 'erin', '--ttl', '30'], { env: { ...process.env, ...env } })
+    const { stdout } = await promisify(execFile)(process.execPath, [...nodeArgs(script), 'erin', '--ttl', '30'], { env: { ...process.env, ...env } })
     const c = claims(stdout)
     assert.equal(c.sub, 'erin')
     assert.equal((c.exp as number) - (c.iat as number), 30)

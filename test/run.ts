@@ -1,0 +1,57 @@
+/**
+ * `npm test`'s test run: the TypeScript compiled once (test/compile.ts), every
+ * test file run from the compiled tree by `node --test`, four files at a time,
+ * with V8 coverage, then c8's report and thresholds (.c8rc.json) over the
+ * original `.ts` files (test/coverage.ts).
+ *
+ *   npx tsx test/run.ts                      every test file
+ *   npx tsx test/run.ts test/inbox.test.ts   only these (coverage thresholds then off)
+ *
+ * One test straight from the sources, without all this:
+ * `node --test --import tsx test/inbox.test.ts`.
+ */
+import { spawnSync } from 'node:child_process'
+import { existsSync, readdirSync, rmSync } from 'node:fs'
+import { join, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { compile, OUT } from './compile.js'
+import { remapCoverage } from './coverage.js'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const COVERAGE = join(ROOT, 'coverage', 'tmp')
+
+/** test/*.test.ts and test/<dir>/*.test.ts, listed (node --test on Node 20 does not expand a glob). */
+function allTests (): string[] {
+  const found: string[] = []
+  for (const e of readdirSync(join(ROOT, 'test'), { withFileTypes: true })) {
+    if (e.isFile() && e.name.endsWith('.test.ts')) found.push(join('test', e.name))
+    if (!e.isDirectory()) continue
+    for (const f of readdirSync(join(ROOT, 'test', e.name))) {
+      if (f.endsWith('.test.ts')) found.push(join('test', e.name, f))
+    }
+  }
+  return found.sort()
+}
+
+const chosen = process.argv.slice(2)
+const tests = chosen.length > 0 ? chosen.map(f => relative(ROOT, join(process.cwd(), f))) : allTests()
+for (const t of tests) {
+  if (!t.endsWith('.test.ts') || !existsSync(join(ROOT, t))) throw new Error(`not a test file: ${t}`)
+}
+
+const started = Date.now()
+const compiled = await compile()
+process.stdout.write(`${compiled} TypeScript files compiled into .test-js/ in ${Date.now() - started} ms; ${tests.length} test files\n`)
+
+rmSync(join(ROOT, 'coverage'), { recursive: true, force: true })
+const run = spawnSync(process.execPath, [
+  '--test', '--test-reporter=spec', '--test-concurrency=4',
+  ...tests.map(t => join(OUT, t.replace(/\.ts$/, '.js')))
+], { cwd: ROOT, stdio: 'inherit', env: { ...process.env, NODE_V8_COVERAGE: COVERAGE } })
+
+remapCoverage(ROOT, COVERAGE)
+const c8 = join(ROOT, 'node_modules', '.bin', 'c8')
+const report = spawnSync(c8, ['report', ...(chosen.length > 0 ? ['--check-coverage=false'] : [])], { cwd: ROOT, stdio: 'inherit' })
+
+process.stdout.write(`test/run.ts: ${tests.length} test files in ${((Date.now() - started) / 1000).toFixed(1)} s\n`)
+process.exitCode = run.status !== 0 ? (run.status ?? 1) : (report.status ?? 1)
