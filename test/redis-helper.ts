@@ -111,6 +111,15 @@ export class RedisServer {
     }
   }
 
+  /** Freezes the server (SIGSTOP): its connections stay open and nothing is answered until `thaw`. */
+  freeze (): void {
+    this.proc?.kill('SIGSTOP')
+  }
+
+  thaw (): void {
+    this.proc?.kill('SIGCONT')
+  }
+
   /** Starts it again on the same port, empty. */
   async restart (): Promise<void> {
     await this.stop()
@@ -161,10 +170,19 @@ export class RedisServer {
   }
 }
 
-/** A private Redis for this test, closed after it. */
-export async function startRedis (t: TestContext): Promise<RedisServer> {
+/** Servers started by `startRedis` in this test file, closed when the file's tests are done. */
+const started = new Set<RedisServer>()
+after(async () => { await Promise.all([...started].map(async server => { await server.close() })) })
+
+/**
+ * A private Redis for this test. It is closed when the test file ends, after
+ * every test's own `after` hooks (which run first registered, first run): a
+ * client or gate closed after its Redis was killed would wait for ioredis's
+ * 2 s `disconnectTimeout` on a socket that never closes.
+ */
+export async function startRedis (_t: TestContext): Promise<RedisServer> {
   const server = await RedisServer.start()
-  t.after(() => server.close())
+  started.add(server)
   return server
 }
 

@@ -175,3 +175,16 @@ test('with a user\'s client that queues commands while Redis is down, cluster ca
   const closed = await settles(t, 'app.close (queueing client)', a.app.close())
   assert.equal(closed.status, 'fulfilled')
 })
+
+test('a node closes while its Redis is frozen: the quit is given up after requestTimeout and the connection dropped', async (t) => {
+  const redis = await startRedis(t)
+  const a = await startNode(t, redis.url, 'a')
+  const alice = await login(a.wsUrl, 'alice')
+  t.after(() => alice.close())
+  // The sockets stay open and Redis answers nothing: ioredis still says 'ready', so the close asks for a QUIT that never comes back.
+  redis.freeze()
+  t.after(() => { redis.thaw() })
+  const closed = await settles(t, 'app.close() with Redis frozen', a.app.close())
+  assert.equal(closed.status, 'fulfilled', 'the node closed')
+  assert.equal(a.app.gate.connectionCount, 0, 'its connections closed')
+})
