@@ -4,7 +4,8 @@
  * node pushes to the room every 25 ms gets every room message exactly once,
  * in order, when its node is killed (SIGKILL) and when every node is drained
  * and restarted one after the other (SIGTERM, 1012): it reconnects to a
- * surviving node and subscribes again with the room's position.
+ * surviving node and subscribes again with the room's position. Each runs on
+ * one Redis and on a Redis Cluster (the file's own, test/redis-cluster-helper.ts).
  */
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
@@ -111,38 +112,40 @@ for (const kind of backends.kinds) {
   })
 }
 
-test('redis: a rolling restart (each of two nodes drained with SIGTERM, 1012, and started again, one after the other) under room pushes every 25 ms: every room message once, in order', { skip: noRedis, timeout: 90_000 }, async (t) => {
-  const redis = await backends.use(t, 'redis')
-  const env = { ...redis.env, GATE_DRAIN_TIME: '200' }
-  const nodes = [await addresses(), await addresses()]
-  const procs = [
-    await startServer(t, nodes[0], 'protobuf', { ...env, GATE_NODE_ID: 'a1' }),
-    await startServer(t, nodes[1], 'protobuf', { ...env, GATE_NODE_ID: 'b1' })
-  ]
-  const pusherNode = await chatOn(t, 'protobuf', 0, 0, { ...env, GATE_NODE_ID: 'pusher' })
-  const seen = await watcher(t, nodes, 'lobby')
-  await until(async () => (await pusherNode.app.gate.room('lobby', 0, 10))?.total === 1, 5000, 'the watcher listed in the room')
-  const pushes = pusher(async content => await pusherNode.app.gate.pushToRoom('lobby', 'S2C_Message', { from_uid: 'pusher', room: 'lobby', content, ts: Date.now() }))
-  await until(() => seen.contents.length >= 10, 10_000, 'room messages before the deploy')
+for (const kind of backends.kinds) {
+  test(`${kind}: a rolling restart (each of two nodes drained with SIGTERM, 1012, and started again, one after the other) under room pushes every 25 ms: every room message once, in order`, { skip: noRedis !== false ? noRedis : backends.skip(kind), timeout: 90_000 }, async (t) => {
+    const redis = await backends.use(t, kind)
+    const env = { ...redis.env, GATE_DRAIN_TIME: '200' }
+    const nodes = [await addresses(), await addresses()]
+    const procs = [
+      await startServer(t, nodes[0], 'protobuf', { ...env, GATE_NODE_ID: 'a1' }),
+      await startServer(t, nodes[1], 'protobuf', { ...env, GATE_NODE_ID: 'b1' })
+    ]
+    const pusherNode = await chatOn(t, 'protobuf', 0, 0, { ...env, GATE_NODE_ID: 'pusher' })
+    const seen = await watcher(t, nodes, 'lobby')
+    await until(async () => (await pusherNode.app.gate.room('lobby', 0, 10))?.total === 1, 5000, 'the watcher listed in the room')
+    const pushes = pusher(async content => await pusherNode.app.gate.pushToRoom('lobby', 'S2C_Message', { from_uid: 'pusher', room: 'lobby', content, ts: Date.now() }))
+    await until(() => seen.contents.length >= 10, 10_000, 'room messages before the deploy')
 
-  for (const [i, id] of [[0, 'a2'], [1, 'b2']] as const) {
-    const resumesBefore = seen.resumes.length
-    procs[i].kill('SIGTERM')
-    await once(procs[i], 'exit')
-    procs[i] = await startServer(t, nodes[i], 'protobuf', { ...env, GATE_NODE_ID: id })
-    // The watcher was on one of the two: when it was this one, it came back on the other.
-    await reach(seen.client, 'connected')
-    const from = pushes.sent()
-    await until(() => pushes.sent() >= from + 10, 10_000, 'pushes after the restart')
-    t.diagnostic(`node ${i} restarted; the watcher resubscribed ${seen.resumes.length - resumesBefore} time(s)`)
-  }
-  await pushes.stop()
-  const total = pushes.sent()
-  await until(() => seen.contents.length >= total, 10_000, 'every room message')
-  await roundTrip(seen.client)
-  const drained = seen.client.states.filter(s => s.status === 'reconnecting' && s.code === 1012).length
-  assert.ok(drained >= 2, `the watcher was drained with 1012 by both nodes: ${JSON.stringify(seen.client.states)}`)
-  assert.deepEqual(seen.contents, range(1, total).map(n => `m${n}`), 'every room message, in order, once')
-  assert.deepEqual(seen.positions.map(offsetOf), range(1, total))
-  assert.ok(seen.resumes.slice(1).every(r => r.recovered), JSON.stringify(seen.resumes))
-})
+    for (const [i, id] of [[0, 'a2'], [1, 'b2']] as const) {
+      const resumesBefore = seen.resumes.length
+      procs[i].kill('SIGTERM')
+      await once(procs[i], 'exit')
+      procs[i] = await startServer(t, nodes[i], 'protobuf', { ...env, GATE_NODE_ID: id })
+      // The watcher was on one of the two: when it was this one, it came back on the other.
+      await reach(seen.client, 'connected')
+      const from = pushes.sent()
+      await until(() => pushes.sent() >= from + 10, 10_000, 'pushes after the restart')
+      t.diagnostic(`node ${i} restarted; the watcher resubscribed ${seen.resumes.length - resumesBefore} time(s)`)
+    }
+    await pushes.stop()
+    const total = pushes.sent()
+    await until(() => seen.contents.length >= total, 10_000, 'every room message')
+    await roundTrip(seen.client)
+    const drained = seen.client.states.filter(s => s.status === 'reconnecting' && s.code === 1012).length
+    assert.ok(drained >= 2, `the watcher was drained with 1012 by both nodes: ${JSON.stringify(seen.client.states)}`)
+    assert.deepEqual(seen.contents, range(1, total).map(n => `m${n}`), 'every room message, in order, once')
+    assert.deepEqual(seen.positions.map(offsetOf), range(1, total))
+    assert.ok(seen.resumes.slice(1).every(r => r.recovered), JSON.stringify(seen.resumes))
+  })
+}
