@@ -14,17 +14,11 @@ import { createClient, loadCodec, webSocket, type RoomResumeInfo } from '../../c
 import { until } from '../helper.js'
 import { noRedis, range } from '../history/app.js'
 import { redisBackends } from '../redis-helper.js'
-import { chatLogin, chatOn, freePort, reach, startServer, type Addresses, type ChatMessages, type SdkClient } from './helper.js'
+import { chatLogin, chatOn, freeAddresses as addresses, offsetOf, pusher, reach, startServer, type Addresses, type ChatMessages, type SdkClient } from './helper.js'
 
 if (noRedis !== false) process.stderr.write(`\n!!! ${noRedis} (test/client/room-resume.test.ts: room resume across Redis-backed nodes)\n\n`)
 
 const backends = redisBackends()
-const PERIOD = 25
-
-async function addresses (): Promise<Addresses> {
-  const port = await freePort()
-  return { http: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}/ws`, tcp: await freePort() }
-}
 
 /**
  * An SDK client that tries the nodes in turn (one per connect) and watches `room` with resume on.
@@ -57,26 +51,11 @@ async function watcher (t: TestContext, nodes: Addresses[], room: string, away =
   return seen
 }
 
-/** Pushes `m1`, `m2`, … every PERIOD ms through `push`, until stopped. */
-function pusher (push: (content: string) => Promise<unknown>): { sent: () => number, stop: () => Promise<void> } {
-  let sent = 0
-  const state = { stopped: false }
-  const loop = (async () => {
-    while (!state.stopped) {
-      await push(`m${++sent}`)
-      await new Promise(resolve => setTimeout(resolve, PERIOD))
-    }
-  })()
-  return { sent: () => sent, stop: async () => { state.stopped = true; await loop } }
-}
-
 async function roundTrip (client: SdkClient): Promise<void> {
   const echo = client.next('C2S_UserHeartBeat')
   client.send('C2S_UserHeartBeat', { ptime: 1 })
   await echo
 }
-
-const offsetOf = (pos: string): number => Number(pos.slice(pos.lastIndexOf(':') + 1))
 
 for (const kind of backends.kinds) {
   test(`${kind}: the watcher's node is killed (SIGKILL) while the other node pushes to the room every 25 ms; the SDK resubscribes on the survivor and gets every room message once, in order`, { skip: noRedis !== false ? noRedis : backends.skip(kind), timeout: 60_000 }, async (t) => {
