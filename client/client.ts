@@ -3,7 +3,7 @@ import { normalizeReconnect, retryDelay, type NormalizedReconnect, type Reconnec
 import type { Codec } from './codec.js'
 import { GateClientError, LoginRefused } from './errors.js'
 import { json } from './json.js'
-import { advance, type PositionStore, type ResumeInfo, type ResumeOptions, type RoomResumeInfo } from './position.js'
+import { advance, storedPositions, storeValue, type PositionStore, type ResumeInfo, type ResumeOptions, type RoomResumeInfo } from './position.js'
 import type { Payload, Transport, TransportConnection } from './transport.js'
 import { CONTROL_NAMES } from '../src/control/names.js'
 
@@ -146,11 +146,13 @@ export class GateClient<M extends object = AnyMessages> {
   private readonly field: string | undefined
   /** The room position field, with resume on. */
   private readonly roomField: string | undefined
-  /** With resume on, each subscribed room's last position seen. */
+  /** With resume on, each subscribed room's last position seen (and those read from the store, until unsubscribed). */
   private readonly roomPositions = new Map<string, string>()
   private readonly roomResumeListeners = new Set<(r: RoomResumeInfo) => void>()
   private readonly store: PositionStore | undefined
   private storeRead = false
+  /** The value last read from or given to the store; undefined until it was read. */
+  private saved: string | undefined
   private _position = ''
   private waiters: Waiter[] = []
   private queue: Payload[] = []
@@ -326,6 +328,7 @@ export class GateClient<M extends object = AnyMessages> {
     if (this.stopped) throw this.closedError()
     this.rooms.delete(room)
     this.roomPositions.delete(room)
+    this.save()
     const conn = this.current
     if (conn === undefined || this.loggedIn !== conn) {
       this.settleRoom(room, new GateClientError('GATE_CLIENT_REFUSED', `unsubscribed from "${room}" before the server answered`, { serverCode: 'UNSUBSCRIBED', room }))
@@ -410,6 +413,7 @@ export class GateClient<M extends object = AnyMessages> {
           } else {
             this.rooms.delete(room)
             this.roomPositions.delete(room)
+            this.save()
             const err = new GateClientError('GATE_CLIENT_REFUSED', `subscribe to "${room}" refused: ${code}`, { serverCode: code, room })
             if (this.roomWaiters.has(room)) this.settleRoom(room, err)
             else this.report(err)
@@ -435,7 +439,7 @@ export class GateClient<M extends object = AnyMessages> {
 
   /** A subscribe with `since` was accepted: the room's position moves to the reply's, and the listeners hear of it. */
   private roomResumed (room: string, from: string, reply: Record<string, unknown> | undefined): RoomResumeInfo {
-    if (this.rooms.has(room)) this.roomPositions.set(room, advance(this.roomPositions.get(room) ?? '', reply?.pos))
+    this.moveRoom(room, reply?.pos)
     const info: RoomResumeInfo = { room, recovered: reply?.recovered === true, from, position: this.roomPositions.get(room) ?? '' }
     for (const l of [...this.roomResumeListeners]) {
       try {
@@ -628,7 +632,7 @@ export class GateClient<M extends object = AnyMessages> {
       const room = body?.[this.roomField!]
       // A room message's position is its room's (section 10), else the uid's (section 8).
       if (typeof room === 'string' && room !== '') {
-        if (this.rooms.has(room)) this.roomPositions.set(room, advance(this.roomPositions.get(room) ?? '', body?.[this.field]))
+        this.moveRoom(room, body?.[this.field])
       } else {
         this.track(body?.[this.field])
       }
@@ -666,15 +670,18 @@ export class GateClient<M extends object = AnyMessages> {
     }
   }
 
-  /** Reads the position store once, before the first login. */
+  /** Reads the position store once, before the first login: the uid position and the rooms' (`storedPositions`). */
   private async readStore (): Promise<void> {
     if (this.store === undefined || this.storeRead) return
     this.storeRead = true
     try {
-      this._position = advance(this._position, await this.store.get())
+      const stored = storedPositions(await this.store.get())
+      this._position = advance(this._position, stored.pos)
+      for (const [room, pos] of stored.rooms) this.roomPositions.set(room, advance(this.roomPositions.get(room) ?? '', pos))
     } catch (err) {
       this.report(new GateClientError('GATE_CLIENT_POSITION_STORE', `the position store's get failed: ${(err as Error).message}`, { cause: err }))
     }
+    this.saved = storeValue(this._position, this.roomPositions)
   }
 
   /** Keeps `pos` when it moves the position on (see `advance`), and saves it to the store. */
@@ -682,10 +689,28 @@ export class GateClient<M extends object = AnyMessages> {
     const next = advance(this._position, pos)
     if (next === this._position) return
     this._position = next
-    if (this.store === undefined) return
+    this.save()
+  }
+
+  /** Keeps `pos` as the room's position when it moves it on and the room is subscribed, and saves it to the store. */
+  private moveRoom (room: string, pos: unknown): void {
+    if (!this.rooms.has(room)) return
+    const current = this.roomPositions.get(room) ?? ''
+    const next = advance(current, pos)
+    if (next === current) return
+    this.roomPositions.set(room, next)
+    this.save()
+  }
+
+  /** Gives the store the positions (`storeValue`) when they changed since it was read or last given them. */
+  private save (): void {
+    if (this.store === undefined || this.saved === undefined) return
+    const value = storeValue(this._position, this.roomPositions)
+    if (value === this.saved) return
+    this.saved = value
     const failed = (err: unknown): void => { this.report(new GateClientError('GATE_CLIENT_POSITION_STORE', `the position store's set failed: ${(err as Error).message}`, { cause: err })) }
     try {
-      const r = this.store.set(next)
+      const r = this.store.set(value)
       if (r instanceof Promise) r.catch(failed)
     } catch (err) {
       failed(err)

@@ -1,12 +1,17 @@
 /**
- * Positions of the gate's per-uid history (docs/protocol.md section 8):
- * `"<epoch>:<offset>"`, opaque except that offsets of one epoch compare.
+ * Positions of the gate's per-uid and per-room history (docs/protocol.md
+ * sections 8 and 10): `"<epoch>:<offset>"`, opaque except that offsets of one
+ * epoch compare; and how a `PositionStore` keeps them.
  */
 
-/** Where a client keeps its position between page loads or processes, e.g. sessionStorage. `get` runs once, before the first login. */
+/**
+ * Where a client keeps its positions between page loads or processes, e.g.
+ * sessionStorage. `get` runs once, before the first login. The value is the
+ * client's own (see `storeValue`): keep it as given.
+ */
 export interface PositionStore {
   get: () => string | null | undefined | Promise<string | null | undefined>
-  set: (position: string) => void | Promise<void>
+  set: (value: string) => void | Promise<void>
 }
 
 export interface ResumeOptions {
@@ -64,4 +69,49 @@ export interface RoomResumeInfo {
   from: string
   /** The room position after the subscribe: past the replayed messages, or the room's current one. */
   position: string
+}
+
+/** What a `PositionStore` value holds: the uid position and each room's. */
+export interface StoredPositions {
+  /** The uid position (`''`: none). */
+  pos: string
+  /** Room positions by room (none empty). */
+  rooms: Map<string, string>
+}
+
+/**
+ * The value a `PositionStore` keeps: the bare uid position when no room has a
+ * position (the format from before room positions were kept), else
+ * `{"pos": <uid position>, "rooms": {"<room>": <room position>}}` as JSON.
+ */
+export function storeValue (pos: string, rooms: ReadonlyMap<string, string>): string {
+  const kept = [...rooms].filter(([, p]) => p !== '')
+  return kept.length === 0 ? pos : JSON.stringify({ pos, rooms: Object.fromEntries(kept) })
+}
+
+/**
+ * Reads a `PositionStore` value (`storeValue`): one not starting with `{` is a
+ * bare uid position; JSON that does not parse, or fields of the wrong type,
+ * count as no position (nothing thrown).
+ */
+export function storedPositions (value: unknown): StoredPositions {
+  const found: StoredPositions = { pos: '', rooms: new Map() }
+  if (typeof value !== 'string') return found
+  if (!value.startsWith('{')) {
+    found.pos = value
+    return found
+  }
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(value)
+  } catch {
+    return found
+  }
+  const { pos, rooms } = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as { pos?: unknown, rooms?: unknown }
+  if (typeof pos === 'string') found.pos = pos
+  if (typeof rooms !== 'object' || rooms === null || Array.isArray(rooms)) return found
+  for (const [room, p] of Object.entries(rooms)) {
+    if (room !== '' && typeof p === 'string' && p !== '') found.rooms.set(room, p)
+  }
+  return found
 }

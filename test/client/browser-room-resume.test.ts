@@ -1,7 +1,9 @@
 /**
  * Room resume in headless Chromium: the demo page, in #lobby on a
  * Redis-backed example gateway, gets the room messages another node pushed
- * while its gateway restarted, once, in order, and says so in words.
+ * while its gateway restarted, once, in order, and says so in words; and,
+ * after a reload, those pushed while it was gone (its room position is in
+ * sessionStorage with its uid position: `resume.store`).
  */
 import assert from 'node:assert/strict'
 import { before, test } from 'node:test'
@@ -27,7 +29,14 @@ async function roomLog (tab: Tab): Promise<Array<[string, string]>> {
   return await tab.page.$$eval('#log li.message[data-room=lobby]', lis => lis.map(li => [(li as HTMLElement).dataset.content ?? '', (li as HTMLElement).dataset.replayed ?? ''] as [string, string]))
 }
 
-test('the demo page gets, in order and once, what #lobby said while its gateway restarted, and says the room resumed', { skip, timeout: 60_000 }, async (t) => {
+async function logIn (tab: Tab): Promise<void> {
+  await tab.page.fill('#login input[name=uid]', 'alice')
+  await tab.page.fill('#login input[name=token]', sign('alice'))
+  await tab.page.click('#login button[type=submit]')
+  await textOf(tab.page, '#status', 'connected as alice')
+}
+
+test('the demo page gets, in order and once, what #lobby said while its gateway restarted and while it reloaded, and says the room resumed', { skip, timeout: 60_000 }, async (t) => {
   const redis = await startRedis(t)
   const env = { REDIS_URL: redis.url }
   const port = await freePort()
@@ -36,10 +45,7 @@ test('the demo page gets, in order and once, what #lobby said while its gateway 
   const other = await chatOn(t, 'json', 0, 0, env) // another node: bob talks in #lobby through it
   const tab = await openTab(await launch(t))
   await tab.page.goto(`${at.http}/`)
-  await tab.page.fill('#login input[name=uid]', 'alice')
-  await tab.page.fill('#login input[name=token]', sign('alice'))
-  await tab.page.click('#login button[type=submit]')
-  await textOf(tab.page, '#status', 'connected as alice')
+  await logIn(tab)
   await textOf(tab.page, '#watching', 'in #lobby')
   await until(async () => (await other.app.gate.room('lobby'))?.total === 1, 10000, 'alice listed in #lobby')
 
@@ -57,6 +63,16 @@ test('the demo page gets, in order and once, what #lobby said while its gateway 
   await until(async () => (await roomLog(tab)).length >= 5, 10000, 'r5 on the page')
   assert.deepEqual(await roomLog(tab), [['r1', 'false'], ['r2', 'true'], ['r3', 'true'], ['r4', 'true'], ['r5', 'false']],
     'in order, none lost, none twice; r2..r4 came with the room\'s resume, before connected')
+
+  // A reload: the log is empty, the room position is still in sessionStorage.
+  await tab.page.reload()
+  await until(async () => ((await other.app.gate.room('lobby'))?.total ?? 0) === 0, 10000, 'alice gone from #lobby')
+  for (const n of range(6, 7)) assert.deepEqual(await say(other.app, `r${n}`), { delivered: 0, stored: 1 }, 'kept, delivered to nobody')
+  await logIn(tab)
+  await textOf(tab.page, '#room-resume', '#lobby resumed: nothing lost')
+  await say(other.app, 'r8')
+  await until(async () => (await roomLog(tab)).length >= 3, 10000, 'r8 on the page')
+  assert.deepEqual(await roomLog(tab), [['r6', 'true'], ['r7', 'true'], ['r8', 'false']], 'only what the page had not seen, in order, once')
   const scriptErrors = tab.errors.filter(e => !e.startsWith('Failed to load resource') && !/WebSocket connection to .* failed/.test(e))
   assert.deepEqual(scriptErrors, [])
   assert.deepEqual(tab.violations, [], 'no Content-Security-Policy violation')

@@ -14,7 +14,8 @@ import { createClient, LoginRefused, loadCodec, webSocket, type ClientOptions, t
 import { tcp } from '../../client/tcp.js'
 import { SECRET, type Chat } from '../example/helper.js'
 import { nodeArgs } from '../node-script.js'
-export { freePort } from '../ports.js'
+import { freePort } from '../ports.js'
+export { freePort }
 
 export type ChatMessages = MessageBodies<typeof schemas>
 export const sign = tokenSigner(SECRET)
@@ -37,6 +38,12 @@ export function chatLogin (uid: string, rooms: () => string[] = () => []): Login
 }
 
 export interface Addresses { http: string, ws: string, tcp: number }
+
+/** Free ports for a node of the example app (HTTP and WebSocket, raw TCP): to start, kill and start again on the same addresses. */
+export async function freeAddresses (): Promise<Addresses> {
+  const port = await freePort()
+  return { http: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}/ws`, tcp: await freePort() }
+}
 
 export function addressesOf (chat: Chat): Addresses {
   const { port } = chat.app.server.address() as { port: number }
@@ -106,3 +113,19 @@ export async function startServer (t: TestContext, at: Addresses, encoding: stri
   })
   return child
 }
+
+/** Pushes `m1`, `m2`, … through `push`, one every `period` ms (a push awaited before the next), until stopped. */
+export function pusher (push: (content: string) => Promise<unknown>, period = 25): { sent: () => number, stop: () => Promise<void> } {
+  let sent = 0
+  const state = { stopped: false }
+  const loop = (async () => {
+    while (!state.stopped) {
+      await push(`m${++sent}`)
+      await new Promise(resolve => setTimeout(resolve, period))
+    }
+  })()
+  return { sent: () => sent, stop: async () => { state.stopped = true; await loop } }
+}
+
+/** The offset of a history position (`"<epoch>:<offset>"`). */
+export const offsetOf = (pos: string): number => Number(pos.slice(pos.lastIndexOf(':') + 1))

@@ -4,7 +4,8 @@
  * node pushes to the room every 25 ms gets every room message exactly once,
  * in order, when its node is killed (SIGKILL) and when every node is drained
  * and restarted one after the other (SIGTERM, 1012): it reconnects to a
- * surviving node and subscribes again with the room's position.
+ * surviving node and subscribes again with the room's position. Each runs on
+ * one Redis and on a Redis Cluster (the file's own, test/redis-cluster-helper.ts).
  */
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
@@ -13,17 +14,11 @@ import { createClient, loadCodec, webSocket, type RoomResumeInfo } from '../../c
 import { until } from '../helper.js'
 import { noRedis, range } from '../history/app.js'
 import { redisBackends } from '../redis-helper.js'
-import { chatLogin, chatOn, freePort, reach, startServer, type Addresses, type ChatMessages, type SdkClient } from './helper.js'
+import { chatLogin, chatOn, freeAddresses as addresses, offsetOf, pusher, reach, startServer, type Addresses, type ChatMessages, type SdkClient } from './helper.js'
 
 if (noRedis !== false) process.stderr.write(`\n!!! ${noRedis} (test/client/room-resume.test.ts: room resume across Redis-backed nodes)\n\n`)
 
 const backends = redisBackends()
-const PERIOD = 25
-
-async function addresses (): Promise<Addresses> {
-  const port = await freePort()
-  return { http: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}/ws`, tcp: await freePort() }
-}
 
 /**
  * An SDK client that tries the nodes in turn (one per connect) and watches `room` with resume on.
@@ -56,26 +51,11 @@ async function watcher (t: TestContext, nodes: Addresses[], room: string, away =
   return seen
 }
 
-/** Pushes `m1`, `m2`, … every PERIOD ms through `push`, until stopped. */
-function pusher (push: (content: string) => Promise<unknown>): { sent: () => number, stop: () => Promise<void> } {
-  let sent = 0
-  const state = { stopped: false }
-  const loop = (async () => {
-    while (!state.stopped) {
-      await push(`m${++sent}`)
-      await new Promise(resolve => setTimeout(resolve, PERIOD))
-    }
-  })()
-  return { sent: () => sent, stop: async () => { state.stopped = true; await loop } }
-}
-
 async function roundTrip (client: SdkClient): Promise<void> {
   const echo = client.next('C2S_UserHeartBeat')
   client.send('C2S_UserHeartBeat', { ptime: 1 })
   await echo
 }
-
-const offsetOf = (pos: string): number => Number(pos.slice(pos.lastIndexOf(':') + 1))
 
 for (const kind of backends.kinds) {
   test(`${kind}: the watcher's node is killed (SIGKILL) while the other node pushes to the room every 25 ms; the SDK resubscribes on the survivor and gets every room message once, in order`, { skip: noRedis !== false ? noRedis : backends.skip(kind), timeout: 60_000 }, async (t) => {
@@ -111,38 +91,40 @@ for (const kind of backends.kinds) {
   })
 }
 
-test('redis: a rolling restart (each of two nodes drained with SIGTERM, 1012, and started again, one after the other) under room pushes every 25 ms: every room message once, in order', { skip: noRedis, timeout: 90_000 }, async (t) => {
-  const redis = await backends.use(t, 'redis')
-  const env = { ...redis.env, GATE_DRAIN_TIME: '200' }
-  const nodes = [await addresses(), await addresses()]
-  const procs = [
-    await startServer(t, nodes[0], 'protobuf', { ...env, GATE_NODE_ID: 'a1' }),
-    await startServer(t, nodes[1], 'protobuf', { ...env, GATE_NODE_ID: 'b1' })
-  ]
-  const pusherNode = await chatOn(t, 'protobuf', 0, 0, { ...env, GATE_NODE_ID: 'pusher' })
-  const seen = await watcher(t, nodes, 'lobby')
-  await until(async () => (await pusherNode.app.gate.room('lobby', 0, 10))?.total === 1, 5000, 'the watcher listed in the room')
-  const pushes = pusher(async content => await pusherNode.app.gate.pushToRoom('lobby', 'S2C_Message', { from_uid: 'pusher', room: 'lobby', content, ts: Date.now() }))
-  await until(() => seen.contents.length >= 10, 10_000, 'room messages before the deploy')
+for (const kind of backends.kinds) {
+  test(`${kind}: a rolling restart (each of two nodes drained with SIGTERM, 1012, and started again, one after the other) under room pushes every 25 ms: every room message once, in order`, { skip: noRedis !== false ? noRedis : backends.skip(kind), timeout: 90_000 }, async (t) => {
+    const redis = await backends.use(t, kind)
+    const env = { ...redis.env, GATE_DRAIN_TIME: '200' }
+    const nodes = [await addresses(), await addresses()]
+    const procs = [
+      await startServer(t, nodes[0], 'protobuf', { ...env, GATE_NODE_ID: 'a1' }),
+      await startServer(t, nodes[1], 'protobuf', { ...env, GATE_NODE_ID: 'b1' })
+    ]
+    const pusherNode = await chatOn(t, 'protobuf', 0, 0, { ...env, GATE_NODE_ID: 'pusher' })
+    const seen = await watcher(t, nodes, 'lobby')
+    await until(async () => (await pusherNode.app.gate.room('lobby', 0, 10))?.total === 1, 5000, 'the watcher listed in the room')
+    const pushes = pusher(async content => await pusherNode.app.gate.pushToRoom('lobby', 'S2C_Message', { from_uid: 'pusher', room: 'lobby', content, ts: Date.now() }))
+    await until(() => seen.contents.length >= 10, 10_000, 'room messages before the deploy')
 
-  for (const [i, id] of [[0, 'a2'], [1, 'b2']] as const) {
-    const resumesBefore = seen.resumes.length
-    procs[i].kill('SIGTERM')
-    await once(procs[i], 'exit')
-    procs[i] = await startServer(t, nodes[i], 'protobuf', { ...env, GATE_NODE_ID: id })
-    // The watcher was on one of the two: when it was this one, it came back on the other.
-    await reach(seen.client, 'connected')
-    const from = pushes.sent()
-    await until(() => pushes.sent() >= from + 10, 10_000, 'pushes after the restart')
-    t.diagnostic(`node ${i} restarted; the watcher resubscribed ${seen.resumes.length - resumesBefore} time(s)`)
-  }
-  await pushes.stop()
-  const total = pushes.sent()
-  await until(() => seen.contents.length >= total, 10_000, 'every room message')
-  await roundTrip(seen.client)
-  const drained = seen.client.states.filter(s => s.status === 'reconnecting' && s.code === 1012).length
-  assert.ok(drained >= 2, `the watcher was drained with 1012 by both nodes: ${JSON.stringify(seen.client.states)}`)
-  assert.deepEqual(seen.contents, range(1, total).map(n => `m${n}`), 'every room message, in order, once')
-  assert.deepEqual(seen.positions.map(offsetOf), range(1, total))
-  assert.ok(seen.resumes.slice(1).every(r => r.recovered), JSON.stringify(seen.resumes))
-})
+    for (const [i, id] of [[0, 'a2'], [1, 'b2']] as const) {
+      const resumesBefore = seen.resumes.length
+      procs[i].kill('SIGTERM')
+      await once(procs[i], 'exit')
+      procs[i] = await startServer(t, nodes[i], 'protobuf', { ...env, GATE_NODE_ID: id })
+      // The watcher was on one of the two: when it was this one, it came back on the other.
+      await reach(seen.client, 'connected')
+      const from = pushes.sent()
+      await until(() => pushes.sent() >= from + 10, 10_000, 'pushes after the restart')
+      t.diagnostic(`node ${i} restarted; the watcher resubscribed ${seen.resumes.length - resumesBefore} time(s)`)
+    }
+    await pushes.stop()
+    const total = pushes.sent()
+    await until(() => seen.contents.length >= total, 10_000, 'every room message')
+    await roundTrip(seen.client)
+    const drained = seen.client.states.filter(s => s.status === 'reconnecting' && s.code === 1012).length
+    assert.ok(drained >= 2, `the watcher was drained with 1012 by both nodes: ${JSON.stringify(seen.client.states)}`)
+    assert.deepEqual(seen.contents, range(1, total).map(n => `m${n}`), 'every room message, in order, once')
+    assert.deepEqual(seen.positions.map(offsetOf), range(1, total))
+    assert.ok(seen.resumes.slice(1).every(r => r.recovered), JSON.stringify(seen.resumes))
+  })
+}

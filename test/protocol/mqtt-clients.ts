@@ -5,12 +5,18 @@ import type { Chat } from '../example/helper.js'
 /** A PUBLISH a test client got, its payload parsed as JSON. */
 export interface Got { topic: string, body: any }
 
-/** An MQTT.js client of the example app over TCP or WebSocket (no reconnect), every PUBLISH it gets kept in `got`. */
-export async function connectMqtt (t: TestContext, chat: Chat, opts: mqtt.IClientOptions, via: 'tcp' | 'ws' = 'tcp'): Promise<{ c: MqttClient, got: Got[], present: boolean }> {
+/**
+ * An MQTT.js client (no reconnect) of the example app in this process over TCP
+ * or WebSocket, or of `at` (a URL: `mqtt://…` or `ws://…/mqtt`); every PUBLISH
+ * it gets kept in `got`.
+ */
+export async function connectMqtt (t: TestContext, at: Chat | string, opts: mqtt.IClientOptions, via: 'tcp' | 'ws' = 'tcp'): Promise<{ c: MqttClient, got: Got[], present: boolean }> {
   const got: Got[] = []
-  const url = via === 'tcp'
-    ? `mqtt://127.0.0.1:${chat.app.gateAddress('mqtt')!.port}`
-    : `ws://127.0.0.1:${(chat.app.server.address() as { port: number }).port}/mqtt`
+  const url = typeof at === 'string'
+    ? at
+    : via === 'tcp'
+      ? `mqtt://127.0.0.1:${at.app.gateAddress('mqtt')!.port}`
+      : `ws://127.0.0.1:${(at.app.server.address() as { port: number }).port}/mqtt`
   const c = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5000, ...opts })
   c.on('message', (topic, payload) => { got.push({ topic, body: JSON.parse(payload.toString()) }) })
   t.after(() => c.end(true))

@@ -346,15 +346,19 @@ class MqttSession implements ProtocolSession {
         agent.log.debug({ err, room }, 'MQTT session room not rejoined')
         continue
       }
-      this.trackRoom(room, roomPos[room] ?? '')
+      void this.trackRoom(room, roomPos[room] ?? '')
     }
   }
 
-  /** [room history] A persistent session's room: positions, and the missed messages after `since`. */
-  private trackRoom (room: string, since: string): void {
+  /**
+   * [room history] A persistent session's room: positions, and the missed
+   * messages after `since`. The resume starts at once (right after the join);
+   * resolves once its replay is done (never rejects).
+   */
+  private async trackRoom (room: string, since: string): Promise<void> {
     const agent = this.peer.agent
     if (!this.rooms.enabled || !agent.rooms.has(room)) return
-    this.rooms.resume(agent, room, since).catch((err: unknown) => { agent.log.warn({ err, room }, 'MQTT session room resume failed') })
+    await this.rooms.resume(agent, room, since).catch((err: unknown) => { agent.log.warn({ err, room }, 'MQTT session room resume failed') })
   }
 
   private publish (packet: IPublishPacket, wire: number): void {
@@ -441,7 +445,9 @@ class MqttSession implements ProtocolSession {
       else {
         granted.push(0)
         // A persistent session tracks its rooms from the first SUBSCRIBE; one it tracks already (restored) goes on.
-        if (this.sessions.persistent(agent) && !this.rooms.tracks(agent, room)) this.trackRoom(room, '')
+        // The SUBACK waits for the room's first read: a message pushed after the SUBACK is then past the position
+        // the read started from, never taken for one the client had before it subscribed (as Gate_Reply does).
+        if (this.sessions.persistent(agent) && !this.rooms.tracks(agent, room)) await this.trackRoom(room, '')
       }
     }
     this.peer.sendRaw(gen({ cmd: 'suback', messageId: packet.messageId, granted }))
