@@ -33,6 +33,8 @@ export interface Connection {
   readonly bufferedAmount: number
   /** Inbound bytes the protocol holds of messages not yet complete. */
   readonly inboundBuffered?: number
+  /** The agent is about to close it with this code and reason: the protocol's last word (see `ProtocolSession.closing`). */
+  closing? (code: number, reason: string): void
   /** Graceful close: a WebSocket close frame with code and reason; TCP `end()`. */
   close (code: number, reason: string): void
   /** Hard close, no handshake. */
@@ -62,8 +64,6 @@ export interface AgentHost {
   join (agent: Agent<any>, room: string): void
   leave (agent: Agent<any>, room: string): void
   closing (agent: Agent<any>): void
-  /** Writes the close notice, where the connection has no close codes and one is configured. */
-  closeNotice? (agent: Agent<any>, code: number, reason: string): void
   closed (agent: Agent<any>, reason: CloseReason): void
   /** [session] Makes a connection's settings (bounded, reporting changes). */
   settingsFor? (agent: Agent<any>): SessionSettings
@@ -292,7 +292,7 @@ export class Agent<M extends object = DefaultMessages> {
     if (code === CloseCode.SLOW_CONSUMER) this.dropQueue()
     else {
       this.flushQueue(true)
-      this.host.closeNotice?.(this, code, reason)
+      this.conn.closing?.(code, reason)
     }
     this.state = State.Closing
     this.reason = { code, reason }

@@ -16,7 +16,7 @@ export { Gate, type Authenticator, type ConnectHook, type DisconnectHook, type D
 export { CONTROL_NAMES, ReplyCode, controlSchemas } from './control/messages.js'
 export type { RequestAnswer } from './dispatch.js'
 export { LocalAgents } from './local-agents.js'
-export type { ClusterFigures, FiguresQuestion, KickTarget, Operation, RemoteShare, RoomExcept } from './operations/operation.js'
+export type { Ask, ClusterFigures, FiguresQuestion, KickTarget, Operation, RemoteShare, RoomExcept } from './operations/operation.js'
 export {
   MessageRegistry, type AnyMessages, type DefaultMessages, type GateMessages, type Handler, type MessageBodies, type MessageDef, type MessageName, type MessageOptions
 } from './messages.js'

@@ -79,7 +79,6 @@ export class Lifecycle {
       join: (agent, room) => { membership.join(agent, room) },
       leave: (agent, room) => { membership.leave(agent, room) },
       settingsFor: agent => membership.settingsFor(agent),
-      closeNotice: (agent, code, reason) => { this.closeNotice(agent, code, reason) },
       closing: agent => { this.closingAgents.add(agent) },
       closed: (agent, reason) => { this.closed(agent, reason) }
     }
@@ -146,23 +145,6 @@ export class Lifecycle {
   keepAlive (agent: Agent, ms: number): void {
     if (ms > 0 && agent.isOpen) this.keepAlives.set(agent, ms)
     else this.keepAlives.delete(agent)
-  }
-
-  /**
-   * Before a leaf connection over raw TCP is closed: it has no close codes, so
-   * the `closeNotice` message, when configured, says why (`{ code, reason }`).
-   * Not for a slow consumer (it does not read), nor for other protocols (MQTT
-   * has its own rules on what may be sent before a CONNACK).
-   */
-  private closeNotice (agent: Agent, code: number, reason: string): void {
-    const name = this.p.options.closeNotice
-    if (name === undefined || agent.transport !== 'tcp' || agent.protocol !== 'leaf') return
-    try {
-      agent.write(this.p.encoder.encode(name, { code, reason }))
-    } catch (err) {
-      const suppressed = this.p.logLimiter.allow('close-notice')
-      if (suppressed >= 0) agent.log.warn({ err, msgName: name, suppressed }, 'close notice not sent')
-    }
   }
 
   /** The connection is gone: every part forgets it, then the disconnect hooks run. */

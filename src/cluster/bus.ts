@@ -1,5 +1,5 @@
 import type { GateLogger } from '../logger.js'
-import { decodeEnvelope, encodeEnvelope, type Request } from './envelope.js'
+import { decodeEnvelope, encodeEnvelope, type Target, type WireHead } from './envelope.js'
 import type { RedisClient } from './options.js'
 
 /** What the asked nodes answered: the sum of their counts, and who did not answer. */
@@ -11,10 +11,12 @@ export interface Outcome {
   missing: string[]
 }
 
-/** Does a request to this node with its own connections; returns the count, or a payload to answer with. */
-export type RequestHandler = (req: Request, payload: Buffer) => number | Buffer
-
-export interface Target { req: Request, payload?: Buffer }
+/**
+ * Does a request to this node with its own connections; returns the count, or
+ * a payload to answer with; undefined: no answer (the asking node counts this
+ * node missing).
+ */
+export type RequestHandler = (head: WireHead, payload: Buffer, from: string) => number | Buffer | undefined
 
 interface Pending {
   answer (from: string, n: number, payload: Buffer): void
@@ -104,8 +106,8 @@ export class ClusterBus {
       }
       const timer = setTimeout(call.finish, Math.max(1, ms))
       this.pending.set(id, call)
-      for (const [node, { req, payload }] of targets) {
-        this.pub.spublish(this.channelOf(node), encodeEnvelope({ t: 'req', id, from: this.nodeId, req }, payload)).then(
+      for (const [node, { head, payload }] of targets) {
+        this.pub.spublish(this.channelOf(node), encodeEnvelope({ t: 'req', id, from: this.nodeId, head }, payload)).then(
           receivers => { if (receivers === 0) call.unreachable(node) },
           () => call.unreachable(node)
         )
@@ -136,14 +138,15 @@ export class ClusterBus {
       this.pending.get(header.id)?.answer(header.from, header.n, payload)
       return
     }
-    let n: number | Buffer
+    let n: number | Buffer | undefined
     try {
-      n = this.handle(header.req, payload)
+      n = this.handle(header.head, payload, header.from)
     } catch (err) {
       // No answer: the asking node reports this node as missing.
-      this.log.error({ err, op: header.req.op, from: header.from }, 'cluster request failed')
+      this.log.error({ err, op: header.head.op, from: header.from }, 'cluster request failed')
       return
     }
+    if (n === undefined) return
     const answer = typeof n === 'number'
       ? encodeEnvelope({ t: 'res', id: header.id, from: this.nodeId, n })
       : encodeEnvelope({ t: 'res', id: header.id, from: this.nodeId, n: 0 }, n)

@@ -1,24 +1,26 @@
-import { OutboundMessage } from '../codec/outbound.js'
 import type { ClusterAnswer } from '../answers.js'
 import type { Directory, DirectoryStores, GateStats, LocalNode, PresenceChange, RoomMembers, RoomsPage, UserConnections, UsersPage } from '../directory/directory.js'
 import { memberEvents } from '../directory/member-events.js'
 import type { FramingOptions } from '../framing/length-prefix.js'
 import type { GateLogger } from '../logger.js'
-import type { FiguresQuestion, Operation, RemoteShare } from '../operations/operation.js'
-import { ClusterBus, type Target } from './bus.js'
+import { UnknownOperation, wireFormOf, type Ask, type RemoteShare } from '../operations/operation.js'
+import { ClusterBus } from './bus.js'
 import { ClusterConnections } from './connections.js'
 import { Deadline, within } from './deadline.js'
-import type { Request } from './envelope.js'
+import { operationOf, requestOf, type Target, type WireHead } from './envelope.js'
 import { clusterKeys, type ClusterKeys } from './keys.js'
 import { isCluster } from './connections.js'
 import { NodePresence } from './node-presence.js'
 import type { NormalizedClusterOptions } from './options.js'
 import { PresenceStore, type RouteRead } from './presence.js'
-import { agentsByNode, uidsByNode } from './routing.js'
+import { sharesOf } from './routing.js'
 import { defineScripts } from './scripts.js'
 import { RedisHistoryStore } from './history-store.js' // [history]
 import { RedisSessionStore } from './session-store.js' // [session]
 import { OutageLog } from '../outage-log.js'
+
+/** At most this many unknown op names are remembered (and logged). */
+const MAX_UNKNOWN_OPS = 16
 
 /**
  * The cluster directory: presence in Redis, the other nodes' share of every
@@ -47,6 +49,8 @@ export class RedisDirectory implements Directory {
   private connected = false
   /** Operations that could not reach Redis: logged once per outage, not per push. */
   private readonly outage: OutageLog
+  /** Op names other nodes asked for that have no wire form here, logged once each. */
+  private readonly unknownOps = new Set<string>()
 
   /** `host` is what the cluster needs of the gate: its logger and its framing options. */
   constructor (node: LocalNode, host: { log: GateLogger, options: Pick<FramingOptions, 'lenMsgLen' | 'littleEndian'> }, opts: NormalizedClusterOptions) {
@@ -60,7 +64,7 @@ export class RedisDirectory implements Directory {
     this.outage = new OutageLog(this.log, 'cluster unreachable; operations are done on this node only until it answers', 'cluster reachable again; operations reach every node')
     this.store = new PresenceStore(defineScripts(this.conns.client), keys, this.nodeId, opts.nodeTtl, node.events)
     this.presence = new NodePresence(this.store, node.agents, opts.heartbeat, opts.requestTimeout, this.log, opts.nodeTtl)
-    this.bus = new ClusterBus(this.conns.client, this.conns.sub, this.nodeId, keys.channel, (req, payload) => this.serve(req, payload), this.log)
+    this.bus = new ClusterBus(this.conns.client, this.conns.sub, this.nodeId, keys.channel, (head, payload, from) => this.serve(head, payload, from), this.log)
   }
 
   /**
@@ -177,22 +181,23 @@ export class RedisDirectory implements Directory {
    * agents: their node; rooms: the nodes with members of it; broadcasts: every
    * live node) and asks them, all within one `requestTimeout`.
    */
-  async remote (op: Operation | FiguresQuestion): Promise<RemoteShare> {
+  async remote (ask: Ask): Promise<RemoteShare> {
+    const form = wireFormOf(ask.op)
     const deadline = new Deadline(this.opts.requestTimeout)
-    const uids = op.op === 'push' || op.op === 'kick' ? op.uids : op.op === 'settings' ? [op.uid] : []
+    const reach = form.reach(ask)
     let route: RouteRead
     try {
-      route = await this.store.route(uids, deadline.left, op.op === 'room' ? op.room : undefined)
+      route = await this.store.route(reach.to === 'uids' ? reach.uids : [], deadline.left, reach.to === 'room' ? reach.room : undefined)
       this.outage.ok()
     } catch (err) {
-      this.outage.failed(err, { op: op.op })
+      this.outage.failed(err, { op: ask.op })
       return { n: 0, partial: true }
     }
     const live = new Set(route.nodes)
     const asked = new Map<string, Target>()
     // [history] positions appended while the route was read (see Operations.pushToUids)
-    if (op.op === 'push' && op.stored !== undefined) op = { ...op, positions: await op.stored }
-    for (const [node, target] of targetsOf(op, route)) if (node !== this.nodeId && live.has(node)) asked.set(node, target)
+    if (form.settle !== undefined) ask = await form.settle(ask)
+    for (const [node, share] of sharesOf(reach, route)) if (node !== this.nodeId && live.has(node)) asked.set(node, requestOf(ask, share))
     const outcome = await this.bus.request(asked, deadline.left)
     const share: RemoteShare = { n: outcome.n, replies: outcome.payloads }
     if (outcome.missing.length > 0) return { ...share, partial: true, missingNodes: outcome.missing }
@@ -223,10 +228,25 @@ export class RedisDirectory implements Directory {
     return { partial: true, missingNodes: [this.nodeId] }
   }
 
-  /** Does a request from another node with this node's connections. */
-  private serve (req: Request, payload: Buffer): number | Buffer {
-    if (req.op === 'figures') return Buffer.from(JSON.stringify(this.node.figures() ?? null))
-    return this.node.run(operationOf(req, payload, this.framing))
+  /**
+   * Does a request from another node with this node's connections. An op
+   * without a wire form here (a newer node's, in a rolling upgrade) is logged
+   * once per name and not answered: the asking node counts this one missing.
+   */
+  private serve (head: WireHead, payload: Buffer, from: string): number | Buffer | undefined {
+    let ask: Ask
+    try {
+      ask = operationOf(head, payload, this.framing)
+    } catch (err) {
+      if (!(err instanceof UnknownOperation)) throw err
+      if (this.unknownOps.size < MAX_UNKNOWN_OPS && !this.unknownOps.has(err.op)) {
+        this.unknownOps.add(err.op)
+        this.log.warn({ op: err.op, from }, 'a node asked for a cluster operation this node does not know; not answered')
+      }
+      return undefined
+    }
+    if (ask.op === 'figures') return Buffer.from(JSON.stringify(this.node.figures() ?? null))
+    return this.node.run(ask)
   }
 
   private readonly onReady = (): void => {
@@ -249,71 +269,4 @@ export class RedisDirectory implements Directory {
     if (this.connected) this.log.warn('redis connection lost; serving this node\'s connections, retrying')
     this.connected = false
   }
-}
-
-/** Which node gets which request of `op`: by where its uids are bound, by its agents' ids, or every live node. */
-function targetsOf (op: Operation | FiguresQuestion, route: RouteRead): Map<string, Target> {
-  switch (op.op) {
-    case 'push': {
-      const targets = new Map<string, Target>()
-      for (const [node, its] of uidsByNode(op.uids, route.agents)) {
-        const req: Request = { op: 'push', uids: its, name: op.msg.name, text: op.msg.text }
-        // [history] each uid's position travels with the request
-        const positions = op.positions
-        if (positions !== undefined) req.pos = Object.fromEntries(its.flatMap(uid => { const p = positions.get(uid); return p === undefined ? [] : [[uid, [p.epoch, p.offset]]] }))
-        targets.set(node, { req, payload: op.msg.payload })
-      }
-      return targets
-    }
-    case 'kick': {
-      const byUid = uidsByNode(op.uids, route.agents)
-      const byAgent = agentsByNode(op.agents)
-      const targets = new Map<string, Target>()
-      for (const node of new Set([...byUid.keys(), ...byAgent.keys()])) {
-        const req: Request = { op: 'kick', uids: byUid.get(node) ?? [], agents: byAgent.get(node) ?? [], code: op.code, reason: op.reason }
-        if (op.except !== undefined) req.except = op.except
-        targets.set(node, { req })
-      }
-      return targets
-    }
-    case 'settings': {
-      const req: Request = { op: 'settings', uid: op.uid, set: { ...op.set }, remove: [...op.remove] }
-      return new Map([...uidsByNode([op.uid], route.agents).keys()].map(node => [node, { req }]))
-    }
-    case 'room': {
-      const req: Request = { op: 'room', room: op.room, name: op.msg.name, text: op.msg.text }
-      if (op.except?.agent !== undefined) req.xa = op.except.agent
-      if (op.except?.uid !== undefined) req.xu = op.except.uid
-      if (op.pos !== undefined) req.pos = [op.pos.epoch, op.pos.offset] // [room history]
-      const target: Target = { req, payload: op.msg.payload }
-      return new Map((route.roomNodes ?? []).map(node => [node, target]))
-    }
-    case 'broadcast': return everyNode(route, { req: { op: 'broadcast', loggedInOnly: op.loggedInOnly, name: op.msg.name, text: op.msg.text }, payload: op.msg.payload })
-    case 'figures': return everyNode(route, { req: { op: 'figures' } })
-  }
-}
-
-/** The operation another node asked for, with the message it sent (encoded there, wrapped here). */
-function operationOf (req: Exclude<Request, { op: 'figures' }>, payload: Buffer, framing: Pick<FramingOptions, 'lenMsgLen' | 'littleEndian'>): Operation {
-  switch (req.op) {
-    case 'kick': return { op: 'kick', uids: req.uids, agents: req.agents, except: req.except, code: req.code, reason: req.reason }
-    case 'settings': return { op: 'settings', uid: req.uid, set: req.set, remove: req.remove } // [session]
-    case 'push': {
-      const msg = new OutboundMessage(req.name, payload, req.text, framing)
-      // [history]
-      const positions = req.pos === undefined ? undefined : new Map(Object.entries(req.pos).map(([uid, [epoch, offset]]) => [uid, { epoch, offset }]))
-      return { op: 'push', uids: req.uids, msg, positions }
-    }
-    case 'room': {
-      const msg = new OutboundMessage(req.name, payload, req.text, framing)
-      const pos = req.pos === undefined ? {} : { pos: { epoch: req.pos[0], offset: req.pos[1] } } // [room history]
-      if (req.xa === undefined && req.xu === undefined) return { op: 'room', room: req.room, msg, ...pos }
-      return { op: 'room', room: req.room, msg, except: { agent: req.xa, uid: req.xu }, ...pos }
-    }
-    case 'broadcast': return { op: 'broadcast', loggedInOnly: req.loggedInOnly, msg: new OutboundMessage(req.name, payload, req.text, framing) }
-  }
-}
-
-function everyNode (route: RouteRead, target: Target): Map<string, Target> {
-  return new Map(route.nodes.map(node => [node, target]))
 }

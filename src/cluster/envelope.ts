@@ -1,3 +1,7 @@
+import { OutboundMessage } from '../codec/outbound.js'
+import type { FramingOptions } from '../framing/length-prefix.js'
+import { wireFormOf, type Ask, type Share } from '../operations/operation.js'
+
 /*
  * One message on the cluster bus:
  *
@@ -8,24 +12,39 @@
  * and only wrapped, not re-encoded, on the others.
  */
 
-/** What one node asks another to do with its own connections. */
-export type Request =
-  /** [history] `pos`: uid -> [epoch, offset] of the uids whose stream keeps the message. */
-  | { op: 'push', uids: string[], name: string, text: boolean, pos?: Record<string, [string, number]> }
-  /**
-   * `xa`, `xu`: the connection id and the uid the push skips (except-the-sender), when given.
-   * [room history] `pos`: [epoch, offset] of the message in the room's stream, when it was kept.
-   */
-  | { op: 'room', room: string, name: string, text: boolean, xa?: string, xu?: string, pos?: [string, number] }
-  | { op: 'broadcast', loggedInOnly: boolean, name: string, text: boolean }
-  | { op: 'kick', uids: string[], agents: string[], except?: string, code: number, reason: string }
-  /** [session] Sets and removes settings of the uid's connections on that node. */
-  | { op: 'settings', uid: string, set: Record<string, string>, remove: string[] }
-  /** The answer's payload is the node's figures as JSON (`null` when it has no reporter). */
-  | { op: 'figures' }
+/**
+ * An ask as it travels: `op`, the fields of its wire form's head and, when it
+ * carries a message, the message's name and text flag (its bytes are the payload).
+ */
+export interface WireHead {
+  readonly op: string
+  readonly msg?: { readonly name: string, readonly text: boolean }
+  readonly [field: string]: unknown
+}
+
+/** What one node is asked: a head and, with a message, its bytes. */
+export interface Target { head: WireHead, payload?: Buffer }
+
+/** The request for the node holding `share` of the ask's targets; throws for an op without a wire form. */
+export function requestOf (ask: Ask, share: Share): Target {
+  const head = wireFormOf(ask.op).head(ask, share)
+  if (!('msg' in ask)) return { head: { op: ask.op, ...head } }
+  const { name, text, payload } = ask.msg
+  return { head: { op: ask.op, ...head, msg: { name, text } }, payload }
+}
+
+/**
+ * The ask another node sent, with its message wrapped here (encoded there);
+ * throws for an op without a wire form.
+ */
+export function operationOf (head: WireHead, payload: Buffer, framing: Pick<FramingOptions, 'lenMsgLen' | 'littleEndian'>): Ask {
+  const form = wireFormOf(head.op)
+  const msg = head.msg === undefined ? undefined : new OutboundMessage(head.msg.name, payload, head.msg.text, framing)
+  return form.rebuild(head, msg)
+}
 
 export type Header =
-  | { t: 'req', id: number, from: string, req: Request }
+  | { t: 'req', id: number, from: string, head: WireHead }
   /** `n`: connections written or closed on the answering node; a `figures` answer has a payload. */
   | { t: 'res', id: number, from: string, n: number }
 
@@ -45,7 +64,8 @@ export function decodeEnvelope (bytes: Buffer): Envelope | undefined {
   if (bytes.length < 4 + len) return undefined
   try {
     const header = JSON.parse(bytes.toString('utf8', 4, 4 + len)) as Header
-    if (typeof header !== 'object' || header === null || (header.t !== 'req' && header.t !== 'res')) return undefined
+    if (typeof header !== 'object' || header === null) return undefined
+    if (header.t === 'req' ? typeof header.head?.op !== 'string' : header.t !== 'res') return undefined
     return { header, payload: bytes.subarray(4 + len) }
   } catch {
     return undefined

@@ -1,3 +1,6 @@
+import type { Reach, Share } from '../operations/operation.js'
+import type { RouteRead } from './presence.js'
+
 /** The node of an agent id `<nodeId>-<base36 seq>`: everything before the last '-'. */
 export function nodeOfAgent (id: string): string | undefined {
   const dash = id.lastIndexOf('-')
@@ -33,4 +36,26 @@ export function agentsByNode (ids: readonly string[]): Map<string, string[]> {
     else list.push(id)
   }
   return out
+}
+
+const noIds: readonly string[] = []
+const nothing: Share = { uids: noIds, agents: noIds }
+
+/**
+ * Which node gets which share of an ask: the uids each node holds and the
+ * connection ids naming it, the nodes with members of a room, or every live node.
+ */
+export function sharesOf (reach: Reach, route: RouteRead): Map<string, Share> {
+  switch (reach.to) {
+    case 'all': return new Map(route.nodes.map(node => [node, nothing]))
+    case 'room': return new Map((route.roomNodes ?? []).map(node => [node, nothing]))
+    case 'uids': {
+      const byUid = uidsByNode(reach.uids, route.agents)
+      if (reach.agents === undefined) return new Map([...byUid].map(([node, uids]) => [node, { uids, agents: noIds }]))
+      const byAgent = agentsByNode(reach.agents)
+      const shares = new Map<string, Share>()
+      for (const node of new Set([...byUid.keys(), ...byAgent.keys()])) shares.set(node, { uids: byUid.get(node) ?? noIds, agents: byAgent.get(node) ?? noIds })
+      return shares
+    }
+  }
 }

@@ -2,7 +2,7 @@ import type { Agent } from '../agent.js'
 import type { GateStats, RoomMembers, RoomsPage, UserConnections, UsersPage } from '../answers.js'
 import type { NodeFigures } from '../figures/schema.js'
 import type { LocalAgents } from '../local-agents.js'
-import type { FiguresQuestion, Operation, RemoteShare } from '../operations/operation.js'
+import type { Ask, Operation, RemoteShare } from '../operations/operation.js'
 import type { PresenceEvents } from '../presence-events.js'
 import type { HistoryStore } from '../history/store.js' // [history]
 import type { NormalizedHistoryOptions } from '../history/options.js' // [history]
@@ -63,8 +63,11 @@ export interface Directory {
   rooms (offset: number, limit: number): Promise<RoomsPage>
   /** A page of a room's member connections, ordered by connection id; `null` when it has no member anywhere. */
   room (room: string, offset: number, limit: number): Promise<RoomMembers | null>
-  /** The other nodes' share of an operation (or their answers to a question); never rejects. */
-  remote (op: Operation | FiguresQuestion): Promise<RemoteShare>
+  /**
+   * The other nodes' share of an operation (or their answers to a question);
+   * rejects only for an ask without a wire form (`UnknownOperation`, a bug).
+   */
+  remote (ask: Ask): Promise<RemoteShare>
   /** [history] [session] Stores kept beside the presence (default: memory). */
   stores? (): DirectoryStores
 }

@@ -84,6 +84,10 @@ class PipelineConnection implements Connection, LinkEvents {
     return this.link.write(msg, queued)
   }
 
+  closing (code: number, reason: string): void {
+    this.session?.closing?.(code, reason)
+  }
+
   close (code: number, reason: string): void {
     this.session?.stop?.()
     this.link.close(code, reason)

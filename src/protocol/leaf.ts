@@ -1,5 +1,6 @@
 import { LEAF_MESSAGE, LEAF_STREAM } from '../codec/outbound.js'
 import { FrameDecoder } from '../framing/length-prefix.js'
+import { LogLimiter } from '../limits/log-limiter.js'
 import { tooLong } from '../protocol-error.js'
 import type { Protocol, ProtocolPeer, ProtocolSession } from './protocol.js'
 
@@ -18,11 +19,16 @@ export const leafProtocol: Protocol = {
   }
 }
 
+/** Close notices that could not be sent, logged with repeats capped (process-wide). */
+const noticeLines = new LogLimiter()
+
 /** leaf over a byte stream: `| len | payload |` frames, cut by the decoder. */
 class StreamSession implements ProtocolSession {
+  private readonly peer: ProtocolPeer
   private readonly decoder: FrameDecoder
 
   constructor (peer: ProtocolPeer) {
+    this.peer = peer
     const header = peer.options.lenMsgLen
     this.decoder = new FrameDecoder(peer.options, payload => peer.receive(payload, payload.length + header), err => peer.reject(err))
   }
@@ -37,6 +43,23 @@ class StreamSession implements ProtocolSession {
 
   resume (): void {
     this.decoder.resume()
+  }
+
+  /**
+   * Raw TCP has no close codes: the `closeNotice` message, when configured,
+   * says why (`{ code, reason }`). One that cannot be encoded (its schema
+   * refuses the body) is not sent, and logged.
+   */
+  closing (code: number, reason: string): void {
+    const name = this.peer.options.closeNotice
+    if (name === undefined) return
+    const agent = this.peer.agent
+    try {
+      agent.send(name, { code, reason })
+    } catch (err) {
+      const suppressed = noticeLines.allow('close-notice')
+      if (suppressed >= 0) agent.log.warn({ err, msgName: name, suppressed }, 'close notice not sent')
+    }
   }
 
   stop (): void {

@@ -59,6 +59,12 @@ export interface ProtocolSession {
   /** Inbound backpressure: stop emitting messages until `resume` (optional). */
   pause? (): void
   resume? (): void
+  /**
+   * The gate is closing the connection with this code and reason (not as a slow
+   * consumer, which reads nothing): what is written now still goes out before
+   * the close (leaf over TCP, which has no close codes: the close notice).
+   */
+  closing? (code: number, reason: string): void
   /** The connection is closing or gone: stop for good. */
   stop? (): void
   /** Inbound bytes held of messages not yet complete (a partial frame or packet, a read kept while paused). */

@@ -9,7 +9,7 @@ import { Type } from '@sinclair/typebox'
 import Fastify from 'fastify'
 import gatePlugin from '../../plugins/gate.js'
 import { CloseCode } from '../../src/close-codes.js'
-import { connectAgent, registerTestMessages, startCore } from '../helper.js'
+import { captureLogs, connectAgent, registerTestMessages, startCore } from '../helper.js'
 
 const Bye = Type.Object({ code: Type.Integer(), reason: Type.String() })
 
@@ -38,6 +38,20 @@ test('bad input closes with its code in the notice too', async (t) => {
   assert.equal(notice.name, 'Bye')
   assert.equal(notice.body.code, CloseCode.PROTOCOL_ERROR)
   await client.closed
+})
+
+test('a notice its schema refuses is not sent: the socket just ends, and one warning says why', async (t) => {
+  const logs = captureLogs('warn')
+  const s = await startCore(t, { closeNotice: 'Bye' }, (app) => {
+    registerTestMessages(app)
+    app.gate.message('Bye', { schema: Type.Object({ code: Type.Integer(), reason: Type.String(), when: Type.String() }) })
+  }, { logger: logs.logger })
+  const { client, agent } = await connectAgent(s, 'tcp')
+  assert.deepEqual(await s.app.gate.kick({ agents: [agent.id] }, 'see you'), { kicked: 1 })
+  await client.closed
+  assert.equal(client.pending, 0, 'nothing came before the end')
+  assert.deepEqual(logs.lines.map(line => ({ level: line.level, msg: line.msg, msgName: line.msgName, code: line.err?.code })),
+    [{ level: 40, msg: 'close notice not sent', msgName: 'Bye', code: 'FST_GATE_INVALID_BODY' }])
 })
 
 test('a closeNotice that is not a registered message fails when the app gets ready', async () => {
