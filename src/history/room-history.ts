@@ -105,6 +105,16 @@ export class RoomHistory {
   }
 
   /**
+   * A live room message stored at `pos` that `agent` is not sent (a push
+   * except it): when it tracks the room, that offset counts as written, so
+   * that the next message does not look like a gap that a fill would close
+   * with this very message.
+   */
+  skip (agent: Agent<any>, room: string, pos: Position): void {
+    this.trackers.get(agent)?.get(room)?.skip(pos)
+  }
+
+  /**
    * Starts positions of `room` for a connection that just joined it, and
    * replays what it missed since `since` (`''`: none, the first subscribe).
    * Called right after the join, before any await: from then on, live messages

@@ -64,7 +64,10 @@ export class LocalShare {
   private room (room: string, msg: OutboundMessage, except: RoomExcept | undefined, pos: Position | undefined): number {
     let n = 0
     for (const agent of this.local.members(room) ?? []) {
-      if (except !== undefined && (agent.id === except.agent || (except.uid !== undefined && agent.uid === except.uid))) continue
+      if (except !== undefined && (agent.id === except.agent || (except.uid !== undefined && agent.uid === except.uid))) {
+        if (pos !== undefined) this.roomHistory.skip(agent, room, pos)
+        continue
+      }
       if (pos !== undefined ? this.roomHistory.offer(agent, room, msg, pos) : agent.write(msg)) n++
     }
     return n

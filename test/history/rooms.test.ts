@@ -91,6 +91,23 @@ for (const encoding of ['json', 'protobuf'] as const) {
   })
 }
 
+test('a kept room message pushed except a member that tracks the room is not sent to it later by a gap fill; its next message follows at once', async (t) => {
+  const chat = await startChat(t, 'json')
+  const alice = await loggedIn(chat, 'alice')
+  const bob = await loggedIn(chat, 'bob')
+  const { reply } = await subscribe(alice, 1, 'lobby', '')
+  await subscribe(bob, 1, 'lobby', '')
+  const epoch = epochOf(reply.pos as string)
+  assert.deepEqual(await chat.app.gate.pushToRoom('lobby', 'S2C_Message', { from_uid: 'alice', room: 'lobby', content: 'mine', ts: 1 }, { except: { uid: 'alice' } }), { delivered: 1, stored: 1 })
+  assert.equal((await bob.nextOf('S2C_Message')).body.content, 'mine')
+  await push(chat, 'lobby', 2)
+  const next = await alice.nextOf('S2C_Message')
+  assert.deepEqual([next.body.content, next.body.gate_pos], ['m2', `${epoch}:2`], 'the next message, not her own from a gap fill')
+  // Nothing twice: the next message after a heartbeat round trip is the heartbeat.
+  alice.send('C2S_UserHeartBeat', { ptime: 1 })
+  assert.equal((await alice.next()).name, 'C2S_UserHeartBeat')
+})
+
 test('too old: messages dropped by maxCount, or a position of another epoch: recovered false, what is kept replayed once', async (t) => {
   const chat = await startChat(t, 'json', { GATE_HISTORY_MAX_COUNT: '3' })
   const alice = await loggedIn(chat, 'alice')
