@@ -102,8 +102,7 @@ test('when Redis loses its data without dropping a connection, the heartbeat not
   t.after(() => Promise.all(clients.map(async client => await client.close())))
   await until(async () => (await a.app.gate.stats()).onlineUsers === 2, 5000, 'both users to be listed')
 
-  const raw = new Redis(redis.url)
-  t.after(() => raw.disconnect())
+  const raw = redis.raw(t)
   const flushedAt = Date.now()
   await raw.flushall()
   await raw.script('FLUSH')
@@ -144,8 +143,7 @@ test('after a reconnect a node republishes everything, even writes lost by a Red
   await until(async () => (await a.app.gate.stats()).onlineUsers === 1, 5000, 'alice to be listed')
 
   // As after a failover to a replica that missed the latest writes: the node's record stays, alice is gone.
-  const raw = new Redis(redis.url)
-  t.after(() => raw.disconnect())
+  const raw = redis.raw(t)
   // (one index bucket on a single Redis: keys.ts)
   const id = [...a.app.gate.agentsOf('alice')][0].id
   await raw.multi().del('{gate:p0}:uid:alice').hdel('{gate:p0}:node:a', id).zrem('{gate:p0}:uids', 'alice').exec()

@@ -8,7 +8,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import fc from 'fast-check'
-import { Redis } from 'ioredis'
 import { decodeEnvelope, encodeEnvelope, operationOf, requestOf, type WireHead } from '../../src/cluster/envelope.js'
 import { sharesOf } from '../../src/cluster/routing.js'
 import type { RouteRead } from '../../src/cluster/presence.js'
@@ -106,9 +105,8 @@ test('an asked node logs an unknown op once and does not answer it', async (t) =
   const redis = await startRedis(t)
   const logs = captureLogs('warn')
   await startGate(t, { redis: redis.url, nodeId: NODE, cluster: fastCluster }, registerClusterMessages, { logger: logs.logger })
-  const pub = new Redis(redis.url)
-  const sub = new Redis(redis.url)
-  t.after(() => { pub.disconnect(); sub.disconnect() })
+  const pub = redis.raw(t)
+  const sub = redis.raw(t)
   const answers: number[] = []
   sub.on('smessageBuffer', (_channel: Buffer, bytes: Buffer) => {
     const envelope = decodeEnvelope(bytes)

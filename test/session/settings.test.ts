@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { Redis } from 'ioredis'
 import { login } from '../fixtures/cluster-app.js'
 import { startGate, until } from '../helper.js'
 import { startRedis } from '../redis-helper.js'
@@ -75,8 +74,7 @@ test('cluster: settings and stored data follow a uid across two nodes', { skip: 
   // Set from the other node's admin API.
   assert.deepEqual(await ok(b, { url: '/gate/users/dave/settings', body: { set: { team: 'red' } } }), { updated: 1 })
   assert.equal(await ask(dave, 'Get', {}), '{"team":"red"}')
-  const raw = new Redis(redis.url)
-  t.after(() => raw.disconnect())
+  const raw = redis.raw(t)
   await until(async () => (await raw.hget('{gate:u:dave}:session', 'team')) === 'red', 5000, 'the session to be saved')
   assert.ok(await raw.pttl('{gate:u:dave}:session') > 0, 'it expires')
   await dave.close()
