@@ -6,6 +6,7 @@
  * sessionStorage with its uid position: `resume.store`).
  */
 import assert from 'node:assert/strict'
+import { join } from 'node:path'
 import { before, test } from 'node:test'
 import type { FastifyInstance } from 'fastify'
 import { until } from '../helper.js'
@@ -16,6 +17,8 @@ import { ensureClientBuilt } from './build.js'
 import { chatOn, freePort, sign, type Addresses } from './helper.js'
 
 if (hasChromium && noRedis !== false) process.stderr.write(`\n!!! ${noRedis} (test/client/browser-room-resume.test.ts: the demo page's room resume in Chromium)\n\n`)
+/** Where a screenshot of the page after the reload's resume goes, when set (as test/client/demo-page.test.ts). */
+const shots = process.env.DEMO_SCREENSHOTS
 const skip = !hasChromium ? 'chromium is missing (apt-get install chromium)' : noRedis
 
 before(() => { if (hasChromium) ensureClientBuilt() })
@@ -57,8 +60,9 @@ test('the demo page gets, in order and once, what #lobby said while its gateway 
   for (const n of range(2, 4)) assert.deepEqual(await say(other.app, `r${n}`), { delivered: 0, stored: 1 }, 'kept, delivered to nobody')
   await chatOn(t, 'json', port, at.tcp, env)
   await textOf(tab.page, '#status', 'connected as alice')
-  await textOf(tab.page, '#room-resume', '#lobby resumed: nothing lost')
+  await textOf(tab.page, '#room-resume', '#lobby resumed: nothing lost, 3 missed messages delivered')
   assert.equal(await tab.page.getAttribute('#room-resume', 'data-recovered'), 'true')
+  assert.equal((await textOf(tab.page, '#resume', /^resumed: /)), 'resumed: nothing lost', 'the uid\'s own resume counts no room message')
   await say(other.app, 'r5')
   await until(async () => (await roomLog(tab)).length >= 5, 10000, 'r5 on the page')
   assert.deepEqual(await roomLog(tab), [['r1', 'false'], ['r2', 'true'], ['r3', 'true'], ['r4', 'true'], ['r5', 'false']],
@@ -69,10 +73,12 @@ test('the demo page gets, in order and once, what #lobby said while its gateway 
   await until(async () => ((await other.app.gate.room('lobby'))?.total ?? 0) === 0, 10000, 'alice gone from #lobby')
   for (const n of range(6, 7)) assert.deepEqual(await say(other.app, `r${n}`), { delivered: 0, stored: 1 }, 'kept, delivered to nobody')
   await logIn(tab)
-  await textOf(tab.page, '#room-resume', '#lobby resumed: nothing lost')
+  await textOf(tab.page, '#room-resume', '#lobby resumed: nothing lost, 2 missed messages delivered')
+  assert.equal((await textOf(tab.page, '#resume', /^resumed: /)), 'resumed: nothing lost')
   await say(other.app, 'r8')
   await until(async () => (await roomLog(tab)).length >= 3, 10000, 'r8 on the page')
   assert.deepEqual(await roomLog(tab), [['r6', 'true'], ['r7', 'true'], ['r8', 'false']], 'only what the page had not seen, in order, once')
+  if (shots !== undefined) await tab.page.screenshot({ path: join(shots, 'demo-room-resume.png'), fullPage: true })
   const scriptErrors = tab.errors.filter(e => !e.startsWith('Failed to load resource') && !/WebSocket connection to .* failed/.test(e))
   assert.deepEqual(scriptErrors, [])
   assert.deepEqual(tab.violations, [], 'no Content-Security-Policy violation')

@@ -27,8 +27,10 @@ let limits = { content: 0, uid: 64, room: 64, rooms: 64 }
 let maxMsgLen = 0
 let online = new Set()
 let onlineTimer
-/** Messages replayed by the current login (delivered before the login answer). */
+/** Messages to this uid replayed by the current login (delivered before the login answer). */
 let replayed = 0
+/** Room messages replayed by the current login's room resumes, by room. */
+const roomReplayed = new Map()
 
 const timeOf = (ms) => new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' })
 
@@ -110,9 +112,12 @@ function showRoomResume (r) {
   const el = $('#room-resume')
   el.dataset.room = r.room
   el.dataset.recovered = String(r.recovered)
+  const n = roomReplayed.get(r.room) ?? 0
+  roomReplayed.delete(r.room)
+  const missed = n === 0 ? '' : `, ${n} missed message${n === 1 ? '' : 's'} delivered`
   el.textContent = r.recovered
-    ? `#${r.room} resumed: nothing lost`
-    : `#${r.room} resumed: some room messages sent while you were away may be missing`
+    ? `#${r.room} resumed: nothing lost${missed}`
+    : `#${r.room} resumed: some room messages sent while you were away may be missing${missed}`
   system(el.textContent)
 }
 
@@ -128,7 +133,10 @@ function showState (s) {
   else if (s.status === 'connecting') status.textContent = s.attempt === 0 ? 'connecting…' : `connecting (attempt ${s.attempt + 1})…`
   else if (s.status === 'reconnecting') status.textContent = `connection lost: ${closeWords(s.code, s.reason)}; trying again in ${Math.max(1, Math.round(s.delay / 1000))} s`
   else if (s.status === 'disconnected') status.textContent = `disconnected: ${closeWords(s.code, s.reason)}`
-  if (s.status === 'connecting') replayed = 0
+  if (s.status === 'connecting') {
+    replayed = 0
+    roomReplayed.clear()
+  }
   if (s.status === 'connected') refreshOnline()
   if (s.status === 'reconnecting' || s.status === 'disconnected') system(status.textContent)
   if (s.status === 'disconnected') stopOnline()
@@ -231,7 +239,8 @@ async function connect (as, pasted) {
   me.onRoomResume(r => { if (client === me) showRoomResume(r) })
   me.on('S2C_Message', (m) => {
     const away = me.state.status !== 'connected'
-    if (away) replayed++
+    if (away && m.room) roomReplayed.set(m.room, (roomReplayed.get(m.room) ?? 0) + 1)
+    else if (away) replayed++
     if (m.from_uid === uid && m.room && confirmRoom(m)) return
     const where = m.room ? `#${m.room}` : m.to_uid && m.to_uid !== uid ? `to ${m.to_uid}` : 'to you'
     message({
