@@ -14,6 +14,7 @@ import { TcpListener } from '../src/transport/tcp.js'
 import { attachWebSocket } from '../src/transport/ws.js'
 import { detachUpgradeResponse } from '../src/transport/ws-internals.js'
 import { adminPlugin, type AdminOptions } from './admin.js'
+import { HttpGuard } from './http-guard.js'
 import { servedProtocols, type MqttOptions, type ProtocolListener } from './listeners.js'
 
 /** Options of `app.register(gatePlugin, opts)`. */
@@ -101,17 +102,20 @@ async function gate (app: FastifyInstance, opts: GatePluginOptions): Promise<voi
     }
   })
 
+  // Every HTTP connection holds a place in the gate's admission, within deadlines.
+  const httpGuard = new HttpGuard(instance, app.server)
+
   app.addHook('preClose', async () => {
     // Stop accepting before the drain: no new HTTP connection (so no upgrade), no
     // new TCP one. Under node:cluster the primary then hands new connections to
     // the other workers. (Fastify's own close of the server later finds it closed.)
     if (app.server.listening) app.server.close()
     const closed = [...listeners.values()].map(l => l.close())
+    // HTTP connections still sending headers or idle go now, the rest once the drain and shutdownTimeout are over.
+    httpGuard.shutdown(options.drainTime + options.shutdownTimeout)
     await instance.close()
     await Promise.all(closed)
   })
-
-  instance.guardHttp(app.server)
 
   // An upgrade takes its place before it happens: refused (503, or 429 past the
   // connect rate) while the client can still read an HTTP answer. The place is

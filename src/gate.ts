@@ -1,4 +1,3 @@
-import type { Server as HttpServer } from 'node:http'
 import type { Static, TSchema } from '@sinclair/typebox'
 import type { Agent, Connection, GateCounters } from './agent.js'
 import { CloseCode, clampCloseReason } from './close-codes.js'
@@ -33,7 +32,6 @@ import { Peer } from './pipeline/peer.js'
 import { PresenceEvents, type PresenceHook } from './presence-events.js'
 import type { ProtocolPeer } from './protocol/protocol.js'
 import { Sweeper } from './sweeper.js'
-import { HttpGuard } from './transport/http-guard.js'
 import { History } from './history/history.js' // [history]
 import { normalizeHistoryOptions } from './history/options.js' // [history]
 import { RoomHistory } from './history/room-history.js' // [room history]
@@ -106,7 +104,6 @@ export class Gate<M extends object = DefaultMessages> {
   private readonly operations: Operations
   private readonly sweeper: Sweeper
   private readonly sweeps: Array<(now: number) => void> = []
-  private httpGuard: HttpGuard | undefined
   /** @internal `probeMessage` with `{}`, encoded once at start (Dispatch writes it to a throttled leaf TCP connection). */
   probe: OutboundMessage | undefined
   private starting: Promise<void> | undefined
@@ -175,15 +172,6 @@ export class Gate<M extends object = DefaultMessages> {
       this.admission.sweep(now)
       for (const fn of this.sweeps) fn(now)
     })
-  }
-
-  /**
-   * Counts the HTTP server's connections that are still sending headers toward
-   * the caps, with the `headersTimeout` deadline, and bounds shutdown (see
-   * `HttpGuard`). The plugin calls it with the Fastify server.
-   */
-  guardHttp (server: HttpServer): HttpGuard {
-    return (this.httpGuard ??= new HttpGuard(this, server))
   }
 
   /** Adds work to the gate's one shared timer (e.g. the HTTP header deadline). */
@@ -270,8 +258,9 @@ export class Gate<M extends object = DefaultMessages> {
    * Stops accepting, closes every connection with 1012 (service restart) spread
    * over `drainTime`, and waits until they are gone; connections that do not
    * finish their close handshake within `closeTimeout` are destroyed, and
-   * whatever is left `shutdownTimeout` after the drain too (HTTP requests
-   * included, when the HTTP server is guarded). Then removes this node's presence.
+   * whatever is left `shutdownTimeout` after the drain too (the plugin bounds
+   * the HTTP server's requests alike: plugins/http-guard.ts). Then removes this
+   * node's presence.
    */
   async close (): Promise<void> {
     await (this.stopping ??= this.stop())
@@ -306,9 +295,7 @@ export class Gate<M extends object = DefaultMessages> {
   }
 
   private async stop (): Promise<void> {
-    const { drainTime, shutdownTimeout } = this.options
-    this.httpGuard?.shutdown(drainTime + shutdownTimeout)
-    this.sweeper.quicken(Drain.period(drainTime))
+    this.sweeper.quicken(Drain.period(this.options.drainTime))
     await this.lifecycle.shutdown()
     this.sweeper.stop()
     await this.directory.stop()

@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { Server as TlsServer } from 'node:tls'
-import type { Refusal, Slot } from '../limits/admission.js'
+import type { Refusal, Slot } from '../src/limits/admission.js'
 
 /** What the guard needs from the gate. */
 export interface GuardHost {
