@@ -9,11 +9,13 @@ import { GateError } from '../src/errors.js'
 import { Gate, type DirectoryFactory } from '../src/gate.js'
 import { Slot, type Refusal } from '../src/limits/admission.js'
 import type { CoreOptions } from '../src/options.js'
+import type { GateRuntime } from '../src/runtime.js'
 import { offeredSubprotocols, selectSubprotocol } from '../src/transport/subprotocol.js'
 import { TcpListener } from '../src/transport/tcp.js'
 import { attachWebSocket } from '../src/transport/ws.js'
 import { detachUpgradeResponse } from '../src/transport/ws-internals.js'
 import { adminPlugin, type AdminOptions } from './admin.js'
+import { HttpGuard } from './http-guard.js'
 import { servedProtocols, type MqttOptions, type ProtocolListener } from './listeners.js'
 
 /** Options of `app.register(gatePlugin, opts)`. */
@@ -63,6 +65,8 @@ async function gate (app: FastifyInstance, opts: GatePluginOptions): Promise<voi
     (RedisDirectory !== undefined ? (node, host) => new RedisDirectory(node, host, clustered!) : undefined)
   const instance = new Gate(core, app.log.child({ component: 'gate' }), factory)
   const options = instance.options
+  // What the plugin itself does with the gate: admission and the shared timer (the app gets the whole Gate).
+  const runtime: GateRuntime = instance
   // Every protocol and where it listens (leaf, MQTT, the application's), checked now.
   const served = servedProtocols(instance, mqtt, protocols)
   app.decorate('gate', instance)
@@ -101,17 +105,20 @@ async function gate (app: FastifyInstance, opts: GatePluginOptions): Promise<voi
     }
   })
 
+  // Every HTTP connection holds a place in the gate's admission, within deadlines.
+  const httpGuard = new HttpGuard(runtime, app.server)
+
   app.addHook('preClose', async () => {
     // Stop accepting before the drain: no new HTTP connection (so no upgrade), no
     // new TCP one. Under node:cluster the primary then hands new connections to
     // the other workers. (Fastify's own close of the server later finds it closed.)
     if (app.server.listening) app.server.close()
     const closed = [...listeners.values()].map(l => l.close())
+    // HTTP connections still sending headers or idle go now, the rest once the drain and shutdownTimeout are over.
+    httpGuard.shutdown(options.drainTime + options.shutdownTimeout)
     await instance.close()
     await Promise.all(closed)
   })
-
-  instance.guardHttp(app.server)
 
   // An upgrade takes its place before it happens: refused (503, or 429 past the
   // connect rate) while the client can still read an HTTP answer. The place is
@@ -122,11 +129,11 @@ async function gate (app: FastifyInstance, opts: GatePluginOptions): Promise<voi
   // `unwatch` stops that watch once the handler has the place.
   const upgrades = new WeakMap<IncomingMessage, { slot: Slot, unwatch?: () => void }>()
   const admitUpgrade = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const got = instance.reserve(request.ip)
+    const got = runtime.reserve(request.ip)
     if (got instanceof Slot) {
       const socket = request.raw.socket as Socket | undefined
       if (request.ws && socket !== undefined) {
-        const closed = (): void => { instance.release(got) }
+        const closed = (): void => { runtime.release(got) }
         // Gone while the app's earlier hooks ran: no upgrade will follow.
         if (socket.destroyed) closed()
         socket.once('close', closed)
@@ -152,7 +159,7 @@ async function gate (app: FastifyInstance, opts: GatePluginOptions): Promise<voi
   }
   const releaseUnused = async (request: FastifyRequest): Promise<void> => {
     const held = upgrades.get(request.raw)
-    if (held !== undefined) instance.release(held.slot)
+    if (held !== undefined) runtime.release(held.slot)
   }
 
   for (const { protocol, path } of served) {

@@ -1,7 +1,7 @@
 import { Type, type FastifyPluginAsyncTypebox, type TSchema } from '@fastify/type-provider-typebox'
 import fp from 'fastify-plugin'
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client'
-import type { Gate } from '../src/gate.js'
+import type { GateRuntime } from '../src/runtime.js'
 import { LatencyHistogram } from './latency-histogram.js'
 
 /** Handler latency buckets, in seconds: handlers are usually well under a millisecond. */
@@ -26,7 +26,7 @@ function totalCounter (registry: Registry, name: string, help: string, total: ()
  * the gate when scraped; the handler latency histogram is fed through
  * `gate.observer` (an observer already set is still called).
  */
-export function gateMetrics (gate: Gate): Registry {
+export function gateMetrics (gate: GateRuntime): Registry {
   const registry = new Registry()
   const { counters } = gate
 

@@ -1,4 +1,3 @@
-import type { Server as HttpServer } from 'node:http'
 import type { Static, TSchema } from '@sinclair/typebox'
 import type { Agent, Connection, GateCounters } from './agent.js'
 import { CloseCode, clampCloseReason } from './close-codes.js'
@@ -32,8 +31,8 @@ import { normalizeCoreOptions, type CoreOptions, type NormalizedCoreOptions } fr
 import { Peer } from './pipeline/peer.js'
 import { PresenceEvents, type PresenceHook } from './presence-events.js'
 import type { ProtocolPeer } from './protocol/protocol.js'
+import type { GateRuntime } from './runtime.js'
 import { Sweeper } from './sweeper.js'
-import { HttpGuard } from './transport/http-guard.js'
 import { History } from './history/history.js' // [history]
 import { normalizeHistoryOptions } from './history/options.js' // [history]
 import { RoomHistory } from './history/room-history.js' // [room history]
@@ -42,6 +41,7 @@ import { Sessions } from './session/sessions.js' // [session]
 
 export type { GateObserver } from './dispatch.js'
 export type { KickTarget, RoomExcept } from './operations/operation.js'
+export type { GateRuntime } from './runtime.js'
 
 /** Options of `gate.pushToRoom`. */
 export interface RoomPushOptions {
@@ -63,13 +63,20 @@ export type DirectoryFactory = (node: LocalNode, host: { log: Logger, options: N
  * uids, rooms, settings), `Encoder`, `Operations` (this node's share, then the
  * directory's). It never touches a socket: the pipeline (src/pipeline) hands
  * it connections.
+ *
+ * Two faces. The application's: messages and handlers, hooks, lookups,
+ * pushes, kicks and the other operations, and the read-outs (`options`,
+ * `counters`, `refusals`, `backlog`, `admission`, `connectionCount`, `isFull`).
+ * The runtime's, `GateRuntime` (src/runtime.ts): what the plugin, the pipeline,
+ * metrics and the dashboard use; members marked "Runtime face" below are for
+ * them only, not for applications.
  */
-export class Gate<M extends object = DefaultMessages> {
+export class Gate<M extends object = DefaultMessages> implements GateRuntime {
   readonly options: NormalizedCoreOptions
   readonly nodeId: string
   readonly messages = new MessageRegistry()
   readonly processor: Processor
-  /** This node's connections, indexed by id, uid and room. */
+  /** Runtime face: this node's connections, indexed by id, uid and room (applications look up with `agent`, `agentsOf`). */
   readonly local: LocalAgents
   readonly directory: Directory
   /** [history] Per-uid history and resume (docs/sessions.md). */
@@ -89,9 +96,9 @@ export class Gate<M extends object = DefaultMessages> {
   readonly log: Logger
   /** Repeated log lines (bad input, refusals, handler errors) are capped per code. */
   readonly logLimiter = new LogLimiter()
-  /** Optional instrumentation of handlers (the metrics plugin sets it). */
+  /** Runtime face: optional instrumentation of handlers (the metrics plugin sets it). */
   observer: GateObserver | undefined = undefined
-  /** This node's live figures, when something samples them (the dashboard); read by `figures()` on every node. */
+  /** Runtime face: this node's live figures, when something samples them (the dashboard); read by `figures()` on every node. */
   reporter: (() => NodeFigures) | undefined = undefined
   /** @internal The failed-login throttle (login messages and connect credentials). */
   readonly logins: LoginThrottle
@@ -106,7 +113,6 @@ export class Gate<M extends object = DefaultMessages> {
   private readonly operations: Operations
   private readonly sweeper: Sweeper
   private readonly sweeps: Array<(now: number) => void> = []
-  private httpGuard: HttpGuard | undefined
   /** @internal `probeMessage` with `{}`, encoded once at start (Dispatch writes it to a throttled leaf TCP connection). */
   probe: OutboundMessage | undefined
   private starting: Promise<void> | undefined
@@ -177,16 +183,7 @@ export class Gate<M extends object = DefaultMessages> {
     })
   }
 
-  /**
-   * Counts the HTTP server's connections that are still sending headers toward
-   * the caps, with the `headersTimeout` deadline, and bounds shutdown (see
-   * `HttpGuard`). The plugin calls it with the Fastify server.
-   */
-  guardHttp (server: HttpServer): HttpGuard {
-    return (this.httpGuard ??= new HttpGuard(this, server))
-  }
-
-  /** Adds work to the gate's one shared timer (e.g. the HTTP header deadline). */
+  /** Runtime face: adds work to the gate's one shared timer (e.g. the plugin's HTTP deadlines). */
   onSweep (fn: (now: number) => void): void {
     this.sweeps.push(fn)
   }
@@ -270,8 +267,9 @@ export class Gate<M extends object = DefaultMessages> {
    * Stops accepting, closes every connection with 1012 (service restart) spread
    * over `drainTime`, and waits until they are gone; connections that do not
    * finish their close handshake within `closeTimeout` are destroyed, and
-   * whatever is left `shutdownTimeout` after the drain too (HTTP requests
-   * included, when the HTTP server is guarded). Then removes this node's presence.
+   * whatever is left `shutdownTimeout` after the drain too (the plugin bounds
+   * the HTTP server's requests alike: plugins/http-guard.ts). Then removes this
+   * node's presence.
    */
   async close (): Promise<void> {
     await (this.stopping ??= this.stop())
@@ -306,9 +304,7 @@ export class Gate<M extends object = DefaultMessages> {
   }
 
   private async stop (): Promise<void> {
-    const { drainTime, shutdownTimeout } = this.options
-    this.httpGuard?.shutdown(drainTime + shutdownTimeout)
-    this.sweeper.quicken(Drain.period(drainTime))
+    this.sweeper.quicken(Drain.period(this.options.drainTime))
     await this.lifecycle.shutdown()
     this.sweeper.stop()
     await this.directory.stop()
@@ -316,8 +312,10 @@ export class Gate<M extends object = DefaultMessages> {
     this.lifecycle.stopped()
   }
 
+  // ---- the runtime's face (GateRuntime): the plugin and the pipeline --------
+
   /**
-   * Takes a place for a connection from `ip` that is being set up (an HTTP
+   * Runtime face: takes a place for a connection from `ip` that is being set up (an HTTP
    * upgrade, a connection still sending its headers), or says why not. The
    * place is handed to `accept`, or given back with `release`.
    */
@@ -325,13 +323,13 @@ export class Gate<M extends object = DefaultMessages> {
     return this.lifecycle.reserve(ip, unfinishedHttp)
   }
 
-  /** Gives back a place taken with `reserve` that did not become a connection. */
+  /** Runtime face: gives back a place taken with `reserve` that did not become a connection. */
   release (slot: Slot): void {
     this.lifecycle.release(slot)
   }
 
   /**
-   * Admits a connection: returns its agent, or why it was refused (the
+   * Runtime face: admits a connection: returns its agent, or why it was refused (the
    * transport then refuses it). A `slot` from `reserve` is the place it takes;
    * without one, the connection is admitted here (caps and rate of its IP).
    */
@@ -339,10 +337,12 @@ export class Gate<M extends object = DefaultMessages> {
     return this.lifecycle.accept(conn, slot) as Agent<M> | Refusal
   }
 
-  /** @internal The handle a protocol session gets on its connection. */
+  /** Runtime face: the handle a protocol session gets on its connection (public: `GateRuntime` has it, and a stripped member would break the built types). */
   peerOf (agent: Agent<any>): ProtocolPeer {
     return new Peer(this, agent)
   }
+
+  // ---- the application's face ----------------------------------------------
 
   /** Encodes once for any number of connections; checks the name, the schema and `maxMsgLen`. */
   encode (name: string, body: unknown): OutboundMessage {

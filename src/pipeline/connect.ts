@@ -2,21 +2,21 @@ import type { Agent, Connection } from '../agent.js'
 import { CloseCode, type CloseReason } from '../close-codes.js'
 import { LEAF_MESSAGE, LEAF_WS_FRAME, type Framing, type OutboundMessage } from '../codec/outbound.js'
 import { wsFrame } from '../framing/ws-frame.js'
-import type { Gate } from '../gate.js'
 import type { Slot } from '../limits/admission.js'
 import { LogLimiter } from '../limits/log-limiter.js'
 import type { Protocol, ProtocolSession } from '../protocol/protocol.js'
+import type { GateRuntime } from '../runtime.js'
 import type { Link, LinkEvents } from './link.js'
 
 /**
  * The one connection pipeline, for every protocol and transport: admission
- * (`Gate.accept`), then socket events from the link go to the protocol session,
+ * (`GateRuntime.accept`), then socket events from the link go to the protocol session,
  * whose messages go to the agent (counters, idle time, handler queue, rate);
  * the agent writes back through the link in the protocol's framing, with its
  * outbound queue and byte bounds. A transport only translates socket events;
  * a protocol only translates bytes.
  */
-export function connect (gate: Gate<any>, link: Link, protocol: Protocol, slot?: Slot): Agent<any> | undefined {
+export function connect (gate: GateRuntime, link: Link, protocol: Protocol, slot?: Slot): Agent<any> | undefined {
   const conn = new PipelineConnection(link, protocol)
   const agent = gate.accept(conn, slot)
   if (typeof agent === 'string') {

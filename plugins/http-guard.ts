@@ -1,15 +1,11 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { Server as TlsServer } from 'node:tls'
-import type { Refusal, Slot } from '../limits/admission.js'
+import type { Slot } from '../src/limits/admission.js'
+import type { GateRuntime } from '../src/runtime.js'
 
 /** What the guard needs from the gate. */
-export interface GuardHost {
-  readonly options: { readonly headersTimeout: number, readonly requestBodyTimeout: number, readonly keepAliveTimeout: number }
-  reserve (ip: string, unfinishedHttp: boolean): Slot | Refusal
-  release (slot: Slot): void
-  onSweep (fn: (now: number) => void): void
-}
+export type GuardHost = Pick<GateRuntime, 'options' | 'reserve' | 'release' | 'onSweep'>
 
 const enum Phase {
   /** Its first request's headers are arriving (`headersTimeout`). */
