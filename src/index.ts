@@ -22,5 +22,6 @@ export {
 } from './messages.js'
 export { defaults, normalizeCoreOptions, type CanJoin, type CoreOptions, type MultiLoginPolicy, type TcpOptions } from './options.js'
 export { ProtocolError } from './protocol-error.js'
+export type { GateRuntime } from './runtime.js'
 export { TcpListener, attachTcpSocket } from './transport/tcp.js'
 export { attachWebSocket } from './transport/ws.js'

@@ -1,4 +1,4 @@
-import type { Gate } from '../gate.js'
+import type { GateRuntime } from '../runtime.js'
 import { BucketCounts, quantile, subtractCounts } from './histogram.js'
 import type { NodeFigures } from './schema.js'
 
@@ -27,14 +27,14 @@ export interface SamplerOptions {
  * `gate.observer` (an observer already set is still called).
  */
 export class FigureSampler {
-  private readonly gate: Gate
+  private readonly gate: GateRuntime
   private readonly interval: number
   private readonly span: number
   private readonly latency = new BucketCounts()
   private readonly samples: Sample[] = []
   private timer: NodeJS.Timeout | undefined
 
-  constructor (gate: Gate, opts: SamplerOptions = {}) {
+  constructor (gate: GateRuntime, opts: SamplerOptions = {}) {
     this.gate = gate
     this.interval = opts.interval ?? 1000
     this.span = opts.span ?? 5

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net'
 import type { Agent } from '../agent.js'
 import { CloseCode } from '../close-codes.js'
 import type { Framing, OutboundMessage } from '../codec/outbound.js'
-import type { Gate } from '../gate.js'
+import type { GateRuntime } from '../runtime.js'
 import type { TcpOptions } from '../options.js'
 import { connect } from '../pipeline/connect.js'
 import { eventsOf, onDrain, reportTo, type Link, type LinkEvents } from '../pipeline/link.js'
@@ -84,7 +84,7 @@ function onClose (this: net.Socket, hadError: boolean): void {
 }
 
 /** Hands a fresh TCP socket to the gate, or ends it at once when it is refused (full, per-IP cap or rate). */
-export function attachTcpSocket (gate: Gate<any>, socket: net.Socket, protocol: Protocol = leafProtocol): Agent<any> | undefined {
+export function attachTcpSocket (gate: GateRuntime, socket: net.Socket, protocol: Protocol = leafProtocol): Agent<any> | undefined {
   socket.on('error', onSocketError)
   return connect(gate, new TcpLink(socket, protocol.stream), protocol)
 }
@@ -98,7 +98,7 @@ export class TcpListener {
   private readonly server: net.Server
   private readonly opts: TcpOptions & { host: string }
 
-  constructor (gate: Gate<any>, opts: TcpOptions & { host: string }, protocol: Protocol = leafProtocol) {
+  constructor (gate: GateRuntime, opts: TcpOptions & { host: string }, protocol: Protocol = leafProtocol) {
     this.opts = opts
     const onConnection = (socket: net.Socket): void => { attachTcpSocket(gate, socket, protocol) }
     if (opts.tls !== undefined) {

@@ -3,7 +3,7 @@ import { WebSocket } from 'ws'
 import type { Agent } from '../agent.js'
 import { CloseCode } from '../close-codes.js'
 import type { Framing, OutboundMessage } from '../codec/outbound.js'
-import type { Gate } from '../gate.js'
+import type { GateRuntime } from '../runtime.js'
 import type { Slot } from '../limits/admission.js'
 import { connect, wsFramingOf } from '../pipeline/connect.js'
 import { eventsOf, onDrain, reportTo, type Link, type LinkEvents } from '../pipeline/link.js'
@@ -121,6 +121,6 @@ function onClose (this: WebSocket, code: number, reason: Buffer): void {
  * Hands an upgraded WebSocket to the gate, or closes it with 4005 when it is
  * refused. `slot` is the place reserved for it before the upgrade, if any.
  */
-export function attachWebSocket (gate: Gate<any>, ws: WebSocket, remoteAddress: string, slot?: Slot, protocol: Protocol = leafProtocol): Agent<any> | undefined {
+export function attachWebSocket (gate: GateRuntime, ws: WebSocket, remoteAddress: string, slot?: Slot, protocol: Protocol = leafProtocol): Agent<any> | undefined {
   return connect(gate, new WsLink(ws, remoteAddress, protocol), protocol, slot)
 }
