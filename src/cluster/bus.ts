@@ -1,5 +1,5 @@
 import type { GateLogger } from '../logger.js'
-import { decodeEnvelope, encodeEnvelope, type Target, type WireHead } from './envelope.js'
+import { decodeEnvelope, encodeBatch, encodeEnvelope, splitBatch, type Header, type Target, type WireHead } from './envelope.js'
 import type { RedisClient } from './options.js'
 
 /** What the asked nodes answered: the sum of their counts, and who did not answer. */
@@ -18,6 +18,13 @@ export interface Outcome {
  */
 export type RequestHandler = (head: WireHead, payload: Buffer, from: string) => number | Buffer | undefined
 
+/** The most envelopes, and bytes, in one batch: past either the batch goes out at once. */
+const BATCH_MAX_COUNT = 256
+const BATCH_MAX_BYTES = 512 * 1024
+
+/** Envelopes waiting for the end of the event-loop turn, for one node; `failed` is called if they do not reach it. */
+interface Outgoing { envelopes: Buffer[], bytes: number, failed: Array<(err?: Error) => void> }
+
 interface Pending {
   answer (from: string, n: number, payload: Buffer): void
   unreachable (node: string): void
@@ -33,6 +40,12 @@ interface Pending {
  * crosses one shard only (classic PUBLISH is copied to every shard). SPUBLISH
  * says how many subscribers got the message, so a node with no subscriber
  * (dead, or cut off) is known missing at once instead of after the timeout.
+ *
+ * Batches: the envelopes (requests and answers) of one event-loop turn for one
+ * node go in one SPUBLISH (src/cluster/envelope.ts), which cuts the Redis
+ * commands, and their writes and reads, per cross-node push. Only to nodes
+ * whose own envelopes say they read batches (`b: 1`); to the others, and after
+ * a node missed an answer, one envelope per SPUBLISH as before.
  */
 export class ClusterBus {
   private readonly pub: RedisClient
@@ -45,8 +58,14 @@ export class ClusterBus {
   private seq = 0
   /** Set until the subscription succeeded. */
   private resolveSubscribed: (() => void) | undefined
+  private readonly batching: boolean
+  /** Nodes whose last envelope said they read batches. */
+  private readonly readsBatches = new Set<string>()
+  private readonly outgoing = new Map<string, Outgoing>()
+  private flushing: NodeJS.Immediate | undefined
 
-  constructor (pub: RedisClient, sub: RedisClient, nodeId: string, channelOf: (node: string) => string, handle: RequestHandler, log: GateLogger) {
+  constructor (pub: RedisClient, sub: RedisClient, nodeId: string, channelOf: (node: string) => string, handle: RequestHandler, log: GateLogger, batching = true) {
+    this.batching = batching
     this.pub = pub
     this.sub = sub
     this.nodeId = nodeId
@@ -74,6 +93,8 @@ export class ClusterBus {
   stop (): void {
     this.sub.off('smessageBuffer', this.onMessage)
     this.sub.off('ready', this.subscribe)
+    if (this.flushing !== undefined) clearImmediate(this.flushing)
+    this.flush()
     for (const call of [...this.pending.values()]) call.finish()
   }
 
@@ -101,18 +122,61 @@ export class ClusterBus {
         finish: () => {
           clearTimeout(timer)
           this.pending.delete(id)
+          // A node that did not answer gets single envelopes until it says again that it reads batches.
+          for (const node of waiting) this.readsBatches.delete(node)
           resolve({ n, payloads, missing: [...missing, ...waiting].sort() })
         }
       }
       const timer = setTimeout(call.finish, Math.max(1, ms))
       this.pending.set(id, call)
       for (const [node, { head, payload }] of targets) {
-        this.pub.spublish(this.channelOf(node), encodeEnvelope({ t: 'req', id, from: this.nodeId, head }, payload)).then(
-          receivers => { if (receivers === 0) call.unreachable(node) },
-          () => call.unreachable(node)
-        )
+        this.send(node, encodeEnvelope(this.header({ t: 'req', id, from: this.nodeId, head }), payload), () => { call.unreachable(node) })
       }
     })
+  }
+
+  /** `header` with this node's `b: 1` when it reads batches. */
+  private header (header: Header): Header {
+    if (this.batching) header.b = 1
+    return header
+  }
+
+  /** Sends one envelope to `node`: with the others of this event-loop turn when `node` reads batches. */
+  private send (node: string, envelope: Buffer, failed: (err?: Error) => void): void {
+    if (!this.batching || !this.readsBatches.has(node)) {
+      this.publish(node, envelope, [failed])
+      return
+    }
+    let out = this.outgoing.get(node)
+    if (out === undefined) this.outgoing.set(node, out = { envelopes: [], bytes: 0, failed: [] })
+    out.envelopes.push(envelope)
+    out.bytes += envelope.length
+    out.failed.push(failed)
+    if (out.envelopes.length >= BATCH_MAX_COUNT || out.bytes >= BATCH_MAX_BYTES) {
+      this.outgoing.delete(node)
+      this.publish(node, encodeBatch(out.envelopes), out.failed)
+      return
+    }
+    this.flushing ??= setImmediate(this.flush)
+  }
+
+  private readonly flush = (): void => {
+    this.flushing = undefined
+    const all = [...this.outgoing]
+    this.outgoing.clear()
+    for (const [node, out] of all) this.publish(node, out.envelopes.length === 1 ? out.envelopes[0] : encodeBatch(out.envelopes), out.failed)
+  }
+
+  private publish (node: string, bytes: Buffer, failed: Array<(err?: Error) => void>): void {
+    this.pub.spublish(this.channelOf(node), bytes).then(
+      receivers => { if (receivers === 0) this.unreachable(node, failed) },
+      (err: Error) => { this.unreachable(node, failed, err) }
+    )
+  }
+
+  private unreachable (node: string, failed: Array<(err?: Error) => void>, err?: Error): void {
+    this.readsBatches.delete(node)
+    for (const f of failed) f(err)
   }
 
   private readonly subscribe = async (): Promise<void> => {
@@ -128,12 +192,20 @@ export class ClusterBus {
   }
 
   private readonly onMessage = (_channel: Buffer, bytes: Buffer): void => {
+    const batch = splitBatch(bytes)
+    if (batch === undefined) this.receive(bytes)
+    else for (const envelope of batch) this.receive(envelope)
+  }
+
+  private receive (bytes: Buffer): void {
     const envelope = decodeEnvelope(bytes)
     if (envelope === undefined) {
       this.log.warn({ bytes: bytes.length }, 'dropped a cluster bus message that is not an envelope')
       return
     }
     const { header, payload } = envelope
+    if (header.b === 1 && this.batching) this.readsBatches.add(header.from)
+    else this.readsBatches.delete(header.from)
     if (header.t === 'res') {
       this.pending.get(header.id)?.answer(header.from, header.n, payload)
       return
@@ -148,10 +220,10 @@ export class ClusterBus {
     }
     if (n === undefined) return
     const answer = typeof n === 'number'
-      ? encodeEnvelope({ t: 'res', id: header.id, from: this.nodeId, n })
-      : encodeEnvelope({ t: 'res', id: header.id, from: this.nodeId, n: 0 }, n)
-    this.pub.spublish(this.channelOf(header.from), answer).catch((err: Error) => {
-      this.log.warn({ err, to: header.from }, 'could not answer a cluster request')
+      ? encodeEnvelope(this.header({ t: 'res', id: header.id, from: this.nodeId, n }))
+      : encodeEnvelope(this.header({ t: 'res', id: header.id, from: this.nodeId, n: 0 }), n)
+    this.send(header.from, answer, (err) => {
+      if (err !== undefined) this.log.warn({ err, to: header.from }, 'could not answer a cluster request')
     })
   }
 }

@@ -64,7 +64,7 @@ export class RedisDirectory implements Directory {
     this.outage = new OutageLog(this.log, 'cluster unreachable; operations are done on this node only until it answers', 'cluster reachable again; operations reach every node')
     this.store = new PresenceStore(defineScripts(this.conns.client), keys, this.nodeId, opts.nodeTtl, node.events)
     this.presence = new NodePresence(this.store, node.agents, opts.heartbeat, opts.requestTimeout, this.log, opts.nodeTtl)
-    this.bus = new ClusterBus(this.conns.client, this.conns.sub, this.nodeId, keys.channel, (head, payload, from) => this.serve(head, payload, from), this.log)
+    this.bus = new ClusterBus(this.conns.client, this.conns.sub, this.nodeId, keys.channel, (head, payload, from) => this.serve(head, payload, from), this.log, opts.batch)
   }
 
   /**

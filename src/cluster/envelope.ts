@@ -43,10 +43,11 @@ export function operationOf (head: WireHead, payload: Buffer, framing: Pick<Fram
   return form.rebuild(head, msg)
 }
 
+/** `b: 1`: the sending node reads batches (below), so it may be sent them. */
 export type Header =
-  | { t: 'req', id: number, from: string, head: WireHead }
+  | { t: 'req', id: number, from: string, head: WireHead, b?: 1 }
   /** `n`: connections written or closed on the answering node; a `figures` answer has a payload. */
-  | { t: 'res', id: number, from: string, n: number }
+  | { t: 'res', id: number, from: string, n: number, b?: 1 }
 
 export interface Envelope { header: Header, payload: Buffer }
 
@@ -70,4 +71,46 @@ export function decodeEnvelope (bytes: Buffer): Envelope | undefined {
   } catch {
     return undefined
   }
+}
+
+/*
+ * A batch: the envelopes of one event-loop turn for one node, in one bus message.
+ *
+ *   | 0xFFFFFFFF | count : uint32 BE | (length : uint32 BE | envelope) * count |
+ *
+ * No envelope starts with 0xFFFFFFFF (a 4 GiB header). A node of a version
+ * without batches drops one as "not an envelope", so a node sends batches
+ * only to nodes whose own envelopes said `b: 1`.
+ */
+const BATCH = 0xffffffff
+
+export function encodeBatch (envelopes: readonly Buffer[]): Buffer {
+  const head = Buffer.allocUnsafe(8 + 4 * envelopes.length)
+  head.writeUInt32BE(BATCH, 0)
+  head.writeUInt32BE(envelopes.length, 4)
+  const parts: Buffer[] = [head.subarray(0, 8)]
+  envelopes.forEach((envelope, i) => {
+    const prefix = head.subarray(8 + 4 * i, 12 + 4 * i)
+    prefix.writeUInt32BE(envelope.length)
+    parts.push(prefix, envelope)
+  })
+  return Buffer.concat(parts)
+}
+
+/**
+ * The envelopes of a batch; `undefined` when `bytes` is not a batch (then it
+ * is one envelope, or not one); what follows a malformed part is dropped.
+ */
+export function splitBatch (bytes: Buffer): Buffer[] | undefined {
+  if (bytes.length < 8 || bytes.readUInt32BE(0) !== BATCH) return undefined
+  const count = bytes.readUInt32BE(4)
+  const envelopes: Buffer[] = []
+  let at = 8
+  for (let i = 0; i < count && at + 4 <= bytes.length; i++) {
+    const len = bytes.readUInt32BE(at)
+    if (at + 4 + len > bytes.length) break
+    envelopes.push(bytes.subarray(at + 4, at + 4 + len))
+    at += 4 + len
+  }
+  return envelopes
 }

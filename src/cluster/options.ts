@@ -1,5 +1,5 @@
 import type { Cluster, ClusterNode, ClusterOptions as IORedisClusterOptions, Redis, RedisOptions } from 'ioredis'
-import { fail, int } from '../option-checks.js'
+import { bool, fail, int } from '../option-checks.js'
 
 /** A single Redis or a Redis Cluster: the commands the gate sends are the same. */
 export type RedisClient = Redis | Cluster
@@ -46,6 +46,13 @@ export interface ClusterOptions {
    * name order), 16 on a Redis Cluster.
    */
   indexBuckets?: number
+  /**
+   * Whether the bus messages of one event-loop turn for one node go in one
+   * SPUBLISH, to the nodes that say they read such batches (docs/cluster.md,
+   * "Bus"). Default: true. `false`: one SPUBLISH per request and answer, and
+   * this node says it reads no batches, as a node of a version before them.
+   */
+  batch?: boolean
 }
 
 export interface NormalizedClusterOptions {
@@ -59,6 +66,7 @@ export interface NormalizedClusterOptions {
   nodeTtl: number
   heartbeat: number
   requestTimeout: number
+  batch: boolean
 }
 
 export const clusterDefaults = {
@@ -88,7 +96,7 @@ export function normalizeClusterOptions (redis: unknown, cluster: ClusterOptions
     fail('redis.clusterNodes', 'must be a non-empty array of { host, port } or "host:port"')
   }
   if (typeof cluster !== 'object' || cluster === null) fail('cluster', 'must be an object')
-  const known = new Set(['keyPrefix', 'nodeTtl', 'heartbeat', 'requestTimeout', 'indexBuckets'])
+  const known = new Set(['keyPrefix', 'nodeTtl', 'heartbeat', 'requestTimeout', 'indexBuckets', 'batch'])
   for (const key of Object.keys(cluster)) if (!known.has(key)) fail(`cluster.${key}`, 'is not a cluster option')
 
   const keyPrefix = cluster.keyPrefix ?? clusterDefaults.keyPrefix
@@ -99,7 +107,8 @@ export function normalizeClusterOptions (redis: unknown, cluster: ClusterOptions
   const heartbeat = int('cluster.heartbeat', cluster.heartbeat ?? Math.floor(nodeTtl / 5), 20, Math.floor(nodeTtl / 2))
   const requestTimeout = int('cluster.requestTimeout', cluster.requestTimeout ?? clusterDefaults.requestTimeout, 10, 60_000)
   const indexBuckets = int('cluster.indexBuckets', cluster.indexBuckets ?? (redisCluster ? clusterDefaults.indexBuckets : 1), 1, 1024)
-  return { redis: redis as RedisOption, userClient, redisCluster, keyPrefix, nodeTtl, heartbeat, requestTimeout, indexBuckets }
+  const batch = bool('cluster.batch', cluster.batch ?? true)
+  return { redis: redis as RedisOption, userClient, redisCluster, keyPrefix, nodeTtl, heartbeat, requestTimeout, indexBuckets, batch }
 }
 
 function isClusterSeeds (value: unknown): value is RedisClusterSeeds {

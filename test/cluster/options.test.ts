@@ -10,7 +10,7 @@ import { startRedis } from '../redis-helper.js'
 
 test('cluster options have defaults within the docs/protocol.md bounds', () => {
   const o = normalizeClusterOptions('redis://127.0.0.1:1')
-  assert.deepEqual({ ...o, redis: undefined }, { redis: undefined, userClient: false, redisCluster: false, keyPrefix: 'gate', nodeTtl: 10000, heartbeat: 2000, requestTimeout: 1000, indexBuckets: 1 })
+  assert.deepEqual({ ...o, redis: undefined }, { redis: undefined, userClient: false, redisCluster: false, keyPrefix: 'gate', nodeTtl: 10000, heartbeat: 2000, requestTimeout: 1000, indexBuckets: 1, batch: true })
   assert.ok(o.nodeTtl + o.heartbeat <= 15000, 'a dead node is purged within 15 s')
   assert.ok(o.requestTimeout < 2000, 'cluster calls answer within 2 s')
   assert.equal(normalizeClusterOptions({ host: '127.0.0.1' }).userClient, false)
@@ -35,6 +35,7 @@ test('invalid redis and cluster options are refused with FST_GATE_INVALID_OPTION
     ['redis://x', 'fast'],
     ['redis://x', { indexBuckets: 0 }],
     ['redis://x', { indexBuckets: 1025 }],
+    ['redis://x', { batch: 'yes' }],
     [{ clusterNodes: [] }, undefined],
     [{ clusterNodes: 'x:1' }, undefined]
   ]
