@@ -143,18 +143,21 @@ export class ClusterBus {
 
   /** Sends one envelope to `node`: with the others of this event-loop turn when `node` reads batches. */
   private send (node: string, envelope: Buffer, failed: (err?: Error) => void): void {
-    if (!this.batching || !this.readsBatches.has(node)) {
-      this.publish(node, envelope, [failed])
-      return
-    }
     let out = this.outgoing.get(node)
-    if (out === undefined) this.outgoing.set(node, out = { envelopes: [], bytes: 0, failed: [] })
+    if (out === undefined) {
+      if (!this.batching || !this.readsBatches.has(node)) {
+        this.publish(node, envelope, [failed])
+        return
+      }
+      this.outgoing.set(node, out = { envelopes: [], bytes: 0, failed: [] })
+    }
+    // Queued behind what waits already, even if the node stopped reading batches meanwhile: in order.
     out.envelopes.push(envelope)
     out.bytes += envelope.length
     out.failed.push(failed)
     if (out.envelopes.length >= BATCH_MAX_COUNT || out.bytes >= BATCH_MAX_BYTES) {
       this.outgoing.delete(node)
-      this.publish(node, encodeBatch(out.envelopes), out.failed)
+      this.publishAll(node, out)
       return
     }
     this.flushing ??= setImmediate(this.flush)
@@ -164,7 +167,14 @@ export class ClusterBus {
     this.flushing = undefined
     const all = [...this.outgoing]
     this.outgoing.clear()
-    for (const [node, out] of all) this.publish(node, out.envelopes.length === 1 ? out.envelopes[0] : encodeBatch(out.envelopes), out.failed)
+    for (const [node, out] of all) this.publishAll(node, out)
+  }
+
+  /** What waited for `node`: one batch, or one envelope per SPUBLISH if it no longer reads batches. */
+  private publishAll (node: string, out: Outgoing): void {
+    if (out.envelopes.length === 1) this.publish(node, out.envelopes[0], out.failed)
+    else if (this.readsBatches.has(node)) this.publish(node, encodeBatch(out.envelopes), out.failed)
+    else out.envelopes.forEach((envelope, i) => { this.publish(node, envelope, [out.failed[i]]) })
   }
 
   private publish (node: string, bytes: Buffer, failed: Array<(err?: Error) => void>): void {
