@@ -10,7 +10,10 @@ import { run } from 'node:test'
 import { spec as Spec } from 'node:test/reporters'
 
 const concurrency = Number(process.env.GATE_TEST_CONCURRENCY ?? '4')
-const stream = run({ files: process.argv.slice(2), concurrency })
+// A file whose tests are done exits even if something it made still holds its
+// event loop: after a failure (a server left listening) it would otherwise
+// hang the whole run instead of reporting the failure.
+const stream = run({ files: process.argv.slice(2), concurrency, forceExit: true })
 stream.on('test:fail', (failure: { todo?: string | boolean }) => {
   if (failure.todo === undefined || failure.todo === false) process.exitCode = 1
 })
