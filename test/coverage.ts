@@ -32,7 +32,7 @@ function codeLines (compiledPath: string): number[] | undefined {
   return (map === -1 ? lines : lines.slice(0, map)).map(line => line.length)
 }
 
-export function remapCoverage (root: string, tmp: string): { files: number, leftOut: number } {
+export function remapCoverage (root: string, tmp: string): { files: number, leftOut: number, unreadable: number } {
   const rootUrl = pathToFileURL(root).href.replace(/\/?$/, '/')
   const compiledUrl = `${rootUrl}.test-js/`
   const originals = new Map<string, boolean>()
@@ -55,10 +55,18 @@ export function remapCoverage (root: string, tmp: string): { files: number, left
   }
   let files = 0
   let leftOut = 0
+  let unreadable = 0
   for (const name of readdirSync(tmp)) {
     if (!name.endsWith('.json')) continue
     const path = join(tmp, name)
-    const raw = JSON.parse(readFileSync(path, 'utf8')) as RawCoverage
+    let raw: RawCoverage
+    try {
+      raw = JSON.parse(readFileSync(path, 'utf8')) as RawCoverage
+    } catch {
+      // Cut short: its process was killed (SIGKILL) while Node wrote it. c8 skips it too.
+      unreadable++
+      continue
+    }
     const maps = raw['source-map-cache'] ?? {}
     const renamed: NonNullable<RawCoverage['source-map-cache']> = {}
     raw.result = raw.result.filter(script => {
@@ -82,5 +90,5 @@ export function remapCoverage (root: string, tmp: string): { files: number, left
     writeFileSync(path, JSON.stringify(raw))
     files++
   }
-  return { files, leftOut }
+  return { files, leftOut, unreadable }
 }

@@ -76,8 +76,9 @@ const run = spawnSync(process.execPath, [
   join(OUT, 'test', 'run-files.js'), ...tests.map(t => join(OUT, t.replace(/\.ts$/, '.js')))
 ], { cwd: ROOT, stdio: 'inherit', env: { ...process.env, NODE_V8_COVERAGE: COVERAGE, GATE_TEST_CONCURRENCY: String(concurrency()) } })
 
-const { leftOut } = remapCoverage(ROOT, COVERAGE)
+const { leftOut, unreadable } = remapCoverage(ROOT, COVERAGE)
 if (leftOut > 0) process.stdout.write(`coverage: ${leftOut} script coverages of files tsx compiled differently left out (test/coverage.ts)\n`)
+if (unreadable > 0) process.stdout.write(`coverage: ${unreadable} coverage files cut short (a process killed while writing it) skipped\n`)
 const c8 = join(ROOT, 'node_modules', '.bin', 'c8')
 const report = spawnSync(c8, ['report', ...(chosen.length > 0 ? ['--check-coverage=false'] : [])], { cwd: ROOT, stdio: 'inherit' })
 
