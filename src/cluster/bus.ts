@@ -145,7 +145,8 @@ export class ClusterBus {
   private send (node: string, envelope: Buffer, failed: (err?: Error) => void): void {
     let out = this.outgoing.get(node)
     if (out === undefined) {
-      if (!this.batching || !this.readsBatches.has(node)) {
+      // (readsBatches stays empty when this node does not batch)
+      if (!this.readsBatches.has(node)) {
         this.publish(node, envelope, [failed])
         return
       }

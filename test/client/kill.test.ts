@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import { test } from 'node:test'
-import { freePort, reach, sdkClient, startServer, type Addresses } from './helper.js'
+import { freeAddresses, reach, sdkClient, startServer } from './helper.js'
 
 for (const encoding of ['json', 'protobuf'] as const) {
   test(`${encoding}: after the server is killed (SIGKILL) and started again, WS and TCP clients reconnect and chat`, async (t) => {
-    const port = await freePort()
-    const at: Addresses = { http: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}/ws`, tcp: await freePort() }
+    const at = await freeAddresses()
     const first = await startServer(t, at, encoding)
     const reconnect = { initialDelay: 20, maxDelay: 100 }
     const alice = await sdkClient(t, at, 'ws', 'alice', { reconnect })
@@ -28,8 +27,7 @@ for (const encoding of ['json', 'protobuf'] as const) {
 }
 
 test('a server that stops answering (SIGSTOP) is detected by the heartbeat timeout; the client retries until it answers again', async (t) => {
-  const port = await freePort()
-  const at: Addresses = { http: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}/ws`, tcp: await freePort() }
+  const at = await freeAddresses()
   const server = await startServer(t, at, 'json')
   t.after(() => { server.kill('SIGCONT') })
   const heartbeat = { name: 'C2S_UserHeartBeat' as const, body: () => ({ ptime: 1 }), interval: 50, timeout: 300 }

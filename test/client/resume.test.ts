@@ -11,7 +11,7 @@ import { advancePosition, LoginRefused, type PositionStore, type ResumeInfo } fr
 import { until } from '../helper.js'
 import { noRedis, range } from '../history/app.js'
 import { startRedis } from '../redis-helper.js'
-import { chatOn, freePort, reach, sdkClient, sign, startServer, type Addresses, type ChatMessages, type SdkClient } from './helper.js'
+import { chatOn, freeAddresses, freePort, reach, sdkClient, sign, startServer, type Addresses, type ChatMessages, type SdkClient } from './helper.js'
 import type { LoginHook } from '../../client/node.js'
 
 if (noRedis !== false) process.stderr.write(`\n!!! ${noRedis} (test/client/resume.test.ts: the SDK's resume across a restart of a Redis-backed gateway)\n\n`)
@@ -99,8 +99,7 @@ for (const encoding of ['json', 'protobuf'] as const) {
   test(`cluster (Redis), ${encoding}: the gateway process is killed (SIGKILL) while another node pushes without pause; WS and TCP clients get every message, in order, once`, { skip: noRedis }, async (t) => {
     const redis = await startRedis(t)
     const env = { REDIS_URL: redis.url }
-    const port = await freePort()
-    const at: Addresses = { http: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}/ws`, tcp: await freePort() }
+    const at = await freeAddresses()
     const doomed = await startServer(t, at, encoding, env)
     const other = await chatOn(t, encoding, 0, 0, env)
     const alice = await sdkClient(t, at, 'ws', 'alice', { resume: true, reconnect: fast })
