@@ -436,6 +436,7 @@ class MqttSession implements ProtocolSession {
       return
     }
     const granted: number[] = []
+    const firstReads: Array<Promise<void>> = []
     for (const { topic } of packet.subscriptions) {
       const room = roomOf(topic)
       if (room === undefined) granted.push(0)
@@ -447,9 +448,11 @@ class MqttSession implements ProtocolSession {
         // A persistent session tracks its rooms from the first SUBSCRIBE; one it tracks already (restored) goes on.
         // The SUBACK waits for the room's first read: a message pushed after the SUBACK is then past the position
         // the read started from, never taken for one the client had before it subscribed (as Gate_Reply does).
-        if (this.sessions.persistent(agent) && !this.rooms.tracks(agent, room)) await this.trackRoom(room, '')
+        // The rooms of one SUBSCRIBE are read side by side.
+        if (this.sessions.persistent(agent) && !this.rooms.tracks(agent, room)) firstReads.push(this.trackRoom(room, ''))
       }
     }
+    await Promise.all(firstReads)
     this.peer.sendRaw(gen({ cmd: 'suback', messageId: packet.messageId, granted }))
   }
 
