@@ -1,49 +1,17 @@
 import type { GateLogger as Logger } from './logger.js'
 import { CloseCode, type CloseReason } from './close-codes.js'
-import type { Framing, OutboundMessage } from './codec/outbound.js'
-import type { DefaultMessages, MessageName } from './message-map.js'
-import type { Transport } from './transport/kind.js'
+import type { OutboundMessage } from './codec/outbound.js'
+import type { Slot } from './limits/admission.js'
 import type { Backlog } from './limits/backlog.js'
+import { LogLimiter } from './limits/log-limiter.js'
+import type { DefaultMessages, MessageName } from './message-map.js'
+import type { Link, Wire } from './pipeline/link.js'
+import type { ProtocolSession } from './protocol/session.js'
+import type { Transport } from './transport/kind.js'
 import type { BindOptions, Recovery } from './history/recovery.js' // [history]
 import { SessionSettings, settingsDefaults } from './session/settings.js' // [session]
 
 export type { Transport } from './transport/kind.js'
-
-/**
- * A transport adapter: the only part that touches a socket. The agent drives it;
- * the pipeline reports back to the agent (`countIn`, `drained`, `transportClosed`).
- */
-export interface Connection {
-  readonly transport: Transport
-  /** The protocol's name (`leaf`, `mqtt`, or an application's own). */
-  readonly protocol: string
-  readonly remoteAddress: string
-  /** The framing whose bytes are counted as sent (the protocol's message, without the WebSocket header). */
-  readonly countFraming: Framing
-  /** The framing actually written, whose unpooled copy waits in the outbound queue. */
-  readonly queueFraming: Framing
-  /**
-   * Writes one message to the socket now. Returns false when the socket's own
-   * buffer is past its high-water mark: the agent then queues further messages
-   * itself until the transport calls `Agent.drained`. `queued` says the message
-   * waited in that queue (write `OutboundMessage.unpooledFrame` then).
-   */
-  write (msg: OutboundMessage, queued: boolean): boolean
-  /** Bytes the socket (and the WebSocket library) hold that the OS has not taken yet. */
-  readonly bufferedAmount: number
-  /** Inbound bytes the protocol holds of messages not yet complete. */
-  readonly inboundBuffered?: number
-  /** The agent is about to close it with this code and reason: the protocol's last word (see `ProtocolSession.closing`). */
-  closing? (code: number, reason: string): void
-  /** Graceful close: a WebSocket close frame with code and reason; TCP `end()`. */
-  close (code: number, reason: string): void
-  /** Hard close, no handshake. */
-  destroy (): void
-  pause (): void
-  resume (): void
-  /** Writes something the client ignores, to learn whether it is still there (see `Link.probe`); false when there is nothing to write. */
-  probe? (): boolean
-}
 
 /** The outbound limits an agent applies, and the process-wide backlog it adds to. */
 export interface OutboundLimits {
@@ -52,21 +20,35 @@ export interface OutboundLimits {
   readonly maxTotalBufferedBytes: number
 }
 
-/** What an agent needs from the gate that owns it. */
+/**
+ * What an agent reaches of the gate that owns it (the lifecycle builds it once,
+ * for every agent; `PeerHost` in src/pipeline/peer.ts adds what its protocol
+ * session reaches).
+ */
 export interface AgentHost {
   readonly options: OutboundLimits
   readonly counters: GateCounters
   /** Bytes waiting in the agents' outbound queues, process-wide (a shared frame once). */
   readonly backlog: Backlog
+  /** Login, uids, rooms and settings (src/membership.ts). */
+  readonly membership: {
+    bind (agent: Agent<any>, uid: string, opts?: BindOptions): Promise<Recovery | undefined>
+    unbind (agent: Agent<any>): void
+    join (agent: Agent<any>, room: string): void
+    leave (agent: Agent<any>, room: string): void
+    /** [session] Makes a connection's settings (bounded, reporting changes). */
+    settingsFor? (agent: Agent<any>): SessionSettings
+  }
   encode (name: string, body: unknown): OutboundMessage
-  bind (agent: Agent<any>, uid: string, opts?: BindOptions): Promise<Recovery | undefined>
-  unbind (agent: Agent<any>): void
-  join (agent: Agent<any>, room: string): void
-  leave (agent: Agent<any>, room: string): void
-  closing (agent: Agent<any>): void
+  /** The agent is gone: the index, the directory and the disconnect hooks learn it (src/lifecycle.ts). */
   closed (agent: Agent<any>, reason: CloseReason): void
-  /** [session] Makes a connection's settings (bounded, reporting changes). */
-  settingsFor? (agent: Agent<any>): SessionSettings
+}
+
+/** @internal A connection's handler queue as the agent holds it (dispatch makes it and knows it as an `Inbox`, src/inbox.ts). */
+export interface HeldInbox {
+  readonly busy: boolean
+  /** The connection is gone: what waits is dropped. */
+  clear (): void
 }
 
 /**
@@ -101,21 +83,38 @@ export interface GateCounters {
   closes: Map<number, number>
 }
 
-/** @internal A connection's handler queue as the agent holds it (dispatch knows it as an `Inbox`). */
-export interface HeldInbox {
-  readonly busy: boolean
-}
-
 const enum State { Open, Closing, Closed }
 const noRooms: ReadonlySet<string> = new Set()
+/** 1006: closed without a close frame (WebSocket), or a socket error (TCP). */
+const ABNORMAL = 1006
+/** Lines about lost connections, capped process-wide (a network outage loses them all at once). */
+const lostLines = new LogLimiter()
 
 /**
- * One client connection, the same object on WebSocket and TCP (mqant's session).
- * It knows nothing of the wire format: it sends `OutboundMessage`s through its
- * `Connection`. Inbound messages go from the pipeline to the gate's dispatch;
- * the agent only counts them. It is a `BacklogHolder` by shape (`queuedBytes`,
- * `shed`): not declared with `implements`, because those members are internal
- * and the published declarations (`stripInternal`) leave them out.
+ * One client connection, the same object on WebSocket and TCP and for every
+ * protocol (mqant's session). Each connection is one object of the gate's, an
+ * agent (made as a `PeerAgent`, src/pipeline/peer.ts), beside its socket
+ * (`Link`), its protocol's parser state (`ProtocolSession`) and its entry in
+ * this node's index (`Place`). It owns the connection's flow: the admission
+ * place it holds, its counters, its handler queue (made on the first message),
+ * its outbound queue and byte bounds, its handshake and keep-alive deadlines,
+ * and its close.
+ *
+ * Three sides, one object:
+ * - **the application's**, declared here: `send`, `bind`, `join`, `close`, `uid`, `data`...;
+ * - **its link's** (`LinkEvents`, src/pipeline/link.ts), declared here: the
+ *   transport reports socket events to it (`socketData`, `socketDrained`,
+ *   `socketClosed`...), and its inbox pauses and resumes its reading;
+ * - **its protocol session's** (`ProtocolPeer`, src/protocol/protocol.ts),
+ *   declared by the subclass `PeerAgent`: the session gets the agent itself in
+ *   `Protocol.open` and hands it what it parsed (`receive`, `deliver`, `control`...).
+ *   That side names message definitions, whose handlers name `Agent`: a
+ *   subclass in a file above both keeps the types free of import cycles.
+ *
+ * It knows nothing of a wire format: it writes `OutboundMessage`s through its
+ * link, in the framing its `Wire` names. The members of the two inner sides are
+ * `@internal` (left out of the published declarations), as is its `BacklogHolder`
+ * shape (`queuedBytes`, `shed`).
  */
 export class Agent<M extends object = DefaultMessages> {
   /** Unique in the cluster: `<nodeId>-<sequence>`. */
@@ -137,21 +136,32 @@ export class Agent<M extends object = DefaultMessages> {
   /** When `close()` was called (unix ms), for the close timeout. */
   closingSince = 0
 
-  /** @internal The socket side (the pipeline's connection); only the agent and the gate's lifecycle drive it. */
-  readonly conn: Connection
+  /** @internal The socket side; only the agent and the gate's lifecycle drive it. */
+  readonly link: Link
+  /** @internal How this connection's messages are framed, counted and probed (shared per protocol and transport). */
+  readonly wire: Wire
   /** @internal Kept by this node's index. */
   readonly place: Place
-  /**
-   * @internal This connection's handler queue (src/inbox.ts), made by the gate's
-   * dispatch on the first message and dropped at the close; kept here so that
-   * no message looks it up. Opaque to the agent.
-   */
+  /** @internal The admission place this connection holds (given back at the close). */
+  readonly slot: Slot
+  /** @internal This connection's handler queue, made by the gate's dispatch on the first message. */
   inbox: HeldInbox | undefined = undefined
-  private readonly host: AgentHost
+  /** @internal The protocol's handshake (MQTT CONNECT) is pending: the connection closes after `connectTimeout`. */
+  handshakePending = false
+  /** @internal The protocol's keep-alive in ms (MQTT), beside `idleTimeout`; 0: none. */
+  keepAliveMs = 0
+  /** @internal When this connection was last probed while throttled (-1: never), and its `bytesOut` then (src/dispatch.ts). */
+  probedAt = -1
+  /** @internal */
+  probedBytesOut = 0
+  private session: ProtocolSession | undefined = undefined
+  protected readonly host: AgentHost
   private readonly parentLog: Logger
   private childLog: Logger | undefined
   private state = State.Open
   private reason: CloseReason | undefined
+  /** Reading is paused by the inbox (backpressure or rate). */
+  private paused = false
   /** [session] Made on first use. */
   private settingsValue: SessionSettings | undefined = undefined
   /** Messages waiting for the socket to drain, from `outHead` on; undefined while the socket keeps up. */
@@ -160,13 +170,16 @@ export class Agent<M extends object = DefaultMessages> {
   /** Bytes of the frames in `outq`. */
   private outBytes = 0
 
-  constructor (id: string, conn: Connection, host: AgentHost, log: Logger, place: Place) {
+  /** @internal Made by the lifecycle at admission (`Lifecycle.accept`), inside this node's index. */
+  constructor (id: string, link: Link, wire: Wire, host: AgentHost, log: Logger, place: Place, slot: Slot) {
     this.id = id
-    this.conn = conn
+    this.link = link
+    this.wire = wire
     this.place = place
-    this.transport = conn.transport
-    this.protocol = conn.protocol
-    this.remoteAddress = conn.remoteAddress
+    this.slot = slot
+    this.transport = link.transport
+    this.protocol = wire.protocol
+    this.remoteAddress = link.remoteAddress
     this.host = host
     this.parentLog = log
     this.connectedAt = this.lastSeen = Date.now()
@@ -192,12 +205,12 @@ export class Agent<M extends object = DefaultMessages> {
 
   /** Outbound bytes not yet taken by the OS: the gate's queue plus the socket's buffer. */
   get bufferedBytes (): number {
-    return this.outBytes + this.conn.bufferedAmount
+    return this.outBytes + this.link.bufferedAmount
   }
 
   /** Inbound bytes held of messages not yet complete (leaf over TCP, MQTT; ws keeps WebSocket fragments itself). */
   get inboundBytes (): number {
-    return this.conn.inboundBuffered ?? 0
+    return this.session?.buffered ?? 0
   }
 
   /** @internal Bytes of the frames in this connection's queue (shared frames counted whole). */
@@ -215,7 +228,7 @@ export class Agent<M extends object = DefaultMessages> {
    * listed in `GET /gate/users/:uid` on every node and kept by the session store (docs/sessions.md).
    */
   get settings (): SessionSettings {
-    return (this.settingsValue ??= this.host.settingsFor?.(this) ?? new SessionSettings(settingsDefaults, () => {}))
+    return (this.settingsValue ??= this.host.membership.settingsFor?.(this) ?? new SessionSettings(settingsDefaults, () => {}))
   }
 
   /** @internal [session] Whether this connection has settings (without making them). */
@@ -250,11 +263,11 @@ export class Agent<M extends object = DefaultMessages> {
     if (this.state !== State.Open) return false
     const q = this.outq
     if (q !== undefined) {
-      const framing = this.conn.queueFraming
+      const framing = this.wire.queueFraming
       const bytes = msg.unpooledFrame(framing).length
       const { maxBufferedBytes, maxTotalBufferedBytes } = this.host.options
       const backlog = this.host.backlog
-      if (this.outBytes + this.conn.bufferedAmount + bytes > maxBufferedBytes) {
+      if (this.outBytes + this.link.bufferedAmount + bytes > maxBufferedBytes) {
         this.close(CloseCode.SLOW_CONSUMER, 'slow consumer')
         return false
       }
@@ -267,13 +280,13 @@ export class Agent<M extends object = DefaultMessages> {
       this.outBytes += bytes
     } else {
       // Only a transport that buffers by itself (WebSocket compression) gets here with a backlog.
-      if (this.conn.bufferedAmount > this.host.options.maxBufferedBytes) {
+      if (this.link.bufferedAmount > this.host.options.maxBufferedBytes) {
         this.close(CloseCode.SLOW_CONSUMER, 'slow consumer')
         return false
       }
-      if (!this.conn.write(msg, false)) this.outq = []
+      if (!this.link.write(msg, false)) this.outq = []
     }
-    const bytes = msg.frame(this.conn.countFraming).length
+    const bytes = msg.frame(this.wire.countFraming).length
     const counters = this.host.counters
     this.msgsOut++
     this.bytesOut += bytes
@@ -292,13 +305,10 @@ export class Agent<M extends object = DefaultMessages> {
     if (code === CloseCode.SLOW_CONSUMER) this.dropQueue()
     else {
       this.flushQueue(true)
-      this.conn.closing?.(code, reason)
+      this.session?.closing?.(code, reason)
     }
-    this.state = State.Closing
-    this.reason = { code, reason }
-    this.closingSince = Date.now()
-    this.host.closing(this)
-    this.conn.close(code, reason)
+    this.closingStarted(code, reason)
+    this.link.close(code, reason)
   }
 
   /**
@@ -309,27 +319,101 @@ export class Agent<M extends object = DefaultMessages> {
   bind (uid: string): Promise<void>
   bind (uid: string, opts: BindOptions): Promise<Recovery | undefined>
   async bind (uid: string, opts?: BindOptions): Promise<Recovery | undefined | void> {
-    return await this.host.bind(this, uid, opts)
+    return await this.host.membership.bind(this, uid, opts)
   }
 
   unbind (): void {
-    this.host.unbind(this)
+    this.host.membership.unbind(this)
   }
 
   join (room: string): void {
-    this.host.join(this, room)
+    this.host.membership.join(this, room)
   }
 
   leave (room: string): void {
-    this.host.leave(this, room)
+    this.host.membership.leave(this, room)
+  }
+
+  // ---- Admission: the protocol session that reads for it -----------------------------
+
+  /** @internal Once admitted: the protocol session that reads this connection's bytes. */
+  open (session: ProtocolSession): void {
+    this.session = session
+  }
+
+  // ---- Flow control: what its inbox and the gate's dispatch drive ---------------------
+
+  /** @internal The inbox holds: stop reading. */
+  pause (): void {
+    this.paused = true
+    this.link.pause()
+    this.session?.pause?.()
   }
 
   /**
-   * @internal Inbound bytes, counted: `messages` of them carried a message (0 for
-   * a protocol's control packets). The idle timer was refreshed when they
-   * arrived (`touch`).
+   * @internal The inbox has room again. The session handles what it kept first:
+   * that may pause the connection again (the handler queue filled up, or the rate
+   * limit ran out), and then the socket must stay paused, or every chunk it reads
+   * would pile up in the session.
    */
-  countIn (wireBytes: number, messages: 0 | 1): void {
+  resume (): void {
+    this.paused = false
+    this.session?.resume?.()
+    if (!this.paused) this.link.resume()
+  }
+
+  /** @internal Writes something the client ignores (see `Link.probe`); false when there is nothing to write. */
+  probe (): boolean {
+    return this.link.probe(this.wire.probe)
+  }
+
+  // ---- LinkEvents: what its socket reports ---------------------------------------------
+
+  /** @internal Bytes arrived: a chunk of a byte stream, or one whole WebSocket message. */
+  socketData (chunk: Buffer): void {
+    this.lastSeen = Date.now()
+    this.session!.data(chunk)
+  }
+
+  /** @internal Bytes arrived that carry no data (a WebSocket ping). */
+  socketAlive (): void {
+    this.lastSeen = Date.now()
+  }
+
+  /** @internal The socket's buffer drained: what waits is written, in order. */
+  socketDrained (): void {
+    if (this.state === State.Open) this.flushQueue(false)
+  }
+
+  /** @internal The transport started the close by itself (ws refused a too-big frame with 1009): record why, without closing again. */
+  socketFailed (code: number, reason: string): void {
+    this.log.warn({ closeCode: code, reason }, 'bad frame; the transport closed the connection')
+    this.session?.stop?.()
+    if (this.state === State.Open) this.closingStarted(code, reason)
+  }
+
+  /** @internal The socket is gone. `fallback` is the reason when the gate did not start the close. */
+  socketClosed (fallback: CloseReason): void {
+    this.session?.stop?.()
+    if (this.state === State.Closed) return
+    // Gone without a close frame and without the gate closing it (lost, reset, or
+    // terminated by the transport itself): one line saying so, repeats capped.
+    if (fallback.code === ABNORMAL && this.reason === undefined) {
+      const suppressed = lostLines.allow('lost')
+      if (suppressed >= 0) this.log.info({ closeCode: ABNORMAL, reason: fallback.reason || 'no close frame: connection lost or terminated', suppressed }, 'connection lost')
+    }
+    this.state = State.Closed
+    this.dropQueue()
+    this.inbox?.clear()
+    this.inbox = undefined
+    this.reason ??= fallback
+    this.host.closed(this, this.reason)
+  }
+
+  // ---- Inside ----------------------------------------------------------------------------
+
+  /** @internal Inbound bytes, counted: `messages` of them carried a message (0 for a protocol's control packets). */
+  protected countIn (wireBytes: number, messages: 0 | 1): void {
     const counters = this.host.counters
     this.msgsIn += messages
     counters.msgsIn += messages
@@ -337,42 +421,18 @@ export class Agent<M extends object = DefaultMessages> {
     counters.bytesIn += wireBytes
   }
 
-  /** @internal Called by the transport when some bytes arrived (keeps the idle timer fresh). */
-  touch (): void {
-    this.lastSeen = Date.now()
-  }
-
-  /**
-   * @internal The transport already started the close itself (e.g. ws refused a
-   * too-big frame with 1009): record why, without closing again.
-   */
-  closedByTransport (code: number, reason: string): void {
-    if (this.state !== State.Open) return
+  private closingStarted (code: number, reason: string): void {
+    this.session?.stop?.()
     this.state = State.Closing
     this.reason = { code, reason }
     this.closingSince = Date.now()
-    this.host.closing(this)
-  }
-
-  /** @internal Called by the transport when the socket's buffer has drained: writes what waits, in order. */
-  drained (): void {
-    if (this.state === State.Open) this.flushQueue(false)
-  }
-
-  /** @internal Called by the transport once the socket is gone. `fallback` is used when the gate did not start the close. */
-  transportClosed (fallback: CloseReason): void {
-    if (this.state === State.Closed) return
-    this.state = State.Closed
-    this.dropQueue()
-    this.reason ??= fallback
-    this.host.closed(this, this.reason)
   }
 
   /** Writes queued messages until the socket is full again (or all of them when `all`). */
   private flushQueue (all: boolean): void {
     const q = this.outq
     if (q === undefined) return
-    const framing = this.conn.queueFraming
+    const framing = this.wire.queueFraming
     const backlog = this.host.backlog
     while (this.outHead < q.length) {
       const msg = q[this.outHead]!
@@ -380,7 +440,7 @@ export class Agent<M extends object = DefaultMessages> {
       const bytes = msg.unpooledFrame(framing).length
       this.outBytes -= bytes
       if (msg.release(framing)) backlog.remove(bytes)
-      if (!this.conn.write(msg, true) && !all) {
+      if (!this.link.write(msg, true) && !all) {
         if (this.outHead > 1024 && this.outHead * 2 > q.length) {
           q.splice(0, this.outHead)
           this.outHead = 0
@@ -397,7 +457,7 @@ export class Agent<M extends object = DefaultMessages> {
   private dropQueue (): void {
     const q = this.outq
     if (q === undefined) return
-    const framing = this.conn.queueFraming
+    const framing = this.wire.queueFraming
     const backlog = this.host.backlog
     for (let i = this.outHead; i < q.length; i++) {
       const msg = q[i]!

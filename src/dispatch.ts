@@ -80,12 +80,6 @@ export interface DispatchHost {
  */
 export const PROBE_INTERVAL = 500
 
-/** When a throttled connection was last probed, and its `bytesOut` then. */
-interface Probed {
-  at: number
-  bytesOut: number
-}
-
 /**
  * The inbound half of the pipeline, after a protocol found a message: decode
  * (leaf payloads), check the schema, queue per connection (order, backpressure,
@@ -96,7 +90,6 @@ interface Probed {
  */
 export class Dispatch implements InboxHost<Agent> {
   private readonly host: DispatchHost
-  private readonly probed = new Map<Agent, Probed>()
 
   constructor (host: DispatchHost) {
     this.host = host
@@ -105,13 +98,6 @@ export class Dispatch implements InboxHost<Agent> {
   /** Whether the connection's handlers are working (its reading may then be paused by us). */
   busy (agent: Agent): boolean {
     return agent.inbox?.busy === true
-  }
-
-  /** The connection is gone: its waiting messages are dropped. */
-  forget (agent: Agent): void {
-    inboxOf(agent)?.clear()
-    agent.inbox = undefined
-    this.probed.delete(agent)
   }
 
   /** One whole payload in the gate's encoding: decoded, then as `dispatch`. */
@@ -197,7 +183,7 @@ export class Dispatch implements InboxHost<Agent> {
 
   private createInbox (agent: Agent): Inbox<Agent> {
     const rate = this.host.options.msgRate
-    return new Inbox(this.host.options.pendingReadNum, this, agent, agent.conn,
+    return new Inbox(this.host.options.pendingReadNum, this, agent, agent,
       rate > 0 ? new TokenBucket(rate, rate * 2, Date.now()) : undefined,
       this.host.admission.messageBudget(agent.remoteAddress))
   }
@@ -221,18 +207,15 @@ export class Dispatch implements InboxHost<Agent> {
    */
   private probe (agent: Agent): void {
     const now = Date.now()
-    const last = this.probed.get(agent)
-    if (last === undefined) {
-      this.probed.set(agent, { at: now, bytesOut: agent.bytesOut })
-      return
+    if (agent.probedAt >= 0) {
+      if (now - agent.probedAt < PROBE_INTERVAL) return
+      if (agent.bytesOut === agent.probedBytesOut && agent.isOpen && !agent.probe()) {
+        const msg = this.host.probe
+        if (msg !== undefined) agent.write(msg)
+      }
     }
-    if (now - last.at < PROBE_INTERVAL) return
-    if (agent.bytesOut === last.bytesOut && agent.isOpen && agent.conn.probe?.() !== true) {
-      const msg = this.host.probe
-      if (msg !== undefined) agent.write(msg)
-    }
-    last.at = now
-    last.bytesOut = agent.bytesOut
+    agent.probedAt = now
+    agent.probedBytesOut = agent.bytesOut
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { Static, TSchema } from '@sinclair/typebox'
-import type { Agent, Connection, GateCounters } from './agent.js'
+import type { Agent, GateCounters } from './agent.js'
 import { CloseCode, clampCloseReason } from './close-codes.js'
 import { Encoder } from './codec/encoder.js'
 import { JsonProcessor } from './codec/json.js'
@@ -28,9 +28,9 @@ import { LocalShare } from './operations/local-share.js'
 import type { ClusterFigures, KickTarget, RoomExcept } from './operations/operation.js'
 import { Operations } from './operations/operations.js'
 import { normalizeCoreOptions, type CoreOptions, type NormalizedCoreOptions } from './options.js'
-import { Peer } from './pipeline/peer.js'
+import type { Link, Wire } from './pipeline/link.js'
+import type { PeerAgent } from './pipeline/peer.js'
 import { PresenceEvents, type PresenceHook } from './presence-events.js'
-import type { ProtocolPeer } from './protocol/protocol.js'
 import type { GateRuntime } from './runtime.js'
 import { Sweeper } from './sweeper.js'
 import { History } from './history/history.js' // [history]
@@ -174,6 +174,9 @@ export class Gate<M extends object = DefaultMessages> implements GateRuntime {
       roomHistory: this.roomHistory,
       membership: this.membership,
       encoder: this.encoder,
+      messages: this.messages,
+      processor: this.processor,
+      control: this.control,
       backlog: this.backlog
     })
     this.sweeper = new Sweeper([o.idleTimeout, o.closeTimeout, o.loginTimeout, o.headersTimeout, o.requestBodyTimeout, o.keepAliveTimeout, o.connectTimeout], now => {
@@ -333,13 +336,8 @@ export class Gate<M extends object = DefaultMessages> implements GateRuntime {
    * transport then refuses it). A `slot` from `reserve` is the place it takes;
    * without one, the connection is admitted here (caps and rate of its IP).
    */
-  accept (conn: Connection, slot?: Slot): Agent<M> | Refusal {
-    return this.lifecycle.accept(conn, slot) as Agent<M> | Refusal
-  }
-
-  /** Runtime face: the handle a protocol session gets on its connection (public: `GateRuntime` has it, and a stripped member would break the built types). */
-  peerOf (agent: Agent<any>): ProtocolPeer {
-    return new Peer(this, agent)
+  accept (link: Link, wire: Wire, slot?: Slot): PeerAgent<M> | Refusal {
+    return this.lifecycle.accept(link, wire, slot) as PeerAgent<M> | Refusal
   }
 
   // ---- the application's face ----------------------------------------------

@@ -1,6 +1,8 @@
-import { Agent, type AgentHost, type Connection, type GateCounters } from './agent.js'
+import type { Agent, GateCounters } from './agent.js'
 import { CloseCode, type CloseReason } from './close-codes.js'
 import type { Encoder } from './codec/encoder.js'
+import type { Processor } from './codec/processor.js'
+import type { ClientControl } from './control/client-control.js'
 import type { Directory } from './directory/directory.js'
 import type { Dispatch } from './dispatch.js'
 import { Drain } from './drain.js'
@@ -12,7 +14,10 @@ import type { LogLimiter } from './limits/log-limiter.js'
 import type { LocalAgents } from './local-agents.js'
 import type { GateLogger } from './logger.js'
 import type { Membership } from './membership.js'
+import type { MessageRegistry } from './messages.js'
 import type { NormalizedCoreOptions } from './options.js'
+import type { Link, Wire } from './pipeline/link.js'
+import { PeerAgent, type PeerHost } from './pipeline/peer.js'
 
 export type ConnectHook<A extends Agent<any> = Agent<any>> = (agent: A) => void | Promise<void>
 /** Runs after the close; the agent still has the uid, rooms and data it had when it closed. */
@@ -32,6 +37,9 @@ export interface LifecycleParts {
   readonly roomHistory: RoomHistory
   readonly membership: Membership
   readonly encoder: Encoder
+  readonly messages: MessageRegistry
+  readonly processor: Processor
+  readonly control: ClientControl
   /** Outbound bytes waiting in the connections' queues (see `maxTotalBufferedBytes`). */
   readonly backlog: Backlog
 }
@@ -42,7 +50,8 @@ type State = 'init' | 'ready' | 'closing' | 'closed'
  * A connection from admission to its last hook: places (`reserve`, `accept`,
  * `release`), the connect and disconnect hooks, the close bookkeeping, the
  * timeouts checked by the gate's one shared timer (connect, login, keep-alive,
- * idle, close handshake), and shutdown.
+ * idle, close handshake), and shutdown. What it checks of a connection is kept
+ * on the connection's agent (its deadlines, its admission place), not here.
  */
 export class Lifecycle {
   /** Connections refused, by reason, since start. */
@@ -53,33 +62,26 @@ export class Lifecycle {
   private state: State = 'init'
   private seq = 0
   private loginRequired = false
-  private readonly slots = new Map<Agent, Slot>()
-  /** Connections whose protocol handshake is not done (see `connectTimeout`). */
-  private readonly handshakes = new Set<Agent>()
-  /** Protocol keep-alives (ms) shorter than or beside `idleTimeout`. */
-  private readonly keepAlives = new Map<Agent, number>()
-  private readonly closingAgents = new Set<Agent>()
   private readonly hookRuns = new Set<Promise<unknown>>()
   private drained: (() => void) | undefined
   /** The connections being closed by a shutdown, over `drainTime`. */
   private draining: Drain | undefined
   /** What each agent gets of the gate. */
-  private readonly host: AgentHost
+  private readonly host: PeerHost
 
   constructor (parts: LifecycleParts) {
     this.p = parts
-    const { membership, encoder } = parts
+    const { encoder } = parts
     this.host = {
       options: parts.options,
       counters: parts.counters,
       backlog: parts.backlog,
+      messages: parts.messages,
+      processor: parts.processor,
+      dispatch: parts.dispatch,
+      membership: parts.membership,
+      control: parts.control,
       encode: (name, body) => encoder.encode(name, body),
-      bind: async (agent, uid, opts) => await membership.bind(agent, uid, opts),
-      unbind: agent => { membership.unbind(agent) },
-      join: (agent, room) => { membership.join(agent, room) },
-      leave: (agent, room) => { membership.leave(agent, room) },
-      settingsFor: agent => membership.settingsFor(agent),
-      closing: agent => { this.closingAgents.add(agent) },
       closed: (agent, reason) => { this.closed(agent, reason) }
     }
   }
@@ -117,52 +119,35 @@ export class Lifecycle {
    * transport then refuses it). A `slot` from `reserve` is the place it takes;
    * without one, the connection is admitted here (caps and rate of its IP).
    */
-  accept (conn: Connection, slot?: Slot): Agent | Refusal {
+  accept (link: Link, wire: Wire, slot?: Slot): PeerAgent | Refusal {
     if (this.state !== 'ready') {
       if (slot !== undefined) this.release(slot)
-      this.refused('not-serving', conn.remoteAddress)
+      this.refused('not-serving', link.remoteAddress)
       return 'not-serving'
     }
-    const place = slot ?? this.reserve(conn.remoteAddress)
+    const place = slot ?? this.reserve(link.remoteAddress)
     if (!(place instanceof Slot)) return place
     const { local, options, log } = this.p
     const host = this.host
     const id = `${options.nodeId}-${(++this.seq).toString(36)}`
-    const agent = local.add(where => new Agent(id, conn, host, log, where))
-    this.slots.set(agent, place)
+    const agent = local.add(where => new PeerAgent(id, link, wire, host, log, where, place))
     this.p.directory.changed({ kind: 'connected', agent })
     for (const hook of this.connectHooks) this.runHook(agent, 'connect', () => hook(agent))
     return agent
   }
 
-  /** The protocol's handshake (MQTT CONNECT) is pending or done: pending connections close after `connectTimeout`. */
-  handshake (agent: Agent, pending: boolean): void {
-    if (pending && agent.isOpen) this.handshakes.add(agent)
-    else this.handshakes.delete(agent)
-  }
-
-  /** Nothing received for `ms` closes the connection (a protocol's keep-alive); 0: only `idleTimeout`. */
-  keepAlive (agent: Agent, ms: number): void {
-    if (ms > 0 && agent.isOpen) this.keepAlives.set(agent, ms)
-    else this.keepAlives.delete(agent)
-  }
-
-  /** The connection is gone: every part forgets it, then the disconnect hooks run. */
+  /**
+   * The connection is gone (its agent dropped its own queues): it leaves the
+   * index and gives its place back, history stops following it, the directory
+   * learns it, then the disconnect hooks run.
+   */
   private closed (agent: Agent, reason: CloseReason): void {
-    const { local, dispatch, history, directory, counters } = this.p
-    this.closingAgents.delete(agent)
-    this.handshakes.delete(agent)
-    this.keepAlives.delete(agent)
-    dispatch.forget(agent)
+    const { local, history, directory, counters } = this.p
     history.detach(agent) // [history]
     this.p.roomHistory.detach(agent) // [room history]
     const uid = agent.uid
     local.remove(agent)
-    const slot = this.slots.get(agent)
-    if (slot !== undefined) {
-      this.slots.delete(agent)
-      this.release(slot)
-    }
+    this.release(agent.slot)
     directory.changed({ kind: 'disconnected', agent, uid })
     counters.closes.set(reason.code, (counters.closes.get(reason.code) ?? 0) + 1)
     agent.log.debug({ code: reason.code, reason: reason.reason, uid }, 'connection closed')
@@ -193,8 +178,8 @@ export class Lifecycle {
       await Promise.race([drained, bound])
       clearTimeout(timer)
       for (const agent of [...local.all()]) {
-        agent.conn.destroy()
-        agent.transportClosed({ code: CloseCode.SERVICE_RESTART, reason: 'service restart' })
+        agent.link.destroy()
+        agent.socketClosed({ code: CloseCode.SERVICE_RESTART, reason: 'service restart' })
       }
     }
     await Promise.allSettled([...this.hookRuns])
@@ -212,12 +197,15 @@ export class Lifecycle {
     // drain and the close handshakes are checked, not the whole index every tick.
     if (this.draining !== undefined) {
       this.draining.sweep(now)
+      for (const agent of this.p.local.all()) this.sweepClosing(agent, now, options.closeTimeout)
     } else {
       this.sweepTimeouts(now)
     }
-    for (const agent of this.closingAgents) {
-      if (now - agent.closingSince > options.closeTimeout) agent.conn.destroy()
-    }
+  }
+
+  /** A connection whose close handshake took longer than `closeTimeout` is destroyed. */
+  private sweepClosing (agent: Agent, now: number, closeTimeout: number): void {
+    if (agent.closingSince > 0 && now - agent.closingSince > closeTimeout) agent.link.destroy()
   }
 
   /** The connect, login, keep-alive and idle timeouts, over every connection. */
@@ -227,9 +215,12 @@ export class Lifecycle {
     const login = this.loginRequired ? options.loginTimeout : 0
     const handshake = options.connectTimeout
     for (const agent of local.all()) {
-      if (!agent.isOpen) continue
+      if (!agent.isOpen) {
+        this.sweepClosing(agent, now, options.closeTimeout)
+        continue
+      }
       // Counted from the connect: bytes, pings and partial frames do not extend them.
-      if (handshake > 0 && now - agent.connectedAt > handshake && this.handshakes.has(agent)) {
+      if (handshake > 0 && now - agent.connectedAt > handshake && agent.handshakePending) {
         agent.close(CloseCode.UNAUTHORIZED, 'connect timeout')
         continue
       }
@@ -237,7 +228,7 @@ export class Lifecycle {
         agent.close(CloseCode.UNAUTHORIZED, 'login timeout')
         continue
       }
-      const ka = this.keepAlives.get(agent) ?? 0
+      const ka = agent.keepAliveMs
       const limit = ka > 0 && (idle === 0 || ka < idle) ? ka : idle
       // A connection whose handlers are still working is not idle: its reading may be paused by us.
       if (limit > 0 && now - agent.lastSeen > limit && !dispatch.busy(agent)) agent.close(CloseCode.IDLE_TIMEOUT, ka === limit ? 'keep-alive timeout' : 'idle timeout')

@@ -1,17 +1,17 @@
-import type { Agent, Connection, GateCounters } from './agent.js'
+import type { GateCounters } from './agent.js'
 import type { GateObserver } from './dispatch.js'
 import type { NodeFigures } from './figures/schema.js'
 import type { Refusal, Slot } from './limits/admission.js'
 import type { LocalAgents } from './local-agents.js'
 import type { GateLogger } from './logger.js'
 import type { NormalizedCoreOptions } from './options.js'
-import type { ProtocolPeer } from './protocol/protocol.js'
+import type { Link, Wire } from './pipeline/link.js'
+import type { PeerAgent } from './pipeline/peer.js'
 
 /**
  * The gate as the runtime around it sees it: the plugin and its HTTP guard, the
  * pipeline and transports, metrics and the dashboard's sampler. Admission
- * (`reserve`, `release`, `accept`), a protocol session's handle (`peerOf`), the
- * shared timer (`onSweep`), and the figures they read or instrument. `Gate`
+ * (`reserve`, `release`, `accept`), the shared timer (`onSweep`), and the figures they read or instrument. `Gate`
  * implements it; an application uses the rest of `Gate` (messages, hooks,
  * lookups, operations) and never needs these members but the read-outs.
  */
@@ -34,10 +34,8 @@ export interface GateRuntime {
   reserve (ip: string, unfinishedHttp?: boolean): Slot | Refusal
   /** Gives back a place from `reserve` that did not become a connection. */
   release (slot: Slot): void
-  /** Admits a connection (with the place from `reserve`, if any): its agent, or why not. */
-  accept (conn: Connection, slot?: Slot): Agent<any> | Refusal
-  /** The handle a protocol session gets on its connection. */
-  peerOf (agent: Agent<any>): ProtocolPeer
+  /** Admits a connection (with the place from `reserve`, if any): its agent, or why not (src/pipeline/connect.ts). */
+  accept (link: Link, wire: Wire, slot?: Slot): PeerAgent<any> | Refusal
   /** Adds work to the gate's one shared timer. */
   onSweep (fn: (now: number) => void): void
 }

@@ -192,7 +192,7 @@ for (const transport of transports) {
       const total = 2000 // about 8 MB: more than the kernel buffers hold
       for (let n = 0; n < total; n++) client.send('Echo', { text: 'load', n, pad } as { text: string, n: number })
 
-      await until(() => isPaused(agent.conn), 10000, 'the socket to be paused')
+      await until(() => isPaused(agent), 10000, 'the socket to be paused')
       const received = agent.msgsIn
       // Give the server many turns of its event loop in which it would read more if it could.
       for (let i = 0; i < 20; i++) {
@@ -206,16 +206,16 @@ for (const transport of transports) {
       release.resolve()
       await until(() => handled.length === total, 60_000, 'every message handled')
       assert.deepEqual(handled, Array.from({ length: total }, (_, n) => n))
-      assert.equal(isPaused(agent.conn), false)
+      assert.equal(isPaused(agent), false)
       await assertAlive(client)
     })
   })
 }
 
 /** Whether the server side of a connection has stopped reading (reaches into the transport adapters). */
-function isPaused (conn: unknown): boolean {
-  // The pipeline's connection holds the transport's link, which holds the socket or the ws WebSocket.
-  const c = (conn as { link: unknown }).link as { socket?: { isPaused: () => boolean }, ws?: { isPaused: boolean } }
+function isPaused (agent: { link: unknown }): boolean {
+  // The agent holds the transport's link, which holds the socket or the ws WebSocket.
+  const c = agent.link as { socket?: { isPaused: () => boolean }, ws?: { isPaused: boolean } }
   if (c.ws !== undefined) return c.ws.isPaused
   return c.socket!.isPaused()
 }

@@ -1,6 +1,6 @@
 /**
  * The gate's per-message JavaScript, without sockets: a heartbeat through
- * the protocol peer (`peer.receive`: decode, schema check, inbox, handler, encode, frame) into a
+ * the agent as its protocol session's peer (`agent.receive`: decode, schema check, inbox, handler, encode, frame) into a
  * connection that only counts, beside the bare baseline's same work, with and
  * without the metrics observer, and with the per-connection rate limiter
  * (`msgRate`, set high enough never to bind) against none. Sockets and the kernel are left out, so this
@@ -13,9 +13,11 @@
 import pino from 'pino'
 import { registerChat } from '../../examples/chat/handlers.js'
 import { gateMetrics } from '../../plugins/metrics.js'
-import type { Connection } from '../../src/agent.js'
-import { LEAF_MESSAGE, LEAF_STREAM, LEAF_WS_FRAME, type OutboundMessage } from '../../src/codec/outbound.js'
+import type { OutboundMessage } from '../../src/codec/outbound.js'
 import { Gate } from '../../src/gate.js'
+import { wireOf } from '../../src/pipeline/connect.js'
+import type { Link } from '../../src/pipeline/link.js'
+import { leafProtocol } from '../../src/protocol/leaf.js'
 import { BareChat } from '../servers/bare-chat.js'
 
 const n = Number(process.argv[2] ?? 1_000_000)
@@ -26,24 +28,24 @@ async function gateNsPerMsg (metrics: boolean, transport: 'ws' | 'tcp', rateLimi
   registerChat(gate, () => 'u1')
   if (metrics) gateMetrics(gate)
   await gate.ready()
-  const conn: Connection = {
+  const link: Link = {
     transport,
-    protocol: 'leaf',
-    countFraming: transport === 'ws' ? LEAF_MESSAGE : LEAF_STREAM,
-    queueFraming: transport === 'ws' ? LEAF_WS_FRAME : LEAF_STREAM,
     remoteAddress: '127.0.0.1',
     bufferedAmount: 0,
     write: (msg: OutboundMessage) => { if (transport === 'ws') void msg.wsFrame; else void msg.framed; return true },
     close () {},
     destroy () {},
     pause () {},
-    resume () {}
+    resume () {},
+    probe: () => false,
+    listen () {},
+    refuse () {}
   }
-  const agent = gate.accept(conn)
+  const agent = gate.accept(link, wireOf(leafProtocol, transport))
   if (typeof agent === 'string') throw new Error(`refused: ${agent}`)
+  agent.open(leafProtocol.open(agent))
   const t = process.hrtime.bigint()
-  const peer = gate.peerOf(agent)
-  for (let i = 0; i < n; i++) peer.receive(payload, payload.length)
+  for (let i = 0; i < n; i++) agent.receive(payload, payload.length)
   const ns = Number(process.hrtime.bigint() - t) / n
   await gate.close()
   return ns

@@ -1,19 +1,38 @@
 import type { CloseReason } from '../close-codes.js'
-import type { OutboundMessage } from '../codec/outbound.js'
+import type { Framing, OutboundMessage } from '../codec/outbound.js'
 import type { Transport } from '../transport/kind.js'
 
-/** What a transport adapter reports: socket events, translated. */
+/**
+ * What a transport adapter reports: socket events, translated. The connection's
+ * agent takes them (`Agent`, src/agent.ts).
+ */
 export interface LinkEvents {
   /** Bytes arrived: a chunk of a byte stream, or one whole WebSocket message. */
-  data (chunk: Buffer): void
+  socketData (chunk: Buffer): void
   /** Bytes arrived that carry no data (a WebSocket ping): keeps the idle timer fresh. */
-  alive (): void
+  socketAlive (): void
   /** The socket's buffer drained. */
-  drain (): void
+  socketDrained (): void
   /** The transport started a close by itself (ws refused a frame): `code` says why. */
-  failed (code: number, reason: string): void
+  socketFailed (code: number, reason: string): void
   /** The socket is gone; `fallback` is the reason when the gate did not start the close. */
-  closed (fallback: CloseReason): void
+  socketClosed (fallback: CloseReason): void
+}
+
+/**
+ * How a protocol's messages go over one transport: what is counted as sent, what
+ * waits in an outbound queue, and the probe. One object per protocol and
+ * transport, shared by their connections (`wireOf`, src/pipeline/connect.ts).
+ */
+export interface Wire {
+  /** The protocol's name (`leaf`, `mqtt`, or an application's own). */
+  readonly protocol: string
+  /** The framing whose bytes are counted as sent (the protocol's message, without the WebSocket header). */
+  readonly countFraming: Framing
+  /** The framing actually written, whose unpooled copy waits in the outbound queue. */
+  readonly queueFraming: Framing
+  /** Bytes the client ignores, written to learn whether it is still there (TCP; a WebSocket pings). */
+  readonly probe: Buffer | undefined
 }
 
 /**
@@ -63,5 +82,5 @@ export function eventsOf (emitter: object): LinkEvents {
 
 /** A socket's 'drain', for every link. */
 export function onDrain (this: object): void {
-  eventsOf(this).drain()
+  eventsOf(this).socketDrained()
 }

@@ -1,102 +1,129 @@
-import type { Agent } from '../agent.js'
+import { Agent, type AgentHost } from '../agent.js'
 import { OutboundMessage } from '../codec/outbound.js'
 import type { Processor } from '../codec/processor.js'
 import type { RequestAnswer } from '../dispatch.js'
 import type { MessageDef, MessageRegistry } from '../messages.js'
+import type { DefaultMessages } from '../message-map.js'
 import type { NormalizedCoreOptions } from '../options.js'
 import type { ProtocolError } from '../protocol-error.js'
 import type { Credentials, ProtocolPeer } from '../protocol/protocol.js'
 
-/** The parts of the gate a protocol session reaches through its peer. */
-export interface PeerParts {
+/** What an agent's protocol session reaches of the gate, through the agent, besides `AgentHost`. */
+export interface PeerHost extends AgentHost {
   readonly options: NormalizedCoreOptions
   readonly messages: MessageRegistry
   readonly processor: Processor
+  /** The inbound half: decode, schema, queue, handler (src/dispatch.ts). */
   readonly dispatch: {
-    receive (agent: Agent, payload: Buffer): void
-    dispatch (agent: Agent, def: MessageDef, body: unknown): boolean
-    request (agent: Agent, def: MessageDef, body: unknown, answer: RequestAnswer): boolean
-    control (agent: Agent, run: () => void | Promise<void>): boolean
-    reject (agent: Agent, err: ProtocolError): void
+    receive (agent: Agent<any>, payload: Buffer): void
+    dispatch (agent: Agent<any>, def: MessageDef, body: unknown): boolean
+    request (agent: Agent<any>, def: MessageDef, body: unknown, answer: RequestAnswer): boolean
+    control (agent: Agent<any>, run: () => void | Promise<void>): boolean
+    reject (agent: Agent<any>, err: ProtocolError): void
   }
-  readonly membership: { authenticate (agent: Agent, credentials: Credentials): Promise<boolean> }
-  readonly control: { subscribe (agent: Agent, room: string): Promise<string>, readonly requestDef: MessageDef | undefined }
-  readonly lifecycle: {
-    handshake (agent: Agent, pending: boolean): void
-    keepAlive (agent: Agent, ms: number): void
+  readonly membership: AgentHost['membership'] & {
+    authenticate (agent: Agent<any>, credentials: Credentials): Promise<boolean>
   }
+  /** Client subscribes and leaf requests (src/control). */
+  readonly control: { subscribe (agent: Agent<any>, room: string): Promise<string>, readonly requestDef: MessageDef | undefined }
 }
 
 /**
- * A protocol session's handle on its connection: where the protocol's
- * messages enter the gate. Each is counted on the agent, then goes to
- * dispatch (decode, schema, queue, handler).
+ * The agent of every connection, as the gate makes it (`Lifecycle.accept`): an
+ * `Agent` with the members its protocol session calls (`ProtocolPeer`). Not a
+ * second object: the session gets the agent itself (`Protocol.open(agent)`).
+ * What the session hands it is counted on the agent, then goes to dispatch
+ * (decode, schema, queue, handler). These members are `@internal`: the
+ * application sees an `Agent`, a protocol a `ProtocolPeer`.
  */
-export class Peer implements ProtocolPeer {
-  readonly agent: Agent<any>
-  private readonly parts: PeerParts
+export class PeerAgent<M extends object = DefaultMessages> extends Agent<M> implements ProtocolPeer {
+  declare protected readonly host: PeerHost
 
-  constructor (parts: PeerParts, agent: Agent<any>) {
-    this.parts = parts
-    this.agent = agent
+  /** @internal The agent itself: a session's `peer.agent`. */
+  get agent (): this {
+    return this
   }
 
-  get transport (): Agent['transport'] { return this.agent.transport }
-  get options (): NormalizedCoreOptions { return this.parts.options }
-  get messages (): MessageRegistry { return this.parts.messages }
-  get processor (): Processor { return this.parts.processor }
+  /** @internal */
+  get options (): NormalizedCoreOptions {
+    return this.host.options
+  }
 
+  /** @internal */
+  get messages (): MessageRegistry {
+    return this.host.messages
+  }
+
+  /** @internal */
+  get processor (): Processor {
+    return this.host.processor
+  }
+
+  /** @internal Whether requests are on (the `clientControl` option). */
+  get requests (): boolean {
+    return this.host.control.requestDef !== undefined
+  }
+
+  /** @internal One whole payload in the gate's encoding: counted, then decoded, checked and queued. */
   receive (payload: Buffer, wireBytes: number): void {
-    if (!this.agent.isOpen) return
-    this.agent.countIn(wireBytes, 1)
-    this.parts.dispatch.receive(this.agent, payload)
+    if (!this.isOpen) return
+    this.countIn(wireBytes, 1)
+    this.host.dispatch.receive(this, payload)
   }
 
+  /** @internal One decoded message: counted, checked and queued; false when refused. */
   deliver (def: MessageDef, body: unknown, wireBytes: number): boolean {
-    if (!this.agent.isOpen) return false
-    this.agent.countIn(wireBytes, 1)
-    return this.parts.dispatch.dispatch(this.agent, def, body)
+    if (!this.isOpen) return false
+    this.countIn(wireBytes, 1)
+    return this.host.dispatch.dispatch(this, def, body)
   }
 
+  /** @internal Inbound bytes that carry no message. */
   received (wireBytes: number): void {
-    this.agent.countIn(wireBytes, 0)
+    this.countIn(wireBytes, 0)
   }
 
-  get requests (): boolean { return this.parts.control.requestDef !== undefined }
-
+  /** @internal A message sent as a request. */
   request (def: MessageDef, body: unknown, wireBytes: number, answer: RequestAnswer): boolean {
-    if (!this.agent.isOpen || !this.requests) return false
-    this.agent.countIn(wireBytes, 1)
-    return this.parts.dispatch.request(this.agent, def, body, answer)
+    if (!this.isOpen || !this.requests) return false
+    this.countIn(wireBytes, 1)
+    return this.host.dispatch.request(this, def, body, answer)
   }
 
+  /** @internal A client's subscribe. */
   async subscribe (room: string): Promise<string> {
-    return await this.parts.control.subscribe(this.agent, room)
+    return await this.host.control.subscribe(this, room)
   }
 
+  /** @internal A control packet, queued in order with the messages. */
   control (wireBytes: number, run: () => void | Promise<void>): boolean {
-    if (!this.agent.isOpen) return false
-    this.agent.countIn(wireBytes, 0)
-    return this.parts.dispatch.control(this.agent, run)
+    if (!this.isOpen) return false
+    this.countIn(wireBytes, 0)
+    return this.host.dispatch.control(this, run)
   }
 
+  /** @internal Control bytes, through the same outbound queue and limits. */
   sendRaw (bytes: Buffer): boolean {
-    return this.agent.write(OutboundMessage.raw(bytes))
+    return this.write(OutboundMessage.raw(bytes))
   }
 
+  /** @internal Closes for bad input: one capped log line and the error's close code. */
   reject (err: ProtocolError): void {
-    this.parts.dispatch.reject(this.agent, err)
+    this.host.dispatch.reject(this, err)
   }
 
+  /** @internal Credentials to the application's authenticator. */
   async authenticate (credentials: Credentials): Promise<boolean> {
-    return await this.parts.membership.authenticate(this.agent, credentials)
+    return await this.host.membership.authenticate(this, credentials)
   }
 
+  /** @internal The protocol's handshake is pending (closed after `connectTimeout`) or done. */
   handshake (pending: boolean): void {
-    this.parts.lifecycle.handshake(this.agent, pending)
+    this.handshakePending = pending && this.isOpen
   }
 
+  /** @internal Nothing received for `ms` closes the connection; 0: only `idleTimeout`. */
   keepAlive (ms: number): void {
-    this.parts.lifecycle.keepAlive(this.agent, ms)
+    this.keepAliveMs = ms > 0 ? ms : 0
   }
 }

@@ -7,8 +7,10 @@ import type { MessageDef, MessageRegistry } from '../messages.js'
 import type { NormalizedCoreOptions } from '../options.js'
 import type { ProtocolError } from '../protocol-error.js'
 import type { Transport } from '../transport/kind.js'
+import type { ProtocolSession } from './session.js'
 
 export type { Transport } from '../transport/kind.js'
+export type { ProtocolSession } from './session.js'
 
 /**
  * A wire protocol (mqant's custom agent): per connection it turns bytes into
@@ -50,25 +52,6 @@ export interface Protocol {
    * the refusal happens after the transport connected. Undefined: just close.
    */
   refusal? (why: Refusal): Buffer | undefined
-}
-
-/** One connection's protocol state. */
-export interface ProtocolSession {
-  /** Inbound bytes: a chunk of the TCP stream, or one whole WebSocket message. */
-  data (chunk: Buffer): void
-  /** Inbound backpressure: stop emitting messages until `resume` (optional). */
-  pause? (): void
-  resume? (): void
-  /**
-   * The gate is closing the connection with this code and reason (not as a slow
-   * consumer, which reads nothing): what is written now still goes out before
-   * the close (leaf over TCP, which has no close codes: the close notice).
-   */
-  closing? (code: number, reason: string): void
-  /** The connection is closing or gone: stop for good. */
-  stop? (): void
-  /** Inbound bytes held of messages not yet complete (a partial frame or packet, a read kept while paused). */
-  readonly buffered?: number
 }
 
 /** What a protocol session may do with its connection. */

@@ -74,11 +74,11 @@ class TcpLink implements Link {
 
 // Listeners shared by every connection (see `reportTo`).
 function onData (this: net.Socket, chunk: Buffer): void {
-  eventsOf(this).data(chunk)
+  eventsOf(this).socketData(chunk)
 }
 
 function onClose (this: net.Socket, hadError: boolean): void {
-  eventsOf(this).closed(hadError
+  eventsOf(this).socketClosed(hadError
     ? { code: 1006, reason: 'connection error' }
     : { code: CloseCode.NORMAL, reason: 'client closed' })
 }

@@ -102,19 +102,19 @@ class WsLink implements Link {
 
 // Listeners shared by every connection (see `reportTo`).
 function onMessage (this: WebSocket, data: Buffer): void {
-  eventsOf(this).data(data)
+  eventsOf(this).socketData(data)
 }
 
 function onPing (this: WebSocket): void {
-  eventsOf(this).alive()
+  eventsOf(this).socketAlive()
 }
 
 function onError (this: WebSocket, err: Error & { code?: string }): void {
-  eventsOf(this).failed(wsErrorCloseCode(err), err.message)
+  eventsOf(this).socketFailed(wsErrorCloseCode(err), err.message)
 }
 
 function onClose (this: WebSocket, code: number, reason: Buffer): void {
-  eventsOf(this).closed({ code, reason: reason.toString() })
+  eventsOf(this).socketClosed({ code, reason: reason.toString() })
 }
 
 /**
