@@ -42,8 +42,8 @@ const hidden = { schema: { hide: true } }
  */
 export async function dashboardPage (app: FastifyInstance): Promise<void> {
   const { page, files } = loadDashboardAssets()
-  const sampler = new FigureSampler(app.gate)
-  app.gate.reporter = () => sampler.figures()
+  const sampler = new FigureSampler(app.gate.runtime)
+  app.gate.runtime.reporter = () => sampler.figures()
   app.addHook('onReady', async () => { sampler.start() })
   app.addHook('onClose', async () => { sampler.stop() })
 

@@ -65,8 +65,8 @@ async function gate (app: FastifyInstance, opts: GatePluginOptions): Promise<voi
     (RedisDirectory !== undefined ? (node, host) => new RedisDirectory(node, host, clustered!) : undefined)
   const instance = new Gate(core, app.log.child({ component: 'gate' }), factory)
   const options = instance.options
-  // What the plugin itself does with the gate: admission and the shared timer (the app gets the whole Gate).
-  const runtime: GateRuntime = instance
+  // What the plugin itself does with the gate: admission and the shared timer (the app gets the Gate, its application face).
+  const runtime: GateRuntime = instance.runtime
   // Every protocol and where it listens (leaf, MQTT, the application's), checked now.
   const served = servedProtocols(instance, mqtt, protocols)
   app.decorate('gate', instance)
@@ -92,7 +92,7 @@ async function gate (app: FastifyInstance, opts: GatePluginOptions): Promise<voi
 
   const listeners = new Map<string, TcpListener>()
   for (const s of served) {
-    if (s.tcp !== undefined) listeners.set(s.protocol.name, new TcpListener(instance, s.tcp, s.protocol))
+    if (s.tcp !== undefined) listeners.set(s.protocol.name, new TcpListener(runtime, s.tcp, s.protocol))
   }
   app.decorate('gateTcpAddress', () => listeners.get('leaf')?.address() ?? undefined)
   app.decorate('gateAddress', (name: string) => listeners.get(name)?.address() ?? undefined)
@@ -172,7 +172,7 @@ async function gate (app: FastifyInstance, opts: GatePluginOptions): Promise<voi
       const held = upgrades.get(request.raw)
       upgrades.delete(request.raw)
       held?.unwatch?.()
-      attachWebSocket(instance, socket, request.ip, held?.slot, protocol)
+      attachWebSocket(runtime, socket, request.ip, held?.slot, protocol)
     })
   }
 

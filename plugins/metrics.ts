@@ -24,9 +24,11 @@ function totalCounter (registry: Registry, name: string, help: string, total: ()
  * This node's gate metrics, in a registry of their own (not prom-client's global
  * one, so two apps in one process do not clash). Gauges and counters are read from
  * the gate when scraped; the handler latency histogram is fed through
- * `gate.observer` (an observer already set is still called).
+ * the gate's runtime face (`gate.runtime.observer`; an observer already set is
+ * still called). Takes the gate, `gateMetrics(app.gate)`.
  */
-export function gateMetrics (gate: GateRuntime): Registry {
+export function gateMetrics (app: { readonly runtime: GateRuntime }): Registry {
+  const gate = app.runtime
   const registry = new Registry()
   const { counters } = gate
 

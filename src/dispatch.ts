@@ -65,7 +65,8 @@ export interface DispatchHost {
   readonly logins: LoginThrottle
   readonly admission: { messageBudget (ip: string): Budget | undefined }
   readonly logLimiter: LogLimiter
-  readonly observer: GateObserver | undefined
+  /** The runtime's face, where the metrics plugin and the dashboard set their `observer`. */
+  readonly runtime: { readonly observer: GateObserver | undefined }
   /** leaf request pairing (client control messages). */
   readonly control: RequestPairing
   encode (name: string, body: unknown): OutboundMessage
@@ -305,7 +306,7 @@ export class Dispatch implements InboxHost<Agent> {
 
   /** Calls the handler, timed for the observer when there is one. */
   private call (agent: Agent, def: MessageDef, body: unknown): unknown {
-    const observer = this.host.observer
+    const observer = this.host.runtime.observer
     if (observer?.handled === undefined) return def.handler!(body, agent)
     const start = performance.now()
     let result: unknown

@@ -12,11 +12,10 @@ import { LocalDirectory } from './directory/local.js'
 import { GateError } from './errors.js'
 import { isName, isUid } from './identity.js'
 import { ClientControl } from './control/client-control.js'
-import { Dispatch, type GateObserver } from './dispatch.js'
+import { Dispatch } from './dispatch.js'
 import { Drain } from './drain.js'
-import type { NodeFigures } from './figures/schema.js'
 import { Lifecycle, type ConnectHook, type DisconnectHook } from './lifecycle.js'
-import { Admission, type Refusal, type Slot } from './limits/admission.js'
+import { Admission, type Refusal } from './limits/admission.js'
 import { Backlog } from './limits/backlog.js'
 import { LoginThrottle } from './limits/login-throttle.js'
 import { LogLimiter } from './limits/log-limiter.js'
@@ -28,10 +27,8 @@ import { LocalShare } from './operations/local-share.js'
 import type { ClusterFigures, KickTarget, RoomExcept } from './operations/operation.js'
 import { Operations } from './operations/operations.js'
 import { normalizeCoreOptions, type CoreOptions, type NormalizedCoreOptions } from './options.js'
-import type { Link, Wire } from './pipeline/link.js'
-import type { PeerAgent } from './pipeline/peer.js'
 import { PresenceEvents, type PresenceHook } from './presence-events.js'
-import type { GateRuntime } from './runtime.js'
+import { Runtime, type GateRuntime } from './runtime.js'
 import { Sweeper } from './sweeper.js'
 import { History } from './history/history.js' // [history]
 import { normalizeHistoryOptions } from './history/options.js' // [history]
@@ -64,14 +61,14 @@ export type DirectoryFactory = (node: LocalNode, host: { log: Logger, options: N
  * directory's). It never touches a socket: the pipeline (src/pipeline) hands
  * it connections.
  *
- * Two faces. The application's: messages and handlers, hooks, lookups,
- * pushes, kicks and the other operations, and the read-outs (`options`,
- * `counters`, `refusals`, `backlog`, `admission`, `connectionCount`, `isFull`).
- * The runtime's, `GateRuntime` (src/runtime.ts): what the plugin, the pipeline,
- * metrics and the dashboard use; members marked "Runtime face" below are for
- * them only, not for applications.
+ * Two faces. This class is the application's: messages and handlers, hooks,
+ * lookups, pushes, kicks and the other operations, and the read-outs
+ * (`options`, `counters`, `refusals`, `backlog`, `admission`,
+ * `connectionCount`, `isFull`). The runtime's is `runtime` (`GateRuntime`,
+ * src/runtime.ts): admission, the shared timer, the handler observer and the
+ * figures reporter, for the plugin, the pipeline, metrics and the dashboard.
  */
-export class Gate<M extends object = DefaultMessages> implements GateRuntime {
+export class Gate<M extends object = DefaultMessages> {
   readonly options: NormalizedCoreOptions
   readonly nodeId: string
   readonly messages = new MessageRegistry()
@@ -96,10 +93,12 @@ export class Gate<M extends object = DefaultMessages> implements GateRuntime {
   readonly log: Logger
   /** Repeated log lines (bad input, refusals, handler errors) are capped per code. */
   readonly logLimiter = new LogLimiter()
-  /** Runtime face: optional instrumentation of handlers (the metrics plugin sets it). */
-  observer: GateObserver | undefined = undefined
-  /** Runtime face: this node's live figures, when something samples them (the dashboard); read by `figures()` on every node. */
-  reporter: (() => NodeFigures) | undefined = undefined
+  /**
+   * The runtime's face: what the plugin, the pipeline and transports, metrics
+   * and the dashboard use (admission, the shared timer, `observer`, `reporter`);
+   * an application does not need it.
+   */
+  readonly runtime: GateRuntime
   /** @internal The failed-login throttle (login messages and connect credentials). */
   readonly logins: LoginThrottle
   /** @internal */ readonly dispatch: Dispatch
@@ -137,7 +136,7 @@ export class Gate<M extends object = DefaultMessages> implements GateRuntime {
     this.roomHistory = new RoomHistory(this.history, o, log.child({ part: 'room-history' })) // [room history]
     const share = new LocalShare(this.local, this.history, this.roomHistory)
     this.presenceEvents = new PresenceEvents(log.child({ part: 'presence' }))
-    const node: LocalNode = { nodeId: this.nodeId, agents: this.local, run: op => share.run(op), figures: () => this.reporter?.(), events: this.presenceEvents }
+    const node: LocalNode = { nodeId: this.nodeId, agents: this.local, run: op => share.run(op), figures: () => this.runtime.reporter?.(), events: this.presenceEvents }
     this.directory = directory ? directory(node, { log, options: o }) : new LocalDirectory(node)
     this.operations = new Operations(node, this.directory, this.history, this.roomHistory)
     this.membership = new Membership({
@@ -179,16 +178,21 @@ export class Gate<M extends object = DefaultMessages> implements GateRuntime {
       control: this.control,
       backlog: this.backlog
     })
+    this.runtime = new Runtime({
+      options: o,
+      log,
+      counters: this.counters,
+      local: this.local,
+      backlog: this.backlog,
+      admission: this.admission,
+      lifecycle: this.lifecycle,
+      sweeps: this.sweeps
+    })
     this.sweeper = new Sweeper([o.idleTimeout, o.closeTimeout, o.loginTimeout, o.headersTimeout, o.requestBodyTimeout, o.keepAliveTimeout, o.connectTimeout], now => {
       this.lifecycle.sweep(now)
       this.admission.sweep(now)
       for (const fn of this.sweeps) fn(now)
     })
-  }
-
-  /** Runtime face: adds work to the gate's one shared timer (e.g. the plugin's HTTP deadlines). */
-  onSweep (fn: (now: number) => void): void {
-    this.sweeps.push(fn)
   }
 
   get isReady (): boolean {
@@ -300,9 +304,9 @@ export class Gate<M extends object = DefaultMessages> implements GateRuntime {
     this.roomHistory.start(this.messages, this.processor) // [room history]
     await this.directory.start()
     this.sweeper.start()
-    this.onSweep(now => this.history.sweep(now)) // [history]
+    this.sweeps.push(now => this.history.sweep(now)) // [history]
     this.sessions.start(stores?.session()) // [session]
-    this.onSweep(now => this.sessions.sweep(now, this.local.all())) // [session]
+    this.sweeps.push(now => this.sessions.sweep(now, this.local.all())) // [session]
     this.lifecycle.serve(this.messages.loginConfigured)
   }
 
@@ -313,31 +317,6 @@ export class Gate<M extends object = DefaultMessages> implements GateRuntime {
     await this.directory.stop()
     await this.history.close() // [history]
     this.lifecycle.stopped()
-  }
-
-  // ---- the runtime's face (GateRuntime): the plugin and the pipeline --------
-
-  /**
-   * Runtime face: takes a place for a connection from `ip` that is being set up (an HTTP
-   * upgrade, a connection still sending its headers), or says why not. The
-   * place is handed to `accept`, or given back with `release`.
-   */
-  reserve (ip: string, unfinishedHttp = false): Slot | Refusal {
-    return this.lifecycle.reserve(ip, unfinishedHttp)
-  }
-
-  /** Runtime face: gives back a place taken with `reserve` that did not become a connection. */
-  release (slot: Slot): void {
-    this.lifecycle.release(slot)
-  }
-
-  /**
-   * Runtime face: admits a connection: returns its agent, or why it was refused (the
-   * transport then refuses it). A `slot` from `reserve` is the place it takes;
-   * without one, the connection is admitted here (caps and rate of its IP).
-   */
-  accept (link: Link, wire: Wire, slot?: Slot): PeerAgent<M> | Refusal {
-    return this.lifecycle.accept(link, wire, slot) as PeerAgent<M> | Refusal
   }
 
   // ---- the application's face ----------------------------------------------

@@ -41,7 +41,7 @@ async function gateNsPerMsg (metrics: boolean, transport: 'ws' | 'tcp', rateLimi
     listen () {},
     refuse () {}
   }
-  const agent = gate.accept(link, wireOf(leafProtocol, transport))
+  const agent = gate.runtime.accept(link, wireOf(leafProtocol, transport))
   if (typeof agent === 'string') throw new Error(`refused: ${agent}`)
   agent.open(leafProtocol.open(agent))
   const t = process.hrtime.bigint()

@@ -24,7 +24,7 @@ export interface SamplerOptions {
  * percentiles over the last few samples. Its cost is one timer tick per
  * interval and one bucket increment per handled message, whatever the number
  * of connections or of dashboards asking. Handler run times come through
- * `gate.observer` (an observer already set is still called).
+ * `gate.runtime.observer` (an observer already set is still called).
  */
 export class FigureSampler {
   private readonly gate: GateRuntime

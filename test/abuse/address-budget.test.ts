@@ -48,8 +48,8 @@ test('30 connections from 127.0.0.2 flooding share one budget; a bystander on 12
   // The flooders leave with messages still waiting: their unread input is
   // dropped. Handler runs are counted through the gate's observer.
   let runs = 0
-  const previous = gate.observer
-  gate.observer = { ...previous, handled: (name, seconds, failed) => { runs++; previous?.handled?.(name, seconds, failed) } }
+  const previous = gate.runtime.observer
+  gate.runtime.observer = { ...previous, handled: (name, seconds, failed) => { runs++; previous?.handled?.(name, seconds, failed) } }
   assert.ok(flooded < flooders.length * 300, 'some flooders had messages waiting')
   for (const { client } of flooders) (client as { socket: { resetAndDestroy: () => void } }).socket.resetAndDestroy()
   await until(() => flooders.every(f => !f.agent.isOpen), 5000, 'the flooders to be closed')

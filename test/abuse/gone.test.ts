@@ -30,8 +30,8 @@ const body = { room: 'nobody-here', content: 'x' }
 function countHandled (chat: Chat): () => number {
   let n = 0
   const gate = chat.app.gate
-  const prev = gate.observer
-  gate.observer = {
+  const prev = gate.runtime.observer
+  gate.runtime.observer = {
     handled (name, seconds, failed) {
       if (name === 'C2S_Message') n++
       prev?.handled?.(name, seconds, failed)

@@ -15,8 +15,8 @@ export interface MqttSessionHost {
   readonly roomHistory: { position (agent: Agent<any>, room: string): string | undefined }
   /** Closes connections, on any node, with 4002 (replaced). */
   replace (target: KickTarget, reason: string): Promise<KickResult>
-  /** The gate's shared timer. */
-  onSweep (fn: (now: number) => void): void
+  /** The gate's shared timer (on its runtime face). */
+  readonly runtime: { onSweep (fn: (now: number) => void): void }
   readonly log: GateLogger
 }
 
@@ -88,7 +88,7 @@ export class MqttSessions {
   constructor (host: MqttSessionHost, expiry: number) {
     this.host = host
     this.expiry = expiry
-    host.onSweep(now => { this.sweep(now) })
+    host.runtime.onSweep(now => { this.sweep(now) })
   }
 
   /** The stored session of `clientId`, or `undefined` (none, not kept, unreadable: logged). */
