@@ -33,96 +33,96 @@ export interface PeerHost extends AgentHost {
  * `Agent` with the members its protocol session calls (`ProtocolPeer`). Not a
  * second object: the session gets the agent itself (`Protocol.open(agent)`).
  * What the session hands it is counted on the agent, then goes to dispatch
- * (decode, schema, queue, handler). These members are `@internal`: the
- * application sees an `Agent`, a protocol a `ProtocolPeer`.
+ * (decode, schema, queue, handler). The application sees the object as an
+ * `Agent` (its handlers' type), a protocol as a `ProtocolPeer`.
  */
 export class PeerAgent<M extends object = DefaultMessages> extends Agent<M> implements ProtocolPeer {
   declare protected readonly host: PeerHost
 
-  /** @internal The agent itself: a session's `peer.agent`. */
+  /** The agent itself: a session's `peer.agent`. */
   get agent (): this {
     return this
   }
 
-  /** @internal */
+  /** The gate's options. */
   get options (): NormalizedCoreOptions {
     return this.host.options
   }
 
-  /** @internal */
+  /** The gate's message table. */
   get messages (): MessageRegistry {
     return this.host.messages
   }
 
-  /** @internal */
+  /** The gate's codec. */
   get processor (): Processor {
     return this.host.processor
   }
 
-  /** @internal Whether requests are on (the `clientControl` option). */
+  /** Whether requests are on (the `clientControl` option). */
   get requests (): boolean {
     return this.host.control.requestDef !== undefined
   }
 
-  /** @internal One whole payload in the gate's encoding: counted, then decoded, checked and queued. */
+  /** One whole payload in the gate's encoding: counted, then decoded, checked and queued. */
   receive (payload: Buffer, wireBytes: number): void {
     if (!this.isOpen) return
     this.countIn(wireBytes, 1)
     this.host.dispatch.receive(this, payload)
   }
 
-  /** @internal One decoded message: counted, checked and queued; false when refused. */
+  /** One decoded message: counted, checked and queued; false when refused. */
   deliver (def: MessageDef, body: unknown, wireBytes: number): boolean {
     if (!this.isOpen) return false
     this.countIn(wireBytes, 1)
     return this.host.dispatch.dispatch(this, def, body)
   }
 
-  /** @internal Inbound bytes that carry no message. */
+  /** Inbound bytes that carry no message. */
   received (wireBytes: number): void {
     this.countIn(wireBytes, 0)
   }
 
-  /** @internal A message sent as a request. */
+  /** A message sent as a request. */
   request (def: MessageDef, body: unknown, wireBytes: number, answer: RequestAnswer): boolean {
     if (!this.isOpen || !this.requests) return false
     this.countIn(wireBytes, 1)
     return this.host.dispatch.request(this, def, body, answer)
   }
 
-  /** @internal A client's subscribe. */
+  /** A client's subscribe. */
   async subscribe (room: string): Promise<string> {
     return await this.host.control.subscribe(this, room)
   }
 
-  /** @internal A control packet, queued in order with the messages. */
+  /** A control packet, queued in order with the messages. */
   control (wireBytes: number, run: () => void | Promise<void>): boolean {
     if (!this.isOpen) return false
     this.countIn(wireBytes, 0)
     return this.host.dispatch.control(this, run)
   }
 
-  /** @internal Control bytes, through the same outbound queue and limits. */
+  /** Control bytes, through the same outbound queue and limits. */
   sendRaw (bytes: Buffer): boolean {
     return this.write(OutboundMessage.raw(bytes))
   }
 
-  /** @internal Closes for bad input: one capped log line and the error's close code. */
+  /** Closes for bad input: one capped log line and the error's close code. */
   reject (err: ProtocolError): void {
     this.host.dispatch.reject(this, err)
   }
 
-  /** @internal Credentials to the application's authenticator. */
+  /** Credentials to the application's authenticator. */
   async authenticate (credentials: Credentials): Promise<boolean> {
     return await this.host.membership.authenticate(this, credentials)
   }
 
-  /** @internal The protocol's handshake is pending (closed after `connectTimeout`) or done. */
+  /** The protocol's handshake is pending (closed after `connectTimeout`) or done. */
   handshake (pending: boolean): void {
     this.handshakePending = pending && this.isOpen
   }
 
-  /** @internal Nothing received for `ms` closes the connection; 0: only `idleTimeout`. */
+  /** Nothing received for `ms` closes the connection; 0: only `idleTimeout`. */
   keepAlive (ms: number): void {
     this.keepAliveMs = ms > 0 ? ms : 0
   }
