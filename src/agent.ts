@@ -112,9 +112,9 @@ const lostLines = new LogLimiter()
  *   subclass in a file above both keeps the types free of import cycles.
  *
  * It knows nothing of a wire format: it writes `OutboundMessage`s through its
- * link, in the framing its `Wire` names. The members of the two inner sides are
- * `@internal` (left out of the published declarations), as is its `BacklogHolder`
- * shape (`queuedBytes`, `shed`).
+ * link, in the framing its `Wire` names. The members of the link's side are
+ * tagged internal, and so left out of the published declarations, as is its
+ * `BacklogHolder` shape (`queuedBytes`, `shed`).
  */
 export class Agent<M extends object = DefaultMessages> {
   /** Unique in the cluster: `<nodeId>-<sequence>`. */
@@ -170,7 +170,7 @@ export class Agent<M extends object = DefaultMessages> {
   /** Bytes of the frames in `outq`. */
   private outBytes = 0
 
-  /** @internal Made by the lifecycle at admission (`Lifecycle.accept`), inside this node's index. */
+  /** Made by the gate at admission (`Lifecycle.accept`), inside this node's index; an application never makes one. */
   constructor (id: string, link: Link, wire: Wire, host: AgentHost, log: Logger, place: Place, slot: Slot) {
     this.id = id
     this.link = link
