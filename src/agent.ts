@@ -5,8 +5,8 @@ import type { Slot } from './limits/admission.js'
 import type { Backlog } from './limits/backlog.js'
 import { LogLimiter } from './limits/log-limiter.js'
 import type { DefaultMessages, MessageName } from './message-map.js'
-import type { Link, Wire } from './pipeline/link.js'
-import type { ProtocolSession } from './protocol/session.js'
+import type { Link, Wire } from './link.js'
+import type { ProtocolSession } from './protocol-session.js'
 import type { Transport } from './transport/kind.js'
 import type { BindOptions, Recovery } from './history/recovery.js' // [history]
 import { SessionSettings, settingsDefaults } from './session/settings.js' // [session]
@@ -102,7 +102,7 @@ const lostLines = new LogLimiter()
  *
  * Three sides, one object:
  * - **the application's**, declared here: `send`, `bind`, `join`, `close`, `uid`, `data`...;
- * - **its link's** (`LinkEvents`, src/pipeline/link.ts), declared here: the
+ * - **its link's** (`LinkEvents`, src/link.ts), declared here: the
  *   transport reports socket events to it (`socketData`, `socketDrained`,
  *   `socketClosed`...), and its inbox pauses and resumes its reading;
  * - **its protocol session's** (`ProtocolPeer`, src/protocol/protocol.ts),

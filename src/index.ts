@@ -1,6 +1,6 @@
 /** The transport-neutral core of fastify-gate. Nothing here imports Fastify. */
 export { Agent, type Transport, type GateCounters } from './agent.js'
-export type { Link, LinkEvents, Wire } from './pipeline/link.js'
+export type { Link, LinkEvents, Wire } from './link.js'
 export { ClusterAnswer, ConnectionInfo, Delivery, GateStats, KickResult, ProtocolInfo, UserConnections, UsersPage, clusterFields } from './answers.js'
 export { CloseCode, clampCloseReason, type CloseCodeValue, type CloseReason } from './close-codes.js'
 export { RedisDirectory } from './cluster/directory.js'

@@ -16,7 +16,7 @@ import type { GateLogger } from './logger.js'
 import type { Membership } from './membership.js'
 import type { MessageRegistry } from './messages.js'
 import type { NormalizedCoreOptions } from './options.js'
-import type { Link, Wire } from './pipeline/link.js'
+import type { Link, Wire } from './link.js'
 import { PeerAgent, type PeerHost } from './pipeline/peer.js'
 
 export type ConnectHook<A extends Agent<any> = Agent<any>> = (agent: A) => void | Promise<void>

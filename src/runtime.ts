@@ -6,7 +6,7 @@ import type { Refusal, Slot } from './limits/admission.js'
 import type { LocalAgents } from './local-agents.js'
 import type { GateLogger } from './logger.js'
 import type { NormalizedCoreOptions } from './options.js'
-import type { Link, Wire } from './pipeline/link.js'
+import type { Link, Wire } from './link.js'
 import type { PeerAgent } from './pipeline/peer.js'
 
 /**

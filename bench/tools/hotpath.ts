@@ -16,7 +16,7 @@ import { gateMetrics } from '../../plugins/metrics.js'
 import type { OutboundMessage } from '../../src/codec/outbound.js'
 import { Gate } from '../../src/gate.js'
 import { wireOf } from '../../src/pipeline/connect.js'
-import type { Link } from '../../src/pipeline/link.js'
+import type { Link } from '../../src/link.js'
 import { leafProtocol } from '../../src/protocol/leaf.js'
 import { BareChat } from '../servers/bare-chat.js'
 

@@ -6,7 +6,7 @@ import type { Slot } from '../limits/admission.js'
 import type { Protocol } from '../protocol/protocol.js'
 import type { GateRuntime } from '../runtime.js'
 import type { Transport } from '../transport/kind.js'
-import type { Link, Wire } from './link.js'
+import type { Link, Wire } from '../link.js'
 
 /**
  * The one connection pipeline, for every protocol and transport: admission

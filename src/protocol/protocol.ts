@@ -7,10 +7,10 @@ import type { MessageDef, MessageRegistry } from '../messages.js'
 import type { NormalizedCoreOptions } from '../options.js'
 import type { ProtocolError } from '../protocol-error.js'
 import type { Transport } from '../transport/kind.js'
-import type { ProtocolSession } from './session.js'
+import type { ProtocolSession } from '../protocol-session.js'
 
 export type { Transport } from '../transport/kind.js'
-export type { ProtocolSession } from './session.js'
+export type { ProtocolSession } from '../protocol-session.js'
 
 /**
  * A wire protocol (mqant's custom agent): per connection it turns bytes into

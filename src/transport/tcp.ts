@@ -7,7 +7,7 @@ import type { Framing, OutboundMessage } from '../codec/outbound.js'
 import type { GateRuntime } from '../runtime.js'
 import type { TcpOptions } from '../options.js'
 import { connect } from '../pipeline/connect.js'
-import { eventsOf, onDrain, reportTo, type Link, type LinkEvents } from '../pipeline/link.js'
+import { eventsOf, onDrain, reportTo, type Link, type LinkEvents } from '../link.js'
 import { leafProtocol } from '../protocol/leaf.js'
 import type { Protocol } from '../protocol/protocol.js'
 

@@ -1,6 +1,6 @@
-import type { CloseReason } from '../close-codes.js'
-import type { Framing, OutboundMessage } from '../codec/outbound.js'
-import type { Transport } from '../transport/kind.js'
+import type { CloseReason } from './close-codes.js'
+import type { Framing, OutboundMessage } from './codec/outbound.js'
+import type { Transport } from './transport/kind.js'
 
 /**
  * What a transport adapter reports: socket events, translated. The connection's
