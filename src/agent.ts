@@ -53,7 +53,7 @@ export interface HeldInbox {
 
 /**
  * Who a connection is (its uid) and where it is (its rooms) on this node. This
- * node's index (`LocalAgents`) makes it and is its only writer, so the index and
+ * node's index (`AgentIndex`) makes it and is its only writer, so the index and
  * what the agent reports cannot disagree; the agent only reads it. After the
  * close it keeps what it held, for the disconnect hooks.
  */

@@ -19,11 +19,11 @@ import { Admission, type Refusal } from './limits/admission.js'
 import { Backlog } from './limits/backlog.js'
 import { LoginThrottle } from './limits/login-throttle.js'
 import { LogLimiter } from './limits/log-limiter.js'
-import { LocalAgents } from './local-agents.js'
+import { AgentIndex } from './agent-index.js'
 import type { GateLogger as Logger } from './logger.js'
 import { Membership, type Authenticator } from './membership.js'
 import { MessageRegistry, type DefaultMessages, type Handler, type MessageName, type MessageOptions } from './messages.js'
-import { LocalShare } from './operations/local-share.js'
+import { NodeShare } from './operations/node-share.js'
 import type { ClusterFigures, KickTarget, RoomExcept } from './operations/operation.js'
 import { Operations } from './operations/operations.js'
 import { normalizeCoreOptions, type CoreOptions, type NormalizedCoreOptions } from './options.js'
@@ -74,7 +74,7 @@ export class Gate<M extends object = DefaultMessages> {
   readonly messages = new MessageRegistry()
   readonly processor: Processor
   /** Runtime face: this node's connections, indexed by id, uid and room (applications look up with `agent`, `agentsOf`). */
-  readonly local: LocalAgents
+  readonly local: AgentIndex
   readonly directory: Directory
   /** [history] Per-uid history and resume (docs/sessions.md). */
   readonly history: History
@@ -127,14 +127,14 @@ export class Gate<M extends object = DefaultMessages> {
         ? new ProtobufProcessor(o.protobuf!, o.littleEndian)
         : o.encoding
     this.encoder = new Encoder(this.messages, this.processor, o)
-    this.local = new LocalAgents(this.nodeId)
+    this.local = new AgentIndex(this.nodeId)
     this.admission = new Admission(o)
     this.logins = new LoginThrottle(this.admission, o.loginRatePerIp, () => { this.counters.loginsThrottled++ })
     this.dispatch = new Dispatch(this)
     this.sessions = new Sessions(normalizeSessionOptions(options.session), log.child({ part: 'session' })) // [session]
     this.history = new History(normalizeHistoryOptions(options.history), o, log.child({ part: 'history' })) // [history]
     this.roomHistory = new RoomHistory(this.history, o, log.child({ part: 'room-history' })) // [room history]
-    const share = new LocalShare(this.local, this.history, this.roomHistory)
+    const share = new NodeShare(this.local, this.history, this.roomHistory)
     this.presenceEvents = new PresenceEvents(log.child({ part: 'presence' }))
     const node: LocalNode = { nodeId: this.nodeId, agents: this.local, run: op => share.run(op), figures: () => this.runtime.reporter?.(), events: this.presenceEvents }
     this.directory = directory ? directory(node, { log, options: o }) : new LocalDirectory(node)

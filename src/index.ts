@@ -16,7 +16,9 @@ export { FrameDecoder, frame, maxLenFor, type FramingOptions } from './framing/l
 export { Gate, type Authenticator, type ConnectHook, type DisconnectHook, type DirectoryFactory, type GateObserver, type RoomPushOptions } from './gate.js'
 export { CONTROL_NAMES, ReplyCode, controlSchemas } from './control/messages.js'
 export type { RequestAnswer } from './dispatch.js'
-export { LocalAgents } from './local-agents.js'
+export { AgentIndex } from './agent-index.js'
+/** @deprecated The same class, under its old name: this node's index of connections is `AgentIndex`. */
+export { AgentIndex as LocalAgents } from './agent-index.js'
 export type { Ask, ClusterFigures, FiguresQuestion, KickTarget, Operation, RemoteShare, RoomExcept } from './operations/operation.js'
 export {
   MessageRegistry, type AnyMessages, type DefaultMessages, type GateMessages, type Handler, type MessageBodies, type MessageDef, type MessageName, type MessageOptions

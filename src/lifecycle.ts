@@ -11,7 +11,7 @@ import type { RoomHistory } from './history/room-history.js' // [room history]
 import { Slot, type Admission, type Refusal } from './limits/admission.js'
 import type { Backlog } from './limits/backlog.js'
 import type { LogLimiter } from './limits/log-limiter.js'
-import type { LocalAgents } from './local-agents.js'
+import type { AgentIndex } from './agent-index.js'
 import type { GateLogger } from './logger.js'
 import type { Membership } from './membership.js'
 import type { MessageRegistry } from './messages.js'
@@ -30,7 +30,7 @@ export interface LifecycleParts {
   readonly counters: GateCounters
   readonly admission: Admission
   readonly logLimiter: LogLimiter
-  readonly local: LocalAgents
+  readonly local: AgentIndex
   readonly directory: Directory
   readonly dispatch: Dispatch
   readonly history: History

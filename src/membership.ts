@@ -8,7 +8,7 @@ import type { History } from './history/history.js' // [history]
 import type { BindOptions, Recovery } from './history/recovery.js' // [history]
 import type { RoomHistory } from './history/room-history.js' // [room history]
 import type { LoginThrottle } from './limits/login-throttle.js'
-import type { LocalAgents } from './local-agents.js'
+import type { AgentIndex } from './agent-index.js'
 import type { GateLogger } from './logger.js'
 import type { Operations } from './operations/operations.js'
 import type { MultiLoginPolicy } from './options.js'
@@ -28,7 +28,7 @@ export interface MembershipParts {
   readonly multiLogin: MultiLoginPolicy
   /** Rooms one connection may be in (every protocol). */
   readonly maxRooms: number
-  readonly local: LocalAgents
+  readonly local: AgentIndex
   readonly directory: Directory
   readonly operations: Operations
   readonly logins: LoginThrottle

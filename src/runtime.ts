@@ -3,7 +3,7 @@ import type { GateObserver } from './dispatch.js'
 import type { NodeFigures } from './figures/schema.js'
 import type { Lifecycle } from './lifecycle.js'
 import type { Refusal, Slot } from './limits/admission.js'
-import type { LocalAgents } from './local-agents.js'
+import type { AgentIndex } from './agent-index.js'
 import type { GateLogger } from './logger.js'
 import type { NormalizedCoreOptions } from './options.js'
 import type { Link, Wire } from './link.js'
@@ -23,7 +23,7 @@ export interface GateRuntime {
   readonly log: GateLogger
   readonly counters: GateCounters
   /** This node's connections, counted (metrics, figures). */
-  readonly local: Pick<LocalAgents, 'connections' | 'transports' | 'protocols' | 'onlineUsers'>
+  readonly local: Pick<AgentIndex, 'connections' | 'transports' | 'protocols' | 'onlineUsers'>
   readonly backlog: { readonly bytes: number }
   readonly admission: { readonly unfinishedHttp: number }
   readonly refusals: ReadonlyMap<Refusal, number>
@@ -47,7 +47,7 @@ export interface RuntimeParts {
   readonly options: NormalizedCoreOptions
   readonly log: GateLogger
   readonly counters: GateCounters
-  readonly local: LocalAgents
+  readonly local: AgentIndex
   readonly backlog: { readonly bytes: number }
   readonly admission: { readonly unfinishedHttp: number }
   readonly lifecycle: Lifecycle
@@ -69,7 +69,7 @@ export class Runtime implements GateRuntime {
   get nodeId (): string { return this.p.options.nodeId }
   get log (): GateLogger { return this.p.log }
   get counters (): GateCounters { return this.p.counters }
-  get local (): LocalAgents { return this.p.local }
+  get local (): AgentIndex { return this.p.local }
   get backlog (): { readonly bytes: number } { return this.p.backlog }
   get admission (): { readonly unfinishedHttp: number } { return this.p.admission }
   get refusals (): ReadonlyMap<Refusal, number> { return this.p.lifecycle.refusals }

@@ -1,10 +1,10 @@
 import type { Agent } from '../agent.js'
-import type { LocalAgents } from '../local-agents.js'
+import type { AgentIndex } from '../agent-index.js'
 import type { GateLogger } from '../logger.js'
 import type { Changes, PresenceStore, Snapshot } from './presence.js'
 
 /**
- * Keeps this node's presence in Redis (uids and room members) equal to its `LocalAgents`:
+ * Keeps this node's presence in Redis (uids and room members) equal to its `AgentIndex`:
  * - changes are batched per tick into one script call;
  * - a heartbeat extends the node's deadline every `heartbeat` ms;
  * - when Redis refuses a write or a heartbeat (it restarted empty, or a
@@ -18,7 +18,7 @@ import type { Changes, PresenceStore, Snapshot } from './presence.js'
  */
 export class NodePresence {
   private readonly store: PresenceStore
-  private readonly local: LocalAgents
+  private readonly local: AgentIndex
   private readonly heartbeat: number
   private readonly timeout: number
   private readonly log: GateLogger
@@ -44,7 +44,7 @@ export class NodePresence {
    * reconnect or failover), how long the other nodes may take to be back in
    * Redis too (`nodeTtl`: a live node republishes within it, or counts as dead).
    */
-  constructor (store: PresenceStore, local: LocalAgents, heartbeat: number, timeout: number, log: GateLogger, settle: number) {
+  constructor (store: PresenceStore, local: AgentIndex, heartbeat: number, timeout: number, log: GateLogger, settle: number) {
     this.store = store
     this.local = local
     this.heartbeat = heartbeat

@@ -1,5 +1,5 @@
 import type { RoomMember } from '../answers.js'
-import type { ConnectionInfo } from '../local-agents.js'
+import type { ConnectionInfo } from '../agent-index.js'
 import type { PresenceEvents } from '../presence-events.js'
 import { within } from './deadline.js'
 import type { ClusterKeys } from './keys.js'

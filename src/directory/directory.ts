@@ -1,7 +1,7 @@
 import type { Agent } from '../agent.js'
 import type { GateStats, RoomMembers, RoomsPage, UserConnections, UsersPage } from '../answers.js'
 import type { NodeFigures } from '../figures/schema.js'
-import type { LocalAgents } from '../local-agents.js'
+import type { AgentIndex } from '../agent-index.js'
 import type { Ask, Operation, RemoteShare } from '../operations/operation.js'
 import type { PresenceEvents } from '../presence-events.js'
 import type { HistoryStore } from '../history/store.js' // [history]
@@ -30,7 +30,7 @@ export type PresenceChange =
 export interface LocalNode {
   readonly nodeId: string
   /** This node's index (read only). */
-  readonly agents: LocalAgents
+  readonly agents: AgentIndex
   /** Does another node's operation with this node's connections; returns how many it reached. */
   run (op: Operation): number
   /** This node's live figures, undefined without a reporter (the dashboard's sampler). */

@@ -1,5 +1,5 @@
 import type { GateStats, RoomMembers, RoomsPage, UserConnections, UsersPage } from '../answers.js'
-import { compareStrings, type LocalAgents } from '../local-agents.js'
+import { compareStrings, type AgentIndex } from '../agent-index.js'
 import type { RemoteShare } from '../operations/operation.js'
 import type { PresenceEvents } from '../presence-events.js'
 import type { Directory, LocalNode, PresenceChange } from './directory.js'
@@ -8,7 +8,7 @@ import { memberEvents } from './member-events.js'
 /** The single-node directory: presence is this node's memory, and there is no other node to ask. */
 export class LocalDirectory implements Directory {
   readonly mode = 'local' as const
-  private readonly local: LocalAgents
+  private readonly local: AgentIndex
   private readonly events: PresenceEvents
 
   constructor (node: LocalNode) {

@@ -23,7 +23,7 @@ export interface RoomExcept {
 
 /**
  * An operation on connections, wherever they are. Each node does its own share
- * with its own connections (`LocalShare.run`): the gate does this node's, and
+ * with its own connections (`NodeShare.run`): the gate does this node's, and
  * the directory asks the other nodes that may hold the targets to do theirs.
  * The message is encoded once, on the node that asked.
  */
@@ -90,7 +90,7 @@ function wireForm<A extends Ask, H extends object> (form: WireForm<A, H>): WireF
 
 /**
  * Every ask's wire form: adding an operation means a member of `Operation`
- * and its entry here, then what a node does with it (`LocalShare.run`).
+ * and its entry here, then what a node does with it (`NodeShare.run`).
  */
 export const wireForms = {
   push: wireForm({

@@ -3,7 +3,7 @@ import type { OutboundMessage } from '../codec/outbound.js'
 import type { History } from '../history/history.js'
 import type { RoomHistory } from '../history/room-history.js'
 import type { Position } from '../history/store.js'
-import type { LocalAgents } from '../local-agents.js'
+import type { AgentIndex } from '../agent-index.js'
 import type { Operation, RoomExcept } from './operation.js'
 
 /**
@@ -11,12 +11,12 @@ import type { Operation, RoomExcept } from './operation.js'
  * code serves the gate's own operations and those other nodes ask for.
  * Returns how many connections it reached (written, closed, updated).
  */
-export class LocalShare {
-  private readonly local: LocalAgents
+export class NodeShare {
+  private readonly local: AgentIndex
   private readonly history: History
   private readonly roomHistory: RoomHistory
 
-  constructor (local: LocalAgents, history: History, roomHistory: RoomHistory) {
+  constructor (local: AgentIndex, history: History, roomHistory: RoomHistory) {
     this.local = local
     this.history = history
     this.roomHistory = roomHistory

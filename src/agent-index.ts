@@ -16,7 +16,7 @@ class Entry implements Place {
  * here, so the index and the agents agree. Everything is synchronous and local;
  * operations (`src/operations/`) and the directories build on it.
  */
-export class LocalAgents {
+export class AgentIndex {
   readonly nodeId: string
   private readonly byId = new Map<string, Agent>()
   private readonly byUid = new Map<string, Set<Agent>>()
