@@ -1,14 +1,29 @@
 import { Type, type FastifyPluginAsyncTypebox, type TSchema } from '@fastify/type-provider-typebox'
 import fp from 'fastify-plugin'
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client'
+import { createRequire } from 'node:module'
+import type * as PromClient from 'prom-client'
+import type { Counter, Registry } from 'prom-client'
 import type { GateRuntime } from '../src/runtime.js'
 import { LatencyHistogram } from './latency-histogram.js'
 
 /** Handler latency buckets, in seconds: handlers are usually well under a millisecond. */
 const HANDLER_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
+const require = createRequire(import.meta.url)
+let prom: typeof PromClient | undefined
+
+/**
+ * prom-client, loaded on first use: an app that serves no metrics and never
+ * calls `gateMetrics` does not load it (about 80 files with its OpenTelemetry
+ * API, 6 MiB of heap; docs/operations.md, Dependencies).
+ */
+function promClient (): typeof PromClient {
+  return (prom ??= require('prom-client') as typeof PromClient)
+}
+
 /** A counter that reports a monotonic total kept elsewhere (the gate's counters). */
 function totalCounter (registry: Registry, name: string, help: string, total: () => number): Counter {
+  const { Counter } = promClient()
   return new Counter({
     name,
     help,
@@ -29,6 +44,7 @@ function totalCounter (registry: Registry, name: string, help: string, total: ()
  */
 export function gateMetrics (app: { readonly runtime: GateRuntime }): Registry {
   const gate = app.runtime
+  const { Counter, Gauge, Registry } = promClient()
   const registry = new Registry()
   const { counters } = gate
 
@@ -130,6 +146,7 @@ let processRegistry: Registry | undefined
  */
 export function processMetrics (): Registry {
   if (processRegistry === undefined) {
+    const { Registry, collectDefaultMetrics } = promClient()
     processRegistry = new Registry()
     collectDefaultMetrics({ register: processRegistry })
   }
@@ -153,7 +170,7 @@ export interface MetricsPluginOptions {
  */
 const metrics: FastifyPluginAsyncTypebox<MetricsPluginOptions> = async (app, opts) => {
   const gate = gateMetrics(app.gate)
-  const registry = opts.processMetrics === false ? gate : Registry.merge([gate, processMetrics()])
+  const registry = opts.processMetrics === false ? gate : promClient().Registry.merge([gate, processMetrics()])
   app.get(opts.path ?? '/metrics', {
     schema: {
       summary: 'Prometheus metrics of this node',

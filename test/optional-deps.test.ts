@@ -33,3 +33,13 @@ test('with the redis option, the cluster directory and ioredis are loaded', () =
   const loaded = loadedBy("{ admin: false, redis: { port: 1, host: '127.0.0.1', lazyConnect: true }, cluster: { nodeTtl: 1000 } }", ['ioredis'])
   assert.deepEqual(loaded, ['ioredis'])
 })
+
+test('a gate without metrics or MQTT never loads prom-client or mqtt-packet', () => {
+  const loaded = loadedBy("{ admin: { tokens: 'probe-token', metrics: false } }", ['prom-client', 'mqtt-packet', '@fastify/swagger'])
+  assert.deepEqual(loaded, ['@fastify/swagger'], 'the probe sees the admin API\'s swagger, and neither prom-client nor mqtt-packet')
+})
+
+test('the admin API\'s metrics load prom-client, and the mqtt option mqtt-packet', () => {
+  assert.deepEqual(loadedBy("{ admin: { tokens: 'probe-token' } }", ['prom-client', 'mqtt-packet']), ['prom-client'])
+  assert.deepEqual(loadedBy("{ admin: false, mqtt: { path: '/mqtt' } }", ['prom-client', 'mqtt-packet']), ['mqtt-packet'])
+})

@@ -1,4 +1,5 @@
-import mqttPacket from 'mqtt-packet'
+import { createRequire } from 'node:module'
+import type * as MqttPacket from 'mqtt-packet'
 import type { IConnectPacket, IPublishPacket, ISubscribePacket, IUnsubscribePacket, Packet } from 'mqtt-packet'
 import { CloseCode } from '../../close-codes.js'
 import type { Framing, OutboundMessage } from '../../codec/outbound.js'
@@ -38,7 +39,15 @@ const CONNACK_UNAVAILABLE = 3
 const CONNACK_NOT_AUTHORIZED = 5
 const SUBACK_FAILURE = 0x80
 
-const gen = (packet: Packet): Buffer => mqttPacket.generate(packet)
+const require = createRequire(import.meta.url)
+let mqttPacketModule: typeof MqttPacket | undefined
+
+/** mqtt-packet, loaded by the first `mqttProtocol` (a gate without MQTT never loads it; docs/operations.md, Dependencies). */
+function mqttPacket (): typeof MqttPacket {
+  return (mqttPacketModule ??= require('mqtt-packet') as typeof MqttPacket)
+}
+
+const gen = (packet: Packet): Buffer => mqttPacket().generate(packet)
 
 /** What the MQTT protocol needs from the gate: the codec and the message table, and what its sessions need. */
 export interface MqttHost extends MqttSessionHost {
@@ -114,7 +123,7 @@ const enum State { New, Authenticating, Open, Stopped }
 /** One MQTT connection: its control packets answered here, its PUBLISHes handed to the gate. */
 class MqttSession implements ProtocolSession {
   private readonly peer: ProtocolPeer
-  private readonly parser = mqttPacket.parser({ protocolVersion: LEVEL })
+  private readonly parser = mqttPacket().parser({ protocolVersion: LEVEL })
   private readonly reader: PacketReader
   private state = State.New
   /** Packets that arrived while the CONNECT was being authenticated, or while paused. */
