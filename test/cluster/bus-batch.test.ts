@@ -58,6 +58,9 @@ test('pushes of one turn to another node go in one batch when it reads batches, 
     for (let i = 0; i < n; i++) assert.equal((await client.next()).body.text, `m${i}`)
   }
   await until(async () => toOld.length >= n + 1, 5000, 'the old node\'s requests seen')
+  // The watchers are connections of their own: under load, what they saw may lag behind what the nodes got.
+  await until(() => toB.some(isBatch), 5000, 'a batch of requests on b\'s channel')
+  await until(() => toA.some(isBatch), 5000, 'a batch of b\'s answers on a\'s channel')
   assert.ok(toB.some(isBatch), 'a batched its requests to b')
   assert.ok(toB.length < n + 1, `fewer messages than requests to b (${toB.length})`)
   assert.equal(toOld.filter(isBatch).length, 0, 'never a batch to the node that reads none')

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
 import { loadConfig } from '../../examples/chat/config.js'
 import type { WsClient } from '../clients.js'
-import { login, startNode } from '../fixtures/cluster-app.js'
+import { fastCluster, login, startNode } from '../fixtures/cluster-app.js'
 import { until } from '../helper.js'
 import { ClusterBackend } from '../redis-helper.js'
 import { RedisClusterServer, noRedisCluster } from '../redis-cluster-helper.js'
@@ -43,8 +43,10 @@ test('the example app: REDIS_CLUSTER_NODES gives seeds, and with REDIS_URL it is
 test('requests between nodes use shard channels, one per node, never classic pub/sub', { skip }, async (t) => {
   const redis = await cluster()
   await redis.each('CONFIG', 'RESETSTAT')
-  const a = await startNode(t, redis.option, 'a')
-  const b = await startNode(t, redis.option, 'b')
+  // Every request must be answered (none counted missing), however loaded the machine: a long requestTimeout.
+  const patient = { cluster: { ...fastCluster, requestTimeout: 5000 } }
+  const a = await startNode(t, redis.option, 'a', patient)
+  const b = await startNode(t, redis.option, 'b', patient)
   const bob = await login(b.wsUrl, 'bob')
   t.after(() => bob.close())
   await until(async () => (await a.app.gate.user('bob')) !== null, 5000, 'bob to be listed')
