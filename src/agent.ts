@@ -150,9 +150,9 @@ export class Agent<M extends object = DefaultMessages> {
   handshakePending = false
   /** @internal The protocol's keep-alive in ms (MQTT), beside `idleTimeout`; 0: none. */
   keepAliveMs = 0
-  /** @internal When this connection was last probed while throttled (-1: never), and its `bytesOut` then (src/dispatch.ts). */
+  /** @internal When this connection was last probed while throttled (-1: never; src/dispatch.ts). */
   probedAt = -1
-  /** @internal */
+  /** @internal Its `bytesOut` at that probe: a connection sent something since needs no probe. */
   probedBytesOut = 0
   private session: ProtocolSession | undefined = undefined
   protected readonly host: AgentHost
