@@ -308,6 +308,7 @@ export class Agent<M extends object = DefaultMessages> {
       this.session?.closing?.(code, reason)
     }
     this.closingStarted(code, reason)
+    this.session?.stop?.()
     this.link.close(code, reason)
   }
 
@@ -421,8 +422,8 @@ export class Agent<M extends object = DefaultMessages> {
     counters.bytesIn += wireBytes
   }
 
+  /** Closing from now on, for this reason (the close handshake is timed from here). */
   private closingStarted (code: number, reason: string): void {
-    this.session?.stop?.()
     this.state = State.Closing
     this.reason = { code, reason }
     this.closingSince = Date.now()
