@@ -1,25 +1,20 @@
 import { Type, type FastifyPluginAsyncTypebox, type TSchema } from '@fastify/type-provider-typebox'
 import fp from 'fastify-plugin'
-import { createRequire } from 'node:module'
 import type * as PromClient from 'prom-client'
 import type { Counter, Registry } from 'prom-client'
+import { onFirstUse } from '../src/on-first-use.js'
 import type { GateRuntime } from '../src/runtime.js'
 import { LatencyHistogram } from './latency-histogram.js'
 
 /** Handler latency buckets, in seconds: handlers are usually well under a millisecond. */
 const HANDLER_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
-const require = createRequire(import.meta.url)
-let prom: typeof PromClient | undefined
-
 /**
  * prom-client, loaded on first use: an app that serves no metrics and never
  * calls `gateMetrics` does not load it (about 80 files with its OpenTelemetry
- * API, 6 MiB of heap; docs/operations.md, Dependencies).
+ * API, 6 MiB of heap).
  */
-function promClient (): typeof PromClient {
-  return (prom ??= require('prom-client') as typeof PromClient)
-}
+const promClient = onFirstUse<typeof PromClient>('prom-client')
 
 /** A counter that reports a monotonic total kept elsewhere (the gate's counters). */
 function totalCounter (registry: Registry, name: string, help: string, total: () => number): Counter {

@@ -1,9 +1,9 @@
-import { createRequire } from 'node:module'
 import type * as MqttPacket from 'mqtt-packet'
 import type { IConnectPacket, IPublishPacket, ISubscribePacket, IUnsubscribePacket, Packet } from 'mqtt-packet'
 import { CloseCode } from '../../close-codes.js'
 import type { Framing, OutboundMessage } from '../../codec/outbound.js'
 import { GateError } from '../../errors.js'
+import { onFirstUse } from '../../on-first-use.js'
 import type { Processor } from '../../codec/processor.js'
 import type { Refusal } from '../../limits/admission.js'
 import type { MessageRegistry } from '../../messages.js'
@@ -39,13 +39,8 @@ const CONNACK_UNAVAILABLE = 3
 const CONNACK_NOT_AUTHORIZED = 5
 const SUBACK_FAILURE = 0x80
 
-const require = createRequire(import.meta.url)
-let mqttPacketModule: typeof MqttPacket | undefined
-
-/** mqtt-packet, loaded by the first `mqttProtocol` (a gate without MQTT never loads it; docs/operations.md, Dependencies). */
-function mqttPacket (): typeof MqttPacket {
-  return (mqttPacketModule ??= require('mqtt-packet') as typeof MqttPacket)
-}
+/** mqtt-packet, loaded by the first `mqttProtocol`: a gate without MQTT never loads it. */
+const mqttPacket = onFirstUse<typeof MqttPacket>('mqtt-packet')
 
 const gen = (packet: Packet): Buffer => mqttPacket().generate(packet)
 
