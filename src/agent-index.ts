@@ -71,6 +71,17 @@ export class AgentIndex {
     if (entry.uid !== undefined && this.unindex(this.byUid, entry.uid, agent)) this.sortedUids = undefined
   }
 
+  /** Adds `agent` to `index[key]`; returns true when the key is new. */
+  private index (index: Map<string, Set<Agent>>, key: string, agent: Agent): boolean {
+    const set = index.get(key)
+    if (set !== undefined) {
+      set.add(agent)
+      return false
+    }
+    index.set(key, new Set([agent]))
+    return true
+  }
+
   /** Deletes `agent` from `index[key]`; returns true when that emptied the key. */
   private unindex (index: Map<string, Set<Agent>>, key: string, agent: Agent): boolean {
     const set = index.get(key)
@@ -114,14 +125,8 @@ export class AgentIndex {
     if (entry === undefined) return undefined
     entry.uid = uid
     entry.everBound = true
-    let set = this.byUid.get(uid)
-    const first = set === undefined
-    if (set === undefined) {
-      set = new Set()
-      this.byUid.set(uid, set)
-      this.sortedUids = undefined
-    }
-    set.add(agent)
+    const first = this.index(this.byUid, uid, agent)
+    if (first) this.sortedUids = undefined
     return first
   }
 
@@ -144,13 +149,7 @@ export class AgentIndex {
     const rooms = (entry.rooms ??= new Set())
     if (rooms.has(room)) return false
     rooms.add(room)
-    let set = this.byRoom.get(room)
-    if (set === undefined) {
-      set = new Set()
-      this.byRoom.set(room, set)
-      this.sortedRooms = undefined
-    }
-    set.add(agent)
+    if (this.index(this.byRoom, room, agent)) this.sortedRooms = undefined
     return true
   }
 
